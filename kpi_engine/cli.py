@@ -1,0 +1,127 @@
+"""``python -m kpi_engine``: the engine's functions for analysts and scripts.
+
+Every subcommand takes ``--db PATH`` and ``--json``. Bad input ends with exit status 2 and
+one line on stderr that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from kpi_engine.catalog import CATALOG
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest import import_file
+from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.store import Store
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: one line, status 2
+        raise KpiLabError(f"{message} (see `python -m kpi_engine {self.prog.split()[-1]} --help`)")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD") from None
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="workspace database file (default: $KPILAB_DB or ./workspace)")
+    common.add_argument("--json", action="store_true", help="print one JSON document")
+
+    parser = _Parser(prog="kpi_engine", description="KPI Lab engine")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("import", parents=[common], help="import a campaign CSV as a dataset")
+    p.add_argument("file")
+    p.add_argument("--name", help="dataset name (default: the file name)")
+
+    sub.add_parser("datasets", parents=[common], help="list the datasets")
+
+    p = sub.add_parser("kpis", parents=[common], help="compute KPIs of a dataset")
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument("--kpi", action="append", required=True, help=f"one of {', '.join(CATALOG)}")
+    p.add_argument("--by", action="append", default=[], help="group by this column (repeatable)")
+    p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD")
+    return parser
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def _cmd_import(store: Store, args: argparse.Namespace) -> dict:
+    return import_file(store, args.file, name=args.name).to_dict()
+
+
+def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
+    return {"datasets": [d.to_dict() for d in store.datasets()]}
+
+
+def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
+    dataset = store.dataset(args.dataset)
+    query = KpiQuery(tuple(args.kpi), tuple(args.by), args.start, args.end)
+    frame = run_kpis(store, dataset, query)
+    rows = [
+        {key: _jsonable(value) for key, value in record.items()}
+        for record in frame.to_dict(orient="records")
+    ]
+    return {"dataset_id": dataset.dataset_id, "rows": rows}
+
+
+COMMANDS = {"import": _cmd_import, "datasets": _cmd_datasets, "kpis": _cmd_kpis}
+
+
+def _print_human(command: str, result: dict) -> None:
+    if command == "import":
+        print(f"imported {result['rows']} rows as {result['name']} ({result['dataset_id']})")
+        for source, role in result["columns"].items():
+            print(f"  {source}: {role or '-'}")
+        for warning in result["warnings"]:
+            print(f"  warning: {warning['message']}")
+    elif command == "datasets":
+        for d in result["datasets"]:
+            print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")
+    else:
+        rows = result["rows"]
+        if rows:
+            print("\t".join(rows[0]))
+            for row in rows:
+                print("\t".join("n/a" if v is None else str(v) for v in row.values()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _build_parser().parse_args(argv)
+        store = Store(args.db)
+        try:
+            result = COMMANDS[args.command](store, args)
+        finally:
+            store.close()
+    except KpiLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        json.dump(result, sys.stdout, default=_jsonable, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_human(args.command, result)
+    return 0

@@ -1,0 +1,146 @@
+"""KPIs of a dataset in one SQL aggregate query: totals, breakdowns by dimension, trends.
+
+Every KPI in the query is compiled from its catalog formula; group-by columns are quoted,
+filter values and dates are bound parameters. Only the small aggregated result leaves DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from kpi_engine import formula as fx
+from kpi_engine.catalog import CATALOG, Kpi, get_kpi, missing_columns
+from kpi_engine.errors import KpiLabError
+from kpi_engine.store import Dataset, Store
+
+GRAINS = ("day", "week", "month")
+PERIOD = "period"
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """What to compute. ``grain`` adds a leading ``period`` column (day, week or month)."""
+
+    kpis: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    grain: str | None = None
+
+
+def available_columns(dataset: Dataset) -> set[str]:
+    """Names a formula may use: the roles the dataset has and its numeric columns."""
+    names = set(dataset.roles)
+    names.update(c.name for c in dataset.columns if c.role is None and _numeric(c.type))
+    return names
+
+
+def _numeric(duck_type: str) -> bool:
+    t = duck_type.upper()
+    return t.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")) or t.endswith("INT") or t in (
+        "INTEGER", "BOOLEAN", "HUGEINT", "UHUGEINT"
+    )
+
+
+def kpi_availability(dataset: Dataset) -> dict[str, list[str]]:
+    """KPI id → the base columns it still needs on this dataset ([] when it can be computed)."""
+    names = available_columns(dataset)
+    return {kpi.id: missing_columns(kpi, names) for kpi in CATALOG.values()}
+
+
+def _column_resolver(dataset: Dataset, kpi: Kpi):
+    roles = dataset.roles
+    names = available_columns(dataset)
+
+    def column_sql(name: str) -> str:
+        if name in roles:
+            return fx.quote_identifier(roles[name])
+        if name in names:
+            return fx.quote_identifier(name)
+        raise KpiLabError(
+            f"KPI {kpi.id!r} needs a {name!r} column, which dataset {dataset.name!r} does not"
+            f" have (it needs: {', '.join(kpi.requires)})"
+        )
+
+    return column_sql
+
+
+def _group_column(dataset: Dataset, name: str) -> str:
+    """A group-by or filter column, given by its name or its role."""
+    if name in dataset.column_names:
+        return name
+    if name in dataset.roles:
+        return dataset.roles[name]
+    raise KpiLabError(
+        f"dataset {dataset.name!r} has no column {name!r}: choose one of"
+        f" {', '.join(dataset.dimensions) or '(no dimension columns)'}"
+    )
+
+
+def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
+    """The one aggregate query for ``query``, with its bound parameters."""
+    if not query.kpis:
+        raise KpiLabError("choose at least one KPI")
+    select: list[str] = []
+    groups: list[str] = []
+    params: list = []
+    date_col = dataset.date_column
+    if query.grain is not None:
+        if query.grain not in GRAINS:
+            raise KpiLabError(f"unknown grain {query.grain!r}: use one of {', '.join(GRAINS)}")
+        if not date_col:
+            raise KpiLabError(f"dataset {dataset.name!r} has no date column for a trend")
+        expr = f"CAST(date_trunc('{query.grain}', {fx.quote_identifier(date_col)}) AS DATE)"
+        select.append(f"{expr} AS {PERIOD}")
+        groups.append(expr)
+    for name in query.by:
+        col = fx.quote_identifier(_group_column(dataset, name))
+        select.append(f"{col} AS {fx.quote_identifier(name)}")
+        groups.append(col)
+    for kpi_id in query.kpis:
+        kpi = get_kpi(kpi_id)
+        select.append(
+            f"{fx.to_sql(fx.parse(kpi.formula), _column_resolver(dataset, kpi))}"
+            f" AS {fx.quote_identifier(kpi.id)}"
+        )
+    where: list[str] = []
+    if query.start is not None or query.end is not None:
+        if not date_col:
+            raise KpiLabError(
+                f"dataset {dataset.name!r} has no date column: leave out the start and end dates"
+            )
+        col = fx.quote_identifier(date_col)
+        if query.start is not None:
+            where.append(f"{col} >= ?")
+            params.append(query.start)
+        if query.end is not None:
+            where.append(f"{col} <= ?")
+            params.append(query.end)
+    if query.start and query.end and query.start > query.end:
+        raise KpiLabError(f"the start date {query.start} is after the end date {query.end}")
+    if query.grain is not None:
+        where.append(f"{fx.quote_identifier(date_col)} IS NOT NULL")
+    for name, values in query.filters:
+        col = fx.quote_identifier(_group_column(dataset, name))
+        if not values:
+            where.append("FALSE")
+            continue
+        where.append(f"CAST({col} AS VARCHAR) IN ({', '.join('?' for _ in values)})")
+        params.extend(str(v) for v in values)
+    sql = f"SELECT {', '.join(select)} FROM {dataset.table}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if groups:
+        sql += f" GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)} NULLS LAST"
+    return sql, params
+
+
+def run_kpis(store: Store, dataset: Dataset, query: KpiQuery) -> pd.DataFrame:
+    """One row of totals, or one row per group; n/a (division by zero, no rows) is NaN."""
+    sql, params = build_sql(dataset, query)
+    with store.cursor() as cur:
+        return cur.execute(sql, params).df()

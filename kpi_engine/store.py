@@ -1,0 +1,292 @@
+"""The workspace store: a DuckDB database file holding a registry of datasets, one table each.
+
+The app serves many sessions on threads, so every read and write goes through its own
+cursor; a DuckDB connection itself is not thread-safe. An import runs inside one
+transaction (see ``transaction``): if it fails, neither its table nor its registry entry
+exists afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kpi_engine.errors import KpiLabError
+from kpi_engine.formula import quote_identifier
+from kpi_engine.roles import DIMENSION_ROLES, METRIC_ROLES
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_DIR / "workspace" / "kpilab.duckdb"
+DEFAULT_MEMORY_LIMIT = "4GB"
+_DATASET_ID = re.compile(r"^ds_[0-9a-f]{12}$")
+MAX_NAME_LENGTH = 120
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS datasets (
+        dataset_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        source_file VARCHAR,
+        rows BIGINT NOT NULL,
+        columns VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    dataset_id: str
+    name: str
+    source_file: str | None
+    rows: int
+    columns: tuple[Column, ...]
+    created_at: datetime
+
+    @property
+    def table(self) -> str:
+        return quote_identifier(self.dataset_id)
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """role → column name."""
+        return {c.role: c.name for c in self.columns if c.role}
+
+    @property
+    def date_column(self) -> str | None:
+        return self.roles.get("date")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def dimensions(self) -> list[str]:
+        """Columns a table can be broken down by: campaign, channel, variant, other text."""
+        roles = self.roles
+        dims = [roles[r] for r in DIMENSION_ROLES if r in roles]
+        dims += [
+            c.name
+            for c in self.columns
+            if c.role is None and c.name not in dims and c.type.upper() in ("VARCHAR", "BOOLEAN")
+        ]
+        return dims
+
+    @property
+    def metric_roles(self) -> list[str]:
+        return [r for r in METRIC_ROLES if r in self.roles]
+
+    def to_dict(self) -> dict:
+        return {
+            "dataset_id": self.dataset_id,
+            "name": self.name,
+            "source_file": self.source_file,
+            "rows": self.rows,
+            "columns": {c.name: c.role for c in self.columns},
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+        }
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def validate_dataset_id(value: str) -> str:
+    """A dataset id from a URL or the command line; only ever used as a bound parameter."""
+    if not isinstance(value, str) or not _DATASET_ID.match(value):
+        raise KpiLabError(f"{value!r} is not a dataset id (they look like ds_1a2b3c4d5e6f)")
+    return value
+
+
+def clean_name(name: str) -> str:
+    name = " ".join(str(name).split())
+    if not name:
+        raise KpiLabError("a dataset name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise KpiLabError(f"a dataset name can have at most {MAX_NAME_LENGTH} characters")
+    return name
+
+
+class Store:
+    """One workspace database. ``Store(":memory:")`` for tests."""
+
+    def __init__(self, path: str | Path | None = None, memory_limit: str | None = None) -> None:
+        target = str(path or os.environ.get("KPILAB_DB") or DEFAULT_DB)
+        self.path = target
+        if target != ":memory:":
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(target)
+        except duckdb.Error as exc:
+            if _is_lock_error(exc):
+                raise KpiLabError(
+                    f"the workspace database {target} is in use by another process (is the app"
+                    " running?): stop it, or pass --db with another file"
+                ) from None
+            raise KpiLabError(f"cannot open the workspace database {target}: {exc}") from None
+        limit = memory_limit or os.environ.get("KPILAB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        try:
+            self._con.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error:
+            raise KpiLabError(f"memory limit {limit!r} is not valid: write e.g. 4GB") from None
+        for statement in _SCHEMA:
+            self._con.execute(statement)
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: on any exception every statement in the block is rolled back."""
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    # registry -------------------------------------------------------------------------
+
+    def datasets(self) -> list[Dataset]:
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT dataset_id, name, source_file, rows, columns, created_at FROM datasets"
+                " ORDER BY created_at, name"
+            ).fetchall()
+        return [_dataset_from_row(row) for row in rows]
+
+    def dataset(self, ref: str) -> Dataset:
+        """A dataset by id or by name."""
+        ref = str(ref).strip()
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT dataset_id, name, source_file, rows, columns, created_at FROM datasets"
+                " WHERE dataset_id = ? OR lower(name) = lower(?)",
+                [ref, ref],
+            ).fetchall()
+        exact = [r for r in rows if r[0] == ref or r[1] == ref]
+        rows = exact or rows
+        if len(rows) == 1:
+            return _dataset_from_row(rows[0])
+        if len(rows) > 1:
+            ids = ", ".join(r[0] for r in rows)
+            raise KpiLabError(f"several datasets are named {ref!r}: use an id ({ids})")
+        known = ", ".join(f"{d.dataset_id} ({d.name})" for d in self.datasets()[:8]) or "none yet"
+        raise KpiLabError(f"unknown dataset {ref!r}: known datasets are {known}")
+
+    def new_dataset_id(self) -> str:
+        return "ds_" + secrets.token_hex(6)
+
+    def unique_name(self, cur: duckdb.DuckDBPyConnection, wanted: str) -> str:
+        name = clean_name(wanted)
+        taken = {r[0].lower() for r in cur.execute("SELECT name FROM datasets").fetchall()}
+        candidate, n = name, 2
+        while candidate.lower() in taken:
+            candidate, n = f"{name} ({n})", n + 1
+        return candidate
+
+    def register(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        dataset_id: str,
+        name: str,
+        source_file: str | None,
+        rows: int,
+        columns: list[Column],
+    ) -> Dataset:
+        created = datetime.now().replace(microsecond=0)
+        payload = json.dumps([[c.name, c.type, c.role] for c in columns])
+        cur.execute(
+            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?)",
+            [dataset_id, name, source_file, rows, payload, created],
+        )
+        return Dataset(dataset_id, name, source_file, rows, tuple(columns), created)
+
+    def rename(self, ref: str, new_name: str) -> Dataset:
+        dataset = self.dataset(ref)
+        name = clean_name(new_name)
+        with self.transaction() as cur:
+            clash = cur.execute(
+                "SELECT count(*) FROM datasets WHERE lower(name) = lower(?) AND dataset_id <> ?",
+                [name, dataset.dataset_id],
+            ).fetchone()[0]
+            if clash:
+                raise KpiLabError(f"another dataset is already named {name!r}: pick another name")
+            cur.execute(
+                "UPDATE datasets SET name = ? WHERE dataset_id = ?", [name, dataset.dataset_id]
+            )
+        return self.dataset(dataset.dataset_id)
+
+    def delete(self, ref: str) -> None:
+        dataset = self.dataset(ref)
+        with self.transaction() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {dataset.table}")
+            cur.execute("DELETE FROM datasets WHERE dataset_id = ?", [dataset.dataset_id])
+
+    def get_meta(self, key: str) -> str | None:
+        with self.cursor() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+        cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    # reads of one dataset --------------------------------------------------------------
+
+    def preview(self, ref: str, limit: int = 20) -> pd.DataFrame:
+        dataset = self.dataset(ref)
+        with self.cursor() as cur:
+            return cur.execute(f"SELECT * FROM {dataset.table} LIMIT ?", [int(limit)]).df()
+
+    def distinct_values(self, dataset: Dataset, column: str, limit: int = 2000) -> list[str]:
+        """Sorted distinct values of a column, as text (for filter widgets)."""
+        if column not in dataset.column_names:
+            raise KpiLabError(f"dataset {dataset.name!r} has no column {column!r}")
+        col = quote_identifier(column)
+        with self.cursor() as cur:
+            rows = cur.execute(
+                f"SELECT DISTINCT CAST({col} AS VARCHAR) AS v FROM {dataset.table}"
+                " WHERE v IS NOT NULL ORDER BY v LIMIT ?",
+                [int(limit)],
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def date_range(self, dataset: Dataset) -> tuple[date, date] | None:
+        if not dataset.date_column:
+            return None
+        col = quote_identifier(dataset.date_column)
+        with self.cursor() as cur:
+            low, high = cur.execute(f"SELECT min({col}), max({col}) FROM {dataset.table}").fetchone()
+        return (low, high) if low is not None else None
+
+
+def _dataset_from_row(row: tuple) -> Dataset:
+    dataset_id, name, source_file, rows, columns, created_at = row
+    cols = tuple(Column(n, t, r) for n, t, r in json.loads(columns))
+    return Dataset(dataset_id, name, source_file, int(rows), cols, created_at)
