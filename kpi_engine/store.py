@@ -220,7 +220,7 @@ class Store:
         rows: int,
         columns: list[Column],
     ) -> Dataset:
-        created = datetime.now().replace(microsecond=0)
+        created = datetime.now()
         payload = json.dumps([[c.name, c.type, c.role] for c in columns])
         cur.execute(
             "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?)",

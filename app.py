@@ -1,0 +1,23 @@
+"""KPI Lab: navigation over the pages, the workspace store and the sidebar's dataset picker."""
+
+import streamlit as st
+
+from kpi_engine.errors import KpiLabError
+from ui.dataset_picker import dataset_picker
+from ui.resources import get_store
+
+navigation = st.navigation(
+    [
+        st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
+    ]
+)
+st.set_page_config(page_title="KPI Lab", page_icon=":material/analytics:", layout="wide")
+
+try:
+    store = get_store()
+except KpiLabError as exc:
+    st.error(str(exc))
+    st.stop()
+dataset_picker(store)
+navigation.run()

@@ -1,0 +1,29 @@
+"""Numbers as people read them, by unit. n/a for a missing value (division by zero, no rows)."""
+
+from __future__ import annotations
+
+import math
+
+NOT_AVAILABLE = "n/a"
+
+
+def is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+
+
+def format_value(value: object, unit: str) -> str:
+    if is_missing(value):
+        return NOT_AVAILABLE
+    number = float(value)  # type: ignore[arg-type]
+    if unit == "percent":
+        return f"{number:.2%}"
+    if unit == "currency":
+        return f"{number:,.2f}"
+    if unit == "ratio":
+        return f"{number:,.2f}"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+
+
+def d3_format(unit: str) -> str:
+    """The same formats for chart axes and tables (d3/printf style, as Streamlit and Plotly use)."""
+    return {"percent": ".2%", "currency": ",.2f", "ratio": ",.2f"}.get(unit, ",.0f")

@@ -1,0 +1,169 @@
+"""KPIs: pick KPIs, filter by dates and dimensions, see totals, a breakdown and a trend."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from kpi_engine.catalog import CATALOG
+from kpi_engine.errors import KpiLabError
+from kpi_engine.formatting import d3_format, format_value
+from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
+from kpi_engine.store import Dataset, Store
+from ui.dataset_picker import current_dataset
+from ui.resources import get_store
+from ui.theme import styled
+
+DEFAULT_KPIS = ("spend", "revenue", "roas", "cpa", "ctr")
+FILTER_ROLES = ("campaign", "channel")
+MAX_TREND_LINES = 8
+
+
+def _pick_kpis(dataset: Dataset) -> list[str]:
+    needs = kpi_availability(dataset)
+    available = [k for k, missing in needs.items() if not missing]
+    unavailable = {k: missing for k, missing in needs.items() if missing}
+    default = [k for k in DEFAULT_KPIS if k in available] or available[:4]
+    chosen = st.multiselect(
+        "KPIs",
+        available,
+        default=default,
+        format_func=lambda k: f"{CATALOG[k].name} ({CATALOG[k].family})",
+        key=f"kpis_{dataset.dataset_id}",
+    )
+    if unavailable:
+        st.caption(
+            "Not available for this dataset: "
+            + "; ".join(f"{CATALOG[k].name} needs column {', '.join(m)}" for k, m in unavailable.items())
+        )
+    return chosen
+
+
+def _filters(store: Store, dataset: Dataset) -> tuple[date | None, date | None, tuple]:
+    bounds = store.date_range(dataset)
+    cols = st.columns(1 + len([r for r in FILTER_ROLES if r in dataset.roles]))
+    start = end = None
+    with cols[0]:
+        if bounds:
+            picked = st.date_input(
+                "Date range",
+                value=bounds,
+                min_value=bounds[0],
+                max_value=bounds[1],
+                key=f"dates_{dataset.dataset_id}",
+            )
+            if isinstance(picked, (tuple, list)) and len(picked) == 2:
+                start, end = picked
+            elif isinstance(picked, (tuple, list)) and len(picked) == 1:
+                start = end = picked[0]
+        else:
+            st.caption("No date column: the KPIs cover all rows.")
+    filters = []
+    for col, role in zip(cols[1:], [r for r in FILTER_ROLES if r in dataset.roles], strict=True):
+        with col:
+            values = st.multiselect(
+                role.capitalize(),
+                store.distinct_values(dataset, dataset.roles[role]),
+                placeholder="All",
+                key=f"filter_{role}_{dataset.dataset_id}",
+            )
+        if values:
+            filters.append((role, tuple(values)))
+    return start, end, tuple(filters)
+
+
+def _cards(totals: dict, kpis: list[str]) -> None:
+    per_row = 6
+    for offset in range(0, len(kpis), per_row):
+        row = kpis[offset : offset + per_row]
+        for column, kpi_id in zip(st.columns(per_row), row, strict=False):
+            kpi = CATALOG[kpi_id]
+            column.metric(
+                kpi.name,
+                format_value(totals.get(kpi_id), kpi.unit),
+                help=f"{kpi.description} Formula: {kpi.formula}",
+                border=True,
+            )
+
+
+def _breakdown(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) -> str | None:
+    if not dataset.dimensions:
+        return None
+    by = st.selectbox("Break down by", dataset.dimensions, key=f"by_{dataset.dataset_id}")
+    table = run_kpis(store, dataset, KpiQuery(base.kpis, (by,), base.start, base.end, base.filters))
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            k: st.column_config.NumberColumn(CATALOG[k].name, format=_table_format(CATALOG[k].unit))
+            for k in kpis
+        },
+    )
+    return by
+
+
+def _table_format(unit: str) -> str:
+    return {"percent": "percent", "currency": "%.2f", "ratio": "%.2f"}.get(unit, "localized")
+
+
+def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: str | None) -> None:
+    controls = st.columns([1, 2, 2])
+    grain = controls[0].segmented_control(
+        "Grain", GRAINS, default="day", required=True, key=f"grain_{dataset.dataset_id}"
+    )
+    kpi_id = controls[1].selectbox(
+        "KPI on the chart", kpis, format_func=lambda k: CATALOG[k].name,
+        key=f"trend_kpi_{dataset.dataset_id}",
+    )
+    split = controls[2].toggle(f"One line per {by}", key=f"split_{dataset.dataset_id}") if by else False
+    kpi = CATALOG[kpi_id]
+    split_by = (by,) if split and by else ()
+    frame = run_kpis(store, dataset, KpiQuery((kpi_id,), split_by, base.start, base.end, base.filters, grain))
+    fig = go.Figure()
+    if split_by:
+        top = _top_groups(store, dataset, base, by, kpi_id)
+        for name in top:
+            part = frame[frame[by].astype(str) == name]
+            fig.add_trace(go.Scatter(x=part[PERIOD], y=part[kpi_id], mode="lines", name=name))
+    else:
+        fig.add_trace(go.Scatter(x=frame[PERIOD], y=frame[kpi_id], mode="lines+markers", name=kpi.name))
+    fig.update_layout(title=f"{kpi.name} by {grain}", showlegend=bool(split_by))
+    fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
+    st.plotly_chart(styled(fig, kpi.unit), key=f"trend_{dataset.dataset_id}")
+
+
+def _top_groups(store: Store, dataset: Dataset, base: KpiQuery, by: str, kpi_id: str) -> list[str]:
+    """The groups with the most spend (else the most of the KPI) get a line of their own."""
+    rank = "spend" if "spend" in dataset.roles else kpi_id
+    totals = run_kpis(store, dataset, KpiQuery((rank,), (by,), base.start, base.end, base.filters))
+    totals = totals.sort_values(rank, ascending=False).head(MAX_TREND_LINES)
+    return [str(v) for v in totals[by]]
+
+
+store = get_store()
+st.title("KPIs", anchor=False)
+dataset = current_dataset(store)
+if dataset is None:
+    st.info("No dataset yet. Upload a campaign file to see its KPIs.")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+    st.stop()
+
+st.caption(f"{dataset.rows:,} rows · {dataset.source_file or ''}")
+kpis = _pick_kpis(dataset)
+if not kpis:
+    st.info("Pick at least one KPI above.")
+    st.stop()
+start, end, filters = _filters(store, dataset)
+base = KpiQuery(tuple(kpis), (), start, end, filters)
+try:
+    totals = run_kpis(store, dataset, base).iloc[0].to_dict()
+    _cards(totals, kpis)
+    st.subheader("Breakdown", anchor=False)
+    by = _breakdown(store, dataset, base, kpis)
+    if dataset.date_column:
+        st.subheader("Trend", anchor=False)
+        _trend(store, dataset, base, kpis, by)
+except KpiLabError as exc:
+    st.error(str(exc))

@@ -1,0 +1,41 @@
+"""The sidebar's dataset picker, shared by every page and kept in the URL (?dataset=...)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi_engine.store import Dataset, Store
+from ui.state import Keys
+
+
+def select_after_rerun(dataset_id: str) -> None:
+    """Ask the picker to show ``dataset_id`` on the next run (the widget exists already)."""
+    st.session_state[Keys.PENDING_DATASET] = dataset_id
+
+
+def dataset_picker(store: Store) -> Dataset | None:
+    datasets = {d.dataset_id: d for d in store.datasets()}
+    pending = st.session_state.pop(Keys.PENDING_DATASET, None)
+    if pending in datasets:
+        st.session_state[Keys.DATASET] = pending
+    elif st.session_state.get(Keys.DATASET) not in datasets:
+        st.session_state.pop(Keys.DATASET, None)
+    if not datasets:
+        st.sidebar.caption("No datasets yet: upload one on the Data page.")
+        return None
+    chosen = st.sidebar.selectbox(
+        "Dataset",
+        list(datasets),
+        format_func=lambda dataset_id: datasets[dataset_id].name,
+        key=Keys.DATASET,
+        bind="query-params",
+    )
+    return datasets.get(chosen)
+
+
+def current_dataset(store: Store) -> Dataset | None:
+    """The dataset chosen in the sidebar (``None`` when the workspace is empty)."""
+    dataset_id = st.session_state.get(Keys.DATASET)
+    if not dataset_id:
+        return None
+    return next((d for d in store.datasets() if d.dataset_id == dataset_id), None)

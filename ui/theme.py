@@ -1,0 +1,29 @@
+"""One Plotly look for every chart; axes formatted by the KPI's unit."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from kpi_engine.formatting import d3_format
+
+COLORS = ["#3552C8", "#E4572E", "#17A398", "#F3A712", "#8A4FFF", "#5B6C8F", "#D7263D", "#29B6F6"]
+
+pio.templates["kpilab"] = go.layout.Template(
+    layout=go.Layout(
+        colorway=COLORS,
+        font={"family": "Source Sans Pro, sans-serif", "size": 13},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.2},
+        xaxis={"showgrid": False},
+        yaxis={"gridcolor": "#E6E9EF", "rangemode": "tozero"},
+    )
+)
+TEMPLATE = "plotly_white+kpilab"
+
+
+def styled(fig: go.Figure, unit: str) -> go.Figure:
+    fig.update_layout(template=TEMPLATE)
+    fig.update_yaxes(tickformat=d3_format(unit))
+    return fig
