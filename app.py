@@ -6,13 +6,13 @@ from kpi_engine.errors import KpiLabError
 from ui.dataset_picker import dataset_picker
 from ui.resources import get_store
 
+st.set_page_config(page_title="KPI Lab", page_icon=":material/analytics:", layout="wide")
 navigation = st.navigation(
     [
         st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:", default=True),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
     ]
 )
-st.set_page_config(page_title="KPI Lab", page_icon=":material/analytics:", layout="wide")
 
 try:
     store = get_store()

@@ -24,6 +24,17 @@ def format_value(value: object, unit: str) -> str:
     return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
 
 
+def format_compact(value: object, unit: str) -> str:
+    """Short form for cards: 1.32M, 245.1K; rates and ratios as in ``format_value``."""
+    if is_missing(value) or unit in ("percent", "ratio") or abs(float(value)) < 10_000:  # type: ignore[arg-type]
+        return format_value(value, unit)
+    number = float(value)  # type: ignore[arg-type]
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(number) >= size:
+            return f"{number / size:,.{1 if abs(number) / size >= 100 else 2}f}{suffix}"
+    return format_value(value, unit)
+
+
 def d3_format(unit: str) -> str:
     """The same formats for chart axes and tables (d3/printf style, as Streamlit and Plotly use)."""
     return {"percent": ".2%", "currency": ",.2f", "ratio": ",.2f"}.get(unit, ",.0f")

@@ -80,10 +80,13 @@ def _read_params(path: Path, delimiter: str | None) -> list:
     return [str(path)] + ([delimiter] if delimiter is not None else [])
 
 
-def _describe(cur: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None) -> dict[str, str]:
-    rows = cur.execute(
-        f"DESCRIBE SELECT * FROM {_read_sql(delimiter)}", _read_params(path, delimiter)
-    ).fetchall()
+def _describe(
+    cur: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None, relaxed: bool = False
+) -> dict[str, str]:
+    source = _read_sql(delimiter)
+    if relaxed:  # only to count columns per delimiter; the import itself stays strict
+        source = source[:-1] + ", strict_mode = false, null_padding = true)"
+    rows = cur.execute(f"DESCRIBE SELECT * FROM {source}", _read_params(path, delimiter)).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
@@ -99,7 +102,7 @@ def _sniff(cur: duckdb.DuckDBPyConnection, path: Path, label: str) -> tuple[str 
     best: tuple[str | None, dict] = (None, columns)
     for delimiter in DELIMITERS:
         try:
-            candidate = _describe(cur, path, delimiter)
+            candidate = _describe(cur, path, delimiter, relaxed=True)
         except duckdb.Error:
             continue
         if len(candidate) > len(best[1]):
@@ -127,9 +130,13 @@ def _column_sql(name: str, duck_type: str, role: str | None) -> str:
         if typ == "VARCHAR":
             return f"{_number_sql(col)} AS {col}"
         if typ == "BOOLEAN":
-            return f"CAST({col} AS INTEGER) AS {col}"
+            # not CAST: DuckDB 2.0 pushes a cast into the CSV reader, which then fails on "TRUE"
+            return f"CASE WHEN {col} THEN 1 WHEN NOT {col} THEN 0 END AS {col}"
+    if role == "date" and typ == "VARCHAR":
+        # trim() keeps DuckDB from pushing the cast into the reader, where TRY_CAST turns strict
+        return f"TRY_CAST(trim({col}) AS DATE) AS {col}"
     if role == "date" and typ != "DATE":
-        return f"TRY_CAST({col} AS DATE) AS {col}"
+        return f"CAST({col} AS DATE) AS {col}"
     return col
 
 

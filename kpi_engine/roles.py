@@ -53,6 +53,7 @@ class ColumnRole:
     confidence: float
 
 
+_ID_WORDS = {"name", "id", "title", "label", "code", "key"}
 _RATIO_WORDS = {"avg", "average", "rate", "per", "ctr", "cpc", "cpm", "cpa", "roas", "cpv", "pct"}
 
 
@@ -66,6 +67,11 @@ def _score(header: str, role: str) -> float:
     if name in synonyms:
         return 1.0
     words = name.split()
+    if role in DIMENSION_ROLES:
+        # "xyz_campaign_id" is a campaign; "Campaign status" and "Conv. (Platform ...)" are not
+        extra = [w for w in words if w not in synonyms]
+        if len(extra) == len(words) or any(w not in _ID_WORDS and len(w) > 3 for w in extra):
+            return 0.0
     if role != "date" and any(syn in words for syn in synonyms if " " not in syn):
         # a whole-word synonym inside a longer header ("Total_Conversion", "xyz_campaign_id")
         return 0.7 - 0.1 * ("id" in words) - 0.05 * (len(words) - 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,6 @@ from kpi_engine.roles import DIMENSION_ROLES, METRIC_ROLES
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "workspace" / "kpilab.duckdb"
 DEFAULT_MEMORY_LIMIT = "4GB"
-_DATASET_ID = re.compile(r"^ds_[0-9a-f]{12}$")
 MAX_NAME_LENGTH = 120
 
 _SCHEMA = (
@@ -105,13 +103,6 @@ class Dataset:
 
 def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
-
-
-def validate_dataset_id(value: str) -> str:
-    """A dataset id from a URL or the command line; only ever used as a bound parameter."""
-    if not isinstance(value, str) or not _DATASET_ID.match(value):
-        raise KpiLabError(f"{value!r} is not a dataset id (they look like ds_1a2b3c4d5e6f)")
-    return value
 
 
 def clean_name(name: str) -> str:

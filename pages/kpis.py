@@ -9,7 +9,7 @@ import streamlit as st
 
 from kpi_engine.catalog import CATALOG
 from kpi_engine.errors import KpiLabError
-from kpi_engine.formatting import d3_format, format_value
+from kpi_engine.formatting import d3_format, format_compact, format_value
 from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset
@@ -82,8 +82,9 @@ def _cards(totals: dict, kpis: list[str]) -> None:
             kpi = CATALOG[kpi_id]
             column.metric(
                 kpi.name,
-                format_value(totals.get(kpi_id), kpi.unit),
-                help=f"{kpi.description} Formula: {kpi.formula}",
+                format_compact(totals.get(kpi_id), kpi.unit),
+                help=f"{kpi.description} Formula: `{kpi.formula}`. Exact value:"
+                f" {format_value(totals.get(kpi_id), kpi.unit)}",
                 border=True,
             )
 
@@ -93,6 +94,7 @@ def _breakdown(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) 
         return None
     by = st.selectbox("Break down by", dataset.dimensions, key=f"by_{dataset.dataset_id}")
     table = run_kpis(store, dataset, KpiQuery(base.kpis, (by,), base.start, base.end, base.filters))
+    table = table.sort_values(kpis[0], ascending=CATALOG[kpis[0]].direction == "lower")
     st.dataframe(
         table,
         hide_index=True,
@@ -105,11 +107,11 @@ def _breakdown(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) 
 
 
 def _table_format(unit: str) -> str:
-    return {"percent": "percent", "currency": "%.2f", "ratio": "%.2f"}.get(unit, "localized")
+    return {"percent": "percent", "ratio": "%.2f", "currency": "accounting"}.get(unit, "localized")
 
 
 def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: str | None) -> None:
-    controls = st.columns([1, 2, 2])
+    controls = st.columns([2, 3, 2])
     grain = controls[0].segmented_control(
         "Grain", GRAINS, default="day", required=True, key=f"grain_{dataset.dataset_id}"
     )

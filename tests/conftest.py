@@ -1,0 +1,32 @@
+"""Fixtures shared by the unit and page tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpi_engine.store import Store
+
+PROJECT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def store() -> Store:
+    s = Store(":memory:")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path):
+    """Write text to a CSV file in tmp_path and return its path."""
+
+    def write(text: str, name: str = "report.csv", encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding=encoding)
+        return path
+
+    return write

@@ -1,0 +1,136 @@
+import gzip
+
+import pytest
+
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest import import_file
+from tests.conftest import FIXTURES, SHARED_DATA
+
+
+def _nothing_left(store) -> bool:
+    with store.cursor() as cur:
+        tables = cur.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name NOT IN ('datasets', 'meta')"
+        ).fetchone()[0]
+    return tables == 0 and store.datasets() == []
+
+
+def test_import_detects_roles_and_types(store):
+    result = import_file(store, FIXTURES / "tiny_campaigns.csv")
+    assert result.dataset.rows == 5
+    assert result.dataset.name == "tiny_campaigns"
+    assert result.to_dict()["columns"] == {
+        "Day": "date", "Campaign": "campaign", "Channel": "channel", "Impr.": "impressions",
+        "Clicks": "clicks", "Cost": "spend", "Conversions": "conversions", "Conv. value": "revenue",
+    }
+    assert result.warnings == []
+
+
+def test_numbers_exported_as_text_are_cleaned(store, write_csv):
+    path = write_csv(
+        'Day,Campaign,Impressions,Cost\n'
+        '2026-01-01,A,"25,881",$1.50\n'
+        '2026-01-02,A, --,"$1,234.50"\n'
+        '2026-01-03,A,N/A,€ 3\n'
+    )
+    result = import_file(store, path)
+    with store.cursor() as cur:
+        rows = cur.execute(f"SELECT Impressions, Cost FROM {result.dataset.table} ORDER BY Day").fetchall()
+    assert rows == [(25881.0, 1.5), (None, 1234.5), (None, 3.0)]
+    assert {"code": "missing_impressions", "count": 2} .items() <= next(
+        w for w in result.warnings if w["code"] == "missing_impressions"
+    ).items()
+
+
+def test_booleans_count_as_conversions(store, write_csv):
+    path = write_csv("user_id,group,converted\nu1,A,TRUE\nu2,A,FALSE\nu3,B,true\n")
+    result = import_file(store, path)
+    with store.cursor() as cur:
+        assert cur.execute(f"SELECT sum(converted) FROM {result.dataset.table}").fetchone() == (2,)
+
+
+def test_semicolon_file_the_sniffer_misreads(store, write_csv):
+    # one ragged row makes the sniffer settle on a single column; we try the usual delimiters
+    path = write_csv("Day;Campaign;Clicks;Cost\n2026-01-01;A;3;1\n2026-01-02;B;4;2;extra\n2026-01-03;C;5;3\n")
+    try:
+        result = import_file(store, path)
+    except KpiLabError as exc:  # a clear refusal is acceptable; a traceback is not
+        assert "same columns as the header" in str(exc)
+        assert _nothing_left(store)
+    else:
+        assert result.dataset.roles["clicks"] == "Clicks"
+
+
+def test_tab_separated_and_gzip(store, tmp_path):
+    text = "date\tcampaign\tclicks\tspend\n2026-01-01\tA\t3\t1.5\n2026-01-02\tB\t4\t2.5\n"
+    path = tmp_path / "report.tsv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    result = import_file(store, path)
+    assert result.dataset.rows == 2 and result.dataset.name == "report"
+    assert result.dataset.roles["spend"] == "spend"
+
+
+def test_a_type_that_breaks_after_the_sniffer_sample_is_reread(store, tmp_path):
+    lines = ["date,campaign,clicks"] + [f"2026-01-01,A,{i}" for i in range(30_000)] + ["2026-01-02,B,1.5"]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = import_file(store, path)
+    with store.cursor() as cur:
+        total = cur.execute(f"SELECT sum(clicks) FROM {result.dataset.table}").fetchone()[0]
+    assert result.dataset.rows == 30_001
+    assert total == pytest.approx(sum(range(30_000)) + 1.5)
+
+
+def test_quality_warnings(store, write_csv):
+    path = write_csv(
+        "date,campaign,impressions,clicks,spend\n"
+        "2026-01-01,A,10,20,-5\n2026-01-02,A,100,5,3\nnot a date,A,1,1,1\n"
+    )
+    codes = {w["code"]: w["count"] for w in import_file(store, path).warnings}
+    assert codes == {"negative_spend": 1, "clicks_over_impressions": 1, "missing_date": 1}
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"date,campaign,clicks\n", "no data rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text CSV"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "not a text CSV"),
+        (b"\xff\xfed\x00a\x00t\x00e\x00", "UTF-16"),
+        (b"date,campaign,notes\n2026-01-01,A,hello\n", "no metric column"),
+        (b"just one column\nvalue\n", "single column"),
+        (b"a,b\x00,c\n1,2,3\n", "not a text CSV"),
+    ],
+)
+def test_bad_files_get_a_message_and_leave_nothing(store, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(KpiLabError, match=message):
+        import_file(store, path)
+    assert _nothing_left(store)
+
+
+def test_missing_file(store, tmp_path):
+    with pytest.raises(KpiLabError, match="no such file"):
+        import_file(store, tmp_path / "absent.csv")
+
+
+def test_hostile_names_are_data_not_sql(store, write_csv):
+    path = write_csv(
+        'date,"campaign""; DROP TABLE datasets; --",clicks\n'
+        '2026-01-01,"<script>alert(1)</script>",3\n'
+    )
+    result = import_file(store, path, name="x'); DROP TABLE datasets; --")
+    assert store.dataset(result.dataset.dataset_id).name == "x'); DROP TABLE datasets; --"
+    preview = store.preview(result.dataset.dataset_id)
+    assert preview.iloc[0, 1] == "<script>alert(1)</script>"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "kag_facebook_conversion_data.csv").exists(), reason="../shared/data absent")
+def test_real_facebook_export_with_bom(store):
+    result = import_file(store, SHARED_DATA / "kag_facebook_conversion_data.csv")
+    roles = result.dataset.roles
+    assert result.dataset.rows == 1143
+    assert roles["impressions"] == "Impressions" and roles["spend"] == "Spent"
+    assert roles["conversions"] == "Total_Conversion"
