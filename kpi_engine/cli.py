@@ -25,7 +25,7 @@ EXIT_BAD_INPUT = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own errors: one line, status 2
-        raise KpiLabError(f"{message} (see `python -m kpi_engine {self.prog.split()[-1]} --help`)")
+        raise KpiLabError(f"{message} (see `python -m {self.prog} --help`)")
 
 
 def _date(text: str) -> date:

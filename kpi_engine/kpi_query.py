@@ -62,7 +62,7 @@ def _column_resolver(dataset: Dataset, kpi: Kpi):
         if name in names:
             return fx.quote_identifier(name)
         raise KpiLabError(
-            f"KPI {kpi.id!r} needs a {name!r} column, which dataset {dataset.name!r} does not"
+            f"KPI {kpi.id!r} needs the column {name!r}, which dataset {dataset.name!r} does not"
             f" have (it needs: {', '.join(kpi.requires)})"
         )
 
