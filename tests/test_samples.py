@@ -1,6 +1,7 @@
 """The sample data holds what the README says is planted in it (checked with numpy, not our engine)."""
 
 import importlib.util
+import sys
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ def test_seeded_once_and_not_again_after_deletion(tmp_path):
 def test_committed_files_are_what_the_generator_writes(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("generate", SAMPLE_DIR / "generate.py")
     generate = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "generate", generate)  # dataclasses look their module up
     spec.loader.exec_module(generate)
     monkeypatch.setattr(generate, "HERE", tmp_path)
     generate.main()
