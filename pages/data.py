@@ -12,6 +12,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.roles import ROLES
 from kpi_engine.store import Dataset, Store
+from ui.navigation import require_app_navigation
 from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.resources import get_store
 from ui.state import Keys
@@ -98,6 +99,7 @@ def _dataset_details(store: Store, dataset: Dataset) -> None:
             st.rerun()
 
 
+require_app_navigation()
 store = get_store()
 st.title("Data", anchor=False)
 st.caption(

@@ -12,6 +12,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.formatting import d3_format, format_compact, format_value
 from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
 from kpi_engine.store import Dataset, Store
+from ui.navigation import require_app_navigation
 from ui.dataset_picker import current_dataset
 from ui.resources import get_store
 from ui.theme import styled
@@ -25,7 +26,8 @@ def _pick_kpis(dataset: Dataset) -> list[str]:
     needs = kpi_availability(dataset)
     available = [k for k, missing in needs.items() if not missing]
     unavailable = {k: missing for k, missing in needs.items() if missing}
-    default = [k for k in DEFAULT_KPIS if k in available] or available[:4]
+    default = [k for k in DEFAULT_KPIS if k in available]
+    default += [k for k in available if k not in default][: max(0, 5 - len(default))]
     chosen = st.multiselect(
         "KPIs",
         available,
@@ -144,6 +146,7 @@ def _top_groups(store: Store, dataset: Dataset, base: KpiQuery, by: str, kpi_id:
     return [str(v) for v in totals[by]]
 
 
+require_app_navigation()
 store = get_store()
 st.title("KPIs", anchor=False)
 dataset = current_dataset(store)

@@ -1,4 +1,8 @@
-"""The sidebar's dataset picker, shared by every page and kept in the URL (?dataset=...)."""
+"""The sidebar's dataset picker, shared by every page and kept in the URL (?dataset=<id>).
+
+The URL carries the dataset id, not its name, so a link survives a rename. (A widget bound
+with ``bind="query-params"`` would write the option's label, i.e. the name.)
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,15 @@ def select_after_rerun(dataset_id: str) -> None:
 def dataset_picker(store: Store) -> Dataset | None:
     datasets = {d.dataset_id: d for d in store.datasets()}
     pending = st.session_state.pop(Keys.PENDING_DATASET, None)
+    from_url = st.query_params.get(Keys.DATASET)
     if pending in datasets:
         st.session_state[Keys.DATASET] = pending
+    elif Keys.DATASET not in st.session_state and from_url in datasets:
+        st.session_state[Keys.DATASET] = from_url
     elif st.session_state.get(Keys.DATASET) not in datasets:
         st.session_state.pop(Keys.DATASET, None)
     if not datasets:
+        st.query_params.pop(Keys.DATASET, None)
         st.sidebar.caption("No datasets yet: upload one on the Data page.")
         return None
     chosen = st.sidebar.selectbox(
@@ -28,9 +36,9 @@ def dataset_picker(store: Store) -> Dataset | None:
         list(datasets),
         format_func=lambda dataset_id: datasets[dataset_id].name,
         key=Keys.DATASET,
-        bind="query-params",
     )
-    return datasets.get(chosen)
+    st.query_params[Keys.DATASET] = chosen
+    return datasets[chosen]
 
 
 def current_dataset(store: Store) -> Dataset | None:

@@ -1,0 +1,84 @@
+"""Data page in AppTest: upload, detected roles, preview, rename, delete, bad files."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import FIXTURES
+from tests.pages.conftest import APP, engine_store
+
+TINY = (FIXTURES / "tiny_campaigns.csv").read_bytes()
+
+
+@pytest.fixture
+def data_page(workspace) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader[0].set_value((name, content, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_lists_the_sample_datasets(data_page):
+    names = list(data_page.dataframe[0].value["name"])
+    assert names == ["Sample campaigns", "Sample A/B test (campaign)", "Sample experiment (users)"]
+
+
+def test_upload_imports_selects_and_describes_the_file(data_page):
+    at = _upload(data_page, "q1 <b>report</b>.csv", TINY)
+    assert "Imported **5** rows" in at.success[0].value
+    assert "<b>" not in at.success[0].value  # user text is escaped, never markup
+    (dataset,) = [d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]
+    assert at.sidebar.selectbox(key="dataset").value == dataset.dataset_id
+    assert at.query_params["dataset"] == [dataset.dataset_id] or at.query_params["dataset"] == dataset.dataset_id
+    roles = at.dataframe[1].value
+    assert dict(zip(roles["column"], roles["detected role"], strict=True))["Conv. value"] == "revenue"
+    assert len(at.dataframe[2].value) == 5  # preview
+    at.run()  # a rerun does not import the same upload again
+    assert len([d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]) == 1
+
+
+def test_bad_upload_shows_the_reason_and_stores_nothing(data_page):
+    before = len(engine_store().datasets())
+    at = _upload(data_page, "notes.csv", b"date,campaign,notes\n2026-01-01,A,hello\n")
+    assert "has no metric column" in at.error[0].value
+    assert len(engine_store().datasets()) == before
+
+
+def test_rename_and_delete(data_page):
+    at = _upload(data_page, "tiny.csv", TINY)
+    name_box = next(t for t in at.text_input if t.label == "New name")
+    name_box.set_value("Renamed report")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert not at.exception
+    assert "Renamed report" in list(at.dataframe[0].value["name"])
+    assert next(b for b in at.button if b.label == "Delete").disabled
+    next(c for c in at.checkbox if c.label == "Yes, delete it for good").check().run()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert not at.exception
+    assert "Renamed report" not in [d.name for d in engine_store().datasets()]
+
+
+def test_rename_to_a_taken_name_is_refused(data_page):
+    name_box = next(t for t in data_page.text_input if t.label == "New name")
+    name_box.set_value("Sample experiment (users)")
+    next(b for b in data_page.button if b.label == "Rename").click().run()
+    assert "already named" in data_page.error[0].value
+
+
+def test_first_visit_straight_to_the_data_page_still_gets_the_app_shell(tmp_path, monkeypatch):
+    """Regression: a pages/ folder made Streamlit run pages/data.py alone on a first visit."""
+    import streamlit as st
+
+    monkeypatch.setenv("KPILAB_DB", str(tmp_path / "ws.duckdb"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/data.py")  # legacy mode: this would run the page without app.py
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="dataset").value is not None
+    assert at.title[0].value == "Data"

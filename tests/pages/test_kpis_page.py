@@ -1,0 +1,93 @@
+"""KPIs page in AppTest; expected numbers come from pandas on the sample file, not from the engine."""
+
+import pandas as pd
+import pytest
+
+from kpi_engine.formatting import format_compact
+from kpi_engine.samples import SAMPLE_DIR
+from tests.pages.conftest import engine_store, figure, values
+
+CAMPAIGNS = pd.read_csv(SAMPLE_DIR / "campaigns.csv", parse_dates=["date"])
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_opens_on_the_sample_campaigns_with_totals(app):
+    assert app.sidebar.selectbox(key="dataset").value is not None
+    spend, revenue = CAMPAIGNS["spend"].sum(), CAMPAIGNS["revenue"].sum()
+    clicks, impressions = CAMPAIGNS["clicks"].sum(), CAMPAIGNS["impressions"].sum()
+    assert _metrics(app) == {
+        "Spend": format_compact(spend, "currency"),
+        "Revenue": format_compact(revenue, "currency"),
+        "ROAS": f"{revenue / spend:.2f}",
+        "CPA": f"{spend / CAMPAIGNS['conversions'].sum():,.2f}",
+        "CTR": f"{clicks / impressions:.2%}",
+    }
+
+
+def test_filters_change_every_number(app):
+    _by_label(app.multiselect, "Channel").select("LinkedIn").run()
+    part = CAMPAIGNS[CAMPAIGNS["channel"] == "LinkedIn"]
+    assert _metrics(app)["ROAS"] == f"{part['revenue'].sum() / part['spend'].sum():.2f}"
+    table = app.dataframe[0].value
+    assert set(table["campaign"]) == set(part["campaign"])
+
+
+def test_date_range_filter(app):
+    _by_label(app.date_input, "Date range").set_value((pd.Timestamp("2026-06-01").date(), pd.Timestamp("2026-06-30").date())).run()
+    june = CAMPAIGNS[(CAMPAIGNS["date"] >= "2026-06-01") & (CAMPAIGNS["date"] <= "2026-06-30")]
+    assert _metrics(app)["CPA"] == f"{june['spend'].sum() / june['conversions'].sum():,.2f}"
+
+
+def test_breakdown_by_channel_is_a_ratio_of_sums(app):
+    _by_label(app.selectbox, "Break down by").set_value("channel").run()
+    table = app.dataframe[0].value.set_index("channel")
+    sums = CAMPAIGNS.groupby("channel")[["revenue", "spend"]].sum()
+    for channel, row in sums.iterrows():
+        assert table.loc[channel, "roas"] == pytest.approx(row["revenue"] / row["spend"])
+
+
+@pytest.mark.parametrize("grain, points", [("day", 120), ("week", 18), ("month", 4)])
+def test_trend_by_grain(app, grain, points):
+    _by_label(app.button_group, "Grain").set_value(grain).run()
+    (trace,) = figure(app)["data"]
+    assert len(values(trace["y"])) == points
+    if grain == "month":
+        monthly = CAMPAIGNS.groupby(CAMPAIGNS["date"].dt.to_period("M"))["spend"].sum().tolist()
+        assert values(trace["y"]) == pytest.approx(monthly)
+
+
+def test_one_line_per_campaign(app):
+    _by_label(app.toggle, "One line per campaign").set_value(True).run()
+    assert len(figure(app)["data"]) == 8
+
+
+def test_dataset_from_the_url_and_unavailable_kpis(workspace):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
+
+    first = AppTest.from_file(APP, default_timeout=60).run()
+    users = next(d for d in engine_store().datasets() if d.name == "Sample experiment (users)")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["dataset"] = users.dataset_id
+    at.run()
+    assert not first.exception and not at.exception
+    assert at.sidebar.selectbox(key="dataset").value == users.dataset_id
+    notes = " ".join(c.value for c in at.caption)
+    assert "CTR needs column clicks, impressions" in notes
+    assert {m.label for m in at.metric} == {"Revenue", "Conversions", "AOV"}
+
+
+def test_empty_workspace_points_to_the_data_page(app):
+    for dataset in engine_store().datasets():
+        engine_store().delete(dataset.dataset_id)
+    app.run()
+    assert not app.exception
+    assert "No dataset yet" in app.info[0].value
+
+
+def _by_label(widgets, label: str):
+    return next(w for w in widgets if w.label == label)
