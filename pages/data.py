@@ -77,7 +77,8 @@ def _dataset_details(store: Store, dataset: Dataset) -> None:
             st.caption("Not found in this file: " + ", ".join(missing))
     with preview_col:
         st.markdown("**Preview** (first 20 rows)")
-        st.dataframe(store.preview(dataset.dataset_id, 20), hide_index=True)
+        dates = {c.name: st.column_config.DateColumn(format="YYYY-MM-DD") for c in dataset.columns if c.type == "DATE"}
+        st.dataframe(store.preview(dataset.dataset_id, 20), hide_index=True, column_config=dates)
 
     rename_col, delete_col = st.columns(2)
     with rename_col, st.form("rename", border=False):

@@ -1,0 +1,75 @@
+"""What a person does in a browser: open, upload, see KPIs and the chart, refresh, restart."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import FIXTURES
+
+TIMEOUT = 30_000
+TINY = FIXTURES / "tiny_campaigns.csv"
+
+
+def wait_for_text(page: Page, text: str) -> None:
+    """Wait for text, failing fast when the app shows an exception instead."""
+    target, err = page.get_by_text(text).first, page.get_by_test_id("stException")
+    expect(target.or_(err).first).to_be_visible(timeout=TIMEOUT)
+    if err.count():
+        raise AssertionError(f"Streamlit exception in app:\n{err.first.inner_text()}")
+    expect(target).to_be_visible()
+
+
+def wait_idle(page: Page) -> None:
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
+
+
+def metric(page: Page, label: str):
+    return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
+
+
+def picker(page: Page):
+    return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Dataset")
+
+
+def test_upload_see_kpis_and_chart_then_refresh(server, page):
+    page.goto(server.url + "/")
+    wait_for_text(page, "Breakdown")
+    expect(picker(page)).to_have_value("Sample campaigns", timeout=TIMEOUT)
+    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Data").click()
+    wait_for_text(page, "Campaign file")
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(TINY))
+    wait_for_text(page, "Imported 5 rows as tiny_campaigns")
+    expect(picker(page)).to_have_value("tiny_campaigns", timeout=TIMEOUT)
+    wait_for_text(page, "Columns and detected roles")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("KPIs").click()
+    wait_for_text(page, "Breakdown")
+    expect(metric(page, "Spend")).to_have_text("145.00", timeout=TIMEOUT)
+    expect(metric(page, "CPA")).to_have_text("8.53")  # 145 / 17, added up by hand
+    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    assert "dataset=ds_" in page.url
+
+    page.reload()
+    wait_for_text(page, "Breakdown")
+    expect(picker(page)).to_have_value("tiny_campaigns", timeout=TIMEOUT)
+    expect(metric(page, "Spend")).to_have_text("145.00", timeout=TIMEOUT)
+
+
+def test_dataset_survives_a_server_restart(server, page):
+    page.goto(server.url + "/data")
+    wait_for_text(page, "Campaign file")
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(TINY))
+    wait_for_text(page, "Imported 5 rows as tiny_campaigns")
+    wait_idle(page)
+
+    server.stop()
+    server.start()
+    page.goto(server.url + "/data")  # straight to a sub-page on a fresh server process
+    wait_for_text(page, "Datasets")
+    expect(page.get_by_test_id("stSidebarNav")).to_contain_text("KPIs")
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_contain_text("tiny_campaigns", timeout=TIMEOUT)
+    expect(table).to_contain_text("Sample campaigns")
