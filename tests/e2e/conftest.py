@@ -1,6 +1,7 @@
 """Browser tests: a real Streamlit server and Debian's Chromium driven by Playwright.
 
-They skip, saying why, where Chromium or Playwright is missing; `.ci/run` installs both.
+They skip, saying why, where Chromium or Playwright is missing; `.ci/run` installs both and
+sets KPILAB_REQUIRE_BROWSER=1, which turns a skip into a failure.
 Environment: E2E_CHROMIUM (default /usr/bin/chromium), E2E_PORT (default 8599).
 """
 
@@ -32,11 +33,14 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 
 def _skip_reason() -> str | None:
+    reason = None
     if sync_playwright is None:
-        return "playwright is not installed (pip install -r requirements-dev.txt)"
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set E2E_CHROMIUM)"
-    return None
+        reason = "playwright is not installed (pip install -r requirements-dev.txt)"
+    elif not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set E2E_CHROMIUM)"
+    if reason and os.environ.get("KPILAB_REQUIRE_BROWSER"):
+        pytest.fail(f"KPILAB_REQUIRE_BROWSER is set but {reason}")
+    return reason
 
 
 class Server:

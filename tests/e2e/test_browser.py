@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import pytest
 
 from tests.conftest import FIXTURES
+
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 TIMEOUT = 30_000
 TINY = FIXTURES / "tiny_campaigns.csv"
 
 
-def wait_for_text(page: Page, text: str) -> None:
+def wait_for_text(page, text: str) -> None:
     """Wait for text, failing fast when the app shows an exception instead."""
     target, err = page.get_by_text(text).first, page.get_by_test_id("stException")
     expect(target.or_(err).first).to_be_visible(timeout=TIMEOUT)
@@ -19,15 +21,15 @@ def wait_for_text(page: Page, text: str) -> None:
     expect(target).to_be_visible()
 
 
-def wait_idle(page: Page) -> None:
+def wait_idle(page) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
 
 
-def metric(page: Page, label: str):
+def metric(page, label: str):
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
 
 
-def picker(page: Page):
+def picker(page):
     return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Dataset")
 
 

@@ -1,0 +1,161 @@
+"""Import and KPI-query speed and memory: KPI Lab next to DuckDB's own read_csv and pandas.
+
+    python benchmarks/ingest.py              # 100k and 1M rows
+    python benchmarks/ingest.py --rows 10M   # add sizes (k and M suffixes work)
+
+Each measurement runs in a fresh process, so its peak RSS is its own (the interpreter and
+libraries included, about 100-150 MB). The same generated CSV feeds all three paths:
+
+  kpilab  Store(file) + import_file (sniff, role detection, typed CREATE TABLE in one
+          transaction) + run_kpis(spend, revenue, roas, cpa, ctr by campaign)
+  duckdb  CREATE TABLE AS SELECT * FROM read_csv(path) into a database file + the same
+          five KPIs by campaign written by hand in SQL
+  pandas  pandas.read_csv(path) + groupby(campaign).sum() + the same five ratios; nothing
+          is stored
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+DATA = HERE / ".data"
+METHODS = ("kpilab", "duckdb", "pandas")
+KPIS = ("spend", "revenue", "roas", "cpa", "ctr")
+
+
+def parse_rows(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
+def make_csv(rows: int) -> Path:
+    """A campaign export: 365 days x campaigns x channels, made by DuckDB (seeded, no Python loop)."""
+    import duckdb
+
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"campaigns_{rows}.csv"
+    if path.exists():
+        return path
+    con = duckdb.connect()
+    con.execute("SELECT setseed(0.42)")
+    con.execute(
+        f"""COPY (
+            SELECT DATE '2025-01-01' + CAST(i % 365 AS INTEGER) AS date,
+                   'Campaign ' || (i // 365 % 500) AS campaign,
+                   ['Google Ads', 'Meta Ads', 'TikTok', 'LinkedIn', 'Microsoft Ads'][1 + i % 5] AS channel,
+                   CAST(1000 + random() * 50000 AS BIGINT) AS impressions,
+                   CAST(10 + random() * 900 AS BIGINT) AS clicks,
+                   CAST(random() * 40 AS BIGINT) AS conversions,
+                   round(5 + random() * 800, 2) AS spend,
+                   round(random() * 3000, 2) AS revenue
+            FROM range({rows}) t(i)
+        ) TO '{path}' (HEADER, DELIMITER ',')"""
+    )
+    return path
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_kpilab(csv: Path, db: Path) -> dict:
+    from kpi_engine.ingest import import_file
+    from kpi_engine.kpi_query import KpiQuery, run_kpis
+    from kpi_engine.store import Store
+
+    store = Store(db)
+    start = time.perf_counter()
+    dataset = import_file(store, csv).dataset
+    imported = time.perf_counter()
+    table = run_kpis(store, dataset, KpiQuery(KPIS, ("campaign",)))
+    done = time.perf_counter()
+    return {"import_s": imported - start, "query_s": done - imported, "groups": len(table)}
+
+
+def run_duckdb(csv: Path, db: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    start = time.perf_counter()
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
+    imported = time.perf_counter()
+    table = con.execute(
+        "SELECT campaign, sum(spend), sum(revenue), sum(revenue) / nullif(sum(spend), 0),"
+        " sum(spend) / nullif(sum(conversions), 0), sum(clicks) / nullif(sum(impressions), 0)"
+        " FROM t GROUP BY campaign"
+    ).fetchall()
+    done = time.perf_counter()
+    return {"import_s": imported - start, "query_s": done - imported, "groups": len(table)}
+
+
+def run_pandas(csv: Path, db: Path) -> dict:
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(csv)
+    imported = time.perf_counter()
+    sums = frame.groupby("campaign")[["spend", "revenue", "conversions", "clicks", "impressions"]].sum()
+    table = pd.DataFrame({
+        "spend": sums["spend"], "revenue": sums["revenue"],
+        "roas": sums["revenue"] / sums["spend"].where(sums["spend"] != 0),
+        "cpa": sums["spend"] / sums["conversions"].where(sums["conversions"] != 0),
+        "ctr": sums["clicks"] / sums["impressions"].where(sums["impressions"] != 0),
+    })
+    done = time.perf_counter()
+    return {"import_s": imported - start, "query_s": done - imported, "groups": len(table)}
+
+
+def worker(method: str, csv: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = {"kpilab": run_kpilab, "duckdb": run_duckdb, "pandas": run_pandas}[method](
+            csv, Path(tmp) / "bench.duckdb"
+        )
+    result["peak_mb"] = _peak_mb()
+    print(json.dumps(result))
+
+
+def measure(method: str, csv: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", method, str(csv)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", action="append", default=[], help="extra sizes, e.g. 10M")
+    parser.add_argument("--worker", nargs=2, metavar=("METHOD", "CSV"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker[0], Path(args.worker[1]))
+        return
+    sizes = [100_000, 1_000_000] + [parse_rows(r) for r in args.rows]
+    print(f"# {platform.processor() or platform.machine()}, {platform.python_version()},"
+          f" {__import__('os').cpu_count()} cores")
+    header = f"{'rows':>11} {'file MB':>8} {'method':>7} {'import s':>9} {'MB/s':>7} {'KPI query s':>12} {'peak RSS MB':>12}"
+    print(header)
+    print("-" * len(header))
+    for rows in sizes:
+        csv = make_csv(rows)
+        size_mb = csv.stat().st_size / 1e6
+        for method in METHODS:
+            r = measure(method, csv)
+            print(f"{rows:>11,} {size_mb:>8.1f} {method:>7} {r['import_s']:>9.2f}"
+                  f" {size_mb / r['import_s']:>7.1f} {r['query_s']:>12.3f} {r['peak_mb']:>12.0f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
