@@ -49,7 +49,7 @@ def _check_file(path: Path, label: str) -> None:
         raise KpiLabError(f"{label}: no such file; check the path")
     if path.stat().st_size == 0:
         raise KpiLabError(f"{label} is empty: export the report again with at least one row")
-    head = path.read_bytes()[:8192] if path.suffix != ".gz" else _gunzip_head(path, label)
+    head = _head(path) if path.suffix != ".gz" else _gunzip_head(path, label)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise KpiLabError(f"{label} is UTF-16 text: save it as 'CSV UTF-8' and upload it again")
     if b"\x00" in head or head.startswith((b"PK\x03\x04", b"\x89PNG", b"%PDF", b"\xff\xd8")):
@@ -57,6 +57,11 @@ def _check_file(path: Path, label: str) -> None:
             f"{label} is not a text CSV (it looks like a binary, image or spreadsheet file):"
             " export the report as CSV and upload that"
         )
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(8192)
 
 
 def _gunzip_head(path: Path, label: str) -> bytes:

@@ -22,7 +22,11 @@ PERIOD = "period"
 
 @dataclass(frozen=True)
 class KpiQuery:
-    """What to compute. ``grain`` adds a leading ``period`` column (day, week or month)."""
+    """What to compute. ``grain`` adds a leading ``period`` column (day, week or month).
+
+    Rows come ordered by the group columns, or by ``sort`` when given; ``limit`` caps them
+    (a breakdown by a column with a million values should not fetch a million rows).
+    """
 
     kpis: tuple[str, ...]
     by: tuple[str, ...] = ()
@@ -30,6 +34,8 @@ class KpiQuery:
     end: date | None = None
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     grain: str | None = None
+    sort: str | None = None  # a KPI of the query: largest first, n/a last
+    limit: int | None = None
 
 
 def available_columns(dataset: Dataset) -> set[str]:
@@ -135,7 +141,16 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
     if where:
         sql += " WHERE " + " AND ".join(where)
     if groups:
-        sql += f" GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)} NULLS LAST"
+        sql += f" GROUP BY {', '.join(groups)}"
+    if query.sort is not None:
+        if query.sort not in query.kpis:
+            raise KpiLabError(f"can only sort by a KPI of the query, not {query.sort!r}")
+        sql += f" ORDER BY {fx.quote_identifier(query.sort)} DESC NULLS LAST"
+    elif groups:
+        sql += f" ORDER BY {', '.join(groups)} NULLS LAST"
+    if query.limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(query.limit))
     return sql, params
 
 

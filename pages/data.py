@@ -63,9 +63,9 @@ def _roles_table(dataset: Dataset) -> pd.DataFrame:
 
 
 def _dataset_details(store: Store, dataset: Dataset) -> None:
-    st.subheader(dataset.name, anchor=False)
+    st.subheader(plain(dataset.name), anchor=False)
     st.caption(
-        f"{dataset.rows:,} rows · from {dataset.source_file or 'unknown file'} ·"
+        f"{dataset.rows:,} rows · from {plain(dataset.source_file or 'unknown file')} ·"
         f" imported {dataset.created_at:%Y-%m-%d %H:%M}"
     )
     missing = [r for r in ROLES if r not in dataset.roles]

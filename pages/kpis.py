@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import plotly.graph_objects as go
@@ -15,11 +16,13 @@ from kpi_engine.store import Dataset, Store
 from ui.navigation import require_app_navigation
 from ui.dataset_picker import current_dataset
 from ui.resources import get_store
+from ui.text import plain
 from ui.theme import styled
 
 DEFAULT_KPIS = ("spend", "revenue", "roas", "cpa", "ctr")
 FILTER_ROLES = ("campaign", "channel")
 MAX_TREND_LINES = 8
+MAX_TABLE_ROWS = 1000
 
 
 def _pick_kpis(dataset: Dataset) -> list[str]:
@@ -95,8 +98,9 @@ def _breakdown(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) 
     if not dataset.dimensions:
         return None
     by = st.selectbox("Break down by", dataset.dimensions, key=f"by_{dataset.dataset_id}")
-    table = run_kpis(store, dataset, KpiQuery(base.kpis, (by,), base.start, base.end, base.filters))
-    table = table.sort_values(kpis[0], ascending=CATALOG[kpis[0]].direction == "lower")
+    table = run_kpis(store, dataset, replace(base, by=(by,), sort=kpis[0], limit=MAX_TABLE_ROWS))
+    if len(table) == MAX_TABLE_ROWS:
+        st.caption(f"The {MAX_TABLE_ROWS:,} {by} values with the highest {CATALOG[kpis[0]].name}.")
     st.dataframe(
         table,
         hide_index=True,
@@ -123,27 +127,27 @@ def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: 
     )
     split = controls[2].toggle(f"One line per {by}", key=f"split_{dataset.dataset_id}") if by else False
     kpi = CATALOG[kpi_id]
-    split_by = (by,) if split and by else ()
-    frame = run_kpis(store, dataset, KpiQuery((kpi_id,), split_by, base.start, base.end, base.filters, grain))
     fig = go.Figure()
-    if split_by:
+    if split and by:
         top = _top_groups(store, dataset, base, by, kpi_id)
+        query = replace(base, kpis=(kpi_id,), by=(by,), grain=grain, filters=base.filters + ((by, top),))
+        frame = run_kpis(store, dataset, query)
         for name in top:
             part = frame[frame[by].astype(str) == name]
             fig.add_trace(go.Scatter(x=part[PERIOD], y=part[kpi_id], mode="lines", name=name))
     else:
+        frame = run_kpis(store, dataset, replace(base, kpis=(kpi_id,), grain=grain))
         fig.add_trace(go.Scatter(x=frame[PERIOD], y=frame[kpi_id], mode="lines+markers", name=kpi.name))
-    fig.update_layout(title=f"{kpi.name} by {grain}", showlegend=bool(split_by))
+    fig.update_layout(title=f"{kpi.name} by {grain}", showlegend=bool(split and by))
     fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
     st.plotly_chart(styled(fig, kpi.unit), key=f"trend_{dataset.dataset_id}")
 
 
-def _top_groups(store: Store, dataset: Dataset, base: KpiQuery, by: str, kpi_id: str) -> list[str]:
+def _top_groups(store: Store, dataset: Dataset, base: KpiQuery, by: str, kpi_id: str) -> tuple[str, ...]:
     """The groups with the most spend (else the most of the KPI) get a line of their own."""
     rank = "spend" if "spend" in dataset.roles else kpi_id
-    totals = run_kpis(store, dataset, KpiQuery((rank,), (by,), base.start, base.end, base.filters))
-    totals = totals.sort_values(rank, ascending=False).head(MAX_TREND_LINES)
-    return [str(v) for v in totals[by]]
+    query = replace(base, kpis=(rank,), by=(by,), sort=rank, limit=MAX_TREND_LINES)
+    return tuple(str(v) for v in run_kpis(store, dataset, query)[by])
 
 
 require_app_navigation()
@@ -155,7 +159,7 @@ if dataset is None:
     st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
     st.stop()
 
-st.caption(f"{dataset.rows:,} rows · {dataset.source_file or ''}")
+st.caption(f"{dataset.rows:,} rows · {plain(dataset.source_file or '')}")
 kpis = _pick_kpis(dataset)
 if not kpis:
     st.info("Pick at least one KPI above.")

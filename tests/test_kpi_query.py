@@ -50,6 +50,13 @@ def test_filters_are_bound_values(store, tiny):
     assert "OR '1'='1" not in sql and params == ["Brand' OR '1'='1"]
 
 
+def test_sort_and_limit(store, tiny):
+    table = run_kpis(store, tiny, KpiQuery(("ctr", "spend"), ("Day",), sort="ctr", limit=2))
+    assert list(table["ctr"]) == pytest.approx([50 / 500, 120 / 3000])  # 03-02 (60/3000) is third
+    with pytest.raises(KpiLabError, match="only sort by a KPI of the query"):
+        run_kpis(store, tiny, KpiQuery(("ctr",), sort="Day"))
+
+
 def test_no_rows_gives_missing_values(store, tiny):
     row = run_kpis(store, tiny, KpiQuery(("spend", "ctr"), start=date(2030, 1, 1))).iloc[0]
     assert math.isnan(row["spend"]) and math.isnan(row["ctr"])
