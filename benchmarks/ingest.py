@@ -40,7 +40,7 @@ def parse_rows(text: str) -> int:
 
 
 def make_csv(rows: int) -> Path:
-    """A campaign export: 365 days x campaigns x channels, made by DuckDB (seeded, no Python loop)."""
+    """A seeded campaign export: 365 days x 500 campaigns x 5 channels, written by DuckDB."""
     import duckdb
 
     DATA.mkdir(exist_ok=True)
@@ -53,7 +53,8 @@ def make_csv(rows: int) -> Path:
         f"""COPY (
             SELECT DATE '2025-01-01' + CAST(i % 365 AS INTEGER) AS date,
                    'Campaign ' || (i // 365 % 500) AS campaign,
-                   ['Google Ads', 'Meta Ads', 'TikTok', 'LinkedIn', 'Microsoft Ads'][1 + i % 5] AS channel,
+                   ['Google Ads', 'Meta Ads', 'TikTok', 'LinkedIn', 'Microsoft Ads'][1 + i % 5]
+                       AS channel,
                    CAST(1000 + random() * 50000 AS BIGINT) AS impressions,
                    CAST(10 + random() * 900 AS BIGINT) AS clicks,
                    CAST(random() * 40 AS BIGINT) AS conversions,
@@ -105,13 +106,18 @@ def run_pandas(csv: Path, db: Path) -> dict:
     start = time.perf_counter()
     frame = pd.read_csv(csv)
     imported = time.perf_counter()
-    sums = frame.groupby("campaign")[["spend", "revenue", "conversions", "clicks", "impressions"]].sum()
-    table = pd.DataFrame({
-        "spend": sums["spend"], "revenue": sums["revenue"],
-        "roas": sums["revenue"] / sums["spend"].where(sums["spend"] != 0),
-        "cpa": sums["spend"] / sums["conversions"].where(sums["conversions"] != 0),
-        "ctr": sums["clicks"] / sums["impressions"].where(sums["impressions"] != 0),
-    })
+    sums = frame.groupby("campaign")[
+        ["spend", "revenue", "conversions", "clicks", "impressions"]
+    ].sum()
+    table = pd.DataFrame(
+        {
+            "spend": sums["spend"],
+            "revenue": sums["revenue"],
+            "roas": sums["revenue"] / sums["spend"].where(sums["spend"] != 0),
+            "cpa": sums["spend"] / sums["conversions"].where(sums["conversions"] != 0),
+            "ctr": sums["clicks"] / sums["impressions"].where(sums["impressions"] != 0),
+        }
+    )
     done = time.perf_counter()
     return {"import_s": imported - start, "query_s": done - imported, "groups": len(table)}
 
@@ -128,13 +134,17 @@ def worker(method: str, csv: Path) -> None:
 def measure(method: str, csv: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--worker", method, str(csv)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", action="append", default=[], help="extra sizes, e.g. 10M")
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -142,9 +152,14 @@ def main() -> None:
         worker(args.worker[0], Path(args.worker[1]))
         return
     sizes = [100_000, 1_000_000] + [parse_rows(r) for r in args.rows]
-    print(f"# {platform.processor() or platform.machine()}, {platform.python_version()},"
-          f" {__import__('os').cpu_count()} cores")
-    header = f"{'rows':>11} {'file MB':>8} {'method':>7} {'import s':>9} {'MB/s':>7} {'KPI query s':>12} {'peak RSS MB':>12}"
+    print(
+        f"# {platform.processor() or platform.machine()}, {platform.python_version()},"
+        f" {__import__('os').cpu_count()} cores"
+    )
+    header = (
+        f"{'rows':>11} {'file MB':>8} {'method':>7} {'import s':>9} {'MB/s':>7}"
+        f" {'KPI query s':>12} {'peak RSS MB':>12}"
+    )
     print(header)
     print("-" * len(header))
     for rows in sizes:
@@ -152,9 +167,11 @@ def main() -> None:
         size_mb = csv.stat().st_size / 1e6
         for method in METHODS:
             r = measure(method, csv)
-            print(f"{rows:>11,} {size_mb:>8.1f} {method:>7} {r['import_s']:>9.2f}"
-                  f" {size_mb / r['import_s']:>7.1f} {r['query_s']:>12.3f} {r['peak_mb']:>12.0f}",
-                  flush=True)
+            print(
+                f"{rows:>11,} {size_mb:>8.1f} {method:>7} {r['import_s']:>9.2f}"
+                f" {size_mb / r['import_s']:>7.1f} {r['query_s']:>12.3f} {r['peak_mb']:>12.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

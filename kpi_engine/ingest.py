@@ -69,7 +69,9 @@ def _gunzip_head(path: Path, label: str) -> bytes:
         with gzip.open(path) as fh:
             return fh.read(8192)
     except (OSError, EOFError):
-        raise KpiLabError(f"{label} is not a valid gzip file: compress it again or upload the CSV")
+        raise KpiLabError(
+            f"{label} is not a valid gzip file: compress it again or upload the CSV"
+        ) from None
 
 
 def _read_sql(delimiter: str | None, sample_all: bool = False) -> str:
@@ -203,12 +205,15 @@ def import_file(
             cur, source, params, columns, roles
         ).items():
             if values and bad / values > 1 - _MIN_PARSED_SHARE:
-                warnings.append(_warning(
-                    "role_not_parsable", bad,
-                    f"column {roles[role]!r} looked like {role} but most values are not"
-                    f" {'dates' if role == 'date' else 'numbers'}; kept it as text",
-                    examples,
-                ))
+                warnings.append(
+                    _warning(
+                        "role_not_parsable",
+                        bad,
+                        f"column {roles[role]!r} looked like {role} but most values are not"
+                        f" {'dates' if role == 'date' else 'numbers'}; kept it as text",
+                        examples,
+                    )
+                )
                 del roles[role]
     if not any(role in roles for role in METRIC_ROLES):
         found = ", ".join(list(columns)[:12])
@@ -217,7 +222,9 @@ def import_file(
             f" Conversions, Cost/Spend, Revenue or Users (found: {found})"
         )
     role_of = {col: role for role, col in roles.items()}
-    table_columns = [Column(n, _output_type(t, role_of.get(n)), role_of.get(n)) for n, t in columns.items()]
+    table_columns = [
+        Column(n, _output_type(t, role_of.get(n)), role_of.get(n)) for n, t in columns.items()
+    ]
     select = ", ".join(_column_sql(n, t, role_of.get(n)) for n, t in columns.items())
     dataset = _create(store, path, label, name, select, delimiter, table_columns)
     warnings += _quality_warnings(store, dataset)
@@ -239,8 +246,9 @@ def _create(
     for sample_all in (False, True):
         try:
             with store.transaction() as cur:
+                source = _read_sql(delimiter, sample_all)
                 cur.execute(
-                    f"CREATE TABLE {table} AS SELECT {select} FROM {_read_sql(delimiter, sample_all)}",
+                    f"CREATE TABLE {table} AS SELECT {select} FROM {source}",
                     params,
                 )
                 rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -281,17 +289,29 @@ def _quality_warnings(store: Store, dataset: Dataset) -> list[dict]:
         if role in METRIC_ROLES
     ]
     if "spend" in roles:
-        checks.append(("negative_spend", f"{quote_identifier(roles['spend'])} < 0",
-                       "rows with negative spend"))
+        checks.append(
+            (
+                "negative_spend",
+                f"{quote_identifier(roles['spend'])} < 0",
+                "rows with negative spend",
+            )
+        )
     if "clicks" in roles and "impressions" in roles:
-        checks.append((
-            "clicks_over_impressions",
-            f"{quote_identifier(roles['clicks'])} > {quote_identifier(roles['impressions'])}",
-            "rows with more clicks than impressions",
-        ))
+        checks.append(
+            (
+                "clicks_over_impressions",
+                f"{quote_identifier(roles['clicks'])} > {quote_identifier(roles['impressions'])}",
+                "rows with more clicks than impressions",
+            )
+        )
     if roles.get("date"):
-        checks.append(("missing_date", f"{quote_identifier(roles['date'])} IS NULL",
-                       "rows whose date could not be read (left out of date filters)"))
+        checks.append(
+            (
+                "missing_date",
+                f"{quote_identifier(roles['date'])} IS NULL",
+                "rows whose date could not be read (left out of date filters)",
+            )
+        )
     if not checks:
         return []
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)

@@ -47,8 +47,10 @@ def available_columns(dataset: Dataset) -> set[str]:
 
 def _numeric(duck_type: str) -> bool:
     t = duck_type.upper()
-    return t.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")) or t.endswith("INT") or t in (
-        "INTEGER", "BOOLEAN", "HUGEINT", "UHUGEINT"
+    return (
+        t.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL"))
+        or t.endswith("INT")
+        or t in ("INTEGER", "BOOLEAN", "HUGEINT", "UHUGEINT")
     )
 
 

@@ -16,28 +16,95 @@ METRIC_ROLES = ("impressions", "clicks", "conversions", "spend", "revenue", "use
 ROLES = DATE_ROLES + DIMENSION_ROLES + METRIC_ROLES
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "date": ("date", "day", "report date", "reporting starts", "date start", "period", "time",
-             "week", "month", "segment date"),
+    "date": (
+        "date",
+        "day",
+        "report date",
+        "reporting starts",
+        "date start",
+        "period",
+        "time",
+        "week",
+        "month",
+        "segment date",
+    ),
     "campaign": ("campaign", "campaign name", "campaign title", "campaign id"),
-    "channel": ("channel", "source", "platform", "network", "medium", "publisher platform",
-                "ad network", "media channel"),
-    "variant": ("variant", "variation", "group", "test group", "experiment group", "arm",
-                "version", "treatment", "bucket", "cohort"),
+    "channel": (
+        "channel",
+        "source",
+        "platform",
+        "network",
+        "medium",
+        "publisher platform",
+        "ad network",
+        "media channel",
+    ),
+    "variant": (
+        "variant",
+        "variation",
+        "group",
+        "test group",
+        "experiment group",
+        "arm",
+        "version",
+        "treatment",
+        "bucket",
+        "cohort",
+    ),
     "impressions": ("impressions", "impr", "impression", "imps", "total impressions"),
     "clicks": ("clicks", "click", "link clicks", "clicks all", "total clicks"),
-    "conversions": ("conversions", "conv", "conversion", "results", "purchases", "converted",
-                    "total conversion", "total conversions", "orders", "leads"),
-    "spend": ("spend", "cost", "spent", "amount spent", "total spent", "media cost",
-              "ad spend", "total cost"),
-    "revenue": ("revenue", "conv value", "conversion value", "total conversion value",
-                "purchases conversion value", "sales", "total complete payment", "value",
-                "gmv", "total revenue"),
+    "conversions": (
+        "conversions",
+        "conv",
+        "conversion",
+        "results",
+        "purchases",
+        "converted",
+        "total conversion",
+        "total conversions",
+        "orders",
+        "leads",
+    ),
+    "spend": (
+        "spend",
+        "cost",
+        "spent",
+        "amount spent",
+        "total spent",
+        "media cost",
+        "ad spend",
+        "total cost",
+    ),
+    "revenue": (
+        "revenue",
+        "conv value",
+        "conversion value",
+        "total conversion value",
+        "purchases conversion value",
+        "sales",
+        "total complete payment",
+        "value",
+        "gmv",
+        "total revenue",
+    ),
     "users": ("users", "visitors", "unique users", "participants", "players", "total users"),
 }
 
 _CURRENCY_SUFFIX = re.compile(r"\((?:[a-z]{3}|[$€£¥₹])\)\s*$")
-NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                 "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "BOOLEAN")
+NUMERIC_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "BOOLEAN",
+)
 
 
 def normalise(header: str) -> str:
@@ -61,7 +128,9 @@ def _score(header: str, role: str) -> float:
     name = normalise(header)
     if not name:
         return 0.0
-    if role in METRIC_ROLES and ("/" in header or "%" in header or _RATIO_WORDS & set(name.split())):
+    if role in METRIC_ROLES and (
+        "/" in header or "%" in header or _RATIO_WORDS & set(name.split())
+    ):
         return 0.0  # an exported ratio (Avg. CPC, Cost / conv.) is not a base column
     synonyms = SYNONYMS[role]
     if name in synonyms:
@@ -86,9 +155,11 @@ def _fits(role: str, duck_type: str) -> bool:
     if role in METRIC_ROLES:
         return _is_numeric(duck_type) or duck_type.upper() == "VARCHAR"
     if role == "date":
-        return duck_type.upper() in ("DATE", "TIMESTAMP", "VARCHAR") or duck_type.upper().startswith(
-            "TIMESTAMP"
-        )
+        return duck_type.upper() in (
+            "DATE",
+            "TIMESTAMP",
+            "VARCHAR",
+        ) or duck_type.upper().startswith("TIMESTAMP")
     return True
 
 

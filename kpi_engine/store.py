@@ -273,7 +273,9 @@ class Store:
             return None
         col = quote_identifier(dataset.date_column)
         with self.cursor() as cur:
-            low, high = cur.execute(f"SELECT min({col}), max({col}) FROM {dataset.table}").fetchone()
+            low, high = cur.execute(
+                f"SELECT min({col}), max({col}) FROM {dataset.table}"
+            ).fetchone()
         return (low, high) if low is not None else None
 
 

@@ -12,8 +12,8 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.roles import ROLES
 from kpi_engine.store import Dataset, Store
-from ui.navigation import require_app_navigation
 from ui.dataset_picker import current_dataset, select_after_rerun
+from ui.navigation import require_app_navigation
 from ui.resources import get_store
 from ui.state import Keys
 from ui.text import plain
@@ -77,7 +77,11 @@ def _dataset_details(store: Store, dataset: Dataset) -> None:
             st.caption("Not found in this file: " + ", ".join(missing))
     with preview_col:
         st.markdown("**Preview** (first 20 rows)")
-        dates = {c.name: st.column_config.DateColumn(format="YYYY-MM-DD") for c in dataset.columns if c.type == "DATE"}
+        dates = {
+            c.name: st.column_config.DateColumn(format="YYYY-MM-DD")
+            for c in dataset.columns
+            if c.type == "DATE"
+        }
         st.dataframe(store.preview(dataset.dataset_id, 20), hide_index=True, column_config=dates)
 
     rename_col, delete_col = st.columns(2)

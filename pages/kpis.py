@@ -13,8 +13,8 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.formatting import d3_format, format_compact, format_value
 from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
 from kpi_engine.store import Dataset, Store
-from ui.navigation import require_app_navigation
 from ui.dataset_picker import current_dataset
+from ui.navigation import require_app_navigation
 from ui.resources import get_store
 from ui.text import plain
 from ui.theme import styled
@@ -41,7 +41,9 @@ def _pick_kpis(dataset: Dataset) -> list[str]:
     if unavailable:
         st.caption(
             "Not available for this dataset: "
-            + "; ".join(f"{CATALOG[k].name} needs column {', '.join(m)}" for k, m in unavailable.items())
+            + "; ".join(
+                f"{CATALOG[k].name} needs column {', '.join(m)}" for k, m in unavailable.items()
+            )
         )
     return chosen
 
@@ -122,28 +124,38 @@ def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: 
         "Grain", GRAINS, default="day", required=True, key=f"grain_{dataset.dataset_id}"
     )
     kpi_id = controls[1].selectbox(
-        "KPI on the chart", kpis, format_func=lambda k: CATALOG[k].name,
+        "KPI on the chart",
+        kpis,
+        format_func=lambda k: CATALOG[k].name,
         key=f"trend_kpi_{dataset.dataset_id}",
     )
-    split = controls[2].toggle(f"One line per {by}", key=f"split_{dataset.dataset_id}") if by else False
+    split = (
+        controls[2].toggle(f"One line per {by}", key=f"split_{dataset.dataset_id}") if by else False
+    )
     kpi = CATALOG[kpi_id]
     fig = go.Figure()
     if split and by:
         top = _top_groups(store, dataset, base, by, kpi_id)
-        query = replace(base, kpis=(kpi_id,), by=(by,), grain=grain, filters=base.filters + ((by, top),))
+        query = replace(
+            base, kpis=(kpi_id,), by=(by,), grain=grain, filters=base.filters + ((by, top),)
+        )
         frame = run_kpis(store, dataset, query)
         for name in top:
             part = frame[frame[by].astype(str) == name]
             fig.add_trace(go.Scatter(x=part[PERIOD], y=part[kpi_id], mode="lines", name=name))
     else:
         frame = run_kpis(store, dataset, replace(base, kpis=(kpi_id,), grain=grain))
-        fig.add_trace(go.Scatter(x=frame[PERIOD], y=frame[kpi_id], mode="lines+markers", name=kpi.name))
+        fig.add_trace(
+            go.Scatter(x=frame[PERIOD], y=frame[kpi_id], mode="lines+markers", name=kpi.name)
+        )
     fig.update_layout(title=f"{kpi.name} by {grain}", showlegend=bool(split and by))
     fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
     st.plotly_chart(styled(fig, kpi.unit), key=f"trend_{dataset.dataset_id}")
 
 
-def _top_groups(store: Store, dataset: Dataset, base: KpiQuery, by: str, kpi_id: str) -> tuple[str, ...]:
+def _top_groups(
+    store: Store, dataset: Dataset, base: KpiQuery, by: str, kpi_id: str
+) -> tuple[str, ...]:
     """The groups with the most spend (else the most of the KPI) get a line of their own."""
     rank = "spend" if "spend" in dataset.roles else kpi_id
     query = replace(base, kpis=(rank,), by=(by,), sort=rank, limit=MAX_TREND_LINES)

@@ -83,16 +83,28 @@ def campaigns(rng: np.random.Generator) -> list[list]:
             revenue = float(np.sum(rng.gamma(4.0, c.aov / 4.0, conversions)))
             clicks = max(conversions, int(rng.poisson(spend / c.cpc)))
             impressions = max(clicks, int(rng.poisson(clicks / c.ctr)))
-            rows.append([day.isoformat(), c.name, c.channel, impressions, clicks, conversions,
-                         round(spend, 2), round(revenue, 2)])
+            rows.append(
+                [
+                    day.isoformat(),
+                    c.name,
+                    c.channel,
+                    impressions,
+                    clicks,
+                    conversions,
+                    round(spend, 2),
+                    round(revenue, 2),
+                ]
+            )
     return rows
 
 
 def ab_test_campaign(rng: np.random.Generator) -> list[list]:
     """A landing-page test: B's true conversion rate per click is 15% higher than A's."""
     rows = []
-    tests = (("Search - Generic", 650, 1.45, 0.041, 0.040, 74),
-             ("Prospecting - Lookalike", 550, 0.95, 0.011, 0.022, 61))
+    tests = (
+        ("Search - Generic", 650, 1.45, 0.041, 0.040, 74),
+        ("Prospecting - Lookalike", 550, 0.95, 0.011, 0.022, 61),
+    )
     for name, spend_per_arm, cpc, ctr, cvr_a, aov in tests:
         for i in range(28):
             day = START + timedelta(days=60 + i)
@@ -102,8 +114,18 @@ def ab_test_campaign(rng: np.random.Generator) -> list[list]:
                 impressions = int(rng.poisson(clicks / ctr))
                 conversions = int(rng.binomial(clicks, cvr))
                 revenue = float(np.sum(rng.gamma(4.0, aov / 4.0, conversions)))
-                rows.append([day.isoformat(), name, variant, impressions, clicks, conversions,
-                             round(spend, 2), round(revenue, 2)])
+                rows.append(
+                    [
+                        day.isoformat(),
+                        name,
+                        variant,
+                        impressions,
+                        clicks,
+                        conversions,
+                        round(spend, 2),
+                        round(revenue, 2),
+                    ]
+                )
     return rows
 
 
@@ -133,8 +155,11 @@ def main() -> None:
     metrics = ["impressions", "clicks", "conversions", "spend", "revenue"]
     _write("campaigns.csv", ["date", "campaign", "channel", *metrics], campaigns(rng))
     _write("ab_test_campaign.csv", ["date", "campaign", "variant", *metrics], ab_test_campaign(rng))
-    _write("experiment_users.csv", ["user_id", "date", "variant", "converted", "revenue"],
-           experiment_users(rng))
+    _write(
+        "experiment_users.csv",
+        ["user_id", "date", "variant", "converted", "revenue"],
+        experiment_users(rng),
+    )
 
 
 if __name__ == "__main__":

@@ -10,16 +10,36 @@ from kpi_engine.kpi_query import KpiQuery, run_kpis
 from kpi_engine.roles import ROLES
 from tests.conftest import FIXTURES
 
-STARTER_IDS = ["impressions", "clicks", "conversions", "spend", "revenue", "ctr", "cpc", "cpm",
-               "cvr", "cpa", "roas", "aov"]
+STARTER_IDS = [
+    "impressions",
+    "clicks",
+    "conversions",
+    "spend",
+    "revenue",
+    "ctr",
+    "cpc",
+    "cpm",
+    "cvr",
+    "cpa",
+    "roas",
+    "aov",
+]
 
 # Totals of tests/fixtures/tiny_campaigns.csv, added up by hand.
 IMPRESSIONS, CLICKS, SPEND, CONVERSIONS, REVENUE = 6500, 230, 145.0, 17, 790.0
 EXPECTED = {
-    "impressions": IMPRESSIONS, "clicks": CLICKS, "conversions": CONVERSIONS, "spend": SPEND,
-    "revenue": REVENUE, "ctr": CLICKS / IMPRESSIONS, "cpc": SPEND / CLICKS,
-    "cpm": SPEND / IMPRESSIONS * 1000, "cvr": CONVERSIONS / CLICKS, "cpa": SPEND / CONVERSIONS,
-    "roas": REVENUE / SPEND, "aov": REVENUE / CONVERSIONS,
+    "impressions": IMPRESSIONS,
+    "clicks": CLICKS,
+    "conversions": CONVERSIONS,
+    "spend": SPEND,
+    "revenue": REVENUE,
+    "ctr": CLICKS / IMPRESSIONS,
+    "cpc": SPEND / CLICKS,
+    "cpm": SPEND / IMPRESSIONS * 1000,
+    "cvr": CONVERSIONS / CLICKS,
+    "cpa": SPEND / CONVERSIONS,
+    "roas": REVENUE / SPEND,
+    "aov": REVENUE / CONVERSIONS,
 }
 
 

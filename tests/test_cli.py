@@ -27,7 +27,9 @@ def test_import_datasets_kpis_as_a_script_would(db):
     def cli(*args):
         done = subprocess.run(
             [sys.executable, "-m", "kpi_engine", *args, "--db", db, "--json"],
-            capture_output=True, text=True, cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            cwd=PROJECT,
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
@@ -37,7 +39,9 @@ def test_import_datasets_kpis_as_a_script_would(db):
     assert imported["name"] == "Tiny" and imported["rows"] == 5
     assert imported["columns"]["Cost"] == "spend" and imported["warnings"] == []
     listed = cli("datasets")["datasets"]
-    assert [(d["dataset_id"], d["name"], d["rows"]) for d in listed] == [(imported["dataset_id"], "Tiny", 5)]
+    assert [(d["dataset_id"], d["name"], d["rows"]) for d in listed] == [
+        (imported["dataset_id"], "Tiny", 5)
+    ]
     totals = cli("kpis", "Tiny", "--kpi", "spend", "--kpi", "cpa")["rows"]
     assert totals == [{"spend": 145.0, "cpa": pytest.approx(145 / 17)}]
 
@@ -45,8 +49,24 @@ def test_import_datasets_kpis_as_a_script_would(db):
 def test_kpis_by_columns_and_dates(capsys, db):
     code, imported, _ = run(capsys, "import", TINY, "--db", db, "--json")
     code, result, _ = run(
-        capsys, "kpis", imported["dataset_id"], "--kpi", "cpa", "--kpi", "clicks", "--by", "campaign",
-        "--by", "Channel", "--start", "2026-03-02", "--end", "2026-03-31", "--db", db, "--json",
+        capsys,
+        "kpis",
+        imported["dataset_id"],
+        "--kpi",
+        "cpa",
+        "--kpi",
+        "clicks",
+        "--by",
+        "campaign",
+        "--by",
+        "Channel",
+        "--start",
+        "2026-03-02",
+        "--end",
+        "2026-03-31",
+        "--db",
+        db,
+        "--json",
     )
     assert code == 0
     assert result["rows"] == [
@@ -59,7 +79,11 @@ def test_human_output(capsys, db):
     assert main(["import", TINY, "--db", db]) == 0
     assert "imported 5 rows as tiny_campaigns" in capsys.readouterr().out
     assert main(["kpis", "tiny_campaigns", "--kpi", "cpa", "--by", "Campaign", "--db", db]) == 0
-    assert capsys.readouterr().out.splitlines() == ["Campaign\tcpa", "Brand\t7.0", "Prospecting\t20.0"]
+    assert capsys.readouterr().out.splitlines() == [
+        "Campaign\tcpa",
+        "Brand\t7.0",
+        "Prospecting\t20.0",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -70,7 +94,10 @@ def test_human_output(capsys, db):
         (["kpis", "tiny_campaigns", "--kpi", "ctrr"], "unknown KPI 'ctrr'"),
         (["kpis", "tiny_campaigns"], "--kpi"),
         (["kpis", "tiny_campaigns", "--kpi", "ctr", "--start", "03/01/2026"], "not a date"),
-        (["kpis", "tiny_campaigns", "--kpi", "ctr", "--by", "x\"; DROP TABLE datasets; --"], "has no column"),
+        (
+            ["kpis", "tiny_campaigns", "--kpi", "ctr", "--by", 'x"; DROP TABLE datasets; --'],
+            "has no column",
+        ),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -86,7 +113,14 @@ def test_bad_input_exits_2_with_one_line(capsys, db, args, message):
 def test_bad_file_through_a_real_process_has_no_traceback(tmp_path, db):
     bad = tmp_path / "photo.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    done = subprocess.run([sys.executable, "-m", "kpi_engine", "import", str(bad), "--db", db],
-                          capture_output=True, text=True, cwd=PROJECT)
+    done = subprocess.run(
+        [sys.executable, "-m", "kpi_engine", "import", str(bad), "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith("error: photo.csv is not a text CSV") and "Traceback" not in done.stderr
+    assert (
+        done.stderr.startswith("error: photo.csv is not a text CSV")
+        and "Traceback" not in done.stderr
+    )

@@ -15,7 +15,9 @@ def test_precedence_and_columns():
     con = duckdb.connect()
     con.execute("CREATE TABLE t (spend DOUBLE, impressions BIGINT, clicks BIGINT)")
     con.execute("INSERT INTO t VALUES (10, 2000, 3), (20, 4000, 7)")
-    (value,) = con.execute(f"SELECT {_sql('sum(spend) / sum(impressions) * 1000 - -max(clicks)')} FROM t").fetchone()
+    (value,) = con.execute(
+        f"SELECT {_sql('sum(spend) / sum(impressions) * 1000 - -max(clicks)')} FROM t"
+    ).fetchone()
     assert value == pytest.approx(30 / 6000 * 1000 + 7)
 
 
@@ -23,7 +25,9 @@ def test_division_by_zero_is_null_not_inf():
     con = duckdb.connect()
     con.execute("CREATE TABLE t (spend DOUBLE, conversions BIGINT)")
     con.execute("INSERT INTO t VALUES (10, 0)")
-    assert con.execute(f"SELECT {_sql('sum(spend) / sum(conversions)')} FROM t").fetchone() == (None,)
+    assert con.execute(f"SELECT {_sql('sum(spend) / sum(conversions)')} FROM t").fetchone() == (
+        None,
+    )
 
 
 def test_quoted_column_names_are_quoted_in_sql():

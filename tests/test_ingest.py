@@ -20,24 +20,32 @@ def test_import_detects_roles_and_types(store):
     assert result.dataset.rows == 5
     assert result.dataset.name == "tiny_campaigns"
     assert result.to_dict()["columns"] == {
-        "Day": "date", "Campaign": "campaign", "Channel": "channel", "Impr.": "impressions",
-        "Clicks": "clicks", "Cost": "spend", "Conversions": "conversions", "Conv. value": "revenue",
+        "Day": "date",
+        "Campaign": "campaign",
+        "Channel": "channel",
+        "Impr.": "impressions",
+        "Clicks": "clicks",
+        "Cost": "spend",
+        "Conversions": "conversions",
+        "Conv. value": "revenue",
     }
     assert result.warnings == []
 
 
 def test_numbers_exported_as_text_are_cleaned(store, write_csv):
     path = write_csv(
-        'Day,Campaign,Impressions,Cost\n'
+        "Day,Campaign,Impressions,Cost\n"
         '2026-01-01,A,"25,881",$1.50\n'
         '2026-01-02,A, --,"$1,234.50"\n'
-        '2026-01-03,A,N/A,€ 3\n'
+        "2026-01-03,A,N/A,€ 3\n"
     )
     result = import_file(store, path)
     with store.cursor() as cur:
-        rows = cur.execute(f"SELECT Impressions, Cost FROM {result.dataset.table} ORDER BY Day").fetchall()
+        rows = cur.execute(
+            f"SELECT Impressions, Cost FROM {result.dataset.table} ORDER BY Day"
+        ).fetchall()
     assert rows == [(25881.0, 1.5), (None, 1234.5), (None, 3.0)]
-    assert {"code": "missing_impressions", "count": 2} .items() <= next(
+    assert {"code": "missing_impressions", "count": 2}.items() <= next(
         w for w in result.warnings if w["code"] == "missing_impressions"
     ).items()
 
@@ -51,7 +59,9 @@ def test_booleans_count_as_conversions(store, write_csv):
 
 def test_semicolon_file_the_sniffer_misreads(store, write_csv):
     # one ragged row makes the sniffer settle on a single column; we try the usual delimiters
-    path = write_csv("Day;Campaign;Clicks;Cost\n2026-01-01;A;3;1\n2026-01-02;B;4;2;extra\n2026-01-03;C;5;3\n")
+    path = write_csv(
+        "Day;Campaign;Clicks;Cost\n2026-01-01;A;3;1\n2026-01-02;B;4;2;extra\n2026-01-03;C;5;3\n"
+    )
     try:
         result = import_file(store, path)
     except KpiLabError as exc:  # a clear refusal is acceptable; a traceback is not
@@ -71,7 +81,11 @@ def test_tab_separated_and_gzip(store, tmp_path):
 
 
 def test_a_type_that_breaks_after_the_sniffer_sample_is_reread(store, tmp_path):
-    lines = ["date,campaign,clicks"] + [f"2026-01-01,A,{i}" for i in range(30_000)] + ["2026-01-02,B,1.5"]
+    lines = (
+        ["date,campaign,clicks"]
+        + [f"2026-01-01,A,{i}" for i in range(30_000)]
+        + ["2026-01-02,B,1.5"]
+    )
     path = tmp_path / "long.csv"
     path.write_text("\n".join(lines) + "\n")
     result = import_file(store, path)
@@ -127,7 +141,9 @@ def test_hostile_names_are_data_not_sql(store, write_csv):
     assert preview.iloc[0, 1] == "<script>alert(1)</script>"
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "kag_facebook_conversion_data.csv").exists(), reason="../shared/data absent")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "kag_facebook_conversion_data.csv").exists(), reason="../shared/data absent"
+)
 def test_real_facebook_export_with_bom(store):
     result = import_file(store, SHARED_DATA / "kag_facebook_conversion_data.csv")
     roles = result.dataset.roles

@@ -26,18 +26,29 @@ def test_by_campaign(store, tiny):
     table = run_kpis(store, tiny, KpiQuery(("spend", "cpa", "roas"), ("campaign",)))
     assert list(table.columns) == ["campaign", "spend", "cpa", "roas"]
     brand, prospecting = table.to_dict(orient="records")
-    assert brand == {"campaign": "Brand", "spend": 105.0, "cpa": pytest.approx(7.0), "roas": pytest.approx(700 / 105)}
+    assert brand == {
+        "campaign": "Brand",
+        "spend": 105.0,
+        "cpa": pytest.approx(7.0),
+        "roas": pytest.approx(700 / 105),
+    }
     assert prospecting["cpa"] == pytest.approx(20.0)
 
 
 def test_division_by_zero_is_missing_never_inf_or_zero(store, tiny):
     table = run_kpis(store, tiny, KpiQuery(("ctr", "cpa"), ("Day", "Campaign")))
-    zero_day = table[(table["Day"] == pd.Timestamp("2026-03-02")) & (table["Campaign"] == "Prospecting")]
+    zero_day = table[
+        (table["Day"] == pd.Timestamp("2026-03-02")) & (table["Campaign"] == "Prospecting")
+    ]
     assert math.isnan(zero_day.iloc[0]["ctr"]) and math.isnan(zero_day.iloc[0]["cpa"])
 
 
 def test_date_range_is_inclusive(store, tiny):
-    row = run_kpis(store, tiny, KpiQuery(("spend", "cpa", "roas"), start=date(2026, 3, 2), end=date(2026, 3, 8))).iloc[0]
+    row = run_kpis(
+        store,
+        tiny,
+        KpiQuery(("spend", "cpa", "roas"), start=date(2026, 3, 2), end=date(2026, 3, 8)),
+    ).iloc[0]
     assert row["spend"] == 30.0 and math.isnan(row["cpa"]) and row["roas"] == 0.0
 
 
@@ -45,7 +56,9 @@ def test_filters_are_bound_values(store, tiny):
     row = run_kpis(store, tiny, KpiQuery(("clicks",), filters=(("channel", ("Social",)),))).iloc[0]
     assert row["clicks"] == 20
     hostile = (("campaign", ("Brand' OR '1'='1",)),)
-    assert math.isnan(run_kpis(store, tiny, KpiQuery(("clicks",), filters=hostile)).iloc[0]["clicks"])
+    assert math.isnan(
+        run_kpis(store, tiny, KpiQuery(("clicks",), filters=hostile)).iloc[0]["clicks"]
+    )
     sql, params = build_sql(tiny, KpiQuery(("clicks",), filters=hostile))
     assert "OR '1'='1" not in sql and params == ["Brand' OR '1'='1"]
 
@@ -66,13 +79,18 @@ def test_no_rows_gives_missing_values(store, tiny):
     "grain, expected",
     [
         ("day", {"2026-03-01": 90.0, "2026-03-02": 30.0, "2026-03-09": 25.0}),
-        ("week", {"2026-02-23": 90.0, "2026-03-02": 30.0, "2026-03-09": 25.0}),  # ISO weeks start Monday
+        (
+            "week",
+            {"2026-02-23": 90.0, "2026-03-02": 30.0, "2026-03-09": 25.0},
+        ),  # ISO weeks start Monday
         ("month", {"2026-03-01": 145.0}),
     ],
 )
 def test_trend_grains(store, tiny, grain, expected):
     table = run_kpis(store, tiny, KpiQuery(("spend",), grain=grain))
-    assert {str(p.date()): s for p, s in zip(table["period"], table["spend"], strict=True)} == expected
+    assert {
+        str(p.date()): s for p, s in zip(table["period"], table["spend"], strict=True)
+    } == expected
 
 
 @pytest.mark.parametrize(
@@ -91,7 +109,9 @@ def test_bad_queries(store, tiny, query, message):
 
 
 def test_missing_columns_are_reported_not_raised(store, write_csv):
-    dataset = import_file(store, write_csv("date,campaign,clicks,spend\n2026-01-01,A,3,1.5\n")).dataset
+    dataset = import_file(
+        store, write_csv("date,campaign,clicks,spend\n2026-01-01,A,3,1.5\n")
+    ).dataset
     needs = kpi_availability(dataset)
     assert needs["cpc"] == [] and needs["ctr"] == ["impressions"] and needs["roas"] == ["revenue"]
     with pytest.raises(KpiLabError, match="KPI 'ctr' needs the column 'impressions'"):

@@ -6,32 +6,69 @@ def _roles(columns: dict[str, str]) -> dict[str, str]:
 
 
 def test_google_ads_headers():
-    cols = {h: "VARCHAR" for h in [
-        "Campaign status", "Campaign", "Budget", "Currency code", "Avg. CPM", "Impr.",
-        "Interactions", "Avg. cost", "Cost", "Conv. (Platform Comparable)",
-        "Cost / Conv. (Platform Comparable)", "Conv. rate", "Conversions", "Cost / conv.",
-        "Day", "Conv. value"]}
+    cols = {
+        h: "VARCHAR"
+        for h in [
+            "Campaign status",
+            "Campaign",
+            "Budget",
+            "Currency code",
+            "Avg. CPM",
+            "Impr.",
+            "Interactions",
+            "Avg. cost",
+            "Cost",
+            "Conv. (Platform Comparable)",
+            "Cost / Conv. (Platform Comparable)",
+            "Conv. rate",
+            "Conversions",
+            "Cost / conv.",
+            "Day",
+            "Conv. value",
+        ]
+    }
     assert _roles(cols) == {
-        "date": "Day", "campaign": "Campaign", "impressions": "Impr.", "conversions": "Conversions",
-        "spend": "Cost", "revenue": "Conv. value",
+        "date": "Day",
+        "campaign": "Campaign",
+        "impressions": "Impr.",
+        "conversions": "Conversions",
+        "spend": "Cost",
+        "revenue": "Conv. value",
     }
 
 
 def test_meta_headers_with_currency_and_case():
-    cols = {"Campaign name": "VARCHAR", "DAY": "DATE", "Amount spent (USD)": "DOUBLE",
-            "Impressions": "BIGINT", "Link clicks": "BIGINT", "Results": "BIGINT",
-            "Cost per result": "DOUBLE", "Purchases conversion value": "DOUBLE"}
+    cols = {
+        "Campaign name": "VARCHAR",
+        "DAY": "DATE",
+        "Amount spent (USD)": "DOUBLE",
+        "Impressions": "BIGINT",
+        "Link clicks": "BIGINT",
+        "Results": "BIGINT",
+        "Cost per result": "DOUBLE",
+        "Purchases conversion value": "DOUBLE",
+    }
     assert _roles(cols) == {
-        "date": "DAY", "campaign": "Campaign name", "impressions": "Impressions",
-        "clicks": "Link clicks", "conversions": "Results", "spend": "Amount spent (USD)",
+        "date": "DAY",
+        "campaign": "Campaign name",
+        "impressions": "Impressions",
+        "clicks": "Link clicks",
+        "conversions": "Results",
+        "spend": "Amount spent (USD)",
         "revenue": "Purchases conversion value",
     }
 
 
 def test_facebook_kaggle_headers_and_confidence():
-    cols = {"ad_id": "BIGINT", "xyz_campaign_id": "BIGINT", "Impressions": "BIGINT",
-            "Clicks": "BIGINT", "Spent": "DOUBLE", "Total_Conversion": "BIGINT",
-            "Approved_Conversion": "BIGINT"}
+    cols = {
+        "ad_id": "BIGINT",
+        "xyz_campaign_id": "BIGINT",
+        "Impressions": "BIGINT",
+        "Clicks": "BIGINT",
+        "Spent": "DOUBLE",
+        "Total_Conversion": "BIGINT",
+        "Approved_Conversion": "BIGINT",
+    }
     found = detect_roles(cols)
     assert found["spend"].column == "Spent" and found["spend"].confidence == 1.0
     assert found["conversions"].column == "Total_Conversion"

@@ -1,4 +1,4 @@
-"""The sample data holds what the README says is planted in it (checked with numpy, not our engine)."""
+"""The sample data holds what the README says is planted in it (checked with numpy and pandas)."""
 
 import importlib.util
 import sys
@@ -28,14 +28,18 @@ def test_committed_files_are_what_the_generator_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "HERE", tmp_path)
     generate.main()
     for file_name, _ in SAMPLES:
-        assert (tmp_path / file_name).read_bytes() == (SAMPLE_DIR / file_name).read_bytes(), file_name
+        assert (tmp_path / file_name).read_bytes() == (SAMPLE_DIR / file_name).read_bytes(), (
+            file_name
+        )
 
 
 def test_campaigns_shape_and_diminishing_returns():
     frame = pd.read_csv(SAMPLE_DIR / "campaigns.csv", parse_dates=["date"])
     assert frame["date"].nunique() >= 90 and frame["campaign"].nunique() >= 12
     assert frame["channel"].nunique() >= 4
-    assert (frame["clicks"] <= frame["impressions"]).all() and (frame["conversions"] <= frame["clicks"]).all()
+    assert (frame["clicks"] <= frame["impressions"]).all() and (
+        frame["conversions"] <= frame["clicks"]
+    ).all()
     slopes = []
     for _, part in frame[frame["revenue"] > 0].groupby("campaign"):
         slope = np.polyfit(np.log(part["spend"]), np.log(part["revenue"]), 1)[0]

@@ -65,7 +65,9 @@ def test_duplicate_names_get_a_suffix(store):
 
 def test_unknown_dataset_message_lists_known_ones(store):
     import_file(store, TINY, name="Known")
-    with pytest.raises(KpiLabError, match=r"unknown dataset 'nope': known datasets are ds_\w+ \(Known\)"):
+    with pytest.raises(
+        KpiLabError, match=r"unknown dataset 'nope': known datasets are ds_\w+ \(Known\)"
+    ):
         store.dataset("nope")
 
 
@@ -76,7 +78,9 @@ def test_transaction_rolls_back_everything(store):
             cur.execute("INSERT INTO meta VALUES ('k', 'v')")
             raise RuntimeError("boom")
     with store.cursor() as cur:
-        assert cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half'").fetchone() == (0,)
+        assert cur.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half'"
+        ).fetchone() == (0,)
     assert store.get_meta("k") is None
 
 

@@ -22,8 +22,16 @@ from tests.conftest import PROJECT
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 PORT = int(os.environ.get("E2E_PORT", "8599"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 try:
@@ -55,11 +63,27 @@ class Server:
             if s.connect_ex(("127.0.0.1", PORT)) == 0:
                 pytest.fail(f"port {PORT} is in use (a stale server?): set E2E_PORT")
         env = {**os.environ, "KPILAB_DB": str(self.db)}
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(PORT), "--server.address", "127.0.0.1",
-               "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(PORT),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--server.runOnSave",
+            "false",
+        ]
         self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, cwd=PROJECT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
@@ -71,7 +95,9 @@ class Server:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit not healthy after 60 s:\n{self.log_path.read_text()}")
+                raise RuntimeError(
+                    f"streamlit not healthy after 60 s:\n{self.log_path.read_text()}"
+                )
             time.sleep(0.25)
 
     def stop(self) -> None:

@@ -37,7 +37,9 @@ def test_upload_see_kpis_and_chart_then_refresh(server, page):
     page.goto(server.url + "/")
     wait_for_text(page, "Breakdown")
     expect(picker(page)).to_have_value("Sample campaigns", timeout=TIMEOUT)
-    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(
+        timeout=TIMEOUT
+    )
 
     page.get_by_test_id("stSidebarNav").get_by_text("Data").click()
     wait_for_text(page, "Campaign file")
@@ -50,7 +52,9 @@ def test_upload_see_kpis_and_chart_then_refresh(server, page):
     wait_for_text(page, "Breakdown")
     expect(metric(page, "Spend")).to_have_text("145.00", timeout=TIMEOUT)
     expect(metric(page, "CPA")).to_have_text("8.53")  # 145 / 17, added up by hand
-    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(
+        timeout=TIMEOUT
+    )
     wait_idle(page)
     assert "dataset=ds_" in page.url
 

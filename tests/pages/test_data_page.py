@@ -34,12 +34,19 @@ def test_upload_imports_selects_and_describes_the_file(data_page):
     assert "<b>" not in at.success[0].value  # user text is escaped, never markup
     (dataset,) = [d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]
     assert at.sidebar.selectbox(key="dataset").value == dataset.dataset_id
-    assert at.query_params["dataset"] == [dataset.dataset_id] or at.query_params["dataset"] == dataset.dataset_id
+    assert (
+        at.query_params["dataset"] == [dataset.dataset_id]
+        or at.query_params["dataset"] == dataset.dataset_id
+    )
     roles = at.dataframe[1].value
-    assert dict(zip(roles["column"], roles["detected role"], strict=True))["Conv. value"] == "revenue"
+    assert (
+        dict(zip(roles["column"], roles["detected role"], strict=True))["Conv. value"] == "revenue"
+    )
     assert len(at.dataframe[2].value) == 5  # preview
     at.run()  # a rerun does not import the same upload again
-    assert len([d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]) == 1
+    assert (
+        len([d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]) == 1
+    )
 
 
 def test_bad_upload_shows_the_reason_and_stores_nothing(data_page):

@@ -1,4 +1,4 @@
-"""KPIs page in AppTest; expected numbers come from pandas on the sample file, not from the engine."""
+"""KPIs page in AppTest; expected numbers come from pandas on the sample file, not the engine."""
 
 import pandas as pd
 import pytest
@@ -36,7 +36,9 @@ def test_filters_change_every_number(app):
 
 
 def test_date_range_filter(app):
-    _by_label(app.date_input, "Date range").set_value((pd.Timestamp("2026-06-01").date(), pd.Timestamp("2026-06-30").date())).run()
+    _by_label(app.date_input, "Date range").set_value(
+        (pd.Timestamp("2026-06-01").date(), pd.Timestamp("2026-06-30").date())
+    ).run()
     june = CAMPAIGNS[(CAMPAIGNS["date"] >= "2026-06-01") & (CAMPAIGNS["date"] <= "2026-06-30")]
     assert _metrics(app)["CPA"] == f"{june['spend'].sum() / june['conversions'].sum():,.2f}"
 
