@@ -1,19 +1,23 @@
 """Which base column (role) each source column plays, detected from its header.
 
-A header matches a role by its normalised name: lower case, currency suffixes such as
-``(USD)`` removed, punctuation folded to spaces. An exact synonym wins over a partial match;
-each role goes to at most one column, and a metric role only to a column that holds numbers.
+A header matches a role by its normalised name: lower case, accents removed, currency
+suffixes such as ``(USD)`` removed, punctuation folded to spaces. An exact synonym wins over a
+partial match; each role goes to at most one column. Synonyms include the common German,
+French and Spanish headers of the ad platforms.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 DATE_ROLES = ("date",)
 DIMENSION_ROLES = ("campaign", "channel", "variant")
+KEY_ROLES = ("unit", "currency")
 METRIC_ROLES = ("impressions", "clicks", "conversions", "spend", "revenue", "users")
-ROLES = DATE_ROLES + DIMENSION_ROLES + METRIC_ROLES
+ROLES = DATE_ROLES + DIMENSION_ROLES + KEY_ROLES + METRIC_ROLES
+MONEY_ROLES = ("spend", "revenue")
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "date": (
@@ -27,8 +31,34 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "week",
         "month",
         "segment date",
+        "gregorian date",
+        "stat time day",
+        "start date in utc",
+        "datum",
+        "tag",
+        "woche",
+        "monat",
+        "jour",
+        "semaine",
+        "mois",
+        "fecha",
+        "dia",
+        "semana",
+        "mes",
     ),
-    "campaign": ("campaign", "campaign name", "campaign title", "campaign id"),
+    "campaign": (
+        "campaign",
+        "campaign name",
+        "campaign title",
+        "campaign id",
+        "kampagne",
+        "kampagnenname",
+        "kampagnen name",
+        "campagne",
+        "nom de la campagne",
+        "campana",
+        "nombre de la campana",
+    ),
     "channel": (
         "channel",
         "source",
@@ -38,6 +68,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "publisher platform",
         "ad network",
         "media channel",
+        "kanal",
+        "netzwerk",
+        "canal",
+        "reseau",
+        "red",
     ),
     "variant": (
         "variant",
@@ -50,9 +85,53 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "treatment",
         "bucket",
         "cohort",
+        "ab group",
     ),
-    "impressions": ("impressions", "impr", "impression", "imps", "total impressions"),
-    "clicks": ("clicks", "click", "link clicks", "clicks all", "total clicks"),
+    "unit": (
+        "user id",
+        "userid",
+        "user",
+        "visitor id",
+        "visitorid",
+        "customer id",
+        "client id",
+        "player id",
+        "uid",
+        "unit id",
+        "member id",
+        "account id",
+    ),
+    "currency": (
+        "currency",
+        "currency code",
+        "wahrung",
+        "wahrungscode",
+        "devise",
+        "code de devise",
+        "moneda",
+        "codigo de moneda",
+        "divisa",
+    ),
+    "impressions": (
+        "impressions",
+        "impr",
+        "impression",
+        "imps",
+        "total impressions",
+        "impressionen",
+        "impresiones",
+    ),
+    "clicks": (
+        "clicks",
+        "click",
+        "link clicks",
+        "clicks all",
+        "total clicks",
+        "klicks",
+        "clics",
+        "clics sur un lien",
+        "clics en el enlace",
+    ),
     "conversions": (
         "conversions",
         "conv",
@@ -63,7 +142,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "total conversion",
         "total conversions",
         "orders",
-        "leads",
+        "konversionen",
+        "conversiones",
+        "resultats",
+        "resultados",
+        "kaufe",
+        "achats",
+        "compras",
     ),
     "spend": (
         "spend",
@@ -74,6 +159,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "media cost",
         "ad spend",
         "total cost",
+        "kosten",
+        "ausgegebener betrag",
+        "betrag ausgegeben",
+        "cout",
+        "montant depense",
+        "coste",
+        "costo",
+        "importe gastado",
+        "gasto",
     ),
     "revenue": (
         "revenue",
@@ -83,14 +177,54 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "purchases conversion value",
         "sales",
         "total complete payment",
-        "value",
         "gmv",
         "total revenue",
+        "umsatz",
+        "conv wert",
+        "conversion wert",
+        "einnahmen",
+        "valeur de conv",
+        "valeur de conversion",
+        "chiffre d affaires",
+        "revenus",
+        "valor de conv",
+        "valor de conversion",
+        "ingresos",
     ),
-    "users": ("users", "visitors", "unique users", "participants", "players", "total users"),
+    "users": (
+        "users",
+        "visitors",
+        "unique users",
+        "participants",
+        "players",
+        "total users",
+        "nutzer",
+        "utilisateurs",
+        "usuarios",
+    ),
 }
 
 _CURRENCY_SUFFIX = re.compile(r"\((?:[a-z]{3}|[$€£¥₹])\)\s*$")
+_ID_WORDS = {"name", "id", "title", "label", "code", "key", "nom", "nombre"}
+_RATIO_WORDS = {
+    "avg",
+    "average",
+    "rate",
+    "per",
+    "ctr",
+    "cpc",
+    "cpm",
+    "cpa",
+    "roas",
+    "cpv",
+    "pct",
+    "moy",
+    "moyen",
+    "promedio",
+    "durchschn",
+    "taux",
+    "tasa",
+}
 NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
@@ -108,9 +242,21 @@ NUMERIC_TYPES = (
 
 
 def normalise(header: str) -> str:
-    text = header.replace("\ufeff", "").strip().lower()
+    text = unicodedata.normalize("NFKD", header.replace("\ufeff", "").strip().lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _CURRENCY_SUFFIX.sub("", text)
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+def header_currency(header: str) -> str | None:
+    """``Amount spent (USD)`` → ``USD``."""
+    match = re.search(r"\(([A-Za-z]{3})\)\s*$", header.strip())
+    return match.group(1).upper() if match else None
+
+
+def is_exported_ratio(header: str) -> bool:
+    """``Avg. CPC``, ``Cost / conv.``, ``Conv. rate``: an exported ratio, never a base column."""
+    return "/" in header or "%" in header or bool(_RATIO_WORDS & set(normalise(header).split()))
 
 
 @dataclass(frozen=True)
@@ -120,30 +266,25 @@ class ColumnRole:
     confidence: float
 
 
-_ID_WORDS = {"name", "id", "title", "label", "code", "key"}
-_RATIO_WORDS = {"avg", "average", "rate", "per", "ctr", "cpc", "cpm", "cpa", "roas", "cpv", "pct"}
-
-
-def _score(header: str, role: str) -> float:
+def score(header: str, role: str, synonyms: tuple[str, ...] | None = None) -> float:
+    """How well a header names a role: 1 for an exact synonym, about 0.5-0.7 for a partial one."""
     name = normalise(header)
     if not name:
         return 0.0
-    if role in METRIC_ROLES and (
-        "/" in header or "%" in header or _RATIO_WORDS & set(name.split())
-    ):
-        return 0.0  # an exported ratio (Avg. CPC, Cost / conv.) is not a base column
-    synonyms = SYNONYMS[role]
+    if role in METRIC_ROLES and is_exported_ratio(header):
+        return 0.0
+    synonyms = synonyms or SYNONYMS[role]
     if name in synonyms:
         return 1.0
     words = name.split()
-    if role in DIMENSION_ROLES:
+    if role in DIMENSION_ROLES + KEY_ROLES:
         # "xyz_campaign_id" is a campaign; "Campaign status" and "Conv. (Platform ...)" are not
         extra = [w for w in words if w not in synonyms]
         if len(extra) == len(words) or any(w not in _ID_WORDS and len(w) > 3 for w in extra):
             return 0.0
     if role != "date" and any(syn in words for syn in synonyms if " " not in syn):
         # a whole-word synonym inside a longer header ("Total_Conversion", "xyz_campaign_id")
-        return 0.7 - 0.1 * ("id" in words) - 0.05 * (len(words) - 1)
+        return 0.7 - 0.1 * ("id" in words and role != "unit") - 0.05 * (len(words) - 1)
     return 0.0
 
 
@@ -151,34 +292,46 @@ def _is_numeric(duck_type: str) -> bool:
     return duck_type.upper().startswith(("DECIMAL",) + NUMERIC_TYPES)
 
 
-def _fits(role: str, duck_type: str) -> bool:
+def fits(role: str, kind: str) -> bool:
+    """Can a column of this kind (``number``, ``date``, ``text``, ``empty``) play the role?"""
     if role in METRIC_ROLES:
-        return _is_numeric(duck_type) or duck_type.upper() == "VARCHAR"
+        return kind in ("number", "empty")
     if role == "date":
-        return duck_type.upper() in (
-            "DATE",
-            "TIMESTAMP",
-            "VARCHAR",
-        ) or duck_type.upper().startswith("TIMESTAMP")
-    return True
+        return kind in ("date", "empty")
+    return kind != "empty" or role in DIMENSION_ROLES
+
+
+def assign(scores: list[tuple[float, int, str, str]]) -> dict[str, ColumnRole]:
+    """Greedy best-first assignment: (score, -index, column, role) → role → ColumnRole."""
+    chosen: dict[str, ColumnRole] = {}
+    taken: set[str] = set()
+    for value, _, col, role in sorted(scores, reverse=True):
+        if value <= 0 or role in chosen or col in taken:
+            continue
+        chosen[role] = ColumnRole(col, role, round(value, 2))
+        taken.add(col)
+    return {role: chosen[role] for role in ROLES if role in chosen}
 
 
 def detect_roles(columns: dict[str, str]) -> dict[str, ColumnRole]:
-    """Map role → the source column that plays it, from ``{column name: DuckDB type}``."""
-    candidates = sorted(
-        (
-            (_score(col, role), -index, col, role)
-            for index, (col, typ) in enumerate(columns.items())
-            for role in ROLES
-            if _fits(role, typ)
-        ),
-        reverse=True,
-    )
-    chosen: dict[str, ColumnRole] = {}
-    taken: set[str] = set()
-    for score, _, col, role in candidates:
-        if score <= 0 or role in chosen or col in taken:
-            continue
-        chosen[role] = ColumnRole(col, role, round(score, 2))
-        taken.add(col)
-    return {role: chosen[role] for role in ROLES if role in chosen}
+    """Map role → the source column that plays it, from ``{column name: kind or DuckDB type}``."""
+    kinds = {col: _kind_of(typ) for col, typ in columns.items()}
+    scores = [
+        (score(col, role), -index, col, role)
+        for index, col in enumerate(columns)
+        for role in ROLES
+        if fits(role, kinds[col])
+    ]
+    return assign(scores)
+
+
+def _kind_of(value: str) -> str:
+    """Accept either a kind or a DuckDB type name."""
+    if value in ("number", "date", "text", "empty"):
+        return value
+    upper = value.upper()
+    if _is_numeric(upper):
+        return "number"
+    if upper in ("DATE",) or upper.startswith("TIMESTAMP"):
+        return "date"
+    return "text"

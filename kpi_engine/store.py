@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -37,7 +37,18 @@ _SCHEMA = (
         rows BIGINT NOT NULL,
         columns VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL)""",
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'campaign'",
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS platform VARCHAR DEFAULT 'generic'",
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS currencies VARCHAR DEFAULT '[]'",
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS report VARCHAR DEFAULT '{}'",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS presets (
+        name VARCHAR PRIMARY KEY,
+        mapping VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+)
+_FIELDS = (
+    "dataset_id, name, source_file, rows, columns, created_at, kind, platform, currencies, report"
 )
 
 
@@ -56,6 +67,10 @@ class Dataset:
     rows: int
     columns: tuple[Column, ...]
     created_at: datetime
+    kind: str = "campaign"  # campaign | user_level | variant_totals
+    platform: str = "generic"
+    currencies: tuple[str, ...] = ()
+    report: dict = field(default_factory=dict)  # the last import's rows and warnings
 
     @property
     def table(self) -> str:
@@ -78,7 +93,7 @@ class Dataset:
     def dimensions(self) -> list[str]:
         """Columns a table can be broken down by: campaign, channel, variant, other text."""
         roles = self.roles
-        dims = [roles[r] for r in DIMENSION_ROLES if r in roles]
+        dims = [roles[r] for r in (*DIMENSION_ROLES, "currency") if r in roles]
         dims += [
             c.name
             for c in self.columns
@@ -90,12 +105,20 @@ class Dataset:
     def metric_roles(self) -> list[str]:
         return [r for r in METRIC_ROLES if r in self.roles]
 
+    @property
+    def currency(self) -> str | None:
+        """The one currency of the money columns, when there is exactly one."""
+        return self.currencies[0] if len(self.currencies) == 1 else None
+
     def to_dict(self) -> dict:
         return {
             "dataset_id": self.dataset_id,
             "name": self.name,
             "source_file": self.source_file,
             "rows": self.rows,
+            "kind": self.kind,
+            "platform": self.platform,
+            "currencies": list(self.currencies),
             "columns": {c.name: c.role for c in self.columns},
             "created_at": self.created_at.isoformat(timespec="seconds"),
         }
@@ -167,8 +190,7 @@ class Store:
     def datasets(self) -> list[Dataset]:
         with self.cursor() as cur:
             rows = cur.execute(
-                "SELECT dataset_id, name, source_file, rows, columns, created_at FROM datasets"
-                " ORDER BY created_at, name"
+                f"SELECT {_FIELDS} FROM datasets ORDER BY created_at, name"
             ).fetchall()
         return [_dataset_from_row(row) for row in rows]
 
@@ -177,8 +199,7 @@ class Store:
         ref = str(ref).strip()
         with self.cursor() as cur:
             rows = cur.execute(
-                "SELECT dataset_id, name, source_file, rows, columns, created_at FROM datasets"
-                " WHERE dataset_id = ? OR lower(name) = lower(?)",
+                f"SELECT {_FIELDS} FROM datasets WHERE dataset_id = ? OR lower(name) = lower(?)",
                 [ref, ref],
             ).fetchall()
         exact = [r for r in rows if r[0] == ref or r[1] == ref]
@@ -202,22 +223,50 @@ class Store:
             candidate, n = f"{name} ({n})", n + 1
         return candidate
 
-    def register(
-        self,
-        cur: duckdb.DuckDBPyConnection,
-        dataset_id: str,
-        name: str,
-        source_file: str | None,
-        rows: int,
-        columns: list[Column],
-    ) -> Dataset:
-        created = datetime.now()
-        payload = json.dumps([[c.name, c.type, c.role] for c in columns])
+    def register(self, cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> Dataset:
+        """Write a dataset's registry entry (a new one, or over the same id)."""
+        cur.execute("DELETE FROM datasets WHERE dataset_id = ?", [dataset.dataset_id])
         cur.execute(
-            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?)",
-            [dataset_id, name, source_file, rows, payload, created],
+            f"INSERT INTO datasets ({_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                dataset.dataset_id,
+                dataset.name,
+                dataset.source_file,
+                dataset.rows,
+                json.dumps([[c.name, c.type, c.role] for c in dataset.columns]),
+                dataset.created_at,
+                dataset.kind,
+                dataset.platform,
+                json.dumps(list(dataset.currencies)),
+                json.dumps(dataset.report, default=str),
+            ],
         )
-        return Dataset(dataset_id, name, source_file, rows, tuple(columns), created)
+        return dataset
+
+    def with_report(
+        self, cur: duckdb.DuckDBPyConnection, dataset: Dataset, report: dict
+    ) -> Dataset:
+        updated = replace(dataset, report=report)
+        cur.execute(
+            "UPDATE datasets SET report = ? WHERE dataset_id = ?",
+            [json.dumps(report, default=str), dataset.dataset_id],
+        )
+        return updated
+
+    # saved column mappings ----------------------------------------------------------------
+
+    def save_preset(self, name: str, mapping: dict[str, str]) -> None:
+        name = clean_name(name)
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO presets VALUES (?, ?, ?)",
+                [name, json.dumps(mapping), datetime.now()],
+            )
+
+    def presets(self) -> dict[str, dict[str, str]]:
+        with self.cursor() as cur:
+            rows = cur.execute("SELECT name, mapping FROM presets ORDER BY name").fetchall()
+        return {name: json.loads(mapping) for name, mapping in rows}
 
     def rename(self, ref: str, new_name: str) -> Dataset:
         dataset = self.dataset(ref)
@@ -280,6 +329,19 @@ class Store:
 
 
 def _dataset_from_row(row: tuple) -> Dataset:
-    dataset_id, name, source_file, rows, columns, created_at = row
+    dataset_id, name, source_file, rows, columns, created_at, kind, platform, currencies, report = (
+        row
+    )
     cols = tuple(Column(n, t, r) for n, t, r in json.loads(columns))
-    return Dataset(dataset_id, name, source_file, int(rows), cols, created_at)
+    return Dataset(
+        dataset_id,
+        name,
+        source_file,
+        int(rows),
+        cols,
+        created_at,
+        kind or "campaign",
+        platform or "generic",
+        tuple(json.loads(currencies or "[]")),
+        json.loads(report or "{}"),
+    )

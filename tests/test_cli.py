@@ -37,7 +37,8 @@ def test_import_datasets_kpis_as_a_script_would(db):
     imported = cli("import", TINY, "--name", "Tiny")
     assert set(imported) >= {"dataset_id", "name", "rows", "columns", "warnings"}
     assert imported["name"] == "Tiny" and imported["rows"] == 5
-    assert imported["columns"]["Cost"] == "spend" and imported["warnings"] == []
+    assert imported["columns"]["Cost"] == "spend"
+    assert [w["code"] for w in imported["warnings"]] == ["date_gaps"]
     listed = cli("datasets")["datasets"]
     assert [(d["dataset_id"], d["name"], d["rows"]) for d in listed] == [
         (imported["dataset_id"], "Tiny", 5)

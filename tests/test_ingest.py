@@ -10,7 +10,8 @@ from tests.conftest import FIXTURES, SHARED_DATA
 def _nothing_left(store) -> bool:
     with store.cursor() as cur:
         tables = cur.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name NOT IN ('datasets', 'meta')"
+            "SELECT count(*) FROM duckdb_tables()"
+            " WHERE table_name NOT IN ('datasets', 'meta', 'presets')"
         ).fetchone()[0]
     return tables == 0 and store.datasets() == []
 
@@ -29,7 +30,7 @@ def test_import_detects_roles_and_types(store):
         "Conversions": "conversions",
         "Conv. value": "revenue",
     }
-    assert result.warnings == []
+    assert [w["code"] for w in result.warnings] == ["date_gaps"]  # 03-03 .. 03-08 are missing
 
 
 def test_numbers_exported_as_text_are_cleaned(store, write_csv):
@@ -101,7 +102,12 @@ def test_quality_warnings(store, write_csv):
         "2026-01-01,A,10,20,-5\n2026-01-02,A,100,5,3\nnot a date,A,1,1,1\n"
     )
     codes = {w["code"]: w["count"] for w in import_file(store, path).warnings}
-    assert codes == {"negative_spend": 1, "clicks_over_impressions": 1, "missing_date": 1}
+    assert codes == {
+        "negative_spend": 1,
+        "clicks_over_impressions": 1,
+        "missing_date": 1,
+        "unparsed_values": 1,
+    }
 
 
 @pytest.mark.parametrize(
@@ -110,8 +116,7 @@ def test_quality_warnings(store, write_csv):
         (b"", "is empty"),
         (b"date,campaign,clicks\n", "no data rows"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text CSV"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "not a text CSV"),
-        (b"\xff\xfed\x00a\x00t\x00e\x00", "UTF-16"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "damaged zip or Excel file"),
         (b"date,campaign,notes\n2026-01-01,A,hello\n", "no metric column"),
         (b"just one column\nvalue\n", "single column"),
         (b"a,b\x00,c\n1,2,3\n", "not a text CSV"),

@@ -6,30 +6,26 @@ def _roles(columns: dict[str, str]) -> dict[str, str]:
 
 
 def test_google_ads_headers():
-    cols = {
-        h: "VARCHAR"
-        for h in [
-            "Campaign status",
-            "Campaign",
-            "Budget",
-            "Currency code",
-            "Avg. CPM",
-            "Impr.",
-            "Interactions",
-            "Avg. cost",
-            "Cost",
-            "Conv. (Platform Comparable)",
-            "Cost / Conv. (Platform Comparable)",
-            "Conv. rate",
-            "Conversions",
-            "Cost / conv.",
-            "Day",
-            "Conv. value",
-        ]
-    }
+    numbers = [
+        "Budget",
+        "Avg. CPM",
+        "Impr.",
+        "Interactions",
+        "Avg. cost",
+        "Cost",
+        "Conv. (Platform Comparable)",
+        "Cost / Conv. (Platform Comparable)",
+        "Conv. rate",
+        "Conversions",
+        "Cost / conv.",
+        "Conv. value",
+    ]
+    cols = {"Campaign status": "text", "Campaign": "text", "Currency code": "text", "Day": "date"}
+    cols.update({h: "number" for h in numbers})
     assert _roles(cols) == {
         "date": "Day",
         "campaign": "Campaign",
+        "currency": "Currency code",
         "impressions": "Impr.",
         "conversions": "Conversions",
         "spend": "Cost",
@@ -77,7 +73,12 @@ def test_facebook_kaggle_headers_and_confidence():
 
 def test_user_level_experiment_file():
     cols = {"user_id": "VARCHAR", "group": "VARCHAR", "converted": "BOOLEAN", "revenue": "DOUBLE"}
-    assert _roles(cols) == {"variant": "group", "conversions": "converted", "revenue": "revenue"}
+    assert _roles(cols) == {
+        "variant": "group",
+        "unit": "user_id",
+        "conversions": "converted",
+        "revenue": "revenue",
+    }
 
 
 def test_metric_role_needs_numbers_or_text_never_a_date():

@@ -1,0 +1,506 @@
+"""Import a file as a dataset, or append it to one, or replace one: file → DuckDB in one
+transaction. If anything fails, neither a table nor a registry entry is left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from kpi_engine.errors import KpiLabError
+from kpi_engine.formula import quote_identifier as q
+from kpi_engine.ingest.mapping import MappedColumn, dataset_kind, parse_overrides
+from kpi_engine.ingest.parsing import CURRENCY_SYMBOLS, DATE_SENTINEL, output_type, to_sql
+from kpi_engine.ingest.plan import ImportPlan, make_plan, read_sql
+from kpi_engine.ingest.platforms import PLATFORMS
+from kpi_engine.ingest.quality import EXAMPLES, quality_warnings, warning
+from kpi_engine.ingest.source import open_source, readable
+from kpi_engine.store import Column, Dataset, Store
+
+Progress = Callable[[float, str], None]
+MAX_METRIC = 1e15  # larger numbers in a metric column are an export error, not spend
+MAX_REJECTED_SHARE = 0.1
+ALL_CHANNELS = "(all channels)"
+_TOTAL_LABEL = (
+    r"^(total|totals|gesamt|gesamtergebnis|summe|grand total|total general)(\s*[:\-].*)?$"
+)
+
+
+@dataclass
+class ImportOptions:
+    name: str | None = None
+    preset: str | None = None  # a platform id (google_ads, ...) or a saved preset's name
+    mapping: dict[str, str] | list[str] | None = None  # column → role, "ignore" or "none"
+    sheet: str | None = None
+    unpivot: bool = False  # one column per channel → one row per channel
+    append: str | None = None  # dataset id or name
+    replace: str | None = None  # dataset id or name
+
+
+@dataclass
+class ImportResult:
+    dataset: Dataset
+    warnings: list[dict] = field(default_factory=list)
+    rows_read: int = 0
+    rows_dropped: int = 0
+    rows_replaced: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "dataset_id": self.dataset.dataset_id,
+            "name": self.dataset.name,
+            "rows": self.dataset.rows,
+            "columns": {c.name: c.role for c in self.dataset.columns},
+            "kind": self.dataset.kind,
+            "platform": self.dataset.platform,
+            "currencies": list(self.dataset.currencies),
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_read - self.rows_dropped,
+            "rows_dropped": self.rows_dropped,
+            "rows_replaced": self.rows_replaced,
+            "warnings": self.warnings,
+        }
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    return None
+
+
+def resolve_preset(store: Store, name: str | None) -> tuple[dict[str, str] | None, str | None]:
+    """(a saved mapping, a platform id) for ``--preset NAME``."""
+    if name is None:
+        return None, None
+    if name in PLATFORMS:
+        return None, name
+    saved = store.presets()
+    if name in saved:
+        return saved[name], None
+    known = ", ".join([*PLATFORMS, *saved])
+    raise KpiLabError(f"unknown preset {name!r}: choose one of {known}")
+
+
+def inspect_file(
+    store: Store,
+    path: str | Path,
+    options: ImportOptions | None = None,
+    source_name: str | None = None,
+) -> ImportPlan:
+    """How the file would be imported, without importing it (for the mapping editor)."""
+    options = options or ImportOptions()
+    source = open_source(path, source_name, options.sheet)
+    with readable(source) as src, store.cursor() as cur:
+        return _plan(store, cur, src, options)
+
+
+def _plan(store: Store, cur: duckdb.DuckDBPyConnection, src, options: ImportOptions) -> ImportPlan:
+    preset, platform = resolve_preset(store, options.preset)
+    overrides = parse_overrides(options.mapping)
+    if options.append and not overrides:
+        target = store.dataset(options.append)
+        overrides = {c.name: c.role or "none" for c in target.columns}
+    return make_plan(cur, src, preset, platform, overrides or None)
+
+
+def import_file(
+    store: Store,
+    path: str | Path,
+    name: str | None = None,
+    source_name: str | None = None,
+    options: ImportOptions | None = None,
+    progress: Progress = _no_progress,
+) -> ImportResult:
+    """Import one file. Bad input raises ``KpiLabError`` and leaves the workspace unchanged."""
+    options = options or ImportOptions(name=name)
+    if options.append and options.replace:
+        raise KpiLabError("choose either append or replace, not both")
+    progress(0.02, "Reading the file")
+    source = open_source(path, source_name, options.sheet)
+    with readable(source) as src:
+        progress(0.1, "Detecting columns")
+        with store.cursor() as cur:
+            plan = _plan(store, cur, src, options)
+        progress(0.2, f"Importing {src.size / 1e6:,.1f} MB")
+        result = _execute(store, plan, options)
+    progress(1.0, "Done")
+    return result
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def _select_list(plan: ImportPlan) -> tuple[list[str], list[Column]]:
+    """SELECT expressions and the stored columns they make."""
+    exprs: list[str] = []
+    columns: list[Column] = []
+    for c in plan.columns:
+        if c.ignored:
+            continue
+        native = c.parse.style == "native"
+        expr = q(c.name) if native else to_sql(q(c.name), c.parse)
+        if native and c.parse.kind == "bool":
+            expr = f"CAST({q(c.name)} AS DOUBLE)"
+        exprs.append(f"{expr} AS {q(c.name)}")
+        typ = "DOUBLE" if native and c.parse.kind in ("number", "bool") else output_type(c.parse)
+        columns.append(
+            Column(c.name, typ if not native or c.parse.kind != "date" else "DATE", c.role)
+        )
+    taken = {c.name for c in columns}
+    roles = plan.roles
+    if plan.per_conversion:
+        conv = next(c for c in plan.columns if c.name == roles["conversions"])
+        rate = next(c for c in plan.columns if c.name == plan.per_conversion)
+        name = _free_name("revenue", taken)
+        exprs.append(f"({_value(conv)}) * ({_value(rate)}) AS {q(name)}")
+        columns.append(Column(name, "DOUBLE", "revenue"))
+        taken.add(name)
+    symbols = _money_currencies(plan)
+    if "currency" not in roles and len(symbols) > 1:
+        money = next(c for c in plan.columns if c.role in ("spend", "revenue"))
+        cases = " ".join(
+            f"WHEN contains({q(money.name)}, '{sym}') THEN '{code}'"
+            for sym, code in CURRENCY_SYMBOLS.items()
+            if code in symbols
+        )
+        name = _free_name("currency", taken)
+        exprs.append(f"CASE {cases} END AS {q(name)}")
+        columns.append(Column(name, "VARCHAR", "currency"))
+    return exprs, columns
+
+
+def _value(column: MappedColumn) -> str:
+    return (
+        q(column.name) if column.parse.style == "native" else to_sql(q(column.name), column.parse)
+    )
+
+
+def _money_currencies(plan: ImportPlan) -> set[str]:
+    return {
+        code for c in plan.columns if c.role in ("spend", "revenue") for code in c.parse.currencies
+    }
+
+
+def _free_name(wanted: str, taken: set[str]) -> str:
+    name, n = wanted, 2
+    while name.lower() in {t.lower() for t in taken}:
+        name, n = f"{wanted} ({n})", n + 1
+    return name
+
+
+def _execute(store: Store, plan: ImportPlan, options: ImportOptions) -> ImportResult:
+    exprs, columns = _select_list(plan)
+    source_sql, params = read_sql(plan.source, plan.dialect)
+    dataset_id = store.new_dataset_id()
+    stage = q(f"stage_{dataset_id}")
+    warnings = list(plan.notes)
+    try:
+        with store.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE {stage} AS SELECT {', '.join(exprs)} FROM {source_sql}", params
+            )
+            staged = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+            rejected = _rejected_rows(cur, plan, staged, warnings)
+            dropped = rejected + _drop_summary_rows(cur, stage, plan, columns, warnings)
+            _clean_unparsed(cur, stage, plan, columns, source_sql, params, warnings)
+            if plan.wide and options.unpivot:
+                stage, columns = _unpivot(cur, stage, plan, columns, dataset_id)
+            elif plan.wide:
+                warnings.append(
+                    warning(
+                        "wide_layout",
+                        len(plan.wide.groups),
+                        f"one column per channel ({', '.join(sorted(plan.wide.groups))}): import"
+                        " again with 'unpivot' to compare channels",
+                        sorted(plan.wide.columns),
+                    )
+                )
+            kept = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+            if kept == 0:
+                raise KpiLabError(
+                    f"{plan.source.label} has no data rows left after dropping"
+                    " total and blank rows: export it again"
+                )
+            dataset, replaced = _store(store, cur, stage, plan, options, columns, dataset_id, kept)
+            warnings += quality_warnings(cur, dataset)
+            report = {
+                "rows_read": staged + rejected,
+                "rows_dropped": dropped,
+                "rows_replaced": replaced,
+                "warnings": warnings,
+                "imported_at": datetime.now().isoformat(timespec="seconds"),
+            }
+            dataset = store.with_report(cur, dataset, report)
+    except duckdb.OutOfMemoryException:
+        raise KpiLabError(
+            f"{plan.source.label} is too large for the memory limit: raise KPILAB_MEMORY_LIMIT"
+        ) from None
+    except duckdb.Error as exc:
+        raise KpiLabError(
+            f"{plan.source.label} could not be imported"
+            f" ({str(exc).splitlines()[0]}): check the file"
+        ) from None
+    return ImportResult(dataset, warnings, staged + rejected, dropped, replaced)
+
+
+def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> int:
+    if plan.source.format != "csv":
+        return 0
+    try:
+        count, kinds, lines, texts = cur.execute(
+            "SELECT count(*), list(DISTINCT error_type), list(line ORDER BY line)[1:3],"
+            " list(csv_line ORDER BY line)[1:3] FROM reject_errors"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return 0
+    if not count:
+        return 0
+    if any("LINE SIZE" in str(k).upper() for k in kinds):
+        raise KpiLabError(
+            f"{plan.source.label} has a row longer than 1 MB (a cell that large is not campaign"
+            " data): check that the file is a report export"
+        )
+    if count >= 0.5 * (count + kept) or (
+        count > MAX_REJECTED_SHARE * (count + kept) and count > 100
+    ):
+        raise KpiLabError(
+            f"{plan.source.label}: {count:,} of {count + kept:,} rows do not have the header's"
+            f" {len(plan.columns)} columns (first at line {lines[0]}): check the delimiter or"
+            " export the report again"
+        )
+    warnings.append(
+        warning(
+            "malformed_rows",
+            count,
+            f"{count:,} rows dropped: they do not have the header's {len(plan.columns)} columns"
+            f" (lines {', '.join(str(n) for n in lines)})",
+            [t[:200] for t in texts],
+        )
+    )
+    return count
+
+
+def _drop_summary_rows(
+    cur, stage: str, plan: ImportPlan, columns: list[Column], warnings: list[dict]
+) -> int:
+    """``Total: ...`` footer rows and rows with no value at all."""
+    dropped = 0
+    text_cols = [c.name for c in columns if c.type == "VARCHAR"]
+    labels = list(
+        dict.fromkeys(
+            n
+            for n in (plan.roles.get("campaign"), text_cols[0] if text_cols else None)
+            if n in text_cols
+        )
+    )
+    if labels:
+        cond = " OR ".join(f"regexp_matches(lower(trim({q(n)})), ?)" for n in labels)
+        args = [_TOTAL_LABEL] * len(labels)
+        examples = cur.execute(
+            f"SELECT {q(labels[-1])} FROM {stage} WHERE {cond} LIMIT {EXAMPLES}", args
+        ).fetchall()
+        n = cur.execute(f"DELETE FROM {stage} WHERE {cond}", args).fetchone()[0]
+        if n:
+            warnings.append(
+                warning(
+                    "total_rows", n, f"{n:,} total/summary rows dropped", [e[0] for e in examples]
+                )
+            )
+            dropped += n
+    blank = " AND ".join(f"{q(c.name)} IS NULL" for c in columns)
+    n = cur.execute(f"DELETE FROM {stage} WHERE {blank}").fetchone()[0]
+    if n:
+        warnings.append(warning("blank_rows", n, f"{n:,} empty rows dropped"))
+        dropped += n
+    return dropped
+
+
+def _clean_unparsed(
+    cur,
+    stage: str,
+    plan: ImportPlan,
+    columns: list[Column],
+    source_sql: str,
+    params: list,
+    warnings: list[dict],
+) -> None:
+    """Count the sentinels of values that did not parse, report them, make them NULL; refuse
+    numbers too large to be real."""
+    by_name = {c.name: c for c in plan.columns}
+    numeric = [c.name for c in columns if c.type == "DOUBLE" and c.name in by_name]
+    dated = [
+        c.name
+        for c in columns
+        if c.type == "DATE" and c.name in by_name and by_name[c.name].parse.style != "native"
+    ]
+    checks = [f"count(*) FILTER (WHERE isnan({q(n)}))" for n in numeric]
+    checks += [f"count(*) FILTER (WHERE {q(n)} = DATE '{DATE_SENTINEL}')" for n in dated]
+    checks += [f"max(abs({q(n)})) FILTER (WHERE NOT isnan({q(n)}))" for n in numeric]
+    if not checks:
+        return
+    values = cur.execute(f"SELECT {', '.join(checks)} FROM {stage}").fetchone()
+    bad_counts = dict(zip(numeric + dated, values[: len(numeric) + len(dated)], strict=True))
+    largest = dict(zip(numeric, values[len(numeric) + len(dated) :], strict=True))
+    for name, top in largest.items():
+        if top is not None and top >= MAX_METRIC:
+            raise KpiLabError(
+                f"column {name!r} of {plan.source.label} holds a number too large to be real"
+                f" ({top:.3g}): check the export (a formula error or a merged cell?)"
+            )
+    for name, n in bad_counts.items():
+        if not n:
+            continue
+        column = by_name[name]
+        is_bad = "isnan({})" if name in numeric else f"{{}} = DATE '{DATE_SENTINEL}'"
+        cur.execute(f"UPDATE {stage} SET {q(name)} = NULL WHERE {is_bad.format(q(name))}")
+        what = "numbers" if name in numeric else "dates"
+        examples = []
+        if plan.source.format == "csv":  # one more scan of the file, only when values failed
+            examples = cur.execute(
+                f"SELECT {q(name)} FROM {source_sql}"
+                f" WHERE {is_bad.format(to_sql(q(name), column.parse))} LIMIT {EXAMPLES}",
+                params,
+            ).fetchall()
+        warnings.append(
+            warning(
+                "unparsed_values",
+                n,
+                f"{n:,} values of {name!r} are not {what} ({column.parse.describe()}); left empty",
+                [e[0] for e in examples],
+            )
+        )
+
+
+def _unpivot(cur, stage: str, plan: ImportPlan, columns: list[Column], dataset_id: str):
+    """Wide → long: a row per channel with its spend/impressions..., plus one
+    "(all channels)" row per original row carrying the columns that belong to no channel."""
+    assert plan.wide is not None
+    wide_cols = plan.wide.columns
+    shared = [c for c in columns if c.name not in wide_cols]
+    keys = [c for c in shared if c.type in ("VARCHAR", "DATE")]
+    taken = {c.name for c in shared}
+    channel = _free_name("channel", taken)
+    role_cols = {
+        role: _free_name(role, taken | {channel})
+        for group in plan.wide.groups.values()
+        for role in group
+    }
+    parts, params = [], []
+    for prefix, group in sorted(plan.wide.groups.items()):
+        metrics = ", ".join(f"{q(col)} AS {q(role_cols[role])}" for role, col in group.items())
+        key_list = "".join(f"{q(c.name)}, " for c in keys)
+        parts.append(f"SELECT {key_list}? AS {q(channel)}, {metrics} FROM {stage}")
+        params.append(prefix)
+    shared_list = "".join(f"{q(c.name)}, " for c in shared)
+    parts.append(f"SELECT {shared_list}? AS {q(channel)} FROM {stage}")
+    params.append(ALL_CHANNELS)
+    long = q(f"long_{dataset_id}")
+    cur.execute(f"CREATE TABLE {long} AS {' UNION ALL BY NAME '.join(parts)}", params)
+    cur.execute(f"DROP TABLE {stage}")
+    out = [Column(c.name, c.type, None if c.role == "channel" else c.role) for c in shared]
+    out.append(Column(channel, "VARCHAR", "channel"))
+    out += [Column(name, "DOUBLE", role) for role, name in role_cols.items()]
+    return long, out
+
+
+def _currencies(cur, table: str, columns: list[Column], plan: ImportPlan) -> tuple[str, ...]:
+    currency_col = next((c.name for c in columns if c.role == "currency"), None)
+    if currency_col:
+        rows = cur.execute(
+            f"SELECT DISTINCT upper(trim({q(currency_col)})) FROM {table}"
+            f" WHERE {q(currency_col)} IS NOT NULL ORDER BY 1 LIMIT 50"
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+    return (plan.currency,) if plan.currency else ()
+
+
+def _store(
+    store: Store,
+    cur,
+    stage: str,
+    plan: ImportPlan,
+    options: ImportOptions,
+    columns: list[Column],
+    dataset_id: str,
+    kept: int,
+) -> tuple[Dataset, int]:
+    """Turn the staged table into a new dataset, or append it to / replace an existing one."""
+    currencies = _currencies(cur, stage, columns, plan)
+    roles = {c.role: c.name for c in columns if c.role}
+    if options.append:
+        target = store.dataset(options.append)
+        replaced = _append(cur, stage, target, columns)
+        rows = cur.execute(f"SELECT count(*) FROM {target.table}").fetchone()[0]
+        merged = tuple(sorted(set(target.currencies) | set(currencies)))
+        dataset = replace(
+            target,
+            rows=rows,
+            currencies=merged,
+            source_file=f"{target.source_file} + {plan.source.label}",
+        )
+        return store.register(cur, dataset), replaced
+    if options.replace:
+        target = store.dataset(options.replace)
+        cur.execute(f"DROP TABLE {target.table}")
+        cur.execute(f"ALTER TABLE {stage} RENAME TO {target.table}")
+        dataset = replace(
+            target,
+            source_file=plan.source.label,
+            rows=kept,
+            columns=tuple(columns),
+            kind=dataset_kind(roles),
+            platform=plan.platform,
+            currencies=currencies,
+            created_at=datetime.now(),
+        )
+        return store.register(cur, dataset), target.rows
+    cur.execute(f"ALTER TABLE {stage} RENAME TO {q(dataset_id)}")
+    wanted = options.name or _stem(plan.source.label)
+    dataset = Dataset(
+        dataset_id,
+        store.unique_name(cur, wanted),
+        plan.source.label,
+        kept,
+        tuple(columns),
+        datetime.now(),
+        dataset_kind(roles),
+        plan.platform,
+        currencies,
+    )
+    return store.register(cur, dataset), 0
+
+
+def _append(cur, stage: str, target: Dataset, columns: list[Column]) -> int:
+    """Insert the staged rows into ``target``; rows with the same natural key are replaced."""
+    target_cols = set(target.column_names)
+    extra = [c.name for c in columns if c.name not in target_cols]
+    if extra:
+        raise KpiLabError(
+            f"the file has columns dataset {target.name!r} does not ({', '.join(extra[:5])}):"
+            " import it as a new dataset, or replace the dataset instead"
+        )
+    clash = [c.name for c in columns if c.role and target.roles.get(c.role) not in (None, c.name)]
+    if clash:
+        raise KpiLabError(
+            f"column {clash[0]!r} plays a different role in dataset {target.name!r}:"
+            " map it the same way, or replace the dataset instead"
+        )
+    keys = [k for k in [target.date_column, *target.dimensions] if k]
+    replaced = 0
+    if keys:
+        match = " AND ".join(f"s.{q(k)} IS NOT DISTINCT FROM t.{q(k)}" for k in keys)
+        replaced = cur.execute(
+            f"DELETE FROM {target.table} t WHERE EXISTS (SELECT 1 FROM {stage} s WHERE {match})"
+        ).fetchone()[0]
+    cur.execute(f"INSERT INTO {target.table} BY NAME SELECT * FROM {stage}")
+    cur.execute(f"DROP TABLE {stage}")
+    return replaced
+
+
+def _stem(label: str) -> str:
+    stem = Path(label).name
+    for suffix in (".gz", ".csv", ".tsv", ".txt", ".xlsx", ".parquet"):
+        stem = stem.removesuffix(suffix)
+    return stem or "dataset"

@@ -1,0 +1,222 @@
+"""How to read each text column: as numbers (and in which locale), dates (in which format),
+yes/no flags, or text, decided from a sample of its values and compiled to SQL.
+
+Exports write numbers as ``"1,234"``, ``1.234,56``, ``$1,234.56``, ``€ 12,00``, ``3.5%`` or
+``(12.50)``, and missing values as `` --``, ``N/A`` or ``-``. The locale is decided per column:
+a value such as ``1.234,56`` or ``12,5`` settles it; when every value is ambiguous (``1,234``)
+the file's delimiter decides (``;`` files come from decimal-comma locales).
+
+A value that does not parse becomes the sentinel NaN (or 0001-01-01 for dates) in the SQL,
+so the importer can count it, report it, and then set it to NULL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+MISSING = ("", "-", "--", "—", "n/a", "na", "#n/a", "null", "none", "nan", "(not set)", "?")
+CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
+MIN_SHARE = 0.9  # of non-missing sample values that must parse for a column to get a kind
+DATE_SENTINEL = "0001-01-01"
+
+_CODES = r"(?:USD|EUR|GBP|INR|JPY|CHF|CAD|AUD|SEK|NOK|DKK|PLN|BRL|MXN|CNY|ZAR)"
+_DECORATION = re.compile(rf"[\s\u00a0\u202f$€£¥₹%]|{_CODES}", re.IGNORECASE)
+_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_DOT_STYLE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+(\.\d+)?|\d+\.\d+|\d+)$")
+_COMMA_STYLE = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+|\d+)$")
+_AMBIGUOUS = re.compile(r"^[+-]?\d{1,3}([.,]\d{3})$")  # 1,234 or 1.234: either locale
+_COMPACT_DATE = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")  # 20260131
+_BOOLS = {"true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "t": 1, "f": 0}
+
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d.%m.%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m",
+    "%B %Y",
+    "%b %Y",
+)
+_DAY_FIRST = {
+    "%d/%m/%Y": "%m/%d/%Y",
+    "%d-%m-%Y": "%m-%d-%Y",
+    "%d/%m/%y": "%m/%d/%y",
+    "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M",
+}
+
+
+@dataclass(frozen=True)
+class ColumnParse:
+    """How one column is read. ``kind``: number, date, bool, text or empty."""
+
+    kind: str
+    style: str = ""  # number: plain | dot | comma; date: a strptime format
+    currencies: tuple[str, ...] = ()  # currency symbols or codes seen in the values
+    ambiguous: bool = False  # a date order or a number locale that the sample did not settle
+    percent: bool = False
+
+    def describe(self) -> str:
+        if self.kind == "number":
+            locale = {"dot": "1,234.56", "comma": "1.234,56", "plain": "1234.56"}[self.style]
+            return f"number ({locale}{', %' if self.percent else ''})"
+        if self.kind == "date":
+            return f"date ({self.style})"
+        return self.kind
+
+
+def is_missing(value: str | None) -> bool:
+    return value is None or value.strip().lower() in MISSING
+
+
+def _strip(value: str) -> str:
+    text = _DECORATION.sub("", value.strip())
+    if text.startswith("(") and text.endswith(")"):
+        text = "-" + text[1:-1]
+    return text
+
+
+def _currencies(values: list[str]) -> tuple[str, ...]:
+    found: set[str] = set()
+    for value in values:
+        found.update(CURRENCY_SYMBOLS[ch] for ch in value if ch in CURRENCY_SYMBOLS)
+        found.update(m.upper() for m in re.findall(rf"\b{_CODES}\b", value, re.IGNORECASE))
+    return tuple(sorted(found))
+
+
+def _number_parse(values: list[str], comma_hint: bool, min_share: float) -> ColumnParse | None:
+    plain = sum(bool(_PLAIN.match(v)) for v in values)
+    if plain == len(values):
+        return ColumnParse("number", "plain")
+    stripped = [_strip(v) for v in values]
+    dot = sum(bool(_DOT_STYLE.match(s)) for s in stripped)
+    comma = sum(bool(_COMMA_STYLE.match(s)) for s in stripped)
+    if max(dot, comma) < min_share * len(values):
+        # plain numbers and a few stray words (reported as unparsed), or not numbers at all
+        return ColumnParse("number", "plain") if plain >= min_share * len(values) else None
+    decisive = [s for s in stripped if not _AMBIGUOUS.match(s) and not s.lstrip("+-").isdigit()]
+    dot_votes = sum(bool(_DOT_STYLE.match(s)) for s in decisive)
+    comma_votes = sum(bool(_COMMA_STYLE.match(s)) for s in decisive)
+    if dot_votes != comma_votes:
+        style = "dot" if dot_votes > comma_votes else "comma"
+        ambiguous = False
+    else:
+        style = "comma" if comma_hint else "dot"
+        ambiguous = any(_AMBIGUOUS.match(s) for s in stripped)
+    return ColumnParse(
+        "number", style, _currencies(values), ambiguous, any("%" in v for v in values)
+    )
+
+
+def _date_parse(values: list[str], day_first_hint: bool, min_share: float) -> ColumnParse | None:
+    def share(fmt: str) -> float:
+        ok = 0
+        for value in values:
+            try:
+                datetime.strptime(value.strip(), fmt)
+                ok += 1
+            except ValueError:
+                pass
+        return ok / len(values)
+
+    fitting = [fmt for fmt in DATE_FORMATS if share(fmt) >= min_share]
+    if not fitting:
+        return None
+    fmt = fitting[0]
+    ambiguous = False
+    for day_first, month_first in _DAY_FIRST.items():
+        if day_first in fitting and month_first in fitting:
+            fmt, ambiguous = (day_first if day_first_hint else month_first), True
+            break
+    return ColumnParse("date", fmt, ambiguous=ambiguous)
+
+
+def analyse(values: list[str | None], comma_hint: bool = False, expect: str = "") -> ColumnParse:
+    """Decide how to read a column from a sample of its raw text values.
+
+    ``expect`` ("number" or "date") is what the header promises; then a majority of values
+    that parse is enough, and the others are reported as unparsed rather than losing the role.
+    """
+    present = [v for v in values if not is_missing(v)]
+    if not present:
+        return ColumnParse("empty")
+    sample = present[:2000]
+    if all(v.strip().lower() in _BOOLS for v in sample):
+        if {v.strip().lower() for v in sample} - {"y", "n", "t", "f"}:
+            return ColumnParse("bool")
+    if all(_COMPACT_DATE.match(v.strip()) for v in sample):
+        return _date_parse(sample, comma_hint, MIN_SHARE) or ColumnParse("number", "plain")
+    found = _number_parse(sample, comma_hint, MIN_SHARE) or _date_parse(
+        sample, comma_hint, MIN_SHARE
+    )
+    if found is None and expect == "date":
+        found = _date_parse(sample, comma_hint, 0.5)
+    if found is None and expect == "number":
+        found = _number_parse(sample, comma_hint, 0.5)
+    return found or ColumnParse("text")
+
+
+def _missing_sql(col: str) -> str:
+    tokens = ", ".join("'" + t.replace("'", "''") + "'" for t in MISSING)
+    return f"({col} IS NULL OR lower(trim({col})) IN ({tokens}))"
+
+
+def to_sql(col: str, parse: ColumnParse) -> str:
+    """The SQL expression that reads quoted text column ``col`` as ``parse`` says."""
+    if parse.kind == "number":
+        return _number_sql(col, parse)
+    if parse.kind == "date":
+        if parse.style == "%Y-%m-%d":
+            # nullif(...) keeps DuckDB from pushing a strict cast into the CSV reader
+            value = f"TRY_CAST(nullif({col}, '') AS DATE)"
+        else:
+            value = f"CAST(try_strptime(trim({col}), '{parse.style}') AS DATE)"
+        sentinel = f"CASE WHEN {_missing_sql(col)} THEN NULL ELSE DATE '{DATE_SENTINEL}' END"
+        return f"coalesce({value}, {sentinel})"
+    if parse.kind == "bool":
+        cases = " ".join(f"WHEN '{k}' THEN {float(v)}" for k, v in _BOOLS.items())
+        return (
+            f"CASE lower(trim({col})) {cases} ELSE CASE WHEN {_missing_sql(col)} THEN NULL"
+            " ELSE CAST('NaN' AS DOUBLE) END END"
+        )
+    if parse.kind == "empty":
+        return "CAST(NULL AS VARCHAR)"
+    return col
+
+
+def _number_sql(col: str, parse: ColumnParse) -> str:
+    if parse.style == "plain":
+        value = f"TRY_CAST(nullif({col}, '') AS DOUBLE)"
+    else:
+        text = f"regexp_replace({col}, '[\\s\\x{{00a0}}\\x{{202f}}$€£¥₹%]|(?i:{_CODES})', '', 'g')"
+        if parse.style == "comma":
+            text = f"replace(replace({text}, '.', ''), ',', '.')"
+        else:
+            text = f"replace({text}, ',', '')"
+        text = f"regexp_replace({text}, '^\\((.*)\\)$', '-\\1')"
+        value = f"TRY_CAST({text} AS DOUBLE)"
+        if parse.percent:
+            value = f"({value} / CASE WHEN contains({col}, '%') THEN 100.0 ELSE 1.0 END)"
+    return (
+        f"coalesce({value}, CASE WHEN {_missing_sql(col)} THEN NULL ELSE CAST('NaN' AS DOUBLE) END)"
+    )
+
+
+def output_type(parse: ColumnParse) -> str:
+    return {"number": "DOUBLE", "bool": "DOUBLE", "date": "DATE"}.get(parse.kind, "VARCHAR")

@@ -1,0 +1,191 @@
+"""Inspect a file before importing it: dialect, how each column reads, the mapping, the
+platform, the kind of data. The Data page shows this plan and lets the user correct it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.dialect import Dialect, detect_dialect
+from kpi_engine.ingest.mapping import (
+    KIND_LABELS,
+    MappedColumn,
+    WideLayout,
+    dataset_kind,
+    detect_wide,
+    has_metric,
+    map_columns,
+    per_conversion_column,
+    roles_of,
+)
+from kpi_engine.ingest.parsing import ColumnParse, analyse
+from kpi_engine.ingest.platforms import PLATFORMS, detect_platform
+from kpi_engine.ingest.source import HEAD_BYTES, SourceFile
+from kpi_engine.roles import (
+    DIMENSION_ROLES,
+    KEY_ROLES,
+    METRIC_ROLES,
+    MONEY_ROLES,
+    header_currency,
+    score,
+)
+
+SAMPLE_ROWS = 5000
+MAX_LINE_BYTES = 1 << 20  # a row over 1 MB is not campaign data
+
+
+@dataclass
+class ImportPlan:
+    source: SourceFile
+    dialect: Dialect | None  # None for Parquet
+    columns: list[MappedColumn]
+    platform: str
+    wide: WideLayout | None = None
+    per_conversion: str | None = None  # revenue = conversions x this column
+    currency: str | None = None  # one currency for the whole file, from headers or cells
+    notes: list[dict] = field(default_factory=list)
+    preview: pd.DataFrame | None = None
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return roles_of(self.columns)
+
+    @property
+    def kind(self) -> str:
+        return dataset_kind(self.roles)
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.source.label,
+            "format": self.source.format,
+            "encoding": self.source.encoding,
+            "delimiter": self.dialect.delimiter if self.dialect else None,
+            "sheet": self.source.sheet,
+            "sheets": self.source.sheets,
+            "platform": self.platform,
+            "platform_name": PLATFORMS[self.platform].name,
+            "kind": self.kind,
+            "kind_label": KIND_LABELS[self.kind],
+            "currency": self.currency,
+            "wide_channels": sorted(self.wide.groups) if self.wide else [],
+            "columns": [c.to_dict() for c in self.columns],
+        }
+
+
+def read_sql(source: SourceFile, dialect: Dialect | None) -> tuple[str, list]:
+    """The DuckDB table function for the file, every CSV column read as text."""
+    if source.format == "parquet":
+        return "read_parquet(?)", [str(source.path)]
+    assert dialect is not None
+    options = (
+        "header = true, all_varchar = true, quote = '\"', escape = '\"', delim = ?, skip = ?,"
+        f" encoding = ?, max_line_size = {MAX_LINE_BYTES}, ignore_errors = true,"
+        " store_rejects = true"
+    )
+    return (
+        f"read_csv(?, {options})",
+        [str(source.path), dialect.delimiter, dialect.skip, source.encoding],
+    )
+
+
+def _duck_error(source: SourceFile, exc: duckdb.Error) -> KpiLabError:
+    text = str(exc)
+    if "line size" in text.lower() or "maximum line" in text.lower():
+        return KpiLabError(
+            f"{source.label} has a row longer than 1 MB (a cell that large is not campaign"
+            " data): check that the file is a report export"
+        )
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return KpiLabError(f"{source.label} could not be read ({first}): export it as CSV again")
+
+
+def make_plan(
+    cur: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    preset: dict[str, str] | None = None,
+    platform: str | None = None,
+    overrides: dict[str, str] | None = None,
+) -> ImportPlan:
+    """Read a sample of the file and decide how to import it."""
+    dialect = None
+    if source.format == "csv":
+        dialect = detect_dialect(source.head_text, source.label, source.size > HEAD_BYTES)
+    sql, params = read_sql(source, dialect)
+    try:
+        sample = cur.execute(f"SELECT * FROM {sql} LIMIT {SAMPLE_ROWS}", params).df()
+        types = {
+            r[0]: r[1] for r in cur.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
+        }
+    except duckdb.Error as exc:
+        raise _duck_error(source, exc) from None
+    if sample.empty:
+        raise KpiLabError(f"{source.label} has a header but no data rows: export it again")
+    comma = bool(dialect and dialect.decimal_comma_hint)
+    parses = {
+        name: _parse_column(sample[name], types[name], comma, _expected_kind(name))
+        for name in sample.columns
+    }
+    platform = platform or detect_platform(list(parses))
+    wide = detect_wide(list(parses))
+    columns = map_columns(parses, platform, preset, overrides, wide)
+    for column in columns:  # ids and names stay text, even when they look like numbers
+        if column.role in DIMENSION_ROLES + KEY_ROLES and column.parse.style != "native":
+            column.parse = ColumnParse("text")
+    plan = ImportPlan(source, dialect, columns, platform, wide, per_conversion_column(columns))
+    plan.currency = _single_currency(plan)
+    plan.preview = sample.head(10)
+    if dialect and dialect.preamble:
+        plan.notes.append(
+            {
+                "code": "preamble_lines",
+                "count": len(dialect.preamble),
+                "message": f"skipped {len(dialect.preamble)} line(s) above the header",
+                "examples": list(dialect.preamble[:3]),
+            }
+        )
+    _check_usable(plan)
+    return plan
+
+
+def _expected_kind(header: str) -> str:
+    """What a header promises: a date column, a metric (number), or nothing in particular."""
+    if score(header, "date") >= 1:
+        return "date"
+    if any(score(header, role) >= 1 for role in METRIC_ROLES):
+        return "number"
+    return ""
+
+
+def _parse_column(values: pd.Series, duck_type: str, comma_hint: bool, expect: str) -> ColumnParse:
+    typ = duck_type.upper()
+    if typ != "VARCHAR":  # Parquet keeps its own types
+        if typ == "DATE" or typ.startswith("TIMESTAMP"):
+            return ColumnParse("date", "native")
+        if typ == "BOOLEAN":
+            return ColumnParse("bool", "native")
+        return ColumnParse("number", "native") if typ != "BLOB" else ColumnParse("text")
+    raw = [None if v is None or v != v else str(v) for v in values.tolist()]
+    return analyse(raw, comma_hint, expect)
+
+
+def _single_currency(plan: ImportPlan) -> str | None:
+    found: set[str] = set()
+    for column in plan.columns:
+        if column.role in MONEY_ROLES and not column.ignored:
+            if code := header_currency(column.name):
+                found.add(code)
+            found.update(column.parse.currencies)
+    return found.pop() if len(found) == 1 else None
+
+
+def _check_usable(plan: ImportPlan) -> None:
+    if not has_metric(plan.columns) and not plan.wide:
+        found = ", ".join(c.name for c in plan.columns[:12])
+        raise KpiLabError(
+            f"{plan.source.label} has no metric column: it needs at least one of Impressions,"
+            f" Clicks, Conversions, Cost/Spend, Revenue or Users (found: {found})"
+        )

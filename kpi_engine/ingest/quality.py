@@ -1,0 +1,198 @@
+"""The data-quality report of a stored dataset: counts over its table, each with examples.
+
+Every check is a warning, never a silent fix: the rows stay as the platform exported them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import duckdb
+
+from kpi_engine.formula import quote_identifier as q
+from kpi_engine.roles import METRIC_ROLES, normalise
+from kpi_engine.store import Dataset
+
+EXAMPLES = 3
+# exported ratio header → (numerator role, denominator role, scale)
+RATIO_COLUMNS = {
+    "ctr": ("clicks", "impressions", 1),
+    "click through rate": ("clicks", "impressions", 1),
+    "interaction rate": ("clicks", "impressions", 1),
+    "avg cpc": ("spend", "clicks", 1),
+    "cpc": ("spend", "clicks", 1),
+    "cost per click": ("spend", "clicks", 1),
+    "avg cost": ("spend", "clicks", 1),
+    "average cpc": ("spend", "clicks", 1),
+    "avg cpm": ("spend", "impressions", 1000),
+    "cpm": ("spend", "impressions", 1000),
+    "cost conv": ("spend", "conversions", 1),
+    "cost per conversion": ("spend", "conversions", 1),
+    "cpa": ("spend", "conversions", 1),
+    "cost per result": ("spend", "conversions", 1),
+    "conv rate": ("conversions", "clicks", 1),
+    "conversion rate": ("conversions", "clicks", 1),
+    "conv value cost": ("revenue", "spend", 1),
+    "roas": ("revenue", "spend", 1),
+    "return on ad spend": ("revenue", "spend", 1),
+}
+
+
+def warning(code: str, count: int, message: str, examples: list | None = None) -> dict:
+    return {
+        "code": code,
+        "count": int(count),
+        "message": message,
+        "examples": [_plain(e) for e in (examples or [])][:EXAMPLES],
+    }
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def row_checks(dataset: Dataset) -> list[tuple[str, str, str]]:
+    """(code, SQL condition, message) for the row-level checks this dataset allows."""
+    roles = {role: q(col) for role, col in dataset.roles.items()}
+    checks = [
+        (f"missing_{role}", f"{col} IS NULL", f"rows with no {role} value")
+        for role, col in roles.items()
+        if role in METRIC_ROLES
+    ]
+    if "spend" in roles:
+        checks.append(("negative_spend", f"{roles['spend']} < 0", "rows with negative spend"))
+    if "clicks" in roles and "impressions" in roles:
+        checks.append(
+            (
+                "clicks_over_impressions",
+                f"{roles['clicks']} > {roles['impressions']}",
+                "rows with more clicks than impressions",
+            )
+        )
+    if "conversions" in roles and "clicks" in roles:
+        checks.append(
+            (
+                "conversions_over_clicks",
+                f"{roles['conversions']} > {roles['clicks']}",
+                "rows with more conversions than clicks (view-through conversions can"
+                " explain it; check the attribution setting)",
+            )
+        )
+    if "date" in roles:
+        checks.append(
+            (
+                "missing_date",
+                f"{roles['date']} IS NULL",
+                "rows without a readable date (left out of date filters and trends)",
+            )
+        )
+    for column in dataset.columns:
+        spec = RATIO_COLUMNS.get(normalise(column.name))
+        if column.role or column.type != "DOUBLE" or not spec:
+            continue
+        num, den, scale = spec
+        if num in roles and den in roles:
+            exported, recomputed = q(column.name), f"{roles[num]} / {roles[den]} * {scale}"
+            checks.append(
+                (
+                    f"ratio_mismatch:{column.name}",
+                    f"{roles[den]} > 0 AND {exported} IS NOT NULL AND"
+                    f" abs({exported} - {recomputed}) > 0.006 + 0.02 * abs({recomputed})",
+                    f"rows where the exported {column.name!r} disagrees with {num} / {den}"
+                    f"{' x ' + str(scale) if scale != 1 else ''} (KPIs use the base columns)",
+                )
+            )
+    return checks
+
+
+def quality_warnings(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:
+    checks = row_checks(dataset)
+    found: list[dict] = []
+    if checks:
+        counts_sql = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
+        counts = cur.execute(f"SELECT {counts_sql} FROM {dataset.table}").fetchone()
+        for (code, cond, text), n in zip(checks, counts, strict=True):
+            if n:
+                rows = cur.execute(
+                    f"SELECT * FROM {dataset.table} WHERE {cond} LIMIT {EXAMPLES}"
+                ).fetchall()
+                found.append(
+                    warning(code.split(":")[0], n, f"{n:,} {text}", [list(r) for r in rows])
+                )
+    found += _duplicates(cur, dataset)
+    found += _date_gaps(cur, dataset)
+    found += _currencies(dataset)
+    return found
+
+
+def _duplicates(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:
+    cols = ", ".join(q(c.name) for c in dataset.columns)
+    total, distinct = cur.execute(
+        f"SELECT count(*), count(DISTINCT hash(row({cols}))) FROM {dataset.table}"
+    ).fetchone()
+    if total == distinct:
+        return []
+    n = total - distinct
+    return [
+        warning(
+            "duplicate_rows",
+            n,
+            f"{n:,} rows are exact copies of another row (kept;"
+            " delete them in the source if they were exported twice)",
+        )
+    ]
+
+
+def _date_gaps(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:
+    if not dataset.date_column:
+        return []
+    col = q(dataset.date_column)
+    days = [
+        r[0]
+        for r in cur.execute(
+            f"SELECT DISTINCT {col} FROM {dataset.table} WHERE {col} IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
+    if len(days) < 3:
+        return []
+    step = Counter((b - a).days for a, b in zip(days, days[1:], strict=False)).most_common(1)[0][0]
+    if step not in (1, 7):
+        return []
+    present = set(days)
+    missing = []
+    day = days[0]
+    while day < days[-1]:
+        day += timedelta(days=step)
+        if day not in present and day < days[-1]:
+            missing.append(day)
+    if not missing:
+        return []
+    unit = "days" if step == 1 else "weeks"
+    return [
+        warning(
+            "date_gaps",
+            len(missing),
+            f"{len(missing):,} {unit} between {days[0]} and {days[-1]} have no rows",
+            missing,
+        )
+    ]
+
+
+def _currencies(dataset: Dataset) -> list[dict]:
+    if len(dataset.currencies) <= 1:
+        return []
+    listed = ", ".join(dataset.currencies)
+    return [
+        warning(
+            "multiple_currencies",
+            len(dataset.currencies),
+            f"money is in {len(dataset.currencies)} currencies ({listed}): KPIs are split"
+            " by currency and never summed across them",
+            list(dataset.currencies),
+        )
+    ]
