@@ -16,7 +16,8 @@ from typing import Any
 
 from kpi_engine.catalog import CATALOG
 from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest import import_file
+from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
+from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpi_query import KpiQuery, run_kpis
 from kpi_engine.store import Store
 
@@ -43,9 +44,36 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kpi_engine", description="KPI Lab engine")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("import", parents=[common], help="import a campaign CSV as a dataset")
-    p.add_argument("file")
+    source = argparse.ArgumentParser(add_help=False)
+    source.add_argument("file")
+    source.add_argument("--preset", help=f"a platform ({', '.join(PLATFORMS)}) or a saved preset")
+    source.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SOURCE=ROLE",
+        help="set a column's role (or ignore, none); repeatable",
+    )
+    source.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
+    source.add_argument(
+        "--unpivot",
+        action="store_true",
+        help="turn one-column-per-channel data into one row per channel",
+    )
+
+    p = sub.add_parser("import", parents=[common, source], help="import a campaign file")
     p.add_argument("--name", help="dataset name (default: the file name)")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--append",
+        metavar="DATASET",
+        help="add the rows to a dataset (rows with the same date and dimensions are replaced)",
+    )
+    target.add_argument("--replace", metavar="DATASET", help="replace a dataset's rows")
+    p.add_argument("--save-preset", metavar="NAME", help="save the column mapping as a preset")
+
+    sub.add_parser("inspect", parents=[common, source], help="show how a file would be imported")
+    sub.add_parser("presets", parents=[common], help="list platform and saved presets")
 
     sub.add_parser("datasets", parents=[common], help="list the datasets")
 
@@ -55,6 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", action="append", default=[], help="group by this column (repeatable)")
     p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD")
     p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD")
+    p.add_argument("--currency", help="with several currencies: report this one only")
     return parser
 
 
@@ -68,8 +97,34 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _options(args: argparse.Namespace) -> ImportOptions:
+    return ImportOptions(
+        name=getattr(args, "name", None),
+        preset=args.preset,
+        mapping=args.map,
+        sheet=args.sheet,
+        unpivot=args.unpivot,
+        append=getattr(args, "append", None),
+        replace=getattr(args, "replace", None),
+    )
+
+
 def _cmd_import(store: Store, args: argparse.Namespace) -> dict:
-    return import_file(store, args.file, name=args.name).to_dict()
+    result = import_file(store, args.file, options=_options(args))
+    if args.save_preset:
+        store.save_preset(args.save_preset, mapping_of(result.dataset))
+    return result.to_dict()
+
+
+def _cmd_inspect(store: Store, args: argparse.Namespace) -> dict:
+    return inspect_file(store, args.file, _options(args)).to_dict()
+
+
+def _cmd_presets(store: Store, args: argparse.Namespace) -> dict:
+    return {
+        "platforms": {p.id: p.name for p in PLATFORMS.values()},
+        "saved": store.presets(),
+    }
 
 
 def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
@@ -78,7 +133,7 @@ def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
 
 def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
     dataset = store.dataset(args.dataset)
-    query = KpiQuery(tuple(args.kpi), tuple(args.by), args.start, args.end)
+    query = KpiQuery(tuple(args.kpi), tuple(args.by), args.start, args.end, currency=args.currency)
     frame = run_kpis(store, dataset, query)
     rows = [
         {key: _jsonable(value) for key, value in record.items()}
@@ -87,7 +142,13 @@ def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
     return {"dataset_id": dataset.dataset_id, "rows": rows}
 
 
-COMMANDS = {"import": _cmd_import, "datasets": _cmd_datasets, "kpis": _cmd_kpis}
+COMMANDS = {
+    "import": _cmd_import,
+    "inspect": _cmd_inspect,
+    "presets": _cmd_presets,
+    "datasets": _cmd_datasets,
+    "kpis": _cmd_kpis,
+}
 
 
 def _print_human(command: str, result: dict) -> None:
@@ -97,6 +158,16 @@ def _print_human(command: str, result: dict) -> None:
             print(f"  {source}: {role or '-'}")
         for warning in result["warnings"]:
             print(f"  warning: {warning['message']}")
+    elif command == "inspect":
+        print(f"{result['file']}: {result['kind_label']}; platform {result['platform_name']}")
+        for col in result["columns"]:
+            role = "ignored" if col["ignored"] else (col["role"] or "-")
+            print(
+                f"  {col['column']}: {role} ({col['confidence']:.2f}), reads as {col['reads_as']}"
+            )
+    elif command == "presets":
+        print("platforms: " + ", ".join(result["platforms"]))
+        print("saved: " + (", ".join(result["saved"]) or "none"))
     elif command == "datasets":
         for d in result["datasets"]:
             print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")

@@ -6,7 +6,7 @@ filter values and dates are bound parameters. Only the small aggregated result l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -14,6 +14,7 @@ import pandas as pd
 from kpi_engine import formula as fx
 from kpi_engine.catalog import CATALOG, Kpi, get_kpi, missing_columns
 from kpi_engine.errors import KpiLabError
+from kpi_engine.roles import MONEY_ROLES
 from kpi_engine.store import Dataset, Store
 
 GRAINS = ("day", "week", "month")
@@ -36,6 +37,7 @@ class KpiQuery:
     grain: str | None = None
     sort: str | None = None  # a KPI of the query: largest first, n/a last
     limit: int | None = None
+    currency: str | None = None  # with several currencies: keep this one (else split by currency)
 
 
 def available_columns(dataset: Dataset) -> set[str]:
@@ -89,10 +91,25 @@ def _group_column(dataset: Dataset, name: str) -> str:
     )
 
 
+def _with_currency(dataset: Dataset, query: KpiQuery) -> KpiQuery:
+    """Money in different currencies is never summed: filter to one, or split by currency."""
+    column = dataset.roles.get("currency")
+    money = any(role in MONEY_ROLES for kpi_id in query.kpis for role in get_kpi(kpi_id).requires)
+    if query.currency is not None:
+        if not column:
+            raise KpiLabError(f"dataset {dataset.name!r} has no currency column to filter on")
+        return replace(query, filters=(*query.filters, ("currency", (query.currency,))))
+    if column and money and len(dataset.currencies) > 1 and "currency" not in query.by:
+        if column not in query.by:
+            return replace(query, by=("currency", *query.by))
+    return query
+
+
 def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
     """The one aggregate query for ``query``, with its bound parameters."""
     if not query.kpis:
         raise KpiLabError("choose at least one KPI")
+    query = _with_currency(dataset, query)
     select: list[str] = []
     groups: list[str] = []
     params: list = []

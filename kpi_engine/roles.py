@@ -25,6 +25,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "day",
         "report date",
         "reporting starts",
+        "berichtsbeginn",
+        "debut des rapports",
+        "inicio del informe",
         "date start",
         "period",
         "time",
@@ -137,6 +140,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "conv",
         "conversion",
         "results",
+        "ergebnisse",
         "purchases",
         "converted",
         "total conversion",
@@ -282,6 +286,8 @@ def score(header: str, role: str, synonyms: tuple[str, ...] | None = None) -> fl
         extra = [w for w in words if w not in synonyms]
         if len(extra) == len(words) or any(w not in _ID_WORDS and len(w) > 3 for w in extra):
             return 0.0
+    if role in METRIC_ROLES and words[-1] not in synonyms:
+        return 0.0  # "competitor_sales_control" is a control, not sales: the last word decides
     if role != "date" and any(syn in words for syn in synonyms if " " not in syn):
         # a whole-word synonym inside a longer header ("Total_Conversion", "xyz_campaign_id")
         return 0.7 - 0.1 * ("id" in words and role != "unit") - 0.05 * (len(words) - 1)

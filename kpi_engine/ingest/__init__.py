@@ -6,6 +6,7 @@ from kpi_engine.ingest.importer import (
     ImportResult,
     import_file,
     inspect_file,
+    mapping_of,
     resolve_preset,
 )
 from kpi_engine.ingest.plan import ImportPlan
@@ -16,5 +17,6 @@ __all__ = [
     "ImportResult",
     "import_file",
     "inspect_file",
+    "mapping_of",
     "resolve_preset",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -74,6 +75,12 @@ def detect_dialect(text: str, label: str, truncated: bool = False) -> Dialect:
         text.splitlines()[i].strip() for i in range(line) if text.splitlines()[i].strip()
     )
     names = tuple(h.strip().lstrip("\ufeff") for h in header)
+    if preamble and _looks_like_data(names):
+        above = len(next(f for ln, f in records if ln < line)) if line else 0
+        raise KpiLabError(
+            f"{label}: the data rows have {width} fields but the header has {above}: check that"
+            " the header names every column and that the delimiter is right"
+        )
     _check_header(names, label)
     return Dialect(best, line, names, preamble)
 
@@ -103,6 +110,14 @@ def _check_header(names: tuple[str, ...], label: str) -> None:
                 f"{label} has two columns named {name!r}: rename one of them and upload again"
             )
         seen[key] = name
+
+
+def _looks_like_data(names: tuple[str, ...]) -> bool:
+    """A row of values rather than column names: a date in it, or half of its cells numbers."""
+    cells = [n for n in names if n]
+    if any(re.match(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$", n) for n in cells):
+        return True
+    return sum(_is_number(n) for n in cells) * 2 >= len(cells)
 
 
 def _is_number(text: str) -> bool:

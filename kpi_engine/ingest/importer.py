@@ -25,9 +25,11 @@ Progress = Callable[[float, str], None]
 MAX_METRIC = 1e15  # larger numbers in a metric column are an export error, not spend
 MAX_REJECTED_SHARE = 0.1
 ALL_CHANNELS = "(all channels)"
+_TOTAL_WORDS = ("total", "gesamt", "summe", "grand total")
 _TOTAL_LABEL = (
     r"^(total|totals|gesamt|gesamtergebnis|summe|grand total|total general)(\s*[:\-].*)?$"
 )
+TOTAL_FLAG = "__kpilab_total_label"
 
 
 @dataclass
@@ -100,8 +102,7 @@ def _plan(store: Store, cur: duckdb.DuckDBPyConnection, src, options: ImportOpti
     preset, platform = resolve_preset(store, options.preset)
     overrides = parse_overrides(options.mapping)
     if options.append and not overrides:
-        target = store.dataset(options.append)
-        overrides = {c.name: c.role or "none" for c in target.columns}
+        overrides = mapping_of(store.dataset(options.append))
     return make_plan(cur, src, preset, platform, overrides or None)
 
 
@@ -148,6 +149,7 @@ def _select_list(plan: ImportPlan) -> tuple[list[str], list[Column]]:
         columns.append(
             Column(c.name, typ if not native or c.parse.kind != "date" else "DATE", c.role)
         )
+    exprs.append(f"{_total_label_sql(plan)} AS {q(TOTAL_FLAG)}")
     taken = {c.name for c in columns}
     roles = plan.roles
     if plan.per_conversion:
@@ -169,6 +171,22 @@ def _select_list(plan: ImportPlan) -> tuple[list[str], list[Column]]:
         exprs.append(f"CASE {cases} END AS {q(name)}")
         columns.append(Column(name, "VARCHAR", "currency"))
     return exprs, columns
+
+
+def _total_label_sql(plan: ImportPlan) -> str:
+    """The label of a ``Total: ...`` footer row, read from the raw first column and the campaign
+    column (NULL on every other row). A cheap ILIKE guards the regular expression."""
+    labels = [c.name for c in plan.columns[:1] if c.parse.style != "native"]
+    if "campaign" in plan.roles and plan.roles["campaign"] not in labels:
+        labels.append(plan.roles["campaign"])
+    cases = []
+    for name in labels:
+        col = q(name)
+        prefix = " OR ".join(f"{col} ILIKE '{word}%'" for word in _TOTAL_WORDS)
+        cases.append(
+            f"WHEN ({prefix}) AND regexp_matches(lower(trim({col})), '{_TOTAL_LABEL}') THEN {col}"
+        )
+    return f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
 
 
 def _value(column: MappedColumn) -> str:
@@ -203,10 +221,18 @@ def _execute(store: Store, plan: ImportPlan, options: ImportOptions) -> ImportRe
             )
             staged = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
             rejected = _rejected_rows(cur, plan, staged, warnings)
-            dropped = rejected + _drop_summary_rows(cur, stage, plan, columns, warnings)
+            dropped = rejected + _drop_summary_rows(cur, stage, columns, warnings)
             _clean_unparsed(cur, stage, plan, columns, source_sql, params, warnings)
             if plan.wide and options.unpivot:
                 stage, columns = _unpivot(cur, stage, plan, columns, dataset_id)
+                warnings.append(
+                    warning(
+                        "unpivoted",
+                        len(plan.wide.groups),
+                        f"one row per channel ({', '.join(sorted(plan.wide.groups))}); columns that"
+                        f" belong to no channel are on the {ALL_CHANNELS!r} rows",
+                    )
+                )
             elif plan.wide:
                 warnings.append(
                     warning(
@@ -224,7 +250,10 @@ def _execute(store: Store, plan: ImportPlan, options: ImportOptions) -> ImportRe
                     " total and blank rows: export it again"
                 )
             dataset, replaced = _store(store, cur, stage, plan, options, columns, dataset_id, kept)
-            warnings += quality_warnings(cur, dataset)
+            found = quality_warnings(cur, dataset)
+            if plan.wide and options.unpivot:  # channel rows have no totals, by construction
+                found = [w for w in found if not w["code"].startswith("missing_")]
+            warnings += found
             report = {
                 "rows_read": staged + rejected,
                 "rows_dropped": dropped,
@@ -282,39 +311,22 @@ def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> in
     return count
 
 
-def _drop_summary_rows(
-    cur, stage: str, plan: ImportPlan, columns: list[Column], warnings: list[dict]
-) -> int:
+def _drop_summary_rows(cur, stage: str, columns: list[Column], warnings: list[dict]) -> int:
     """``Total: ...`` footer rows and rows with no value at all."""
-    dropped = 0
-    text_cols = [c.name for c in columns if c.type == "VARCHAR"]
-    labels = list(
-        dict.fromkeys(
-            n
-            for n in (plan.roles.get("campaign"), text_cols[0] if text_cols else None)
-            if n in text_cols
+    flag = q(TOTAL_FLAG)
+    examples = cur.execute(f"SELECT {flag} FROM {stage} WHERE {flag} IS NOT NULL LIMIT {EXAMPLES}")
+    examples = [e[0] for e in examples.fetchall()]
+    totals = cur.execute(f"DELETE FROM {stage} WHERE {flag} IS NOT NULL").fetchone()[0]
+    cur.execute(f"ALTER TABLE {stage} DROP COLUMN {flag}")
+    if totals:
+        warnings.append(
+            warning("total_rows", totals, f"{totals:,} total/summary rows dropped", examples)
         )
-    )
-    if labels:
-        cond = " OR ".join(f"regexp_matches(lower(trim({q(n)})), ?)" for n in labels)
-        args = [_TOTAL_LABEL] * len(labels)
-        examples = cur.execute(
-            f"SELECT {q(labels[-1])} FROM {stage} WHERE {cond} LIMIT {EXAMPLES}", args
-        ).fetchall()
-        n = cur.execute(f"DELETE FROM {stage} WHERE {cond}", args).fetchone()[0]
-        if n:
-            warnings.append(
-                warning(
-                    "total_rows", n, f"{n:,} total/summary rows dropped", [e[0] for e in examples]
-                )
-            )
-            dropped += n
     blank = " AND ".join(f"{q(c.name)} IS NULL" for c in columns)
     n = cur.execute(f"DELETE FROM {stage} WHERE {blank}").fetchone()[0]
     if n:
         warnings.append(warning("blank_rows", n, f"{n:,} empty rows dropped"))
-        dropped += n
-    return dropped
+    return totals + n
 
 
 def _clean_unparsed(
@@ -497,6 +509,11 @@ def _append(cur, stage: str, target: Dataset, columns: list[Column]) -> int:
     cur.execute(f"INSERT INTO {target.table} BY NAME SELECT * FROM {stage}")
     cur.execute(f"DROP TABLE {stage}")
     return replaced
+
+
+def mapping_of(dataset: Dataset) -> dict[str, str]:
+    """A dataset's column mapping, in the form a saved preset stores (column → role or none)."""
+    return {c.name: c.role or "none" for c in dataset.columns}
 
 
 def _stem(label: str) -> str:

@@ -62,6 +62,8 @@ class WideLayout:
 
     groups: dict[str, dict[str, str]]
 
+    unpaid: frozenset[str] = frozenset()  # per-channel columns of channels with no spend
+
     @property
     def columns(self) -> set[str]:
         return {col for group in self.groups.values() for col in group.values()}
@@ -75,7 +77,12 @@ def detect_wide(headers: list[str]) -> WideLayout | None:
             role = _WIDE_ROLE[match["metric"].lower()]
             groups.setdefault(match["prefix"], {}).setdefault(role, header)
     paid = {prefix: roles for prefix, roles in groups.items() if "spend" in roles}
-    return WideLayout(paid) if len(paid) >= 2 else None
+    if len(paid) < 2:
+        return None
+    unpaid = {
+        col for prefix, roles in groups.items() if prefix not in paid for col in roles.values()
+    }
+    return WideLayout(paid, frozenset(unpaid))
 
 
 def _kind(parse: ColumnParse) -> str:
@@ -119,7 +126,7 @@ def map_columns(
             f"no column {unknown[0]!r} to map: the file's columns are {', '.join(parses)}"
         )
     platform_headers = PLATFORMS[platform].headers if platform in PLATFORMS else {}
-    skip = set(wide.columns) if wide else set()
+    skip = set(wide.columns) | set(wide.unpaid) if wide else set()
     candidates = []
     for index, (name, parse) in enumerate(parses.items()):
         if name in overrides or name in skip:

@@ -102,7 +102,7 @@ def _currencies(values: list[str]) -> tuple[str, ...]:
 
 def _number_parse(values: list[str], comma_hint: bool, min_share: float) -> ColumnParse | None:
     plain = sum(bool(_PLAIN.match(v)) for v in values)
-    if plain == len(values):
+    if plain == len(values) and not (comma_hint and any(_AMBIGUOUS.match(v) for v in values)):
         return ColumnParse("number", "plain")
     stripped = [_strip(v) for v in values]
     dot = sum(bool(_DOT_STYLE.match(s)) for s in stripped)

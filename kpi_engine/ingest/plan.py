@@ -4,7 +4,7 @@ platform, the kind of data. The Data page shows this plan and lets the user corr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import pandas as pd
@@ -147,6 +147,22 @@ def make_plan(
                 "examples": list(dialect.preamble[:3]),
             }
         )
+    for column in columns:
+        if dialect and dialect.delimiter == "," and column.parse.kind == "number":
+            column.parse = replace(
+                column.parse, ambiguous=False
+            )  # "1,234" must be quoted: thousands
+        if column.parse.ambiguous and not column.ignored:
+            what = "day and month order" if column.parse.kind == "date" else "number format"
+            plan.notes.append(
+                {
+                    "code": "ambiguous_format",
+                    "count": 1,
+                    "message": f"the {what} of {column.name!r} is ambiguous in this file; read as"
+                    f" {column.parse.describe()} (set it in the mapping if that is wrong)",
+                    "examples": [v for v in sample[column.name].dropna().astype(str).head(3)],
+                }
+            )
     _check_usable(plan)
     return plan
 

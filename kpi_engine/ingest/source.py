@@ -14,6 +14,7 @@ import gzip
 import os
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,7 @@ def _read_head(path: Path, compressed: bool, label: str) -> bytes:
                 return fh.read(HEAD_BYTES)
         with open(path, "rb") as fh:
             return fh.read(HEAD_BYTES)
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except (OSError, EOFError, zlib.error):
         raise KpiLabError(
             f"{label} is not a valid gzip file: compress it again or upload the plain CSV"
         ) from None
