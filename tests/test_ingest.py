@@ -4,7 +4,7 @@ import pytest
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from tests.conftest import FIXTURES, SHARED_DATA
+from tests.conftest import FIXTURES
 
 
 def _nothing_left(store) -> bool:
@@ -144,14 +144,3 @@ def test_hostile_names_are_data_not_sql(store, write_csv):
     assert store.dataset(result.dataset.dataset_id).name == "x'); DROP TABLE datasets; --"
     preview = store.preview(result.dataset.dataset_id)
     assert preview.iloc[0, 1] == "<script>alert(1)</script>"
-
-
-@pytest.mark.skipif(
-    not (SHARED_DATA / "kag_facebook_conversion_data.csv").exists(), reason="../shared/data absent"
-)
-def test_real_facebook_export_with_bom(store):
-    result = import_file(store, SHARED_DATA / "kag_facebook_conversion_data.csv")
-    roles = result.dataset.roles
-    assert result.dataset.rows == 1143
-    assert roles["impressions"] == "Impressions" and roles["spend"] == "Spent"
-    assert roles["conversions"] == "Total_Conversion"

@@ -118,13 +118,15 @@ def map_columns(
     overrides: dict[str, str] | None = None,
     wide: WideLayout | None = None,
 ) -> list[MappedColumn]:
-    """A role for each column. ``preset`` is a saved mapping (header → role)."""
+    """A role for each column. ``preset`` is a saved mapping (header → role): it applies to
+    the columns of this file it names; ``overrides`` (the user's corrections) come last."""
     overrides = overrides or {}
     unknown = [c for c in overrides if c not in parses]
     if unknown:
         raise KpiLabError(
             f"no column {unknown[0]!r} to map: the file's columns are {', '.join(parses)}"
         )
+    overrides = {**{k: v for k, v in (preset or {}).items() if k in parses}, **overrides}
     platform_headers = PLATFORMS[platform].headers if platform in PLATFORMS else {}
     skip = set(wide.columns) | set(wide.unpaid) if wide else set()
     candidates = []
@@ -138,21 +140,19 @@ def map_columns(
             preset_role, confidence = platform_headers.get(normalise(name), (None, 0.0))
             if preset_role == role:
                 best = max(best, confidence)
-            if preset and preset.get(name) == role:
-                best = 1.01  # a saved mapping outranks any guess
             candidates.append((best, -index, name, role))
     forced = {role for role in overrides.values() if role in ROLES}
     chosen = {cr.column: cr for role, cr in assign(candidates).items() if role not in forced}
     columns = []
     for name, parse in parses.items():
         mapped = MappedColumn(name, parse)
-        wanted = overrides.get(name) or (preset or {}).get(name)
+        wanted = overrides.get(name)
         if wanted == IGNORE:
             mapped.ignored = True
-        elif wanted in ROLES and (name in overrides or name in chosen):
+        elif wanted in ROLES:
             mapped.role, mapped.confidence = wanted, 1.0
-        elif name in chosen and name not in overrides:
-            mapped.role, mapped.confidence = chosen[name].role, min(chosen[name].confidence, 1.0)
+        elif name in chosen and wanted is None:
+            mapped.role, mapped.confidence = chosen[name].role, chosen[name].confidence
         columns.append(mapped)
     return columns
 

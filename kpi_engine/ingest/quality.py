@@ -160,7 +160,8 @@ def _date_gaps(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:
     ]
     if len(days) < 3:
         return []
-    step = Counter((b - a).days for a, b in zip(days, days[1:], strict=False)).most_common(1)[0][0]
+    steps = Counter((b - a).days for a, b in zip(days, days[1:], strict=False))
+    step = min(steps, key=lambda d: (-steps[d], d))  # the most common gap; ties: the shortest
     if step not in (1, 7):
         return []
     present = set(days)
