@@ -1,15 +1,19 @@
-"""Data: upload a campaign file, see what was detected, rename or delete datasets."""
+"""Data: upload a file, check and correct its column mapping, import it; manage datasets."""
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest import import_file
+from kpi_engine.export import to_csv_bytes
+from kpi_engine.ingest import ImportOptions, ImportPlan, import_file, inspect_file, mapping_of
+from kpi_engine.ingest.mapping import IGNORE, KIND_LABELS, NO_ROLE
+from kpi_engine.ingest.platforms import PLATFORMS
+from kpi_engine.ingest.source import spool_upload
 from kpi_engine.roles import ROLES
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset, select_after_rerun
@@ -18,38 +22,232 @@ from ui.resources import get_store
 from ui.state import Keys
 from ui.text import plain
 
-UPLOAD_TYPES = ["csv", "tsv", "txt", "gz"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "xlsx", "parquet"]
+ROLE_CHOICES = [NO_ROLE, IGNORE, *ROLES]
+MAX_DOWNLOAD_ROWS = 200_000
+AUTO = "(detect)"
 
 
-def _import_upload(store: Store, upload) -> None:
-    """Upload bytes → temporary file → DuckDB; the bytes are not kept in a DataFrame."""
-    suffix = "".join(Path(upload.name).suffixes[-2:]) or ".csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(upload.getbuffer())
-        try:
-            with st.spinner(f"Importing {upload.name}..."):
-                result = import_file(store, path, source_name=upload.name)
-        except KpiLabError as exc:
-            st.session_state[Keys.LAST_IMPORT] = {"error": str(exc)}
-            return
+def _forget_pending() -> None:
+    """Drop the pending upload's temporary file; the same upload is not offered again."""
+    pending = st.session_state.pop(Keys.PENDING_UPLOAD, None)
+    if pending:
+        st.session_state.setdefault(Keys.FINISHED_UPLOADS, set()).add(pending["file_id"])
+        with contextlib.suppress(OSError):
+            Path(pending["path"]).unlink()
+    for key in [k for k in st.session_state if str(k).startswith(Keys.MAPPING_EDITOR)]:
+        del st.session_state[key]
+
+
+def _take_upload(upload) -> None:
+    """Keep a new upload as a temporary file until it is imported or cancelled."""
+    pending = st.session_state.get(Keys.PENDING_UPLOAD)
+    finished = st.session_state.get(Keys.FINISHED_UPLOADS, set())
+    if (pending and pending["file_id"] == upload.file_id) or upload.file_id in finished:
+        return
+    _forget_pending()
+    st.session_state.pop(Keys.LAST_IMPORT, None)
+    path = spool_upload(upload.getbuffer(), upload.name)
+    st.session_state[Keys.PENDING_UPLOAD] = {
+        "file_id": upload.file_id,
+        "path": str(path),
+        "name": upload.name,
+    }
+
+
+def _options_form(store: Store, pending: dict, plan: ImportPlan | None) -> ImportOptions:
+    """Sheet, preset, unpivot and target: the choices that change how the file is read."""
+    cols = st.columns(3)
+    sheet = None
+    if plan is not None and plan.source.sheets:
+        sheet = cols[0].selectbox("Sheet", plan.source.sheets, key=Keys.IMPORT_SHEET)
+    presets = [AUTO, *PLATFORMS, *store.presets()]
+    preset = cols[1].selectbox(
+        "Preset",
+        presets,
+        key=Keys.IMPORT_PRESET,
+        format_func=lambda p: PLATFORMS[p].name if p in PLATFORMS else p,
+        help="Column names per ad platform, or a mapping you saved. (detect) recognises the"
+        " platform from the headers.",
+    )
+    unpivot = False
+    if plan is not None and plan.wide:
+        unpivot = cols[2].toggle(
+            "One row per channel",
+            value=True,
+            key=Keys.IMPORT_UNPIVOT,
+            help=f"The file has one column per channel ({', '.join(sorted(plan.wide.groups))}).",
+        )
+    return ImportOptions(preset=None if preset == AUTO else preset, sheet=sheet, unpivot=unpivot)
+
+
+def _inspect(store: Store, pending: dict, options: ImportOptions) -> ImportPlan | None:
+    try:
+        return inspect_file(store, pending["path"], options, source_name=pending["name"])
+    except KpiLabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+
+
+def _mapping_editor(plan: ImportPlan, key: str) -> dict[str, str]:
+    """The detected mapping, editable: a role per column, or ignore it."""
+    sample = plan.preview if plan.preview is not None else pd.DataFrame()
+    table = pd.DataFrame(
+        {
+            "column": [c.name for c in plan.columns],
+            "role": [IGNORE if c.ignored else (c.role or NO_ROLE) for c in plan.columns],
+            "confidence": [c.confidence for c in plan.columns],
+            "reads as": [c.parse.describe() for c in plan.columns],
+            "first values": [
+                ", ".join(str(v) for v in sample[c.name].dropna().head(3))
+                if c.name in sample
+                else ""
+                for c in plan.columns
+            ],
+        }
+    )
+    edited = st.data_editor(
+        table,
+        key=key,
+        hide_index=True,
+        disabled=["column", "confidence", "reads as", "first values"],
+        column_config={
+            "role": st.column_config.SelectboxColumn(
+                "role",
+                options=ROLE_CHOICES,
+                required=True,
+                help="none: keep the column without a role; ignore: leave it out",
+            ),
+            "confidence": st.column_config.ProgressColumn(
+                "confidence",
+                min_value=0.0,
+                max_value=1.0,
+                format="%.2f",
+            ),
+        },
+    )
+    return dict(zip(edited["column"], edited["role"], strict=True))
+
+
+def _pending_upload(store: Store, pending: dict) -> None:
+    st.subheader(f"Check the columns of {plain(pending['name'])}", anchor=False)
+    plan = _inspect(
+        store,
+        pending,
+        ImportOptions(
+            sheet=st.session_state.get(Keys.IMPORT_SHEET),
+            preset=None
+            if st.session_state.get(Keys.IMPORT_PRESET, AUTO) == AUTO
+            else st.session_state.get(Keys.IMPORT_PRESET),
+        ),
+    )
+    options = _options_form(store, pending, plan)
+    if plan is None:
+        if st.button("Cancel", icon=":material/close:"):
+            _forget_pending()
+            st.rerun()
+        return
+    st.caption(
+        f"{KIND_LABELS[plan.kind]} · {PLATFORMS[plan.platform].name} layout"
+        + (f" · delimiter {plan.dialect.delimiter!r}" if plan.dialect else "")
+        + (f" · currency {plan.currency}" if plan.currency else "")
+        + f" · encoding {plan.source.encoding}"
+    )
+    for note in plan.notes:
+        st.info(plain(note["message"]), icon=":material/info:")
+    editor_key = f"{Keys.MAPPING_EDITOR}_{pending['file_id']}_{options.preset}_{options.sheet}"
+    options.mapping = _mapping_editor(plan, editor_key)
+    _import_controls(store, pending, options)
+
+
+def _import_controls(store: Store, pending: dict, options: ImportOptions) -> None:
+    datasets = {d.dataset_id: d.name for d in store.datasets()}
+    target_col, name_col = st.columns(2)
+    target = target_col.radio(
+        "Import as",
+        ["new", "append", "replace"],
+        horizontal=True,
+        key=Keys.IMPORT_TARGET,
+        format_func={
+            "new": "a new dataset",
+            "append": "rows added to a dataset",
+            "replace": "a replacement of a dataset",
+        }.get,
+        help="Appending replaces rows with the same date and dimensions (a re-exported period).",
+    )
+    if target == "new":
+        options.name = name_col.text_input(
+            "Name", value=Path(pending["name"]).name.split(".")[0], max_chars=120
+        )
+    elif datasets:
+        chosen = name_col.selectbox("Dataset", list(datasets), format_func=datasets.get)
+        if target == "append":
+            options.append = chosen
+        else:
+            options.replace = chosen
+    import_col, save_col, cancel_col = st.columns([1, 2, 1])
+    if import_col.button("Import", type="primary", icon=":material/download:"):
+        _run_import(store, pending, options)
+    with save_col.popover("Save mapping as preset", icon=":material/bookmark:"):
+        preset_name = st.text_input("Preset name", max_chars=120, key=Keys.PRESET_NAME)
+        if st.button("Save preset") and preset_name.strip():
+            try:
+                store.save_preset(preset_name, dict(options.mapping or {}))
+                st.success(f"Saved preset {plain(preset_name)}.")
+            except KpiLabError as exc:
+                st.error(str(exc))
+    if cancel_col.button("Cancel", icon=":material/close:"):
+        _forget_pending()
+        st.rerun()
+
+
+def _run_import(store: Store, pending: dict, options: ImportOptions) -> None:
+    bar = st.progress(0.0, text="Starting")
+    try:
+        result = import_file(
+            store,
+            pending["path"],
+            source_name=pending["name"],
+            options=options,
+            progress=lambda fraction, message: bar.progress(fraction, text=message),
+        )
+    except KpiLabError as exc:
+        bar.empty()
+        st.error(str(exc), icon=":material/error:")
+        return
     st.session_state[Keys.LAST_IMPORT] = result.to_dict()
     select_after_rerun(result.dataset.dataset_id)
+    _forget_pending()
+    st.rerun()
 
 
 def _show_last_import() -> None:
     last = st.session_state.get(Keys.LAST_IMPORT)
-    if not last:
+    if last:
+        dropped = f", {last['rows_dropped']:,} dropped" if last["rows_dropped"] else ""
+        replaced = f", {last['rows_replaced']:,} replaced" if last["rows_replaced"] else ""
+        st.success(
+            f"Imported **{last['rows_kept']:,}** rows as **{plain(last['name'])}**"
+            f" ({last['rows_read']:,} read{dropped}{replaced}).",
+            icon=":material/check_circle:",
+        )
+
+
+def _report(dataset: Dataset) -> None:
+    report = dataset.report
+    if not report:
         return
-    if "error" in last:
-        st.error(last["error"], icon=":material/error:")
-        return
-    st.success(
-        f"Imported **{last['rows']:,}** rows as **{plain(last['name'])}**.",
-        icon=":material/check_circle:",
-    )
-    for warning in last["warnings"]:
-        st.warning(plain(warning["message"]), icon=":material/warning:")
+    warnings = report.get("warnings", [])
+    title = f"Data quality: {len(warnings)} finding(s)" if warnings else "Data quality: no issues"
+    with st.expander(title, expanded=bool(warnings), icon=":material/fact_check:"):
+        st.caption(
+            f"{report.get('rows_read', dataset.rows):,} rows read,"
+            f" {report.get('rows_dropped', 0):,} dropped, {dataset.rows:,} kept"
+        )
+        for w in warnings:
+            st.markdown(f"- `{w['code']}` ({w['count']:,}): {plain(w['message'])}")
+            if w.get("examples"):
+                st.caption("e.g. " + plain("; ".join(str(e) for e in w["examples"])))
 
 
 def _roles_table(dataset: Dataset) -> pd.DataFrame:
@@ -64,15 +262,18 @@ def _roles_table(dataset: Dataset) -> pd.DataFrame:
 
 def _dataset_details(store: Store, dataset: Dataset) -> None:
     st.subheader(plain(dataset.name), anchor=False)
+    currencies = f" · {', '.join(dataset.currencies)}" if dataset.currencies else ""
     st.caption(
         f"{dataset.rows:,} rows · from {plain(dataset.source_file or 'unknown file')} ·"
-        f" imported {dataset.created_at:%Y-%m-%d %H:%M}"
+        f" {KIND_LABELS.get(dataset.kind, dataset.kind)} · {PLATFORMS[dataset.platform].name}"
+        f"{currencies} · imported {dataset.created_at:%Y-%m-%d %H:%M}"
     )
-    missing = [r for r in ROLES if r not in dataset.roles]
+    _report(dataset)
     roles_col, preview_col = st.columns([1, 2])
     with roles_col:
         st.markdown("**Columns and detected roles**")
         st.dataframe(_roles_table(dataset), hide_index=True)
+        missing = [r for r in ROLES if r not in dataset.roles]
         if missing:
             st.caption("Not found in this file: " + ", ".join(missing))
     with preview_col:
@@ -83,14 +284,34 @@ def _dataset_details(store: Store, dataset: Dataset) -> None:
             if c.type == "DATE"
         }
         st.dataframe(store.preview(dataset.dataset_id, 20), hide_index=True, column_config=dates)
+        if dataset.rows <= MAX_DOWNLOAD_ROWS:
+            st.download_button(
+                "Download rows (CSV)",
+                to_csv_bytes(store.preview(dataset.dataset_id, dataset.rows)),
+                file_name=f"{dataset.name}.csv",
+                mime="text/csv",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+    _manage(store, dataset)
 
-    rename_col, delete_col = st.columns(2)
+
+def _manage(store: Store, dataset: Dataset) -> None:
+    rename_col, preset_col, delete_col = st.columns(3)
     with rename_col, st.form("rename", border=False):
         new_name = st.text_input("New name", value=dataset.name, max_chars=120)
         if st.form_submit_button("Rename", icon=":material/edit:"):
             try:
                 store.rename(dataset.dataset_id, new_name)
                 st.rerun()
+            except KpiLabError as exc:
+                st.error(str(exc))
+    with preset_col, st.form("save_preset", border=False):
+        preset_name = st.text_input("Save its mapping as a preset", max_chars=120)
+        if st.form_submit_button("Save preset", icon=":material/bookmark:") and preset_name:
+            try:
+                store.save_preset(preset_name, mapping_of(dataset))
+                st.success(f"Saved preset {plain(preset_name)}.")
             except KpiLabError as exc:
                 st.error(str(exc))
     with delete_col:
@@ -108,17 +329,17 @@ require_app_navigation()
 store = get_store()
 st.title("Data", anchor=False)
 st.caption(
-    "Upload a campaign CSV exported from Google Ads, Meta, LinkedIn, TikTok, Microsoft Ads or"
-    " any tool: one row per day (and campaign, channel...) with columns such as Impressions,"
-    " Clicks, Cost, Conversions and Revenue."
+    "Upload a report exported from Google Ads, Meta, LinkedIn, TikTok, Microsoft Ads or any"
+    " tool (CSV, TSV, Excel, Parquet, or gzip): one row per day, campaign or channel with"
+    " columns such as Impressions, Clicks, Cost, Conversions and Revenue, or one row per user"
+    " of an experiment."
 )
 upload = st.file_uploader("Campaign file", type=UPLOAD_TYPES, key="upload")
 if upload is not None:
-    imported = st.session_state.setdefault(Keys.IMPORTED_FILES, [])
-    if upload.file_id not in imported:
-        imported.append(upload.file_id)
-        _import_upload(store, upload)
-        st.rerun()
+    _take_upload(upload)
+pending = st.session_state.get(Keys.PENDING_UPLOAD)
+if pending:
+    _pending_upload(store, pending)
 _show_last_import()
 
 datasets = store.datasets()
@@ -131,6 +352,7 @@ else:
             {
                 "name": [d.name for d in datasets],
                 "rows": [d.rows for d in datasets],
+                "kind": [d.kind for d in datasets],
                 "source file": [d.source_file for d in datasets],
                 "imported": [d.created_at for d in datasets],
             }

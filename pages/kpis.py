@@ -10,6 +10,7 @@ import streamlit as st
 
 from kpi_engine.catalog import CATALOG
 from kpi_engine.errors import KpiLabError
+from kpi_engine.export import to_csv_bytes
 from kpi_engine.formatting import d3_format, format_compact, format_value
 from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
 from kpi_engine.store import Dataset, Store
@@ -103,6 +104,14 @@ def _breakdown(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) 
     table = run_kpis(store, dataset, replace(base, by=(by,), sort=kpis[0], limit=MAX_TABLE_ROWS))
     if len(table) == MAX_TABLE_ROWS:
         st.caption(f"The {MAX_TABLE_ROWS:,} {by} values with the highest {CATALOG[kpis[0]].name}.")
+    st.download_button(
+        "Download table (CSV)",
+        to_csv_bytes(table),
+        file_name=f"{dataset.name} by {by}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
     st.dataframe(
         table,
         hide_index=True,
@@ -177,7 +186,17 @@ if not kpis:
     st.info("Pick at least one KPI above.")
     st.stop()
 start, end, filters = _filters(store, dataset)
-base = KpiQuery(tuple(kpis), (), start, end, filters)
+currency = None
+if len(dataset.currencies) > 1:
+    currency = st.segmented_control(
+        "Currency",
+        dataset.currencies,
+        default=dataset.currencies[0],
+        required=True,
+        key=f"currency_{dataset.dataset_id}",
+        help="This dataset holds money in several currencies; KPIs never add them up.",
+    )
+base = KpiQuery(tuple(kpis), (), start, end, filters, currency=currency)
 try:
     totals = run_kpis(store, dataset, base).iloc[0].to_dict()
     _cards(totals, kpis)

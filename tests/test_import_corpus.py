@@ -39,24 +39,33 @@ REFUSED = {
 # file → (options, {kpi: expected total}, {role: column}, warning codes that must appear)
 IMPORTED = {
     "google_ads_preamble_totals.csv": (
-        {}, {"impressions": 3600, "clicks": 180, "spend": 90, "conversions": 9, "revenue": 450},
-        {"date": "Day", "impressions": "Impr.", "revenue": "Conv. value", "currency": "Currency code"},
+        {},
+        {"impressions": 3600, "clicks": 180, "spend": 90, "conversions": 9, "revenue": 450},
+        {
+            "date": "Day",
+            "impressions": "Impr.",
+            "revenue": "Conv. value",
+            "currency": "Currency code",
+        },
         {"preamble_lines", "total_rows", "missing_impressions"},
     ),
     "meta_german_semicolon.csv": (
-        {}, {"spend": 1234.56 + 12.50 + 100.00, "impressions": 15800, "clicks": 370,
-             "conversions": 17},
+        {},
+        {"spend": 1234.56 + 12.50 + 100.00, "impressions": 15800, "clicks": 370, "conversions": 17},
         {"date": "Berichtsbeginn", "campaign": "Kampagnenname", "spend": "Betrag ausgegeben (EUR)"},
         {"date_gaps"},
     ),
     "french_export.csv": (
-        {}, {"spend": 1334.5, "revenue": 2150, "clicks": 330, "impressions": 11000},
+        {},
+        {"spend": 1334.5, "revenue": 2150, "clicks": 330, "impressions": 11000},
         {"date": "Jour", "campaign": "Campagne", "spend": "Coût", "revenue": "Valeur de conv."},
         set(),
     ),
     "spanish_day_first.csv": (
-        {}, {"spend": 180.5, "revenue": 700, "conversions": 9},
-        {"date": "Día", "campaign": "Campaña", "spend": "Coste", "revenue": "Ingresos"}, set(),
+        {},
+        {"spend": 180.5, "revenue": 700, "conversions": 9},
+        {"date": "Día", "campaign": "Campaña", "spend": "Coste", "revenue": "Ingresos"},
+        set(),
     ),
     "utf16_excel_unicode_text.txt": ({}, {"spend": 30.5, "clicks": 7}, {"spend": "Cost"}, set()),
     "latin1.csv": ({}, {"spend": 30.5, "clicks": 7}, {"campaign": "Campagne"}, set()),
@@ -65,34 +74,68 @@ IMPORTED = {
     "pipe_delimited.csv": ({}, {"spend": 30, "clicks": 7}, {"spend": "Spend"}, set()),
     "tab_separated.tsv": ({}, {"spend": 30, "clicks": 7}, {"spend": "Spend"}, set()),
     "gzipped.csv.gz": ({}, {"spend": 30, "clicks": 7}, {"spend": "Spend"}, set()),
-    "workbook_two_sheets.xlsx": ({"sheet": "Data"}, {"spend": 30.5, "clicks": 7}, {"date": "Date"},
-                                 set()),
+    "workbook_two_sheets.xlsx": (
+        {"sheet": "Data"},
+        {"spend": 30.5, "clicks": 7},
+        {"date": "Date"},
+        set(),
+    ),
     "campaigns.parquet": ({}, {"spend": 60, "clicks": 6}, {"date": "date"}, set()),
-    "tiktok_export.csv": ({}, {"spend": 50, "revenue": 250}, {"revenue": "Total complete payment",
-                                                              "date": "Stat time day"}, set()),
-    "linkedin_export.csv": ({}, {"spend": 300, "conversions": 6}, {"spend": "Total Spent",
-                                                                   "conversions": "Leads"}, set()),
-    "microsoft_ads_export.csv": ({}, {"spend": 25, "revenue": 100}, {"date": "Gregorian date"},
-                                 set()),
+    "tiktok_export.csv": (
+        {},
+        {"spend": 50, "revenue": 250},
+        {"revenue": "Total complete payment", "date": "Stat time day"},
+        set(),
+    ),
+    "linkedin_export.csv": (
+        {},
+        {"spend": 300, "conversions": 6},
+        {"spend": "Total Spent", "conversions": "Leads"},
+        set(),
+    ),
+    "microsoft_ads_export.csv": (
+        {},
+        {"spend": 25, "revenue": 100},
+        {"date": "Gregorian date"},
+        set(),
+    ),
     "wide_channels.csv": (
         {"unpivot": True},
-        {"spend": 1000 + 500 + 1100 + 450, "impressions": 50000 + 80000 + 52000 + 70000,
-         "conversions": 220, "revenue": 100 * 2.5 + 120 * 2.5},
-        {"channel": "channel", "spend": "spend", "date": "week"}, {"unpivoted"},
+        {
+            "spend": 1000 + 500 + 1100 + 450,
+            "impressions": 50000 + 80000 + 52000 + 70000,
+            "conversions": 220,
+            "revenue": 100 * 2.5 + 120 * 2.5,
+        },
+        {"channel": "channel", "spend": "spend", "date": "week"},
+        {"unpivoted"},
     ),
-    "user_level_experiment.csv": ({}, {"conversions": 2, "revenue": 55},
-                                  {"unit": "user_id", "variant": "group"}, set()),
+    "user_level_experiment.csv": (
+        {},
+        {"conversions": 2, "revenue": 55},
+        {"unit": "user_id", "variant": "group"},
+        set(),
+    ),
     "currency_in_header.csv": ({}, {"spend": 10.5}, {"spend": "Amount spent (USD)"}, set()),
     "hostile_content.csv": ({}, {"spend": 35, "clicks": 8}, {"spend": "Spend"}, set()),
-    "ratio_disagrees.csv": ({}, {"clicks": 100, "impressions": 2000}, {"clicks": "Clicks"},
-                            {"ratio_mismatch"}),
+    "ratio_disagrees.csv": (
+        {},
+        {"clicks": 100, "impressions": 2000},
+        {"clicks": "Clicks"},
+        {"ratio_mismatch"},
+    ),
     "ambiguous_dates.csv": ({}, {"spend": 30}, {"date": "Date"}, {"ambiguous_format"}),
     "accounting_negatives.csv": ({}, {"spend": 30, "revenue": -12.5 + 30}, {}, set()),
     "duplicates_and_gaps.csv": ({}, {"spend": 45}, {}, {"duplicate_rows", "date_gaps"}),
     "missing_markers.csv": ({}, {"spend": 7, "clicks": 7}, {}, {"missing_spend", "missing_clicks"}),
     "monthly.csv": ({}, {"spend": 300}, {"date": "Month"}, set()),
     "weekly.csv": ({}, {"spend": 350}, {"date": "Week"}, {"date_gaps"}),
-    "one_ragged_row.csv": ({}, {"clicks": 3 + 5 + 6, "spend": 1.5 + 3.0 + 4.0}, {}, {"malformed_rows"}),
+    "one_ragged_row.csv": (
+        {},
+        {"clicks": 3 + 5 + 6, "spend": 1.5 + 3.0 + 4.0},
+        {},
+        {"malformed_rows"},
+    ),
     "conversions_over_clicks.csv": ({}, {"conversions": 14}, {}, {"conversions_over_clicks"}),
     "blank_rows.csv": ({}, {"spend": 30}, {}, {"blank_rows"}),
     "negative_spend.csv": ({}, {"spend": 10}, {}, {"negative_spend"}),
@@ -140,9 +183,14 @@ def test_imported(store, name):
 
 
 def test_platforms_are_detected(store):
-    expected = {"google_ads_preamble_totals.csv": "google_ads", "tiktok_export.csv": "tiktok",
-                "linkedin_export.csv": "linkedin", "microsoft_ads_export.csv": "microsoft_ads",
-                "currency_in_header.csv": "meta_ads", "utf8_bom.csv": "generic"}
+    expected = {
+        "google_ads_preamble_totals.csv": "google_ads",
+        "tiktok_export.csv": "tiktok",
+        "linkedin_export.csv": "linkedin",
+        "microsoft_ads_export.csv": "microsoft_ads",
+        "currency_in_header.csv": "meta_ads",
+        "utf8_bom.csv": "generic",
+    }
     found = {name: import_file(store, CORPUS / name).dataset.platform for name in expected}
     assert found == expected
 
@@ -174,7 +222,11 @@ def test_currency_from_cells_and_headers(store):
 def test_hostile_text_is_stored_as_text(store):
     dataset = import_file(store, CORPUS / "hostile_content.csv").dataset
     names = set(store.preview(dataset.dataset_id).iloc[:, 1])
-    assert names == {"<script>alert(1)</script>", '=HYPERLINK("http://evil")', "'; DELETE FROM meta; --"}
+    assert names == {
+        "<script>alert(1)</script>",
+        '=HYPERLINK("http://evil")',
+        "'; DELETE FROM meta; --",
+    }
     assert len(store.datasets()) == 1 and store.get_meta("samples_seeded") is None
 
 
@@ -242,20 +294,27 @@ def test_mapping_overrides_and_ignore(store):
 
 def test_saved_presets_and_platform_presets(store):
     store.save_preset("my export", {"Spend": "revenue", "Clicks": "none"})
-    dataset = import_file(store, CORPUS / "utf8_bom.csv",
-                          options=ImportOptions(preset="my export")).dataset
+    dataset = import_file(
+        store, CORPUS / "utf8_bom.csv", options=ImportOptions(preset="my export")
+    ).dataset
     assert dataset.roles.get("revenue") == "Spend" and "clicks" not in dataset.roles
-    assert import_file(store, CORPUS / "utf8_bom.csv",
-                       options=ImportOptions(preset="google_ads")).dataset.platform == "google_ads"
+    assert (
+        import_file(
+            store, CORPUS / "utf8_bom.csv", options=ImportOptions(preset="google_ads")
+        ).dataset.platform
+        == "google_ads"
+    )
     with pytest.raises(KpiLabError, match="unknown preset 'nope'"):
         import_file(store, CORPUS / "utf8_bom.csv", options=ImportOptions(preset="nope"))
 
 
 def test_append_deduplicates_on_date_and_dimensions(store, write_csv):
-    first = import_file(store, write_csv("Date,Campaign,Cost\n2024-01-01,A,10\n2024-01-02,A,20\n",
-                                         "jan.csv")).dataset
+    first = import_file(
+        store, write_csv("Date,Campaign,Cost\n2024-01-01,A,10\n2024-01-02,A,20\n", "jan.csv")
+    ).dataset
     result = import_file(
-        store, write_csv("Date,Campaign,Cost\n2024-01-02,A,25\n2024-01-03,A,30\n", "feb.csv"),
+        store,
+        write_csv("Date,Campaign,Cost\n2024-01-02,A,25\n2024-01-03,A,30\n", "feb.csv"),
         options=ImportOptions(append=first.dataset_id),
     )
     assert result.rows_replaced == 1 and result.dataset.rows == 3
@@ -267,16 +326,25 @@ def test_append_deduplicates_on_date_and_dimensions(store, write_csv):
 def test_append_refuses_a_different_layout(store, write_csv):
     first = import_file(store, write_csv("Date,Campaign,Cost\n2024-01-01,A,10\n", "a.csv")).dataset
     with pytest.raises(KpiLabError, match="has columns dataset 'a' does not"):
-        import_file(store, write_csv("Date,Campaign,Cost,Clicks\n2024-01-02,A,1,2\n", "b.csv"),
-                    options=ImportOptions(append=first.dataset_id))
+        import_file(
+            store,
+            write_csv("Date,Campaign,Cost,Clicks\n2024-01-02,A,1,2\n", "b.csv"),
+            options=ImportOptions(append=first.dataset_id),
+        )
     assert store.dataset(first.dataset_id).rows == 1
 
 
 def test_replace_keeps_id_and_name(store, write_csv):
-    first = import_file(store, write_csv("Date,Campaign,Cost\n2024-01-01,A,10\n", "a.csv"),
-                        options=ImportOptions(name="Q1")).dataset
-    result = import_file(store, write_csv("Date,Campaign,Clicks\n2024-01-05,B,3\n2024-01-06,B,4\n",
-                                          "b.csv"), options=ImportOptions(replace="Q1"))
+    first = import_file(
+        store,
+        write_csv("Date,Campaign,Cost\n2024-01-01,A,10\n", "a.csv"),
+        options=ImportOptions(name="Q1"),
+    ).dataset
+    result = import_file(
+        store,
+        write_csv("Date,Campaign,Clicks\n2024-01-05,B,3\n2024-01-06,B,4\n", "b.csv"),
+        options=ImportOptions(replace="Q1"),
+    )
     dataset = store.dataset("Q1")
     assert dataset.dataset_id == first.dataset_id and dataset.rows == 2
     assert dataset.roles.get("clicks") == "Clicks" and result.rows_replaced == 1
@@ -292,8 +360,11 @@ def test_progress_is_reported(store):
 def test_failed_append_leaves_the_dataset_unchanged(store, write_csv):
     first = import_file(store, write_csv("Date,Campaign,Cost\n2024-01-01,A,10\n", "a.csv")).dataset
     with pytest.raises(KpiLabError):
-        import_file(store, CORPUS / "overflowing_numbers.csv",
-                    options=ImportOptions(append=first.dataset_id))
+        import_file(
+            store,
+            CORPUS / "overflowing_numbers.csv",
+            options=ImportOptions(append=first.dataset_id),
+        )
     again = store.dataset(first.dataset_id)
     assert again.rows == 1 and run_kpis(store, again, KpiQuery(("spend",))).iloc[0]["spend"] == 10
     assert Path(CORPUS / "overflowing_numbers.csv").exists()

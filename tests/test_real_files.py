@@ -31,8 +31,15 @@ def test_google_ads_campaign_report(store):
     # the two campaign rows of the file: Impr. "25,881" and "20,287", Cost 1661.67 and 904.26,
     # Interactions "20,127" and "1,934", Conversions 0.00 and 15.00
     (row,) = _totals(store, dataset, ["impressions", "spend", "clicks", "conversions", "cpa"])
-    assert row == pytest.approx({"impressions": 46168, "spend": 2565.93, "clicks": 22061,
-                                 "conversions": 15, "cpa": 2565.93 / 15})
+    assert row == pytest.approx(
+        {
+            "impressions": 46168,
+            "spend": 2565.93,
+            "clicks": 22061,
+            "conversions": 15,
+            "cpa": 2565.93 / 15,
+        }
+    )
     assert dataset.rows == 2 and dataset.platform == "google_ads" and dataset.currencies == ("INR",)
     codes = {w["code"]: w["count"] for w in result.warnings}
     assert codes["preamble_lines"] == 2 and codes["total_rows"] == 4
@@ -54,10 +61,12 @@ def test_facebook_ad_level_file_with_bom(store):
     assert dataset.roles["conversions"] == "Total_Conversion"
     (row,) = _totals(store, dataset, list(expected))
     assert row == pytest.approx(expected)
-    by_gender = {r["gender"]: r["spend"] for r in _totals(store, dataset, ["spend"], by=("gender",))}
-    assert by_gender == pytest.approx({
-        g: sum(float(r["Spent"]) for r in rows if r["gender"] == g) for g in ("F", "M")
-    })
+    by_gender = {
+        r["gender"]: r["spend"] for r in _totals(store, dataset, ["spend"], by=("gender",))
+    }
+    assert by_gender == pytest.approx(
+        {g: sum(float(r["Spent"]) for r in rows if r["gender"] == g) for g in ("F", "M")}
+    )
 
 
 @_needs(MERIDIAN)
@@ -74,10 +83,12 @@ def test_meridian_wide_weekly_data_unpivoted(store):
     (row,) = _totals(store, dataset, ["conversions", "revenue", "roas"])
     revenue = sum(float(r["conversions"]) * float(r["revenue_per_conversion"]) for r in rows)
     total_spend = sum(float(r[f"{c}_spend"]) for r in rows for c in channels)
-    assert row == pytest.approx({
-        "conversions": sum(float(r["conversions"]) for r in rows),
-        "revenue": revenue,
-        "roas": revenue / total_spend,
-    })
+    assert row == pytest.approx(
+        {
+            "conversions": sum(float(r["conversions"]) for r in rows),
+            "revenue": revenue,
+            "roas": revenue / total_spend,
+        }
+    )
     weekly = run_kpis(store, dataset, KpiQuery(("spend",), grain="week"))
     assert len(weekly) == len(rows)

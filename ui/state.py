@@ -2,8 +2,15 @@
 
 
 class Keys:
-    DATASET = "dataset"  # sidebar picker; bound to the ?dataset= query parameter
+    DATASET = "dataset"  # sidebar picker; mirrored in the ?dataset= query parameter
     PENDING_DATASET = "pending_dataset"  # a dataset to select on the next run (after an import)
-    IMPORTED_FILES = "imported_file_ids"  # uploads already imported in this session
+    PENDING_UPLOAD = "pending_upload"  # an upload waiting for its mapping to be confirmed
+    FINISHED_UPLOADS = "finished_uploads"  # uploads imported or cancelled in this session
     LAST_IMPORT = "last_import"  # the result of the latest import, shown on the Data page
+    MAPPING_EDITOR = "mapping_editor"
+    IMPORT_SHEET = "import_sheet"
+    IMPORT_PRESET = "import_preset"
+    IMPORT_UNPIVOT = "import_unpivot"
+    IMPORT_TARGET = "import_target"
+    PRESET_NAME = "preset_name"
     CONFIRM_DELETE = "confirm_delete"

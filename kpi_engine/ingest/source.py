@@ -9,10 +9,13 @@ text that uses the bytes Latin-1 lacks (€, curly quotes).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import os
+import re
 import tempfile
+import time
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -32,6 +35,29 @@ def max_file_bytes() -> int:
         return int(float(os.environ.get("KPILAB_MAX_UPLOAD_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
     except ValueError:
         return DEFAULT_MAX_MB * 1024 * 1024
+
+
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "kpilab-uploads"
+STALE_SECONDS = 24 * 3600
+
+
+def spool_upload(data: bytes | memoryview, name: str) -> Path:
+    """Write an upload's bytes to a temporary file DuckDB can read from disk.
+
+    The caller deletes it after the import; files left by abandoned sessions are removed
+    after a day, the next time anyone uploads.
+    """
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in UPLOAD_DIR.iterdir():
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+    suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(Path(name).suffixes[-2:]))[:16]
+    fd, path = tempfile.mkstemp(dir=UPLOAD_DIR, suffix=suffix)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return Path(path)
 
 
 @dataclass

@@ -29,6 +29,14 @@ def metric(page, label: str):
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
 
 
+def upload(page, path) -> None:
+    """Drop a file, check the detected mapping, import it."""
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(path))
+    wait_for_text(page, f"Check the columns of {path.name}")
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_for_text(page, f"Imported 5 rows as {path.stem}")
+
+
 def picker(page):
     return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Dataset")
 
@@ -43,8 +51,7 @@ def test_upload_see_kpis_and_chart_then_refresh(server, page):
 
     page.get_by_test_id("stSidebarNav").get_by_text("Data").click()
     wait_for_text(page, "Campaign file")
-    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(TINY))
-    wait_for_text(page, "Imported 5 rows as tiny_campaigns")
+    upload(page, TINY)
     expect(picker(page)).to_have_value("tiny_campaigns", timeout=TIMEOUT)
     wait_for_text(page, "Columns and detected roles")
 
@@ -67,8 +74,7 @@ def test_upload_see_kpis_and_chart_then_refresh(server, page):
 def test_dataset_survives_a_server_restart(server, page):
     page.goto(server.url + "/data")
     wait_for_text(page, "Campaign file")
-    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(TINY))
-    wait_for_text(page, "Imported 5 rows as tiny_campaigns")
+    upload(page, TINY)
     wait_idle(page)
 
     server.stop()

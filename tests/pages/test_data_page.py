@@ -1,4 +1,4 @@
-"""Data page in AppTest: upload, detected roles, preview, rename, delete, bad files."""
+"""Data page in AppTest: upload, check the mapping, import, report, rename, delete, bad files."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -7,6 +7,7 @@ from tests.conftest import FIXTURES
 from tests.pages.conftest import APP, engine_store
 
 TINY = (FIXTURES / "tiny_campaigns.csv").read_bytes()
+CORPUS = FIXTURES / "import"
 
 
 @pytest.fixture
@@ -23,21 +24,37 @@ def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
     return at
 
 
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _import(at: AppTest, name: str, content: bytes) -> AppTest:
+    _upload(at, name, content)
+    _button(at, "Import").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_lists_the_sample_datasets(data_page):
     names = list(data_page.dataframe[0].value["name"])
     assert names == ["Sample campaigns", "Sample A/B test (campaign)", "Sample experiment (users)"]
 
 
-def test_upload_imports_selects_and_describes_the_file(data_page):
-    at = _upload(data_page, "q1 <b>report</b>.csv", TINY)
+def test_upload_shows_the_mapping_before_importing(data_page):
+    at = _upload(data_page, "tiny.csv", TINY)
+    assert len(engine_store().datasets()) == 3  # nothing imported yet
+    mapping = at.dataframe[0].value
+    assert dict(zip(mapping["column"], mapping["role"], strict=True))["Conv. value"] == "revenue"
+    captions = " ".join(c.value for c in at.caption)
+    assert "Campaign report" in captions and "delimiter ','" in captions
+
+
+def test_import_selects_and_describes_the_file(data_page):
+    at = _import(data_page, "q1 <b>report</b>.csv", TINY)
     assert "Imported **5** rows" in at.success[0].value
     assert "<b>" not in at.success[0].value  # user text is escaped, never markup
     (dataset,) = [d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]
     assert at.sidebar.selectbox(key="dataset").value == dataset.dataset_id
-    assert (
-        at.query_params["dataset"] == [dataset.dataset_id]
-        or at.query_params["dataset"] == dataset.dataset_id
-    )
     roles = at.dataframe[1].value
     assert (
         dict(zip(roles["column"], roles["detected role"], strict=True))["Conv. value"] == "revenue"
@@ -49,23 +66,47 @@ def test_upload_imports_selects_and_describes_the_file(data_page):
     )
 
 
+def test_corrected_mapping_is_used(data_page):
+    at = _upload(data_page, "bom.csv", (CORPUS / "utf8_bom.csv").read_bytes())
+    editor_key = next(k for k in at.session_state.keys() if str(k).startswith("mapping_editor"))
+    # the user turns "Spend" into revenue and ignores "Clicks" in the editor
+    at.session_state[editor_key] = {
+        "edited_rows": {2: {"role": "revenue"}, 3: {"role": "ignore"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    _button(at, "Import").click().run()
+    assert not at.exception
+    dataset = next(d for d in engine_store().datasets() if d.source_file == "bom.csv")
+    assert dataset.roles.get("revenue") == "Spend" and "Clicks" not in dataset.column_names
+
+
+def test_quality_report_is_shown(data_page):
+    at = _import(data_page, "google.csv", (CORPUS / "google_ads_preamble_totals.csv").read_bytes())
+    expander = next(e for e in at.expander if "Data quality" in e.label)
+    text = " ".join(m.value for m in expander.markdown)
+    assert "total_rows" in text and "preamble_lines" in text
+
+
 def test_bad_upload_shows_the_reason_and_stores_nothing(data_page):
     before = len(engine_store().datasets())
     at = _upload(data_page, "notes.csv", b"date,campaign,notes\n2026-01-01,A,hello\n")
     assert "has no metric column" in at.error[0].value
-    assert len(engine_store().datasets()) == before
+    _button(at, "Cancel").click().run()
+    assert not at.exception and len(engine_store().datasets()) == before
 
 
 def test_rename_and_delete(data_page):
-    at = _upload(data_page, "tiny.csv", TINY)
+    at = _import(data_page, "tiny.csv", TINY)
     name_box = next(t for t in at.text_input if t.label == "New name")
     name_box.set_value("Renamed report")
-    next(b for b in at.button if b.label == "Rename").click().run()
+    _button(at, "Rename").click().run()
     assert not at.exception
     assert "Renamed report" in list(at.dataframe[0].value["name"])
-    assert next(b for b in at.button if b.label == "Delete").disabled
+    assert _button(at, "Delete").disabled
     next(c for c in at.checkbox if c.label == "Yes, delete it for good").check().run()
-    next(b for b in at.button if b.label == "Delete").click().run()
+    _button(at, "Delete").click().run()
     assert not at.exception
     assert "Renamed report" not in [d.name for d in engine_store().datasets()]
 
@@ -73,7 +114,7 @@ def test_rename_and_delete(data_page):
 def test_rename_to_a_taken_name_is_refused(data_page):
     name_box = next(t for t in data_page.text_input if t.label == "New name")
     name_box.set_value("Sample experiment (users)")
-    next(b for b in data_page.button if b.label == "Rename").click().run()
+    _button(data_page, "Rename").click().run()
     assert "already named" in data_page.error[0].value
 
 

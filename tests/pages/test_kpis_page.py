@@ -93,3 +93,21 @@ def test_empty_workspace_points_to_the_data_page(app):
 
 def _by_label(widgets, label: str):
     return next(w for w in widgets if w.label == label)
+
+
+def test_several_currencies_are_shown_one_at_a_time(workspace):
+    from streamlit.testing.v1 import AppTest
+
+    from kpi_engine.ingest import import_file
+    from tests.conftest import FIXTURES
+    from tests.pages.conftest import APP
+
+    AppTest.from_file(APP, default_timeout=60).run()  # seeds the workspace
+    dataset = import_file(engine_store(), FIXTURES / "import" / "multi_currency.csv").dataset
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["dataset"] = dataset.dataset_id
+    at.run()
+    assert not at.exception
+    assert _metrics(at)["Spend"] == "80.00" and _metrics(at)["ROAS"] == "2.50"  # EUR first
+    _by_label(at.button_group, "Currency").set_value("USD").run()
+    assert _metrics(at)["Spend"] == "150.00" and _metrics(at)["ROAS"] == f"{400 / 150:.2f}"
