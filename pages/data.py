@@ -29,10 +29,9 @@ AUTO = "(detect)"
 
 
 def _forget_pending() -> None:
-    """Drop the pending upload's temporary file; the same upload is not offered again."""
+    """Drop the pending upload's temporary file."""
     pending = st.session_state.pop(Keys.PENDING_UPLOAD, None)
     if pending:
-        st.session_state.setdefault(Keys.FINISHED_UPLOADS, set()).add(pending["file_id"])
         with contextlib.suppress(OSError):
             Path(pending["path"]).unlink()
     for key in [k for k in st.session_state if str(k).startswith(Keys.MAPPING_EDITOR)]:
@@ -40,11 +39,8 @@ def _forget_pending() -> None:
 
 
 def _take_upload(upload) -> None:
-    """Keep a new upload as a temporary file until it is imported or cancelled."""
-    pending = st.session_state.get(Keys.PENDING_UPLOAD)
-    finished = st.session_state.get(Keys.FINISHED_UPLOADS, set())
-    if (pending and pending["file_id"] == upload.file_id) or upload.file_id in finished:
-        return
+    """Keep a new upload as a temporary file until it is imported or cancelled, and empty the
+    uploader: Streamlit then frees the upload's bytes, which it holds in memory otherwise."""
     _forget_pending()
     st.session_state.pop(Keys.LAST_IMPORT, None)
     path = spool_upload(upload.getbuffer(), upload.name)
@@ -53,6 +49,8 @@ def _take_upload(upload) -> None:
         "path": str(path),
         "name": upload.name,
     }
+    st.session_state[Keys.UPLOADER] = st.session_state.get(Keys.UPLOADER, 0) + 1
+    st.rerun()
 
 
 def _options_form(store: Store, pending: dict, plan: ImportPlan | None) -> ImportOptions:
@@ -334,7 +332,9 @@ st.caption(
     " columns such as Impressions, Clicks, Cost, Conversions and Revenue, or one row per user"
     " of an experiment."
 )
-upload = st.file_uploader("Campaign file", type=UPLOAD_TYPES, key="upload")
+upload = st.file_uploader(
+    "Campaign file", type=UPLOAD_TYPES, key=f"upload_{st.session_state.get(Keys.UPLOADER, 0)}"
+)
 if upload is not None:
     _take_upload(upload)
 pending = st.session_state.get(Keys.PENDING_UPLOAD)

@@ -5,7 +5,7 @@ class Keys:
     DATASET = "dataset"  # sidebar picker; mirrored in the ?dataset= query parameter
     PENDING_DATASET = "pending_dataset"  # a dataset to select on the next run (after an import)
     PENDING_UPLOAD = "pending_upload"  # an upload waiting for its mapping to be confirmed
-    FINISHED_UPLOADS = "finished_uploads"  # uploads imported or cancelled in this session
+    UPLOADER = "uploader_generation"  # a new uploader widget after each upload frees its bytes
     LAST_IMPORT = "last_import"  # the result of the latest import, shown on the Data page
     MAPPING_EDITOR = "mapping_editor"
     IMPORT_SHEET = "import_sheet"
