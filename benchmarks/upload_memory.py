@@ -63,13 +63,22 @@ def engine_worker(csv: Path) -> None:
         seconds = time.perf_counter() - start
         path.unlink()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": result.dataset.rows, "seconds": seconds, "baseline_mb": baseline,
-                      "peak_mb": peak}))
+    print(
+        json.dumps(
+            {
+                "rows": result.dataset.rows,
+                "seconds": seconds,
+                "baseline_mb": baseline,
+                "peak_mb": peak,
+            }
+        )
+    )
 
 
 def measure_engine(csv: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", str(csv)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", str(csv)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -83,16 +92,32 @@ def measure_server(csv: Path) -> dict | None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "KPILAB_DB": str(Path(tmp) / "ws.duckdb")}
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(PORT), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none"],
-            cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(PORT),
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             _wait_healthy(server)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM,
-                                            args=["--disable-gpu", "--disable-quic"])
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"]
+                )
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{PORT}/data")
                 page.get_by_text("Campaign file").wait_for(timeout=60_000)
@@ -128,8 +153,9 @@ def _wait_healthy(server: subprocess.Popen) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", default="8.3M", help="rows in the CSV (8.3M is about 500 MB)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -143,16 +169,21 @@ def main() -> None:
             sys.exit(f"port {PORT} is in use")
     csv = make_csv(parse_rows(args.rows))
     size_mb = csv.stat().st_size / 1e6
-    print(f"{'path':>7} {'file MB':>8} {'seconds':>8} {'baseline RSS MB':>16} {'peak RSS MB':>12}"
-          f" {'peak - baseline MB':>19} {'/ file':>7}")
+    print(
+        f"{'path':>7} {'file MB':>8} {'seconds':>8} {'baseline RSS MB':>16} {'peak RSS MB':>12}"
+        f" {'peak - baseline MB':>19} {'/ file':>7}"
+    )
     for name, measure in (("engine", measure_engine), ("server", measure_server)):
         r = measure(csv)
         if r is None:
             print(f"{name:>7} skipped: needs playwright and Chromium at {CHROMIUM}")
             continue
         extra = r["peak_mb"] - r["baseline_mb"]
-        print(f"{name:>7} {size_mb:>8.0f} {r['seconds']:>8.2f} {r['baseline_mb']:>16.0f}"
-              f" {r['peak_mb']:>12.0f} {extra:>19.0f} {extra / size_mb:>7.2f}", flush=True)
+        print(
+            f"{name:>7} {size_mb:>8.0f} {r['seconds']:>8.2f} {r['baseline_mb']:>16.0f}"
+            f" {r['peak_mb']:>12.0f} {extra:>19.0f} {extra / size_mb:>7.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

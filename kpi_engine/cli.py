@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -190,9 +191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KpiLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.json:
-        json.dump(result, sys.stdout, default=_jsonable, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        _print_human(args.command, result)
+    try:
+        if args.json:
+            json.dump(result, sys.stdout, default=_jsonable, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            _print_human(args.command, result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

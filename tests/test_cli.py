@@ -125,3 +125,103 @@ def test_bad_file_through_a_real_process_has_no_traceback(tmp_path, db):
         done.stderr.startswith("error: photo.csv is not a text CSV")
         and "Traceback" not in done.stderr
     )
+
+
+CORPUS = FIXTURES / "import"
+
+
+def test_import_with_mapping_preset_and_append(capsys, db):
+    bom = str(CORPUS / "utf8_bom.csv")
+    code, result, _ = run(
+        capsys,
+        "import",
+        bom,
+        "--map",
+        "Spend=revenue",
+        "--map",
+        "Clicks=ignore",
+        "--save-preset",
+        "mine",
+        "--db",
+        db,
+        "--json",
+    )
+    assert code == 0 and result["columns"] == {
+        "Date": "date",
+        "Campaign": "campaign",
+        "Spend": "revenue",
+    }
+    code, presets, _ = run(capsys, "presets", "--db", db, "--json")
+    assert presets["saved"] == {
+        "mine": {"Date": "date", "Campaign": "campaign", "Spend": "revenue", "Clicks": "ignore"}
+    }
+    assert "google_ads" in presets["platforms"]
+    code, again, _ = run(capsys, "import", bom, "--preset", "mine", "--db", db, "--json")
+    assert again["columns"]["Spend"] == "revenue"
+    code, appended, _ = run(
+        capsys,
+        "import",
+        bom,
+        "--preset",
+        "mine",
+        "--append",
+        result["dataset_id"],
+        "--db",
+        db,
+        "--json",
+    )
+    assert appended["dataset_id"] == result["dataset_id"]
+    assert appended["rows"] == 2 and appended["rows_replaced"] == 2  # same dates and campaigns
+
+
+def test_inspect_stores_nothing(capsys, db):
+    code, plan, _ = run(
+        capsys, "inspect", str(CORPUS / "google_ads_preamble_totals.csv"), "--db", db, "--json"
+    )
+    assert code == 0 and plan["platform"] == "google_ads" and plan["delimiter"] == ","
+    roles = {c["column"]: (c["role"], c["confidence"]) for c in plan["columns"]}
+    assert roles["Impr."] == ("impressions", 1.0)
+    code, listed, _ = run(capsys, "datasets", "--db", db, "--json")
+    assert listed == {"datasets": []}
+
+
+def test_currency_split_and_filter(capsys, db):
+    run(capsys, "import", str(CORPUS / "multi_currency.csv"), "--db", db)
+    code, split, _ = run(capsys, "kpis", "multi_currency", "--kpi", "spend", "--db", db, "--json")
+    assert split["rows"] == [
+        {"currency": "EUR", "spend": 80.0},
+        {"currency": "USD", "spend": 150.0},
+    ]
+    code, usd, _ = run(
+        capsys,
+        "kpis",
+        "multi_currency",
+        "--kpi",
+        "spend",
+        "--currency",
+        "USD",
+        "--db",
+        db,
+        "--json",
+    )
+    assert usd["rows"] == [{"spend": 150.0}]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["import", str(CORPUS / "utf8_bom.csv"), "--map", "Spend"], "needs the form SOURCE=ROLE"),
+        (["import", str(CORPUS / "utf8_bom.csv"), "--map", "Spend=money"], "unknown role 'money'"),
+        (["import", str(CORPUS / "utf8_bom.csv"), "--preset", "nope"], "unknown preset 'nope'"),
+        (["import", str(CORPUS / "workbook_two_sheets.xlsx"), "--sheet", "Nope"], "has no sheet"),
+        (
+            ["import", str(CORPUS / "utf8_bom.csv"), "--append", "x", "--replace", "y"],
+            "not allowed with argument",
+        ),
+        (["import", str(CORPUS / "nul_bytes.csv")], "contains NUL bytes"),
+    ],
+)
+def test_bad_import_options_exit_2(capsys, db, args, message):
+    code = main([*args, "--db", db])
+    _, err = capsys.readouterr()
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1

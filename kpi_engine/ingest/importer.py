@@ -4,6 +4,7 @@ transaction. If anything fails, neither a table nor a registry entry is left beh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -13,8 +14,14 @@ import duckdb
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.formula import quote_identifier as q
-from kpi_engine.ingest.mapping import MappedColumn, dataset_kind, parse_overrides
-from kpi_engine.ingest.parsing import CURRENCY_SYMBOLS, DATE_SENTINEL, output_type, to_sql
+from kpi_engine.ingest.mapping import (
+    IGNORE,
+    NO_ROLE,
+    MappedColumn,
+    dataset_kind,
+    parse_overrides,
+)
+from kpi_engine.ingest.parsing import CURRENCY_SYMBOLS, output_type, to_sql, unparsed_sql
 from kpi_engine.ingest.plan import ImportPlan, make_plan, read_sql
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.quality import EXAMPLES, quality_warnings, warning
@@ -222,7 +229,7 @@ def _execute(store: Store, plan: ImportPlan, options: ImportOptions) -> ImportRe
             staged = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
             rejected = _rejected_rows(cur, plan, staged, warnings)
             dropped = rejected + _drop_summary_rows(cur, stage, columns, warnings)
-            _clean_unparsed(cur, stage, plan, columns, source_sql, params, warnings)
+            _check_values(cur, stage, plan, columns, source_sql, params, warnings)
             if plan.wide and options.unpivot:
                 stage, columns = _unpivot(cur, stage, plan, columns, dataset_id)
                 warnings.append(
@@ -259,6 +266,7 @@ def _execute(store: Store, plan: ImportPlan, options: ImportOptions) -> ImportRe
                 "rows_dropped": dropped,
                 "rows_replaced": replaced,
                 "warnings": warnings,
+                "mapping": _plan_mapping(plan),
                 "imported_at": datetime.now().isoformat(timespec="seconds"),
             }
             dataset = store.with_report(cur, dataset, report)
@@ -329,7 +337,7 @@ def _drop_summary_rows(cur, stage: str, columns: list[Column], warnings: list[di
     return totals + n
 
 
-def _clean_unparsed(
+def _check_values(
     cur,
     stage: str,
     plan: ImportPlan,
@@ -338,51 +346,60 @@ def _clean_unparsed(
     params: list,
     warnings: list[dict],
 ) -> None:
-    """Count the sentinels of values that did not parse, report them, make them NULL; refuse
-    numbers too large to be real."""
+    """Refuse numbers too large to be real; count and show values that did not parse.
+
+    Parsing turns both a missing value and an unreadable one into NULL. Most large exports
+    have no NULLs at all, so the source is read a second time only for columns that have
+    some, to tell the two apart.
+    """
     by_name = {c.name: c for c in plan.columns}
-    numeric = [c.name for c in columns if c.type == "DOUBLE" and c.name in by_name]
-    dated = [
+    parsed = [
         c.name
         for c in columns
-        if c.type == "DATE" and c.name in by_name and by_name[c.name].parse.style != "native"
+        if c.type in ("DOUBLE", "DATE")
+        and c.name in by_name
+        and by_name[c.name].parse.style != "native"
     ]
-    checks = [f"count(*) FILTER (WHERE isnan({q(n)}))" for n in numeric]
-    checks += [f"count(*) FILTER (WHERE {q(n)} = DATE '{DATE_SENTINEL}')" for n in dated]
-    checks += [f"max(abs({q(n)})) FILTER (WHERE NOT isnan({q(n)}))" for n in numeric]
+    numeric = [c.name for c in columns if c.type == "DOUBLE" and c.name in by_name]
+    checks = [f"count(*) FILTER (WHERE {q(n)} IS NULL)" for n in parsed]
+    checks += [f"max(abs({q(n)}))" for n in numeric]
     if not checks:
         return
     values = cur.execute(f"SELECT {', '.join(checks)} FROM {stage}").fetchone()
-    bad_counts = dict(zip(numeric + dated, values[: len(numeric) + len(dated)], strict=True))
-    largest = dict(zip(numeric, values[len(numeric) + len(dated) :], strict=True))
-    for name, top in largest.items():
-        if top is not None and top >= MAX_METRIC:
+    for name, top in zip(numeric, values[len(parsed) :], strict=True):
+        if top is not None and (top >= MAX_METRIC or math.isinf(top) or math.isnan(top)):
             raise KpiLabError(
                 f"column {name!r} of {plan.source.label} holds a number too large to be real"
                 f" ({top:.3g}): check the export (a formula error or a merged cell?)"
             )
-    for name, n in bad_counts.items():
-        if not n:
-            continue
-        column = by_name[name]
-        is_bad = "isnan({})" if name in numeric else f"{{}} = DATE '{DATE_SENTINEL}'"
-        cur.execute(f"UPDATE {stage} SET {q(name)} = NULL WHERE {is_bad.format(q(name))}")
-        what = "numbers" if name in numeric else "dates"
-        examples = []
-        if plan.source.format == "csv":  # one more scan of the file, only when values failed
-            examples = cur.execute(
-                f"SELECT {q(name)} FROM {source_sql}"
-                f" WHERE {is_bad.format(to_sql(q(name), column.parse))} LIMIT {EXAMPLES}",
-                params,
-            ).fetchall()
-        warnings.append(
-            warning(
-                "unparsed_values",
-                n,
-                f"{n:,} values of {name!r} are not {what} ({column.parse.describe()}); left empty",
-                [e[0] for e in examples],
-            )
+    with_nulls = [n for n, count in zip(parsed, values[: len(parsed)], strict=True) if count]
+    if not with_nulls or plan.source.format != "csv":
+        return
+    not_total = f"({_total_label_sql(plan)}) IS NULL"
+    tests = {n: unparsed_sql(q(n), by_name[n].parse) for n in with_nulls}
+    found = cur.execute(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE {t}), list({q(n)}) FILTER (WHERE {t})[1:{EXAMPLES}]"
+            for n, t in tests.items()
         )
+        + f" FROM {source_sql} WHERE {not_total}",
+        params,
+    ).fetchone()
+    for k, name in enumerate(with_nulls):
+        n, examples = found[2 * k], found[2 * k + 1]
+        if n:
+            column = by_name[name]
+            what = "dates" if column.parse.kind == "date" else "numbers"
+            warnings.append(
+                warning(
+                    "unparsed_values",
+                    n,
+                    f"{n:,} values of {name!r} are not {what}"
+                    f" ({column.parse.describe()}); left empty",
+                    examples,
+                )
+            )
 
 
 def _unpivot(cur, stage: str, plan: ImportPlan, columns: list[Column], dataset_id: str):
@@ -512,8 +529,14 @@ def _append(cur, stage: str, target: Dataset, columns: list[Column]) -> int:
 
 
 def mapping_of(dataset: Dataset) -> dict[str, str]:
-    """A dataset's column mapping, in the form a saved preset stores (column → role or none)."""
-    return {c.name: c.role or "none" for c in dataset.columns}
+    """The mapping a dataset was imported with, as a saved preset stores it: column → role,
+    ``none`` or ``ignore`` (ignored columns are only known from the import's report)."""
+    stored = {c.name: c.role or NO_ROLE for c in dataset.columns}
+    return {**dataset.report.get("mapping", {}), **stored}
+
+
+def _plan_mapping(plan: ImportPlan) -> dict[str, str]:
+    return {c.name: IGNORE if c.ignored else (c.role or NO_ROLE) for c in plan.columns}
 
 
 def _stem(label: str) -> str:

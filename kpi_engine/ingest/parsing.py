@@ -6,8 +6,8 @@ Exports write numbers as ``"1,234"``, ``1.234,56``, ``$1,234.56``, ``€ 12,00``
 a value such as ``1.234,56`` or ``12,5`` settles it; when every value is ambiguous (``1,234``)
 the file's delimiter decides (``;`` files come from decimal-comma locales).
 
-A value that does not parse becomes the sentinel NaN (or 0001-01-01 for dates) in the SQL,
-so the importer can count it, report it, and then set it to NULL.
+A value that does not parse becomes NULL; the importer counts such values (``unparsed_sql``)
+and reports them with examples.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import datetime
 MISSING = ("", "-", "--", "—", "n/a", "na", "#n/a", "null", "none", "nan", "(not set)", "?")
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 MIN_SHARE = 0.9  # of non-missing sample values that must parse for a column to get a kind
-DATE_SENTINEL = "0001-01-01"
 
 _CODES = r"(?:USD|EUR|GBP|INR|JPY|CHF|CAD|AUD|SEK|NOK|DKK|PLN|BRL|MXN|CNY|ZAR)"
 _DECORATION = re.compile(rf"[\s\u00a0\u202f$€£¥₹%]|{_CODES}", re.IGNORECASE)
@@ -27,6 +26,11 @@ _PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DOT_STYLE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+(\.\d+)?|\d+\.\d+|\d+)$")
 _COMMA_STYLE = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+|\d+)$")
 _AMBIGUOUS = re.compile(r"^[+-]?\d{1,3}([.,]\d{3})$")  # 1,234 or 1.234: either locale
+DATE_SAMPLE = 500
+_DATE_LIKE = re.compile(
+    r"^(\d{1,4}[-/.]\d{1,2}([-/.]\d{2,4})?|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}"
+    r"|\d{1,2} [A-Za-z]{3,9}\.? \d{4}|[A-Za-z]{3,9} \d{4}|\d{8})([ T].*)?$"
+)
 _COMPACT_DATE = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")  # 20260131
 _BOOLS = {"true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "t": 1, "f": 0}
 
@@ -125,17 +129,23 @@ def _number_parse(values: list[str], comma_hint: bool, min_share: float) -> Colu
 
 
 def _date_parse(values: list[str], day_first_hint: bool, min_share: float) -> ColumnParse | None:
-    def share(fmt: str) -> float:
-        ok = 0
+    values = [v.strip() for v in values[:DATE_SAMPLE]]
+    if sum(bool(_DATE_LIKE.match(v)) for v in values) < min_share * len(values):
+        return None  # campaign names and the like: not worth trying every format
+    allowed_failures = (1 - min_share) * len(values)
+
+    def fits(fmt: str) -> bool:
+        failures = 0
         for value in values:
             try:
-                datetime.strptime(value.strip(), fmt)
-                ok += 1
+                datetime.strptime(value, fmt)
             except ValueError:
-                pass
-        return ok / len(values)
+                failures += 1
+                if failures > allowed_failures:
+                    return False
+        return True
 
-    fitting = [fmt for fmt in DATE_FORMATS if share(fmt) >= min_share]
+    fitting = [fmt for fmt in DATE_FORMATS if fits(fmt)]
     if not fitting:
         return None
     fmt = fitting[0]
@@ -178,44 +188,41 @@ def _missing_sql(col: str) -> str:
 
 
 def to_sql(col: str, parse: ColumnParse) -> str:
-    """The SQL expression that reads quoted text column ``col`` as ``parse`` says."""
+    """The SQL expression that reads quoted text column ``col`` as ``parse`` says; NULL for a
+    missing value and for a value that does not parse (``unparsed_sql`` tells them apart)."""
     if parse.kind == "number":
         return _number_sql(col, parse)
     if parse.kind == "date":
         if parse.style == "%Y-%m-%d":
             # nullif(...) keeps DuckDB from pushing a strict cast into the CSV reader
-            value = f"TRY_CAST(nullif({col}, '') AS DATE)"
-        else:
-            value = f"CAST(try_strptime(trim({col}), '{parse.style}') AS DATE)"
-        sentinel = f"CASE WHEN {_missing_sql(col)} THEN NULL ELSE DATE '{DATE_SENTINEL}' END"
-        return f"coalesce({value}, {sentinel})"
+            return f"TRY_CAST(nullif({col}, '') AS DATE)"
+        return f"CAST(try_strptime(trim({col}), '{parse.style}') AS DATE)"
     if parse.kind == "bool":
         cases = " ".join(f"WHEN '{k}' THEN {float(v)}" for k, v in _BOOLS.items())
-        return (
-            f"CASE lower(trim({col})) {cases} ELSE CASE WHEN {_missing_sql(col)} THEN NULL"
-            " ELSE CAST('NaN' AS DOUBLE) END END"
-        )
+        return f"CASE lower(trim({col})) {cases} END"
     if parse.kind == "empty":
         return "CAST(NULL AS VARCHAR)"
     return col
 
 
+def unparsed_sql(col: str, parse: ColumnParse) -> str:
+    """True for a value that is there (not blank, --, N/A...) but does not parse."""
+    return f"(NOT {_missing_sql(col)} AND ({to_sql(col, parse)}) IS NULL)"
+
+
 def _number_sql(col: str, parse: ColumnParse) -> str:
     if parse.style == "plain":
-        value = f"TRY_CAST(nullif({col}, '') AS DOUBLE)"
+        return f"TRY_CAST(nullif({col}, '') AS DOUBLE)"
+    text = f"regexp_replace({col}, '[\\s\\x{{00a0}}\\x{{202f}}$€£¥₹%]|(?i:{_CODES})', '', 'g')"
+    if parse.style == "comma":
+        text = f"replace(replace({text}, '.', ''), ',', '.')"
     else:
-        text = f"regexp_replace({col}, '[\\s\\x{{00a0}}\\x{{202f}}$€£¥₹%]|(?i:{_CODES})', '', 'g')"
-        if parse.style == "comma":
-            text = f"replace(replace({text}, '.', ''), ',', '.')"
-        else:
-            text = f"replace({text}, ',', '')"
-        text = f"regexp_replace({text}, '^\\((.*)\\)$', '-\\1')"
-        value = f"TRY_CAST({text} AS DOUBLE)"
-        if parse.percent:
-            value = f"({value} / CASE WHEN contains({col}, '%') THEN 100.0 ELSE 1.0 END)"
-    return (
-        f"coalesce({value}, CASE WHEN {_missing_sql(col)} THEN NULL ELSE CAST('NaN' AS DOUBLE) END)"
-    )
+        text = f"replace({text}, ',', '')"
+    text = f"regexp_replace({text}, '^\\((.*)\\)$', '-\\1')"
+    value = f"TRY_CAST({text} AS DOUBLE)"
+    if parse.percent:
+        value = f"({value} / CASE WHEN contains({col}, '%') THEN 100.0 ELSE 1.0 END)"
+    return value
 
 
 def output_type(parse: ColumnParse) -> str:
