@@ -152,6 +152,20 @@ STARTER_KPIS: tuple[Kpi, ...] = (
         "higher",
         "Average order value: total revenue / total conversions.",
     ),
+    Kpi(
+        "rpc", "Revenue per click", "Revenue and return", "sum(revenue) / sum(clicks)",
+        "currency", "higher", "Revenue per click: total revenue / total clicks.",
+    ),
+    Kpi(
+        "conversion_rate", "Conversion rate (users)", "Conversion",
+        "sum(conversions) / count(unit)", "percent", "higher",
+        "Share of users who converted: converting users / users (one row per user).",
+    ),
+    Kpi(
+        "revenue_per_user", "Revenue per user", "Revenue and return",
+        "sum(revenue) / count(unit)", "currency", "higher",
+        "Average revenue per user, converting or not: total revenue / users.",
+    ),
 )
 
 CATALOG: dict[str, Kpi] = {kpi.id: kpi for kpi in STARTER_KPIS}

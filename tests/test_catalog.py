@@ -40,7 +40,11 @@ EXPECTED = {
     "cpa": SPEND / CONVERSIONS,
     "roas": REVENUE / SPEND,
     "aov": REVENUE / CONVERSIONS,
+    "rpc": REVENUE / CLICKS,
 }
+# tests/fixtures/import/user_level_experiment.csv: 4 users, 2 converted, revenue 20 + 35
+USER_LEVEL = FIXTURES / "import" / "user_level_experiment.csv"
+EXPECTED_USER_LEVEL = {"conversion_rate": 2 / 4, "revenue_per_user": 55 / 4}
 
 
 def test_starter_set_is_complete():
@@ -55,9 +59,11 @@ def test_entry(kpi_id, store):
     assert tuple(fx.columns(node)) == kpi.requires
     assert kpi.unit in UNITS and kpi.direction in DIRECTIONS
     assert kpi.name and kpi.family and len(kpi.description) > 20
-    dataset = import_file(store, FIXTURES / "tiny_campaigns.csv").dataset
+    per_user = kpi_id in EXPECTED_USER_LEVEL
+    example = USER_LEVEL if per_user else FIXTURES / "tiny_campaigns.csv"
+    dataset = import_file(store, example).dataset
     value = run_kpis(store, dataset, KpiQuery((kpi_id,))).iloc[0][kpi_id]
-    assert value == pytest.approx(EXPECTED[kpi_id])
+    assert value == pytest.approx({**EXPECTED, **EXPECTED_USER_LEVEL}[kpi_id])
 
 
 def test_lower_is_better_for_costs():
