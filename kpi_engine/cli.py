@@ -17,9 +17,12 @@ from typing import Any
 
 from kpi_engine.catalog import CATALOG
 from kpi_engine.errors import KpiLabError
+from kpi_engine.experiment import DEFAULT_TUNING, FAMILIES, ExperimentSpec, run_experiment
 from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.stats.multiple import CORRECTIONS
+from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Store
 
 EXIT_BAD_INPUT = 2
@@ -85,7 +88,53 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD")
     p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD")
     p.add_argument("--currency", help="with several currencies: report this one only")
+
+    p = sub.add_parser("experiment", parents=[common], help="compare variants of an A/B/n test")
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument("--variant-col", required=True, help="the column that names the variant")
+    p.add_argument("--control", required=True, help="the control variant's value")
+    p.add_argument("--kpi", action="append", required=True, help="KPI id (repeatable)")
+    p.add_argument("--unit-col", help="unit column: users for user-level data; for campaign"
+                   " rows, a column that splits days further (e.g. campaign)")
+    p.add_argument("--correction", default="holm", choices=CORRECTIONS)
+    p.add_argument("--family", default="both", choices=FAMILIES,
+                   help="what the correction adjusts over: variants, kpis or both")
+    p.add_argument("--sequential", action="store_true", help="peeking-safe confidence sequences")
+    p.add_argument("--tuning", type=float, default=DEFAULT_TUNING,
+                   help="sequential: total units expected at the decision")
+    p.add_argument("--split", type=_split, help="intended split, control first, e.g. 50,50")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--guardrail", action="append", default=[], type=_guardrail,
+                   metavar="KPI=PCT", help="a KPI that must not get worse by more than PCT%%")
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+
+    p = sub.add_parser("power", parents=[common], help="sample size for a conversion-rate test")
+    p.add_argument("--baseline", type=float, required=True, help="control conversion rate")
+    p.add_argument("--mde", type=float, required=True, help="relative effect, 0.10 for +10%%")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--arms", type=int, default=2)
+    p.add_argument("--daily-users", type=float, help="users a day in the whole test")
     return parser
+
+
+def _split(text: str) -> tuple[float, ...]:
+    try:
+        shares = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a split: write e.g. 50,50") from None
+    if len(shares) < 2 or any(s <= 0 for s in shares):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive share per variant")
+    return shares
+
+
+def _guardrail(text: str) -> tuple[str, float]:
+    kpi, _, pct = text.partition("=")
+    try:
+        return kpi.strip(), float(pct.rstrip("%")) / 100
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write KPI=PCT, e.g. cpa=5") from None
 
 
 def _jsonable(value: Any) -> Any:
@@ -143,12 +192,31 @@ def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
     return {"dataset_id": dataset.dataset_id, "rows": rows}
 
 
+def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
+    dataset = store.dataset(args.dataset)
+    spec = ExperimentSpec(
+        args.variant_col, args.control, tuple(args.kpi), args.unit_col, args.correction,
+        args.family, args.sequential, args.tuning, args.split, args.alpha,
+        tuple(args.guardrail), args.start, args.end,
+    )
+    return run_experiment(store, dataset, spec).to_dict()
+
+
+def _cmd_power(store: Store | None, args: argparse.Namespace) -> dict:
+    result = power_plan(args.baseline, args.mde, args.alpha, args.power, args.arms).to_dict()
+    if args.daily_users:
+        result["days"] = result["n_total"] / args.daily_users
+    return result
+
+
 COMMANDS = {
     "import": _cmd_import,
     "inspect": _cmd_inspect,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,
     "kpis": _cmd_kpis,
+    "experiment": _cmd_experiment,
+    "power": _cmd_power,
 }
 
 
@@ -166,6 +234,16 @@ def _print_human(command: str, result: dict) -> None:
             print(
                 f"  {col['column']}: {role} ({col['confidence']:.2f}), reads as {col['reads_as']}"
             )
+    elif command == "experiment":
+        srm = result["srm"]
+        if srm["checked"]:
+            print(f"SRM p = {srm['p_value']:.3g}" + ("  MISMATCH" if srm["flag"] else ""))
+        for r in result["results"]:
+            print(r["verdict"])
+        for w in result["warnings"]:
+            print(f"warning: {w['message']}")
+    elif command == "power":
+        print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
     elif command == "presets":
         print("platforms: " + ", ".join(result["platforms"]))
         print("saved: " + (", ".join(result["saved"]) or "none"))
@@ -183,11 +261,14 @@ def _print_human(command: str, result: dict) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
-        store = Store(args.db)
-        try:
-            result = COMMANDS[args.command](store, args)
-        finally:
-            store.close()
+        if args.command == "power":  # needs no workspace
+            result = _cmd_power(None, args)
+        else:
+            store = Store(args.db)
+            try:
+                result = COMMANDS[args.command](store, args)
+            finally:
+                store.close()
     except KpiLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
