@@ -10,6 +10,12 @@ st.set_page_config(page_title="KPI Lab", page_icon=":material/analytics:", layou
 navigation = st.navigation(
     [
         st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:", default=True),
+        st.Page(
+            "pages/experiments.py",
+            title="Experiments",
+            icon=":material/science:",
+            url_path="experiments",
+        ),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
     ]
 )

@@ -94,18 +94,35 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant-col", required=True, help="the column that names the variant")
     p.add_argument("--control", required=True, help="the control variant's value")
     p.add_argument("--kpi", action="append", required=True, help="KPI id (repeatable)")
-    p.add_argument("--unit-col", help="unit column: users for user-level data; for campaign"
-                   " rows, a column that splits days further (e.g. campaign)")
+    p.add_argument(
+        "--unit-col",
+        help="unit column: users for user-level data; for campaign"
+        " rows, a column that splits days further (e.g. campaign)",
+    )
     p.add_argument("--correction", default="holm", choices=CORRECTIONS)
-    p.add_argument("--family", default="both", choices=FAMILIES,
-                   help="what the correction adjusts over: variants, kpis or both")
+    p.add_argument(
+        "--family",
+        default="both",
+        choices=FAMILIES,
+        help="what the correction adjusts over: variants, kpis or both",
+    )
     p.add_argument("--sequential", action="store_true", help="peeking-safe confidence sequences")
-    p.add_argument("--tuning", type=float, default=DEFAULT_TUNING,
-                   help="sequential: total units expected at the decision")
+    p.add_argument(
+        "--tuning",
+        type=float,
+        default=DEFAULT_TUNING,
+        help="sequential: total units expected at the decision",
+    )
     p.add_argument("--split", type=_split, help="intended split, control first, e.g. 50,50")
     p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--guardrail", action="append", default=[], type=_guardrail,
-                   metavar="KPI=PCT", help="a KPI that must not get worse by more than PCT%%")
+    p.add_argument(
+        "--guardrail",
+        action="append",
+        default=[],
+        type=_guardrail,
+        metavar="KPI=PCT",
+        help="a KPI that must not get worse by more than PCT%%",
+    )
     p.add_argument("--start", type=_date)
     p.add_argument("--end", type=_date)
 
@@ -195,9 +212,19 @@ def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
 def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
     dataset = store.dataset(args.dataset)
     spec = ExperimentSpec(
-        args.variant_col, args.control, tuple(args.kpi), args.unit_col, args.correction,
-        args.family, args.sequential, args.tuning, args.split, args.alpha,
-        tuple(args.guardrail), args.start, args.end,
+        args.variant_col,
+        args.control,
+        tuple(args.kpi),
+        args.unit_col,
+        args.correction,
+        args.family,
+        args.sequential,
+        args.tuning,
+        args.split,
+        args.alpha,
+        tuple(args.guardrail),
+        args.start,
+        args.end,
     )
     return run_experiment(store, dataset, spec).to_dict()
 

@@ -115,27 +115,28 @@ def kpi_shape(kpi: Kpi, dataset: Dataset, kind: str) -> KpiShape:
     if isinstance(node, fx.BinaryOp) and node.op == "*" and isinstance(node.right, fx.Number):
         node, scale = node.left, node.right.value
     roles = dataset.roles
-    refuse = KpiLabError(
-        f"KPI {kpi.id!r} cannot be tested on {kind} data: choose {ALLOWED[kind]}"
-    )
+    refuse = KpiLabError(f"KPI {kpi.id!r} cannot be tested on {kind} data: choose {ALLOWED[kind]}")
     if not (isinstance(node, fx.BinaryOp) and node.op == "/"):
         raise refuse
     num, den = node.left, node.right
     if not (isinstance(num, fx.Aggregate) and num.func == "sum" and isinstance(den, fx.Aggregate)):
         raise refuse
-    missing = [c for c in kpi.requires if c not in roles]
+    per_unit = den.func == "count" and den.column == "unit"
+    if (per_unit and kind == "campaign") or (
+        not per_unit and (den.func != "sum" or kind == "totals")
+    ):
+        raise refuse
+    # per-variant totals: the users column counts the units
+    missing = [c for c in kpi.requires if c not in roles and not (kind == "totals" and c == "unit")]
     if missing:
-        raise KpiLabError(f"KPI {kpi.id!r} needs the column(s) {', '.join(missing)}, which"
-                          f" dataset {dataset.name!r} does not have")
-    if den.func == "count" and den.column == "unit":
-        if kind == "campaign":
-            raise refuse
-        return KpiShape(PROPORTION if num.column == "conversions" else MEAN, roles[num.column],
-                        None, scale)
-    if den.func != "sum":
-        raise refuse
-    if kind == "totals":
-        raise refuse
+        raise KpiLabError(
+            f"KPI {kpi.id!r} needs the column(s) {', '.join(missing)}, which"
+            f" dataset {dataset.name!r} does not have"
+        )
+    if per_unit:
+        return KpiShape(
+            PROPORTION if num.column == "conversions" else MEAN, roles[num.column], None, scale
+        )
     return KpiShape(RATIO, roles[num.column], roles[den.column], scale)
 
 
@@ -158,10 +159,12 @@ def _stats_sql(dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[s
     if kind == "totals":
         users = q(roles["users"])
         cols = [f"sum({users}) AS n"]
-        for i, (kpi_id, shape) in enumerate(shapes.items()):
+        for i, shape in enumerate(shapes.values()):
             cols.append(f"sum({q(shape.num)}) AS m{i}")
-        sql = (f"SELECT CAST({variant} AS VARCHAR) AS variant, NULL AS day, {', '.join(cols)}"
-               f" FROM ({base}) GROUP BY 1")
+        sql = (
+            f"SELECT CAST({variant} AS VARCHAR) AS variant, NULL AS day, {', '.join(cols)}"
+            f" FROM ({base}) GROUP BY 1"
+        )
         return sql, params
     if kind == "users":
         unit = q(spec.unit_col or roles["unit"])
@@ -169,8 +172,10 @@ def _stats_sql(dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[s
         day = f"min({q(date_col)})" if date_col else "NULL"
     else:
         if not date_col:
-            raise KpiLabError(f"dataset {dataset.name!r} has no date column: campaign experiments"
-                              " use days as units")
+            raise KpiLabError(
+                f"dataset {dataset.name!r} has no date column: campaign experiments"
+                " use days as units"
+            )
         keys = [q(date_col)] + ([q(spec.unit_col)] if spec.unit_col else [])
         day = q(date_col)
     unit_cols = []
@@ -182,22 +187,37 @@ def _stats_sql(dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[s
         den = f"CAST(coalesce(sum({q(shape.den)}), 0) AS DOUBLE)" if shape.den else "1.0"
         unit_cols.append(f"{den} AS d{i}")
     group = ", ".join(keys)
-    units_sql = (f"SELECT CAST({variant} AS VARCHAR) AS variant, {day} AS day, "
-                 f"{', '.join(unit_cols)} FROM ({base}) GROUP BY {variant}, {group}")
+    units_sql = (
+        f"SELECT CAST({variant} AS VARCHAR) AS variant, {day} AS day, "
+        f"{', '.join(unit_cols)} FROM ({base}) GROUP BY {variant}, {group}"
+    )
     sums = ["count(*) AS n"]
     for i in range(len(shapes)):
-        sums += [f"sum(m{i}) AS m{i}", f"sum(m{i} * m{i}) AS mm{i}", f"sum(d{i}) AS d{i}",
-                 f"sum(d{i} * d{i}) AS dd{i}", f"sum(m{i} * d{i}) AS md{i}"]
+        sums += [
+            f"sum(m{i}) AS m{i}",
+            f"sum(m{i} * m{i}) AS mm{i}",
+            f"sum(d{i}) AS d{i}",
+            f"sum(d{i} * d{i}) AS dd{i}",
+            f"sum(m{i} * d{i}) AS md{i}",
+        ]
     sql = f"SELECT variant, day, {', '.join(sums)} FROM ({units_sql}) GROUP BY variant, day"
     return sql, params
 
 
 def _arm(kind: str, row: dict, i: int, shape: KpiShape) -> ArmStats:
     if kind == "totals":
-        return ArmStats(PROPORTION if shape.kind == PROPORTION else TOTALS, row["n"], row[f"m{i}"],
-                        row[f"m{i}"])
-    return ArmStats(shape.kind, row["n"], row[f"m{i}"], row[f"mm{i}"], row[f"d{i}"],
-                    row[f"dd{i}"], row[f"md{i}"])
+        return ArmStats(
+            PROPORTION if shape.kind == PROPORTION else TOTALS, row["n"], row[f"m{i}"], row[f"m{i}"]
+        )
+    return ArmStats(
+        shape.kind,
+        row["n"],
+        row[f"m{i}"],
+        row[f"mm{i}"],
+        row[f"d{i}"],
+        row[f"dd{i}"],
+        row[f"md{i}"],
+    )
 
 
 # -- analysis ---------------------------------------------------------------------------------
@@ -205,8 +225,10 @@ def _arm(kind: str, row: dict, i: int, shape: KpiShape) -> ArmStats:
 
 def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> ExperimentResult:
     if spec.variant_col not in dataset.column_names:
-        raise KpiLabError(f"dataset {dataset.name!r} has no column {spec.variant_col!r}:"
-                          f" choose the variant column among {', '.join(dataset.dimensions)}")
+        raise KpiLabError(
+            f"dataset {dataset.name!r} has no column {spec.variant_col!r}:"
+            f" choose the variant column among {', '.join(dataset.dimensions)}"
+        )
     if spec.correction not in CORRECTIONS:
         raise KpiLabError(f"unknown correction {spec.correction!r}: use holm, bh or none")
     if spec.family not in FAMILIES:
@@ -222,11 +244,15 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
         contaminated = _contaminated_units(cur, dataset, spec) if kind == "users" else 0
     variants = sorted(rows["variant"].unique().tolist())
     if spec.control not in variants:
-        raise KpiLabError(f"no variant {spec.control!r} in column {spec.variant_col!r}: the"
-                          f" variants are {', '.join(variants) or 'none'}")
+        raise KpiLabError(
+            f"no variant {spec.control!r} in column {spec.variant_col!r}: the"
+            f" variants are {', '.join(variants) or 'none'}"
+        )
     if len(variants) < 2:
-        raise KpiLabError(f"column {spec.variant_col!r} has a single variant ({spec.control}):"
-                          " an experiment needs at least two")
+        raise KpiLabError(
+            f"column {spec.variant_col!r} has a single variant ({spec.control}):"
+            " an experiment needs at least two"
+        )
     others = [v for v in variants if v != spec.control]
     order = [spec.control, *others]
     totals = rows.drop(columns="day").groupby("variant").sum(numeric_only=True)
@@ -234,17 +260,23 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
         raise KpiLabError("a variant has zero users or units: check the variant column")
     warnings: list[dict] = []
     if contaminated:
-        warnings.append(_warn("units_in_several_variants", contaminated,
-                              f"{contaminated:,} units appear in more than one variant; each is"
-                              " counted in every variant it appears in"))
+        warnings.append(
+            _warn(
+                "units_in_several_variants",
+                contaminated,
+                f"{contaminated:,} units appear in more than one variant; each is"
+                " counted in every variant it appears in",
+            )
+        )
     srm = _srm(rows, totals, order, spec, kind, warnings)
     results = []
     for i, (kpi_id, shape) in enumerate(shapes.items()):
         control = _arm(kind, totals.loc[spec.control].to_dict(), i, shape)
         for variant in others:
             arm = _arm(kind, totals.loc[variant].to_dict(), i, shape)
-            results.append(_compare(kpis[kpi_id], shape, control, arm, variant, spec, kind,
-                                    rows, i))
+            results.append(
+                _compare(kpis[kpi_id], shape, control, arm, variant, spec, kind, rows, i)
+            )
     _adjust(results, spec)
     for result in results:
         result["verdict"] = _verdict(result, spec)
@@ -273,25 +305,48 @@ def _contaminated_units(cur, dataset: Dataset, spec: ExperimentSpec) -> int:
     ).fetchone()[0]
 
 
-def _srm(rows: pd.DataFrame, totals: pd.DataFrame, order: list[str], spec: ExperimentSpec,
-         kind: str, warnings: list[dict]) -> dict:
-    if kind == "campaign":
-        return {"p_value": None, "flag": False, "checked": False,
-                "reason": "campaign rows have no randomisation units (impressions and clicks are"
-                          " not users), so the split cannot be checked"}
+def _srm(
+    rows: pd.DataFrame,
+    totals: pd.DataFrame,
+    order: list[str],
+    spec: ExperimentSpec,
+    kind: str,
+    warnings: list[dict],
+) -> dict:
     weights = list(spec.split) if spec.split else None
     if weights is not None and len(weights) != len(order):
-        raise KpiLabError(f"--split has {len(weights)} shares for {len(order)} variants"
-                          f" ({', '.join(order)}): give one per variant, control first")
+        raise KpiLabError(
+            f"--split has {len(weights)} shares for {len(order)} variants"
+            f" ({', '.join(order)}): give one per variant, control first"
+        )
+    if kind == "campaign":
+        return {
+            "p_value": None,
+            "flag": False,
+            "checked": False,
+            "reason": "campaign rows have no randomisation units (impressions and clicks are"
+            " not users), so the split cannot be checked",
+        }
     counts = [float(totals.loc[v, "n"]) for v in order]
     result = srm_check(counts, weights)
-    out = {"p_value": result.p_value, "flag": result.flag, "checked": True, "chi2": result.chi2,
-           "counts": dict(zip(order, counts, strict=True)),
-           "expected_share": dict(zip(order, result.expected_share, strict=True))}
+    out = {
+        "p_value": result.p_value,
+        "flag": result.flag,
+        "checked": True,
+        "chi2": result.chi2,
+        "counts": dict(zip(order, counts, strict=True)),
+        "expected_share": dict(zip(order, result.expected_share, strict=True)),
+    }
     if result.flag:
-        warnings.append(_warn("srm", 1, f"sample ratio mismatch: the users are not split as"
-                              f" intended (p = {result.p_value:.2g}); fix the assignment before"
-                              " trusting any result"))
+        warnings.append(
+            _warn(
+                "srm",
+                1,
+                f"sample ratio mismatch: the users are not split as"
+                f" intended (p = {result.p_value:.2g}); fix the assignment before"
+                " trusting any result",
+            )
+        )
     per_day = rows.dropna(subset=["day"])
     if not per_day.empty:
         bad_days = []
@@ -301,30 +356,58 @@ def _srm(rows: pd.DataFrame, totals: pd.DataFrame, order: list[str], spec: Exper
                 bad_days.append(str(pd.Timestamp(day).date()))
         out["days_flagged"] = bad_days
         if bad_days:
-            warnings.append(_warn("srm_by_day", len(bad_days), f"the split drifts on"
-                                  f" {len(bad_days)} day(s): allocation changed during the test",
-                                  bad_days[:3]))
+            warnings.append(
+                _warn(
+                    "srm_by_day",
+                    len(bad_days),
+                    f"the split drifts on"
+                    f" {len(bad_days)} day(s): allocation changed during the test",
+                    bad_days[:3],
+                )
+            )
     return out
 
 
-def _compare(kpi: Kpi, shape: KpiShape, control: ArmStats, arm: ArmStats, variant: str,
-             spec: ExperimentSpec, kind: str, rows: pd.DataFrame, i: int) -> dict:
+def _compare(
+    kpi: Kpi,
+    shape: KpiShape,
+    control: ArmStats,
+    arm: ArmStats,
+    variant: str,
+    spec: ExperimentSpec,
+    kind: str,
+    rows: pd.DataFrame,
+    i: int,
+) -> dict:
     higher = kpi.direction != "lower"
     alpha = spec.alpha
     out = {
-        "kpi": kpi.id, "variant": variant,
-        "control_value": control.value * shape.scale, "variant_value": arm.value * shape.scale,
+        "kpi": kpi.id,
+        "variant": variant,
+        "control_value": control.value * shape.scale,
+        "variant_value": arm.value * shape.scale,
         "abs_lift": (arm.value - control.value) * shape.scale,
         "rel_lift": arm.value / control.value - 1 if control.value else math.nan,
-        "n_control": control.n, "n_variant": arm.n,
+        "n_control": control.n,
+        "n_variant": arm.n,
         "direction": kpi.direction,
     }
     if not (control.has_variance and arm.has_variance) or control.value == 0:
-        reason = ("only totals per variant: without per-user values there is no variance, so"
-                  " no confidence interval and no p-value" if arm.kind == TOTALS else
-                  "too few units or a zero control value to estimate a variance")
-        out.update(ci_abs=[None, None], ci_rel=[None, None], p_value=None, chance_to_beat=None,
-                   expected_loss=None, method=f"estimate only ({reason})", significant=False)
+        reason = (
+            "only totals per variant: without per-user values there is no variance, so"
+            " no confidence interval and no p-value"
+            if arm.kind == TOTALS
+            else "too few units or a zero control value to estimate a variance"
+        )
+        out.update(
+            ci_abs=[None, None],
+            ci_rel=[None, None],
+            p_value=None,
+            chance_to_beat=None,
+            expected_loss=None,
+            method=f"estimate only ({reason})",
+            significant=False,
+        )
         return out
     rel = compare.relative(control, arm, alpha)
     absolute = compare.absolute(control, arm, alpha)
@@ -334,20 +417,29 @@ def _compare(kpi: Kpi, shape: KpiShape, control: ArmStats, arm: ArmStats, varian
     if shape.kind == PROPORTION:
         z, p_value = compare.pooled_z(control, arm)
         ci_abs = compare.newcombe_ci(control, arm, alpha)
-        details.update(z=z, wald_ci=list(compare.wald_ci(control, arm, alpha)),
-                       log_ratio_ci=list(compare.log_ratio_ci(control, arm, alpha)),
-                       exact_chance_to_beat=compare.beta_chance_to_beat(control, arm)
-                       if arm.sum_m < 5000 else None)
-        method = ("two-proportion z test (pooled); Newcombe CI of the difference;"
-                  " delta-method CI of the relative lift")
+        details.update(
+            z=z,
+            wald_ci=list(compare.wald_ci(control, arm, alpha)),
+            log_ratio_ci=list(compare.log_ratio_ci(control, arm, alpha)),
+            exact_chance_to_beat=compare.beta_chance_to_beat(control, arm)
+            if arm.sum_m < 5000
+            else None,
+        )
+        method = (
+            "two-proportion z test (pooled); Newcombe CI of the difference;"
+            " delta-method CI of the relative lift"
+        )
         if compare.small_counts(control, arm):
             p_value = compare.fisher_p(control, arm)
             method = "Fisher's exact test (small counts); Newcombe CI; delta-method relative CI"
     elif shape.kind == MEAN:
         method = "Welch t test from sums and sums of squares; delta-method relative CI"
     else:
-        method = (f"delta method over {int(control.n + arm.n)} units ({'days' if kind == 'campaign' else 'users'}),"
-                  f" Welch t with {rel.dof:.1f} degrees of freedom")
+        units = "days" if kind == "campaign" else "users"
+        method = (
+            f"delta method over {int(control.n + arm.n)} units ({units}),"
+            f" Welch t with {rel.dof:.1f} degrees of freedom"
+        )
     ci_rel = rel.ci
     if spec.sequential:
         n_total = control.n + arm.n
@@ -371,14 +463,22 @@ def _compare(kpi: Kpi, shape: KpiShape, control: ArmStats, arm: ArmStats, varian
 
 def _enough(shape: KpiShape, control: ArmStats, arm: ArmStats) -> bool:
     if shape.kind == PROPORTION:
-        return min(control.n, arm.n) >= MIN_USERS and min(control.sum_m, arm.sum_m) >= MIN_CONVERSIONS
+        return (
+            min(control.n, arm.n) >= MIN_USERS and min(control.sum_m, arm.sum_m) >= MIN_CONVERSIONS
+        )
     if shape.kind == MEAN:
         return min(control.n, arm.n) >= MIN_USERS
     return min(control.n, arm.n) >= MIN_UNITS
 
 
-def _days_more(rel: compare.Comparison, control: ArmStats, arm: ArmStats, rows: pd.DataFrame,
-               spec: ExperimentSpec, i: int) -> float | None:
+def _days_more(
+    rel: compare.Comparison,
+    control: ArmStats,
+    arm: ArmStats,
+    rows: pd.DataFrame,
+    spec: ExperimentSpec,
+    i: int,
+) -> float | None:
     """More days at the current traffic until the observed lift would be detected with 80%
     power (the standard error shrinks with the square root of the units)."""
     days = rows["day"].dropna().nunique()
@@ -404,6 +504,10 @@ def _adjust(results: list[dict], spec: ExperimentSpec) -> None:
             r["significant"] = r["p_value_adjusted"] is not None and p < spec.alpha
 
 
+def _p(p: float) -> str:
+    return "p < 0.0001" if p < 0.0001 else f"p = {p:.2g}"
+
+
 def _pct(x: float) -> str:
     text = f"{x * 100:+.1f}%" if abs(x) < 0.1 else f"{x * 100:+.0f}%"
     return text.replace("-", "−")
@@ -413,12 +517,16 @@ def _verdict(r: dict, spec: ExperimentSpec) -> str:
     kpi = get_kpi(r["kpi"])
     name, v = kpi.name, r["variant"]
     if r["p_value"] is None:
-        return (f"{v} vs control on {name}: {r['variant_value']:.4g} vs {r['control_value']:.4g}"
-                f" ({_pct(r['rel_lift'])}); {r['method'].removeprefix('estimate only (')[:-1]}.")
+        return (
+            f"{v} vs control on {name}: {r['variant_value']:.4g} vs {r['control_value']:.4g}"
+            f" ({_pct(r['rel_lift'])}); {r['method'].removeprefix('estimate only (')[:-1]}."
+        )
     if not r.get("enough_data", True):
-        return (f"Not enough data yet for {name}: {r['n_variant']:,.0f} units in {v}. Wait for at"
-                f" least {MIN_USERS} users and {MIN_CONVERSIONS} conversions (or {MIN_UNITS} days)"
-                " per variant before reading this result.")
+        return (
+            f"Not enough data yet for {name}: {r['n_variant']:,.0f} units in {v}. Wait for at"
+            f" least {MIN_USERS} users and {MIN_CONVERSIONS} conversions (or {MIN_UNITS} days)"
+            " per variant before reading this result."
+        )
     rel = r["rel_lift"]
     verb = "raises" if rel > 0 else "lowers" if rel < 0 else "does not change"
     lo, hi = r["ci_rel"]
@@ -427,15 +535,21 @@ def _verdict(r: dict, spec: ExperimentSpec) -> str:
     text = f"{v} {verb} {name} by {size} ({level} CI {_pct(lo)} to {_pct(hi)}); "
     better = r["chance_to_beat"]
     if r["significant"]:
-        adjusted = ("" if spec.correction == "none" else
-                    f" after {'Holm' if spec.correction == 'holm' else 'BH'} correction")
+        adjusted = (
+            ""
+            if spec.correction == "none"
+            else f" after {'Holm' if spec.correction == 'holm' else 'BH'} correction"
+        )
         good = (rel > 0) == (r["direction"] != "lower")
-        text += f"significant (p = {r['p_value_adjusted']:.2g}{adjusted}); {better:.0%} chance {v} is better"
+        text += f"significant ({_p(r['p_value_adjusted'])}{adjusted});"
+        text += f" {better:.0%} chance {v} is better"
         text += f": {v} wins on {name}." if good else f": {v} is worse on {name}."
         return text
     if r["p_value"] < spec.alpha and spec.correction != "none":
-        text += (f"not significant after {'Holm' if spec.correction == 'holm' else 'BH'}"
-                 f" correction (p = {r['p_value_adjusted']:.2g}, {r['p_value']:.2g} before)")
+        text += (
+            f"not significant after {'Holm' if spec.correction == 'holm' else 'BH'}"
+            f" correction ({_p(r['p_value_adjusted'])}, {_p(r['p_value'])} before)"
+        )
     else:
         text += f"not significant at {spec.alpha:.0%}"
     text += f"; {better:.0%} chance {v} is better"
@@ -455,8 +569,15 @@ def _guardrails(results: list[dict], spec: ExperimentSpec) -> list[dict]:
                 continue
             lower_better = r["direction"] == "lower"
             worst = -r["ci_rel"][1] if lower_better else r["ci_rel"][0]
-            out.append({"kpi": kpi_id, "variant": r["variant"], "max_loss": limit,
-                        "worst_case": worst, "status": "pass" if worst >= -limit else "fail"})
+            out.append(
+                {
+                    "kpi": kpi_id,
+                    "variant": r["variant"],
+                    "max_loss": limit,
+                    "worst_case": worst,
+                    "status": "pass" if worst >= -limit else "fail",
+                }
+            )
     return out
 
 
@@ -469,8 +590,12 @@ def _simpson(rows: pd.DataFrame, i: int, spec: ExperimentSpec, others: list[str]
     out = []
     for variant in others:
         table = per_day[per_day["variant"].isin([spec.control, variant])]
-        pivot_n = table.pivot_table(index="day", columns="variant", values="n", aggfunc="sum").dropna()
-        pivot_m = table.pivot_table(index="day", columns="variant", values=f"m{i}", aggfunc="sum").loc[pivot_n.index]
+        pivot_n = table.pivot_table(
+            index="day", columns="variant", values="n", aggfunc="sum"
+        ).dropna()
+        pivot_m = table.pivot_table(
+            index="day", columns="variant", values=f"m{i}", aggfunc="sum"
+        ).loc[pivot_n.index]
         if len(pivot_n) < 2:
             continue
         shares = pivot_n[variant] / pivot_n.sum(axis=1)
@@ -479,26 +604,36 @@ def _simpson(rows: pd.DataFrame, i: int, spec: ExperimentSpec, others: list[str]
         pb = pivot_m[variant] / pivot_n[variant]
         w = pivot_n.sum(axis=1) / pivot_n.values.sum()
         stratified = float((w * (pb - pa)).sum())
-        var = float((w**2 * (pa * (1 - pa) / pivot_n[spec.control] + pb * (1 - pb) / pivot_n[variant])).sum())
-        pooled = float(pivot_m[variant].sum() / pivot_n[variant].sum()
-                       - pivot_m[spec.control].sum() / pivot_n[spec.control].sum())
+        var = float(
+            (
+                w**2 * (pa * (1 - pa) / pivot_n[spec.control] + pb * (1 - pb) / pivot_n[variant])
+            ).sum()
+        )
+        pooled = float(
+            pivot_m[variant].sum() / pivot_n[variant].sum()
+            - pivot_m[spec.control].sum() / pivot_n[spec.control].sum()
+        )
         se = math.sqrt(var) if var > 0 else math.nan
         disagree = (stratified * pooled < 0) or (
             se and (abs(stratified) > 1.96 * se) != (abs(pooled) > 1.96 * se)
         )
         if p_split < SRM_ALPHA and disagree:
-            out.append(_warn(
-                "simpson", 1,
-                f"the share of users in {variant} changed from day to day ({shares.min():.0%} to"
-                f" {shares.max():.0%}) and the day-stratified conversion difference"
-                f" ({stratified:+.4f}) disagrees with the pooled one ({pooled:+.4f}): trust the"
-                " stratified estimate",
-            ))
+            out.append(
+                _warn(
+                    "simpson",
+                    1,
+                    f"the share of users in {variant} changed from day to day"
+                    f" ({shares.min():.0%} to {shares.max():.0%}) and the day-stratified"
+                    f" conversion difference ({stratified:+.4f}) disagrees with the pooled one ({pooled:+.4f}): trust the"
+                    " stratified estimate",
+                )
+            )
     return out
 
 
-def _power(results: list[dict], totals: pd.DataFrame, spec: ExperimentSpec,
-           rows: pd.DataFrame) -> dict:
+def _power(
+    results: list[dict], totals: pd.DataFrame, spec: ExperimentSpec, rows: pd.DataFrame
+) -> dict:
     conv = next((r for r in results if r["kpi"] == "conversion_rate"), None)
     if conv is None or not 0 < conv["control_value"] < 1:
         return {}
@@ -506,11 +641,20 @@ def _power(results: list[dict], totals: pd.DataFrame, spec: ExperimentSpec,
     n_per_arm = float(totals["n"].min())
     days = rows["day"].dropna().nunique()
     mde = reachable_mde(baseline, n_per_arm, spec.alpha, 0.8)
-    out = {"baseline": baseline, "n_per_arm": n_per_arm, "reachable_mde": mde,
-           "alpha": spec.alpha, "power": 0.8}
+    out = {
+        "baseline": baseline,
+        "n_per_arm": n_per_arm,
+        "reachable_mde": mde,
+        "alpha": spec.alpha,
+        "power": 0.8,
+    }
     if days:
         out["users_per_day_per_arm"] = n_per_arm / days
-    if conv["rel_lift"] and math.isfinite(conv["rel_lift"]) and 0 < baseline * (1 + conv["rel_lift"]) < 1:
+    if (
+        conv["rel_lift"]
+        and math.isfinite(conv["rel_lift"])
+        and 0 < baseline * (1 + conv["rel_lift"]) < 1
+    ):
         needed = sample_size_per_arm(baseline, conv["rel_lift"], spec.alpha, 0.8)
         out["n_per_arm_for_observed_lift"] = needed
     return out
@@ -528,9 +672,16 @@ def _daily(rows: pd.DataFrame, shapes: dict[str, KpiShape], kind: str) -> pd.Dat
             for _, row in part.iterrows():
                 arm = _arm(kind, row.to_dict(), i, shape)
                 cumulative = arm if cumulative is None else cumulative + arm
-                records.append({"day": row["day"], "variant": variant, "kpi": kpi_id,
-                                "value": arm.value * shape.scale, "n": arm.n,
-                                "cumulative": cumulative})
+                records.append(
+                    {
+                        "day": row["day"],
+                        "variant": variant,
+                        "kpi": kpi_id,
+                        "value": arm.value * shape.scale,
+                        "n": arm.n,
+                        "cumulative": cumulative,
+                    }
+                )
     return pd.DataFrame(records)
 
 
@@ -551,8 +702,16 @@ def cumulative_lifts(result: ExperimentResult, spec: ExperimentSpec) -> pd.DataF
             if not (a.has_variance and b.has_variance) or not a.value:
                 continue
             rel = compare.relative(a, b, spec.alpha)
-            out.append({"day": row["day"], "kpi": kpi_id, "variant": variant,
-                        "rel_lift": rel.estimate, "ci_low": rel.ci[0], "ci_high": rel.ci[1]})
+            out.append(
+                {
+                    "day": row["day"],
+                    "kpi": kpi_id,
+                    "variant": variant,
+                    "rel_lift": rel.estimate,
+                    "ci_low": rel.ci[0],
+                    "ci_high": rel.ci[1],
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -573,10 +732,17 @@ def testable_kpis(dataset: Dataset, kind: str) -> list[str]:
 def forest_rows(result: ExperimentResult) -> pd.DataFrame:
     """One row per KPI and variant with the relative lift and its CI (for a forest plot)."""
     rows = [
-        {"label": f"{get_kpi(r['kpi']).name} · {r['variant']}", "kpi": r["kpi"],
-         "variant": r["variant"], "rel_lift": r["rel_lift"], "ci_low": r["ci_rel"][0],
-         "ci_high": r["ci_rel"][1], "significant": r.get("significant", False),
-         "direction": r["direction"]}
-        for r in result.results if r["ci_rel"][0] is not None
+        {
+            "label": f"{get_kpi(r['kpi']).name} · {r['variant']}",
+            "kpi": r["kpi"],
+            "variant": r["variant"],
+            "rel_lift": r["rel_lift"],
+            "ci_low": r["ci_rel"][0],
+            "ci_high": r["ci_rel"][1],
+            "significant": r.get("significant", False),
+            "direction": r["direction"],
+        }
+        for r in result.results
+        if r["ci_rel"][0] is not None
     ]
     return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from scipy import stats as st
 
-from kpi_engine.stats.sufficient import PROPORTION, ArmStats
+from kpi_engine.stats.sufficient import ArmStats
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ def _t_test(estimate: float, variance: float, dof: float, alpha: float) -> Compa
         return Comparison(estimate, se, dof, (math.nan, math.nan), math.nan)
     critical = st.t.ppf(1 - alpha / 2, dof)
     p_value = 2 * st.t.sf(abs(estimate) / se, dof)
-    return Comparison(estimate, se, dof, (estimate - critical * se, estimate + critical * se),
-                      float(p_value))
+    return Comparison(
+        estimate, se, dof, (estimate - critical * se, estimate + critical * se), float(p_value)
+    )
 
 
 def absolute(a: ArmStats, b: ArmStats, alpha: float = 0.05) -> Comparison:
@@ -119,8 +120,12 @@ def beta_chance_to_beat(a: ArmStats, b: ArmStats) -> float:
     alpha_b, beta_b = 1 + b.sum_m, 1 + b.n - b.sum_m
     total = 0.0
     for i in range(int(alpha_b)):
-        total += math.exp(betaln(alpha_a + i, beta_b + beta_a) - math.log(beta_b + i)
-                          - betaln(1 + i, beta_b) - betaln(alpha_a, beta_a))
+        total += math.exp(
+            betaln(alpha_a + i, beta_b + beta_a)
+            - math.log(beta_b + i)
+            - betaln(1 + i, beta_b)
+            - betaln(alpha_a, beta_a)
+        )
     return total
 
 
@@ -158,12 +163,14 @@ def sequential_halfwidth(se: float, n_total: float, tuning: float, alpha: float)
     rho2 = _rho2(tuning, alpha)
     s2 = se**2 * n_total
     nr = n_total * rho2
-    return math.sqrt(s2) * math.sqrt(2 * (nr + 1) / (n_total**2 * rho2)
-                                     * math.log(math.sqrt(nr + 1) / alpha))
+    return math.sqrt(s2) * math.sqrt(
+        2 * (nr + 1) / (n_total**2 * rho2) * math.log(math.sqrt(nr + 1) / alpha)
+    )
 
 
-def sequential(comparison: Comparison, n_total: float, tuning: float,
-               alpha: float = 0.05) -> Comparison:
+def sequential(
+    comparison: Comparison, n_total: float, tuning: float, alpha: float = 0.05
+) -> Comparison:
     """The same estimate with an always-valid interval and p-value. The p-value solves the
     sequence's boundary for the level at which it touches zero, with the tuning (rho) held at
     the chosen alpha, as gbstats does; it is capped at 1."""
@@ -173,5 +180,6 @@ def sequential(comparison: Comparison, n_total: float, tuning: float,
     nr = n_total * rho2
     s2 = se**2 * n_total
     p_value = math.sqrt(nr + 1) * math.exp(-(estimate**2) * n_total**2 * rho2 / (2 * s2 * (nr + 1)))
-    return Comparison(estimate, se, comparison.dof, (estimate - half, estimate + half),
-                      min(1.0, p_value))
+    return Comparison(
+        estimate, se, comparison.dof, (estimate - half, estimate + half), min(1.0, p_value)
+    )

@@ -25,8 +25,9 @@ def _check(baseline: float, alpha: float, power: float) -> None:
         raise KpiLabError("alpha and power must be between 0 and 1 (e.g. 0.05 and 0.8)")
 
 
-def sample_size_per_arm(baseline: float, relative_mde: float, alpha: float = 0.05,
-                        power: float = 0.8) -> float:
+def sample_size_per_arm(
+    baseline: float, relative_mde: float, alpha: float = 0.05, power: float = 0.8
+) -> float:
     _check(baseline, alpha, power)
     target = baseline * (1 + relative_mde)
     if relative_mde == 0 or not 0 < target < 1:
@@ -38,8 +39,9 @@ def sample_size_per_arm(baseline: float, relative_mde: float, alpha: float = 0.0
     return _z(alpha, power) ** 2 * variance / (target - baseline) ** 2
 
 
-def reachable_mde(baseline: float, n_per_arm: float, alpha: float = 0.05,
-                  power: float = 0.8) -> float:
+def reachable_mde(
+    baseline: float, n_per_arm: float, alpha: float = 0.05, power: float = 0.8
+) -> float:
     """The smallest relative lift the test can detect with ``n_per_arm`` users per arm."""
     _check(baseline, alpha, power)
     if n_per_arm <= 0:
@@ -49,7 +51,9 @@ def reachable_mde(baseline: float, n_per_arm: float, alpha: float = 0.05,
         return math.inf
     for _ in range(200):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if sample_size_per_arm(baseline, mid, alpha, power) > n_per_arm else (lo, mid)
+        lo, hi = (
+            (mid, hi) if sample_size_per_arm(baseline, mid, alpha, power) > n_per_arm else (lo, mid)
+        )
     return hi
 
 
@@ -63,12 +67,19 @@ class PowerPlan:
     n_total: int
 
     def to_dict(self) -> dict:
-        return {"baseline": self.baseline, "mde": self.relative_mde, "alpha": self.alpha,
-                "power": self.power, "n_per_arm": self.n_per_arm, "n_total": self.n_total}
+        return {
+            "baseline": self.baseline,
+            "mde": self.relative_mde,
+            "alpha": self.alpha,
+            "power": self.power,
+            "n_per_arm": self.n_per_arm,
+            "n_total": self.n_total,
+        }
 
 
-def plan(baseline: float, relative_mde: float, alpha: float = 0.05, power: float = 0.8,
-         arms: int = 2) -> PowerPlan:
+def plan(
+    baseline: float, relative_mde: float, alpha: float = 0.05, power: float = 0.8, arms: int = 2
+) -> PowerPlan:
     n = math.ceil(sample_size_per_arm(baseline, relative_mde, alpha, power))
     return PowerPlan(baseline, relative_mde, alpha, power, n, n * arms)
 

@@ -28,9 +28,15 @@ class ArmStats:
     sum_md: float = 0.0
 
     def __add__(self, other: ArmStats) -> ArmStats:
-        return ArmStats(self.kind, self.n + other.n, self.sum_m + other.sum_m,
-                        self.sumsq_m + other.sumsq_m, self.sum_d + other.sum_d,
-                        self.sumsq_d + other.sumsq_d, self.sum_md + other.sum_md)
+        return ArmStats(
+            self.kind,
+            self.n + other.n,
+            self.sum_m + other.sum_m,
+            self.sumsq_m + other.sumsq_m,
+            self.sum_d + other.sum_d,
+            self.sumsq_d + other.sumsq_d,
+            self.sum_md + other.sum_md,
+        )
 
     @property
     def value(self) -> float:

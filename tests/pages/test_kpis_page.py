@@ -80,7 +80,13 @@ def test_dataset_from_the_url_and_unavailable_kpis(workspace):
     assert at.sidebar.selectbox(key="dataset").value == users.dataset_id
     notes = " ".join(c.value for c in at.caption)
     assert "CTR needs column clicks, impressions" in notes
-    assert {m.label for m in at.metric} == {"Revenue", "Conversions", "AOV"}
+    assert {m.label for m in at.metric} == {
+        "Revenue",
+        "Conversions",
+        "AOV",
+        "Conversion rate (users)",
+        "Revenue per user",
+    }
 
 
 def test_empty_workspace_points_to_the_data_page(app):

@@ -1,0 +1,42 @@
+"""Experiments page in AppTest."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import APP, engine_store, figure
+
+
+def _open(workspace_dataset: str) -> AppTest:
+    AppTest.from_file(APP, default_timeout=60).run()  # seeds the workspace
+    dataset = next(d for d in engine_store().datasets() if d.name == workspace_dataset)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["dataset"] = dataset.dataset_id
+    at.run()
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_campaign_ab_test(workspace):
+    at = _open("Sample A/B test (campaign)")
+    verdicts = [m.value for m in at.markdown if "chance B is better" in m.value]
+    assert len(verdicts) == 3  # the three default KPIs
+    assert any("No split check" in c.value for c in at.caption)
+    forest = figure(at, 0)
+    assert forest["layout"]["title"]["text"].startswith("Relative lift")
+    assert len(at.get("plotly_chart")) == 3  # forest, cumulative lift, daily values
+
+
+def test_user_level_experiment_and_power(workspace):
+    at = _open("Sample experiment (users)")
+    assert "Split check passed" in at.success[0].value
+    texts = " ".join(m.value for m in at.markdown)
+    assert "treatment raises Conversion rate" in texts.replace("\\", "")
+    assert "users per variant" in texts
+    base = next(n for n in at.number_input if n.label.startswith("Baseline"))
+    base.set_value(5.0).run()
+    assert "**31,231** users per variant" in " ".join(m.value for m in at.markdown)
+
+
+def test_dataset_without_variants_explains(workspace):
+    at = _open("Sample campaigns")
+    assert "no column detected as the variant" in at.info[0].value

@@ -1,0 +1,352 @@
+"""Experiments end to end on stored data; expected values from pandas/numpy on the same files
+or from the reference libraries' published numbers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from kpi_engine.cli import main
+from kpi_engine.errors import KpiLabError
+from kpi_engine.experiment import ExperimentSpec, cumulative_lifts, run_experiment
+from kpi_engine.ingest import ImportOptions, import_file
+from kpi_engine.samples import SAMPLE_DIR, seed_samples
+from kpi_engine.stats import compare
+from kpi_engine.stats.sufficient import PROPORTION, RATIO, ArmStats
+from tests.conftest import FIXTURES, SHARED_DATA
+
+COOKIE_CATS = SHARED_DATA / "cookie_cats.csv"
+REFERENCE = SHARED_DATA.parent / "reference" / "stats_reference.json"
+
+
+@pytest.fixture
+def seeded(store):
+    seed_samples(store)
+    return store
+
+
+def _one(result, kpi):
+    return next(r for r in result.results if r["kpi"] == kpi)
+
+
+def test_user_level_sample_matches_pandas_and_covers_the_planted_lift(seeded):
+    dataset = seeded.dataset("Sample experiment (users)")
+    result = run_experiment(
+        seeded,
+        dataset,
+        ExperimentSpec("variant", "control", ("conversion_rate", "revenue_per_user")),
+    )
+    frame = pd.read_csv(SAMPLE_DIR / "experiment_users.csv")
+    rates = frame.groupby("variant")["converted"].mean()
+    conv = _one(result, "conversion_rate")
+    assert conv["control_value"] == pytest.approx(rates["control"])
+    assert conv["variant_value"] == pytest.approx(rates["treatment"])
+    assert conv["ci_rel"][0] < 0.12 < conv["ci_rel"][1]  # the planted +12%
+    counts = frame["variant"].value_counts()
+    assert result.srm["counts"] == {"control": counts["control"], "treatment": counts["treatment"]}
+    assert result.srm["p_value"] == pytest.approx(st.chisquare(counts.values).pvalue)
+    rpu = _one(result, "revenue_per_user")
+    welch = st.ttest_ind(
+        frame.loc[frame.variant == "treatment", "revenue"],
+        frame.loc[frame.variant == "control", "revenue"],
+        equal_var=False,
+    )
+    t = rpu["abs_lift"] / rpu["details"]["se_abs"]  # Welch from sums = Welch on raw values
+    assert t == pytest.approx(welch.statistic, rel=1e-9)
+    assert 2 * st.t.sf(abs(t), rpu["details"]["dof"]) == pytest.approx(welch.pvalue, rel=1e-9)
+    assert result.results[0]["p_value_adjusted"] >= result.results[0]["p_value"]
+
+
+def test_campaign_sample_uses_days_as_units(seeded):
+    dataset = seeded.dataset("Sample A/B test (campaign)")
+    result = run_experiment(seeded, dataset, ExperimentSpec("variant", "A", ("cvr", "cpa")))
+    frame = pd.read_csv(SAMPLE_DIR / "ab_test_campaign.csv")
+    daily = frame.groupby(["variant", "date"])[["conversions", "clicks"]].sum()
+    cvr = _one(result, "cvr")
+    a = daily.loc["A"]
+    assert cvr["control_value"] == pytest.approx(a["conversions"].sum() / a["clicks"].sum())
+    assert cvr["n_control"] == 28  # days
+    assert cvr["ci_rel"][0] < 0.15 < cvr["ci_rel"][1]  # the planted +15% CVR lift
+    assert "delta method over 56 units (days)" in cvr["method"]
+    assert not result.srm["checked"]
+    cpa = _one(result, "cpa")
+    assert cpa["direction"] == "lower" and cpa["rel_lift"] < 0
+    assert cpa["chance_to_beat"] > 0.5  # a lower CPA is a win
+    assert "lowers CPA" in cpa["verdict"]
+    lifts = cumulative_lifts(result, ExperimentSpec("variant", "A", ("cvr", "cpa")))
+    first, last = lifts[lifts.kpi == "cvr"].iloc[2], lifts[lifts.kpi == "cvr"].iloc[-1]
+    assert (last.ci_high - last.ci_low) < (first.ci_high - first.ci_low)  # the interval narrows
+
+
+def test_per_variant_totals(store):
+    dataset = import_file(store, FIXTURES / "variant_totals.csv").dataset
+    result = run_experiment(
+        store,
+        dataset,
+        ExperimentSpec("variant", "A", ("conversion_rate", "revenue_per_user"), correction="none"),
+    )
+    conv = _one(result, "conversion_rate")
+    assert result.data_kind == "totals"
+    assert conv["p_value"] == pytest.approx(0.05825780603351623, rel=1e-9)  # statsmodels
+    rpu = _one(result, "revenue_per_user")
+    assert rpu["p_value"] is None and rpu["ci_rel"] == [None, None]
+    assert rpu["variant_value"] == 5.55 and "no variance" in rpu["verdict"]
+
+
+def test_sequential_is_wider_and_guardrails(seeded):
+    dataset = seeded.dataset("Sample experiment (users)")
+    fixed = run_experiment(
+        seeded, dataset, ExperimentSpec("variant", "control", ("conversion_rate",))
+    )
+    peeking = run_experiment(
+        seeded,
+        dataset,
+        ExperimentSpec(
+            "variant",
+            "control",
+            ("conversion_rate",),
+            sequential=True,
+            tuning=40000,
+            guardrails=(("conversion_rate", 0.5),),
+        ),
+    )
+
+    def width(result):
+        return result.results[0]["ci_rel"][1] - result.results[0]["ci_rel"][0]
+
+    assert 1.2 < width(peeking) / width(fixed) < 2.5
+    assert peeking.guardrails[0]["status"] == "pass"
+
+
+def test_srm_flag_and_intended_split(store, tmp_path):
+    rows = (
+        ["user_id,variant,converted"]
+        + [f"u{i},A,0" for i in range(600)]
+        + [f"v{i},B,1" for i in range(400)]
+    )
+    path = tmp_path / "skewed.csv"
+    path.write_text("\n".join(rows) + "\n")
+    dataset = import_file(store, path).dataset
+    equal = run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
+    assert equal.srm["flag"] and "srm" in {w["code"] for w in equal.warnings}
+    intended = run_experiment(
+        store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",), split=(60, 40))
+    )
+    assert not intended.srm["flag"]
+
+
+def test_simpson_warning_when_the_split_drifts(store, tmp_path):
+    # day 1: 90% of users in A, both arms convert at 10%; day 2: 90% in B, both at 30%.
+    rows = ["user_id,date,variant,converted"]
+    k = 0
+    for day, share_b, rate in (("2026-01-01", 0.1, 0.1), ("2026-01-02", 0.9, 0.3)):
+        for arm, n in (("A", int(2000 * (1 - share_b))), ("B", int(2000 * share_b))):
+            for i in range(n):
+                rows.append(f"u{k},{day},{arm},{int(i < n * rate)}")
+                k += 1
+    path = tmp_path / "drift.csv"
+    path.write_text("\n".join(rows) + "\n")
+    dataset = import_file(store, path).dataset
+    result = run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
+    assert _one(result, "conversion_rate")["rel_lift"] > 0.5  # pooled: B looks far better
+    codes = {w["code"] for w in result.warnings}
+    assert "simpson" in codes and "srm_by_day" in codes
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (ExperimentSpec("variant", "Z", ("cvr",)), "no variant 'Z'"),
+        (ExperimentSpec("nope", "A", ("cvr",)), "has no column 'nope'"),
+        (ExperimentSpec("variant", "A", ("spend",)), "cannot be tested on campaign data"),
+        (ExperimentSpec("variant", "A", ("conversion_rate",)), "cannot be tested on campaign"),
+        (ExperimentSpec("variant", "A", ("cvr",), correction="bonf"), "unknown correction"),
+        (ExperimentSpec("variant", "A", ()), "at least one KPI"),
+    ],
+)
+def test_bad_experiments(seeded, spec, message):
+    with pytest.raises(KpiLabError, match=message):
+        run_experiment(seeded, seeded.dataset("Sample A/B test (campaign)"), spec)
+
+
+def test_single_variant(store, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("user_id,variant,converted\nu1,A,1\nu2,A,0\n")
+    dataset = import_file(store, path).dataset
+    with pytest.raises(KpiLabError, match="a single variant"):
+        run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
+
+
+def test_not_enough_data_says_so(store, tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text(
+        "user_id,variant,converted\n"
+        + "".join(f"u{i},{'AB'[i % 2]},{int(i % 5 == 0)}\n" for i in range(60))
+    )
+    dataset = import_file(store, path).dataset
+    result = run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
+    assert result.results[0]["verdict"].startswith("Not enough data yet")
+    assert "Fisher" in result.results[0]["method"]
+
+
+@pytest.mark.skipif(not COOKIE_CATS.exists(), reason="cookie_cats.csv is not in ../shared/data")
+@pytest.mark.parametrize(
+    "column, z, p",
+    [
+        ("retention_1", -1.7840862247974725, 0.07440965529691913),
+        ("retention_7", -3.164358912748191, 0.001554249975614329),
+    ],
+)
+def test_cookie_cats_published_results(store, column, z, p):
+    dataset = import_file(
+        store, COOKIE_CATS, options=ImportOptions(mapping={column: "conversions"})
+    ).dataset
+    assert dataset.kind == "user_level" and dataset.rows == 90189
+    result = run_experiment(
+        store,
+        dataset,
+        ExperimentSpec("version", "gate_30", ("conversion_rate",), correction="none"),
+    )
+    r = result.results[0]
+    assert r["details"]["z"] == pytest.approx(z, rel=1e-6)
+    assert r["p_value"] == pytest.approx(p, rel=1e-6)
+    assert result.srm["p_value"] == pytest.approx(0.008607987810836262, rel=1e-6)
+    assert not result.srm["flag"]  # 0.0086 > 0.001: noted, not flagged
+    if REFERENCE.exists():
+        cases = {c["id"]: c for c in json.loads(REFERENCE.read_text())["cases"]}
+        label = f"{'r1' if column == 'retention_1' else 'r7'}: gbstats frequentist relative lift"
+        gb = next(
+            x["output"] for x in cases["dataset_cookie_cats"]["results"] if x["label"] == label
+        )
+        assert r["rel_lift"] == pytest.approx(gb["expected"], rel=1e-6)
+        assert r["ci_rel"] == pytest.approx(gb["ci"], rel=1e-6)
+
+
+# -- properties: A/A tests and coverage ---------------------------------------------------
+
+
+def test_aa_proportions_give_uniform_p_values():
+    rng = np.random.default_rng(7)
+    p_values = []
+    for _ in range(600):
+        a, b = rng.binomial(3000, 0.08, 2)
+        p_values.append(
+            compare.pooled_z(ArmStats(PROPORTION, 3000, a, a), ArmStats(PROPORTION, 3000, b, b))[1]
+        )
+    false_positive = np.mean(np.array(p_values) < 0.05)
+    assert 0.025 < false_positive < 0.08
+    assert st.kstest(p_values, "uniform").pvalue > 0.001
+
+
+def _ratio_arm(rng, days, ctr, lift=1.0):
+    impressions = rng.integers(30_000, 60_000, days).astype(float)
+    clicks = rng.binomial(impressions.astype(int), ctr * lift * rng.uniform(0.8, 1.2, days))
+    clicks = clicks.astype(float)
+    return ArmStats(
+        RATIO,
+        days,
+        clicks.sum(),
+        (clicks**2).sum(),
+        impressions.sum(),
+        (impressions**2).sum(),
+        (clicks * impressions).sum(),
+    )
+
+
+def test_aa_ratio_over_days_controls_false_positives():
+    rng = np.random.default_rng(11)
+    p_values = [
+        compare.relative(_ratio_arm(rng, 14, 0.02), _ratio_arm(rng, 14, 0.02)).p_value
+        for _ in range(600)
+    ]
+    false_positive = np.mean(np.array(p_values) < 0.05)
+    assert 0.025 < false_positive < 0.08  # a per-impression test would be far above 5%
+
+
+def test_ci_covers_the_planted_effect():
+    rng = np.random.default_rng(3)
+    covered = 0
+    runs = 600
+    for _ in range(runs):
+        ci = compare.relative(_ratio_arm(rng, 21, 0.02), _ratio_arm(rng, 21, 0.02, 1.1)).ci
+        covered += ci[0] <= 0.1 <= ci[1]
+    assert 0.92 < covered / runs < 0.975
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def test_cli_experiment_contract(capsys, tmp_path):
+    db = str(tmp_path / "x.duckdb")
+    main(["import", str(SAMPLE_DIR / "ab_test_campaign.csv"), "--name", "ab", "--db", db])
+    capsys.readouterr()
+    code = main(
+        [
+            "experiment",
+            "ab",
+            "--variant-col",
+            "variant",
+            "--control",
+            "A",
+            "--kpi",
+            "cpa",
+            "--kpi",
+            "cvr",
+            "--correction",
+            "bh",
+            "--db",
+            db,
+            "--json",
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and set(doc) >= {"srm", "results", "warnings"}
+    assert set(doc["srm"]) >= {"p_value", "flag"}
+    row = doc["results"][0]
+    assert set(row) >= {
+        "kpi",
+        "variant",
+        "control_value",
+        "variant_value",
+        "abs_lift",
+        "rel_lift",
+        "ci_abs",
+        "ci_rel",
+        "p_value",
+        "p_value_adjusted",
+        "chance_to_beat",
+        "expected_loss",
+        "method",
+        "verdict",
+    }
+    assert row["rel_lift"] == pytest.approx(row["variant_value"] / row["control_value"] - 1)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--control", "Z", "--kpi", "cpa"], "no variant 'Z'"),
+        (["--control", "A", "--kpi", "spend"], "cannot be tested"),
+        (["--control", "A", "--kpi", "cpa", "--split", "50"], "a positive share per variant"),
+        (["--control", "A", "--kpi", "cpa", "--split", "50,30,20"], "3 shares for 2 variants"),
+    ],
+)
+def test_cli_experiment_bad_input(capsys, tmp_path, args, message):
+    db = str(tmp_path / "x.duckdb")
+    main(["import", str(SAMPLE_DIR / "ab_test_campaign.csv"), "--name", "ab", "--db", db])
+    capsys.readouterr()
+    code = main(["experiment", "ab", "--variant-col", "variant", *args, "--db", db])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_cli_power(capsys):
+    assert main(["power", "--baseline", "0.05", "--mde", "0.10", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["n_per_arm"] == 31231 and doc["n_total"] == 62462
+    assert main(["power", "--baseline", "5", "--mde", "0.1"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
