@@ -624,8 +624,8 @@ def _simpson(rows: pd.DataFrame, i: int, spec: ExperimentSpec, others: list[str]
                     1,
                     f"the share of users in {variant} changed from day to day"
                     f" ({shares.min():.0%} to {shares.max():.0%}) and the day-stratified"
-                    f" conversion difference ({stratified:+.4f}) disagrees with the pooled one ({pooled:+.4f}): trust the"
-                    " stratified estimate",
+                    f" conversion difference ({stratified:+.4f}) disagrees with the pooled one"
+                    f" ({pooled:+.4f}): trust the stratified estimate",
                 )
             )
     return out
