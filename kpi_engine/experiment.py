@@ -166,6 +166,21 @@ def _stats_sql(dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[s
             f" FROM ({base}) GROUP BY 1"
         )
         return sql, params
+    if kind == "users" and _one_row_per_unit(dataset, spec):
+        # each row is a user already: no GROUP BY over millions of ids
+        unit_cols = []
+        for i, shape in enumerate(shapes.values()):
+            m = f"coalesce(CAST({q(shape.num)} AS DOUBLE), 0)"
+            unit_cols.append(
+                f"CAST({m} > 0 AS DOUBLE) AS m{i}" if shape.kind == PROPORTION else f"{m} AS m{i}"
+            )
+            unit_cols.append(f"1.0 AS d{i}")
+        day = q(date_col) if date_col else "NULL"
+        units_sql = (
+            f"SELECT CAST({variant} AS VARCHAR) AS variant, {day} AS day, "
+            f"{', '.join(unit_cols)} FROM ({base})"
+        )
+        return _arm_sums_sql(units_sql, len(shapes)), params
     if kind == "users":
         unit = q(spec.unit_col or roles["unit"])
         keys = [unit]
@@ -191,8 +206,13 @@ def _stats_sql(dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[s
         f"SELECT CAST({variant} AS VARCHAR) AS variant, {day} AS day, "
         f"{', '.join(unit_cols)} FROM ({base}) GROUP BY {variant}, {group}"
     )
+    return _arm_sums_sql(units_sql, len(shapes)), params
+
+
+def _arm_sums_sql(units_sql: str, count: int) -> str:
+    """Per variant and day: n units and, per KPI, Σm, Σm², Σd, Σd², Σm·d."""
     sums = ["count(*) AS n"]
-    for i in range(len(shapes)):
+    for i in range(count):
         sums += [
             f"sum(m{i}) AS m{i}",
             f"sum(m{i} * m{i}) AS mm{i}",
@@ -200,8 +220,12 @@ def _stats_sql(dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[s
             f"sum(d{i} * d{i}) AS dd{i}",
             f"sum(m{i} * d{i}) AS md{i}",
         ]
-    sql = f"SELECT variant, day, {', '.join(sums)} FROM ({units_sql}) GROUP BY variant, day"
-    return sql, params
+    return f"SELECT variant, day, {', '.join(sums)} FROM ({units_sql}) GROUP BY variant, day"
+
+
+def _one_row_per_unit(dataset: Dataset, spec: ExperimentSpec) -> bool:
+    unit = spec.unit_col or dataset.roles.get("unit")
+    return unit == dataset.roles.get("unit") and dataset.report.get("unique_units") is True
 
 
 def _arm(kind: str, row: dict, i: int, shape: KpiShape) -> ArmStats:
@@ -241,7 +265,11 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
     sql, params = _stats_sql(dataset, spec, kind, shapes)
     with store.cursor() as cur:
         rows = cur.execute(sql, params).df()
-        contaminated = _contaminated_units(cur, dataset, spec) if kind == "users" else 0
+        contaminated = (
+            _contaminated_units(cur, dataset, spec)
+            if kind == "users" and not _one_row_per_unit(dataset, spec)
+            else 0
+        )
     variants = sorted(rows["variant"].unique().tolist())
     if spec.control not in variants:
         raise KpiLabError(

@@ -350,3 +350,39 @@ def test_cli_power(capsys):
     assert doc["n_per_arm"] == 31231 and doc["n_total"] == 62462
     assert main(["power", "--baseline", "5", "--mde", "0.1"]) == 2
     assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_users_with_several_rows_are_one_unit(store, tmp_path):
+    # u1 converts on its second row; u9 shows up in both variants
+    rows = ["user_id,variant,converted,revenue", "u1,A,0,0", "u1,A,1,30", "u9,A,0,0", "u9,B,1,10"]
+    rows += [f"a{i},A,{int(i % 4 == 0)},0" for i in range(200)]
+    rows += [f"b{i},B,{int(i % 3 == 0)},0" for i in range(200)]
+    path = tmp_path / "repeats.csv"
+    path.write_text("\n".join(rows) + "\n")
+    dataset = import_file(store, path).dataset
+    assert dataset.report["unique_units"] is False
+    result = run_experiment(
+        store, dataset, ExperimentSpec("variant", "A", ("conversion_rate", "revenue_per_user"))
+    )
+    conv = _one(result, "conversion_rate")
+    assert conv["n_control"] == 202 and conv["n_variant"] == 201  # u1 once; u9 in both arms
+    assert conv["control_value"] == pytest.approx((1 + 50) / 202)
+    assert _one(result, "revenue_per_user")["control_value"] == pytest.approx(30 / 202)
+    assert {w["code"] for w in result.warnings} >= {"units_in_several_variants"}
+
+
+def test_one_row_per_user_takes_the_fast_path_with_the_same_numbers(store, tmp_path):
+    rows = ["user_id,variant,converted,revenue"]
+    rows += [f"u{i},{'AB'[i % 2]},{int(i % 7 == 0)},{(i % 7 == 0) * 25}" for i in range(2000)]
+    path = tmp_path / "unique.csv"
+    path.write_text("\n".join(rows) + "\n")
+    dataset = import_file(store, path).dataset
+    assert dataset.report["unique_units"] is True
+    spec = ExperimentSpec("variant", "A", ("conversion_rate", "revenue_per_user"))
+    fast = run_experiment(store, dataset, spec).to_dict()["results"]
+    from dataclasses import replace
+
+    slow = run_experiment(store, replace(dataset, report={}), spec).to_dict()["results"]
+    for a, b in zip(fast, slow, strict=True):
+        assert a["p_value"] == pytest.approx(b["p_value"], rel=1e-12)
+        assert a["ci_rel"] == pytest.approx(b["ci_rel"], rel=1e-12)

@@ -1,0 +1,129 @@
+"""An experiment over many user rows: KPI Lab (one DuckDB query + the tests) next to pandas +
+scipy on the same data.
+
+    python benchmarks/experiment.py              # 1M and 10M users
+    python benchmarks/experiment.py --rows 2M    # other sizes
+
+The users (user_id, date, variant, converted, revenue; 50/50, 5% vs 5.5% conversion) are
+written by DuckDB to a Parquet file and imported once; the timings are the analysis only:
+conversion rate and revenue per user, control vs treatment, with SRM and Holm correction.
+pandas reads the same Parquet file and runs scipy's tests (z test, Welch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+DATA = HERE / ".data"
+
+
+def make_users(rows: int) -> Path:
+    import duckdb
+
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"users_{rows}.parquet"
+    if not path.exists():
+        con = duckdb.connect()
+        con.execute("SELECT setseed(0.7)")
+        con.execute(f"""COPY (
+            SELECT 'u' || i AS user_id, DATE '2026-01-01' + CAST(i % 28 AS INTEGER) AS date,
+                   CASE WHEN random() < 0.5 THEN 'control' ELSE 'treatment' END AS variant,
+                   0 AS converted, 0.0 AS revenue
+            FROM range({rows}) t(i)) TO '{path}.tmp' (FORMAT parquet)""")
+        con.execute(f"""COPY (
+            SELECT user_id, date, variant, c AS converted,
+                   CASE WHEN c = 1 THEN round(20 + 60 * random(), 2) ELSE 0 END AS revenue
+            FROM (SELECT *, CAST(random() < CASE WHEN variant = 'control' THEN 0.05 ELSE 0.055 END
+                  AS INTEGER) AS c FROM read_parquet('{path}.tmp'))) TO '{path}' (FORMAT parquet)""")
+        Path(f"{path}.tmp").unlink()
+    return path
+
+
+def run_kpilab(path: Path) -> dict:
+    from kpi_engine.experiment import ExperimentSpec, run_experiment
+    from kpi_engine.ingest import import_file
+    from kpi_engine.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "ws.duckdb")
+        dataset = import_file(store, path).dataset
+        spec = ExperimentSpec("variant", "control", ("conversion_rate", "revenue_per_user"))
+        start = time.perf_counter()
+        result = run_experiment(store, dataset, spec)
+        seconds = time.perf_counter() - start
+        p_value = result.results[0]["p_value"]
+    return {"seconds": seconds, "p_value": p_value}
+
+
+def run_pandas(path: Path) -> dict:
+    import numpy as np
+    import pandas as pd
+    from scipy import stats as st
+
+    start = time.perf_counter()
+    frame = pd.read_parquet(path)
+    arms = frame.groupby("variant")
+    n = arms.size()
+    conv = arms["converted"].sum()
+    pooled = conv.sum() / n.sum()
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n["control"] + 1 / n["treatment"]))
+    z = (conv["treatment"] / n["treatment"] - conv["control"] / n["control"]) / se
+    p_value = float(2 * st.norm.sf(abs(z)))
+    st.ttest_ind(
+        frame.loc[frame.variant == "treatment", "revenue"],
+        frame.loc[frame.variant == "control", "revenue"],
+        equal_var=False,
+    )
+    st.chisquare(n.values)
+    return {"seconds": time.perf_counter() - start, "p_value": p_value}
+
+
+def worker(method: str, path: Path) -> None:
+    result = {"kpilab": run_kpilab, "pandas": run_pandas}[method](path)
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", action="append", default=[], help="sizes, e.g. 2M")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker[0], Path(args.worker[1]))
+        return
+    from ingest import parse_rows
+
+    sizes = [parse_rows(r) for r in args.rows] or [1_000_000, 10_000_000]
+    print(f"{'users':>11} {'method':>7} {'seconds':>8} {'peak RSS MB':>12} {'p (conversion)':>15}")
+    for rows in sizes:
+        path = make_users(rows)
+        for method in ("kpilab", "pandas"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--worker", method, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(
+                f"{rows:>11,} {method:>7} {r['seconds']:>8.3f} {r['peak_mb']:>12.0f}"
+                f" {r['p_value']:>15.6g}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
