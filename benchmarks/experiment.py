@@ -43,8 +43,10 @@ def make_users(rows: int) -> Path:
         con.execute(f"""COPY (
             SELECT user_id, date, variant, c AS converted,
                    CASE WHEN c = 1 THEN round(20 + 60 * random(), 2) ELSE 0 END AS revenue
-            FROM (SELECT *, CAST(random() < CASE WHEN variant = 'control' THEN 0.05 ELSE 0.055 END
-                  AS INTEGER) AS c FROM read_parquet('{path}.tmp'))) TO '{path}' (FORMAT parquet)""")
+            FROM (SELECT *,
+                  CAST(random() < CASE WHEN variant = 'control' THEN 0.05 ELSE 0.055 END
+                       AS INTEGER) AS c
+                  FROM read_parquet('{path}.tmp'))) TO '{path}' (FORMAT parquet)""")
         Path(f"{path}.tmp").unlink()
     return path
 
