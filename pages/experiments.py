@@ -37,6 +37,7 @@ KIND_TEXT = {
     "campaign": "rows per day and variant: ratio KPIs (CTR, CVR, CPA, ROAS...) with days as"
     " units; no SRM check, because clicks and impressions are not users",
 }
+PREFERRED_KPIS = ("conversion_rate", "revenue_per_user", "cvr", "cpa", "roas", "ctr", "aov")
 CORRECTION_LABELS = {
     "holm": "Holm (any false win)",
     "bh": "Benjamini-Hochberg (share of false wins)",
@@ -76,7 +77,7 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
     kpis = cols[2].multiselect(
         "KPIs",
         allowed,
-        default=allowed[: min(3, len(allowed))],
+        default=([k for k in PREFERRED_KPIS if k in allowed] or allowed)[:3],
         format_func=lambda k: CATALOG[k].name,
         key=f"xkpi_{key}",
     )
@@ -214,8 +215,7 @@ def _forest(result) -> None:
     fig.update_layout(
         title="Relative lift with its confidence interval", height=120 + 50 * len(rows)
     )
-    fig.update_xaxes(tickformat=".0%")
-    st.plotly_chart(styled(fig, "ratio"), key="forest")
+    st.plotly_chart(styled(fig, "ratio").update_xaxes(tickformat=".0%"), key="forest")
 
 
 def _over_time(result, spec: ExperimentSpec) -> None:
@@ -253,8 +253,7 @@ def _over_time(result, spec: ExperimentSpec) -> None:
         fig.add_trace(go.Scatter(x=line["day"], y=line["rel_lift"], name=f"{variant}: lift"))
     fig.add_hline(y=0, line_dash="dot")
     fig.update_layout(title="Cumulative relative lift: the interval narrows as data comes in")
-    fig.update_yaxes(tickformat=".0%")
-    st.plotly_chart(styled(fig, "ratio"), key="cumulative")
+    st.plotly_chart(styled(fig, "percent"), key="cumulative")
     daily = result.daily
     daily = daily[daily["kpi"] == kpi_id]
     fig = go.Figure(
