@@ -16,6 +16,7 @@ navigation = st.navigation(
             icon=":material/science:",
             url_path="experiments",
         ),
+        st.Page("pages/budget.py", title="Budget", icon=":material/savings:", url_path="budget"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
     ]
 )

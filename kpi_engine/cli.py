@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from kpi_engine.budget.plan import OBJECTIVES, BudgetSpec, run_budget
 from kpi_engine.catalog import CATALOG
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiment import DEFAULT_TUNING, FAMILIES, ExperimentSpec, run_experiment
@@ -126,6 +127,76 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date)
     p.add_argument("--end", type=_date)
 
+    p = sub.add_parser("budget", parents=[common], help="suggest a better split of the budget")
+    p.add_argument("dataset", help="dataset id or name")
+    goal = p.add_mutually_exclusive_group()
+    goal.add_argument(
+        "--daily-budget",
+        type=float,
+        metavar="AMOUNT",
+        help="split this daily budget (default: today's total)",
+    )
+    goal.add_argument(
+        "--target-roas",
+        type=float,
+        metavar="X",
+        help="the largest budget whose blended ROAS is still X",
+    )
+    goal.add_argument(
+        "--target-cpa",
+        type=float,
+        metavar="X",
+        help="the largest budget whose blended CPA is at most X (conversions)",
+    )
+    goal.add_argument(
+        "--target-marginal-roas",
+        type=float,
+        metavar="X",
+        help="spend until the next unit returns X (profit mode: 1 / margin)",
+    )
+    goal.add_argument(
+        "--same-outcome", action="store_true", help="today's outcome at the lowest spend"
+    )
+    goal.add_argument(
+        "--plan",
+        action="append",
+        type=_amount,
+        metavar="CAMPAIGN=AMOUNT",
+        help="score a plan you typed in (repeatable)",
+    )
+    p.add_argument("--objective", default="revenue", choices=OBJECTIVES)
+    p.add_argument(
+        "--max-change",
+        type=float,
+        default=0.3,
+        help="largest change per campaign as a fraction of today (0.3 = +/-30%%)",
+    )
+    p.add_argument(
+        "--min-spend",
+        type=float,
+        default=0.0,
+        metavar="AMOUNT",
+        help="the least any campaign may spend a day",
+    )
+    p.add_argument("--min", action="append", default=[], type=_amount, metavar="CAMPAIGN=AMOUNT")
+    p.add_argument("--max", action="append", default=[], type=_amount, metavar="CAMPAIGN=AMOUNT")
+    p.add_argument(
+        "--lock",
+        action="append",
+        default=[],
+        metavar="CAMPAIGN",
+        help="keep this campaign's spend (repeatable)",
+    )
+    p.add_argument("--window-days", type=int, default=90)
+    p.add_argument(
+        "--lag-days",
+        type=int,
+        default=7,
+        help="recent days dropped: conversions are still coming in",
+    )
+    p.add_argument("--currency", help="with several currencies: plan in this one")
+    p.add_argument("--bootstrap", type=int, default=200, help="day-bootstrap draws for the band")
+
     p = sub.add_parser("power", parents=[common], help="sample size for a conversion-rate test")
     p.add_argument("--baseline", type=float, required=True, help="control conversion rate")
     p.add_argument("--mde", type=float, required=True, help="relative effect, 0.10 for +10%%")
@@ -144,6 +215,14 @@ def _split(text: str) -> tuple[float, ...]:
     if len(shares) < 2 or any(s <= 0 for s in shares):
         raise argparse.ArgumentTypeError(f"{text!r}: give a positive share per variant")
     return shares
+
+
+def _amount(text: str) -> tuple[str, float]:
+    name, _, value = text.rpartition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write CAMPAIGN=AMOUNT") from None
 
 
 def _guardrail(text: str) -> tuple[str, float]:
@@ -229,6 +308,29 @@ def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
     return run_experiment(store, dataset, spec).to_dict()
 
 
+def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
+    dataset = store.dataset(args.dataset)
+    spec = BudgetSpec(
+        daily_budget=args.daily_budget,
+        target_roas=args.target_roas,
+        target_cpa=args.target_cpa,
+        target_marginal_roas=args.target_marginal_roas,
+        same_outcome=args.same_outcome,
+        plan=tuple(args.plan or ()),
+        objective=args.objective,
+        max_change=args.max_change,
+        min_spend=args.min_spend,
+        minimums=tuple(args.min),
+        maximums=tuple(args.max),
+        locks=tuple(args.lock),
+        window_days=args.window_days,
+        lag_days=args.lag_days,
+        currency=args.currency,
+        bootstrap=args.bootstrap,
+    )
+    return run_budget(store, dataset, spec).to_dict()
+
+
 def _cmd_power(store: Store | None, args: argparse.Namespace) -> dict:
     result = power_plan(args.baseline, args.mde, args.alpha, args.power, args.arms).to_dict()
     if args.daily_users:
@@ -243,6 +345,7 @@ COMMANDS = {
     "datasets": _cmd_datasets,
     "kpis": _cmd_kpis,
     "experiment": _cmd_experiment,
+    "budget": _cmd_budget,
     "power": _cmd_power,
 }
 
@@ -269,6 +372,17 @@ def _print_human(command: str, result: dict) -> None:
             print(r["verdict"])
         for w in result["warnings"]:
             print(f"warning: {w['message']}")
+    elif command == "budget":
+        for c in result["campaigns"]:
+            print(
+                f"{c['campaign']}: {c['current_spend']:,.2f} -> {c['suggested_spend']:,.2f}"
+                f"  ({c['reason']})"
+            )
+        p = result["portfolio"]
+        print(
+            f"outcome {p['current_outcome']:,.2f} -> {p['suggested_outcome']:,.2f}"
+            f" ({p['uplift']:+,.2f} a day)"
+        )
     elif command == "power":
         print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
     elif command == "presets":

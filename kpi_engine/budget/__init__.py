@@ -1,0 +1,1 @@
+"""Budget reallocation: response curves per campaign, an exact optimiser, scenarios."""
