@@ -183,9 +183,11 @@ def fit_curves(window: Window, locks: set[str], day_index: np.ndarray | None = N
     rows = np.maximum(has_row.sum(1), 1)
     current = np.where(has_row, spend, 0).sum(1) / rows
     active = (spend > 0).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(spend > 0, spend, np.nan)
-        cv_spend = np.nanstd(mean, axis=1) / np.nanmean(mean, axis=1)
+    positive = spend > 0
+    mean = np.where(active > 0, np.where(positive, spend, 0).sum(1) / np.maximum(active, 1), 0.0)
+    spread = np.where(positive, spend - mean[:, None], 0.0)
+    std = np.sqrt((spread**2).sum(1) / np.maximum(active, 1))
+    cv_spend = np.where(mean > 0, std / np.where(mean > 0, mean, 1), 0.0)
     log_a, b_raw, b_se = cv.fit_power(np.where(spend > 0, spend, np.nan), y)
     gated = (
         (active >= cv.MIN_DAYS)

@@ -1,0 +1,40 @@
+"""Budget page in AppTest."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import APP, engine_store
+
+
+def _open(name: str) -> AppTest:
+    AppTest.from_file(APP, default_timeout=60).run()
+    dataset = next(d for d in engine_store().datasets() if d.name == name)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["dataset"] = dataset.dataset_id
+    at.run()
+    at.switch_page("pages/budget.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_default_is_the_same_budget_split_better(workspace):
+    at = _open("Sample campaigns")
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Spend a day"].delta in ("0.00", "-0.00")
+    assert metrics["Revenue a day"].delta.startswith(("1", "2", "3", "4", "5", "6", "7", "8", "9"))
+    table = at.dataframe[0].value
+    assert {"campaign", "current", "suggested", "why", "tier"} <= set(table.columns)
+    assert table["why"].str.match(r"^(increase|decrease|keep|hold)").all()
+    assert len(at.get("plotly_chart")) == 2
+    assert any("Move" in m.value for m in at.markdown)
+
+
+def test_infeasible_budget_explains_the_way_out(workspace):
+    at = _open("Sample campaigns")
+    box = next(n for n in at.number_input if n.label == "Daily budget")
+    box.set_value(100.0).run()
+    assert "scale every minimum down" in at.error[0].value
+
+
+def test_dataset_without_spend_explains(workspace):
+    at = _open("Sample experiment (users)")
+    assert "need daily rows per campaign" in at.info[0].value
