@@ -85,3 +85,22 @@ def test_dataset_survives_a_server_restart(server, page):
     table = page.get_by_test_id("stDataFrame").first
     expect(table).to_contain_text("tiny_campaigns", timeout=TIMEOUT)
     expect(table).to_contain_text("Sample campaigns")
+
+
+def test_experiment_and_budget_pages(server, page):
+    page.goto(server.url + "/")
+    wait_for_text(page, "Breakdown")
+    picker(page).click()
+    page.get_by_role("option", name="Sample A/B test (campaign)").click()
+    expect(picker(page)).to_have_value("Sample A/B test (campaign)", timeout=TIMEOUT)
+    page.get_by_test_id("stSidebarNav").get_by_text("Experiments").click()
+    wait_for_text(page, "chance B is better")
+    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(
+        timeout=TIMEOUT
+    )
+    picker(page).click()
+    page.get_by_role("option", name="Sample campaigns").click()
+    page.get_by_test_id("stSidebarNav").get_by_text("Budget").click()
+    wait_for_text(page, "Read before acting")
+    expect(page.get_by_role("heading", name="Per campaign")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Move ").first).to_be_visible(timeout=TIMEOUT)
