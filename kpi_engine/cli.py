@@ -22,6 +22,8 @@ from kpi_engine.experiment import DEFAULT_TUNING, FAMILIES, ExperimentSpec, run_
 from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.share import create_share, default_view, list_shares, open_share, revoke_share
+from kpi_engine.share import share_content
 from kpi_engine.stats.multiple import CORRECTIONS
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Store
@@ -197,6 +199,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", help="with several currencies: plan in this one")
     p.add_argument("--bootstrap", type=int, default=200, help="day-bootstrap draws for the band")
 
+    share = sub.add_parser("share", help="read-only links to frozen views")
+    actions = share.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = actions.add_parser("create", parents=[common], help="share a view of a dataset")
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument("--view", help="a JSON file with the view (default: the KPIs page view)")
+    p.add_argument("--title")
+    p.add_argument("--expires-days", type=float)
+    p = actions.add_parser("open", parents=[common], help="what a link shows")
+    p.add_argument("token")
+    actions.add_parser("list", parents=[common], help="this workspace's links")
+    p = actions.add_parser("revoke", parents=[common], help="revoke a link")
+    p.add_argument("token", help="the link's token, or its share id")
+
     p = sub.add_parser("power", parents=[common], help="sample size for a conversion-rate test")
     p.add_argument("--baseline", type=float, required=True, help="control conversion rate")
     p.add_argument("--mde", type=float, required=True, help="relative effect, 0.10 for +10%%")
@@ -331,6 +346,24 @@ def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
     return run_budget(store, dataset, spec).to_dict()
 
 
+def _cmd_share(store: Store, args: argparse.Namespace) -> dict:
+    if args.action == "create":
+        dataset = store.dataset(args.dataset)
+        state = default_view(dataset)
+        if args.view:
+            try:
+                with open(args.view, encoding="utf-8") as fh:
+                    state = {**state, **json.load(fh), "dataset_id": dataset.dataset_id}
+            except (OSError, ValueError) as exc:
+                raise KpiLabError(f"cannot read the view {args.view}: {exc}") from None
+        return create_share(store, state, args.title, args.expires_days)
+    if args.action == "open":
+        return share_content(store, open_share(store, args.token))
+    if args.action == "list":
+        return {"shares": list_shares(store)}
+    return revoke_share(store, args.token)
+
+
 def _cmd_power(store: Store | None, args: argparse.Namespace) -> dict:
     result = power_plan(args.baseline, args.mde, args.alpha, args.power, args.arms).to_dict()
     if args.daily_users:
@@ -346,6 +379,7 @@ COMMANDS = {
     "kpis": _cmd_kpis,
     "experiment": _cmd_experiment,
     "budget": _cmd_budget,
+    "share": _cmd_share,
     "power": _cmd_power,
 }
 
@@ -383,6 +417,8 @@ def _print_human(command: str, result: dict) -> None:
             f"outcome {p['current_outcome']:,.2f} -> {p['suggested_outcome']:,.2f}"
             f" ({p['uplift']:+,.2f} a day)"
         )
+    elif command == "share":
+        print(json.dumps(result, indent=1, default=_jsonable))
     elif command == "power":
         print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
     elif command == "presets":

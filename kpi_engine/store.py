@@ -41,12 +41,15 @@ _SCHEMA = (
     "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS platform VARCHAR DEFAULT 'generic'",
     "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS currencies VARCHAR DEFAULT '[]'",
     "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS report VARCHAR DEFAULT '{}'",
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS workspace VARCHAR DEFAULT 'default'",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     """CREATE TABLE IF NOT EXISTS presets (
-        name VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
         mapping VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL)""",
+    "ALTER TABLE presets ADD COLUMN IF NOT EXISTS workspace VARCHAR DEFAULT 'default'",
 )
+DEFAULT_WORKSPACE = "default"
 _FIELDS = (
     "dataset_id, name, source_file, rows, columns, created_at, kind, platform, currencies, report"
 )
@@ -138,11 +141,19 @@ def clean_name(name: str) -> str:
 
 
 class Store:
-    """One workspace database. ``Store(":memory:")`` for tests."""
+    """The database, seen from one workspace: every registry read and write is limited to
+    ``workspace``. ``Store(":memory:")`` for tests; ``for_workspace`` gives another view on
+    the same connection."""
 
-    def __init__(self, path: str | Path | None = None, memory_limit: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        memory_limit: str | None = None,
+        workspace: str = DEFAULT_WORKSPACE,
+    ) -> None:
         target = str(path or os.environ.get("KPILAB_DB") or DEFAULT_DB)
         self.path = target
+        self.workspace = workspace
         if target != ":memory:":
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -164,6 +175,12 @@ class Store:
 
     def close(self) -> None:
         self._con.close()
+
+    def for_workspace(self, workspace: str) -> Store:
+        """The same database, limited to another workspace (no new connection)."""
+        view = object.__new__(Store)
+        view.path, view.workspace, view._con = self.path, workspace, self._con
+        return view
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -190,7 +207,8 @@ class Store:
     def datasets(self) -> list[Dataset]:
         with self.cursor() as cur:
             rows = cur.execute(
-                f"SELECT {_FIELDS} FROM datasets ORDER BY created_at, name"
+                f"SELECT {_FIELDS} FROM datasets WHERE workspace = ? ORDER BY created_at, name",
+                [self.workspace],
             ).fetchall()
         return [_dataset_from_row(row) for row in rows]
 
@@ -199,8 +217,9 @@ class Store:
         ref = str(ref).strip()
         with self.cursor() as cur:
             rows = cur.execute(
-                f"SELECT {_FIELDS} FROM datasets WHERE dataset_id = ? OR lower(name) = lower(?)",
-                [ref, ref],
+                f"SELECT {_FIELDS} FROM datasets WHERE workspace = ?"
+                " AND (dataset_id = ? OR lower(name) = lower(?))",
+                [self.workspace, ref, ref],
             ).fetchall()
         exact = [r for r in rows if r[0] == ref or r[1] == ref]
         rows = exact or rows
@@ -217,7 +236,12 @@ class Store:
 
     def unique_name(self, cur: duckdb.DuckDBPyConnection, wanted: str) -> str:
         name = clean_name(wanted)
-        taken = {r[0].lower() for r in cur.execute("SELECT name FROM datasets").fetchall()}
+        taken = {
+            r[0].lower()
+            for r in cur.execute(
+                "SELECT name FROM datasets WHERE workspace = ?", [self.workspace]
+            ).fetchall()
+        }
         candidate, n = name, 2
         while candidate.lower() in taken:
             candidate, n = f"{name} ({n})", n + 1
@@ -225,9 +249,12 @@ class Store:
 
     def register(self, cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> Dataset:
         """Write a dataset's registry entry (a new one, or over the same id)."""
-        cur.execute("DELETE FROM datasets WHERE dataset_id = ?", [dataset.dataset_id])
         cur.execute(
-            f"INSERT INTO datasets ({_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "DELETE FROM datasets WHERE dataset_id = ? AND workspace = ?",
+            [dataset.dataset_id, self.workspace],
+        )
+        cur.execute(
+            f"INSERT INTO datasets ({_FIELDS}, workspace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 dataset.dataset_id,
                 dataset.name,
@@ -239,6 +266,7 @@ class Store:
                 dataset.platform,
                 json.dumps(list(dataset.currencies)),
                 json.dumps(dataset.report, default=str),
+                self.workspace,
             ],
         )
         return dataset
@@ -248,8 +276,8 @@ class Store:
     ) -> Dataset:
         updated = replace(dataset, report=report)
         cur.execute(
-            "UPDATE datasets SET report = ? WHERE dataset_id = ?",
-            [json.dumps(report, default=str), dataset.dataset_id],
+            "UPDATE datasets SET report = ? WHERE dataset_id = ? AND workspace = ?",
+            [json.dumps(report, default=str), dataset.dataset_id, self.workspace],
         )
         return updated
 
@@ -259,13 +287,19 @@ class Store:
         name = clean_name(name)
         with self.transaction() as cur:
             cur.execute(
-                "INSERT OR REPLACE INTO presets VALUES (?, ?, ?)",
-                [name, json.dumps(mapping), datetime.now()],
+                "DELETE FROM presets WHERE name = ? AND workspace = ?", [name, self.workspace]
+            )
+            cur.execute(
+                "INSERT INTO presets (name, mapping, created_at, workspace) VALUES (?, ?, ?, ?)",
+                [name, json.dumps(mapping), datetime.now(), self.workspace],
             )
 
     def presets(self) -> dict[str, dict[str, str]]:
         with self.cursor() as cur:
-            rows = cur.execute("SELECT name, mapping FROM presets ORDER BY name").fetchall()
+            rows = cur.execute(
+                "SELECT name, mapping FROM presets WHERE workspace = ? ORDER BY name",
+                [self.workspace],
+            ).fetchall()
         return {name: json.loads(mapping) for name, mapping in rows}
 
     def rename(self, ref: str, new_name: str) -> Dataset:
@@ -273,13 +307,15 @@ class Store:
         name = clean_name(new_name)
         with self.transaction() as cur:
             clash = cur.execute(
-                "SELECT count(*) FROM datasets WHERE lower(name) = lower(?) AND dataset_id <> ?",
-                [name, dataset.dataset_id],
+                "SELECT count(*) FROM datasets WHERE lower(name) = lower(?) AND dataset_id <> ?"
+                " AND workspace = ?",
+                [name, dataset.dataset_id, self.workspace],
             ).fetchone()[0]
             if clash:
                 raise KpiLabError(f"another dataset is already named {name!r}: pick another name")
             cur.execute(
-                "UPDATE datasets SET name = ? WHERE dataset_id = ?", [name, dataset.dataset_id]
+                "UPDATE datasets SET name = ? WHERE dataset_id = ? AND workspace = ?",
+                [name, dataset.dataset_id, self.workspace],
             )
         return self.dataset(dataset.dataset_id)
 
@@ -287,15 +323,21 @@ class Store:
         dataset = self.dataset(ref)
         with self.transaction() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {dataset.table}")
-            cur.execute("DELETE FROM datasets WHERE dataset_id = ?", [dataset.dataset_id])
+            cur.execute(
+                "DELETE FROM datasets WHERE dataset_id = ? AND workspace = ?",
+                [dataset.dataset_id, self.workspace],
+            )
 
     def get_meta(self, key: str) -> str | None:
+        """A setting of this workspace."""
         with self.cursor() as cur:
-            row = cur.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+            row = cur.execute(
+                "SELECT value FROM meta WHERE key = ?", [f"{self.workspace}:{key}"]
+            ).fetchone()
         return row[0] if row else None
 
     def set_meta(self, cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-        cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+        cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"{self.workspace}:{key}", value])
 
     # reads of one dataset --------------------------------------------------------------
 
