@@ -15,6 +15,7 @@ from kpi_engine.formatting import d3_format, format_compact, format_value
 from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset
+from ui.share_controls import share_controls
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
 from ui.text import plain
@@ -127,7 +128,7 @@ def _table_format(unit: str) -> str:
     return {"percent": "percent", "ratio": "%.2f", "currency": "accounting"}.get(unit, "localized")
 
 
-def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: str | None) -> None:
+def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: str | None) -> str:
     controls = st.columns([2, 3, 2])
     grain = controls[0].segmented_control(
         "Grain", GRAINS, default="day", required=True, key=f"grain_{dataset.dataset_id}"
@@ -160,6 +161,7 @@ def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: 
     fig.update_layout(title=f"{kpi.name} by {grain}", showlegend=bool(split and by))
     fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
     st.plotly_chart(styled(fig, kpi.unit), key=f"trend_{dataset.dataset_id}")
+    return grain
 
 
 def _top_groups(
@@ -202,8 +204,16 @@ try:
     _cards(totals, kpis)
     st.subheader("Breakdown", anchor=False)
     by = _breakdown(store, dataset, base, kpis)
+    grain = None
     if dataset.date_column:
         st.subheader("Trend", anchor=False)
-        _trend(store, dataset, base, kpis, by)
+        grain = _trend(store, dataset, base, kpis, by)
 except KpiLabError as exc:
     st.error(str(exc))
+    st.stop()
+view = {
+    "page": "kpis", "dataset_id": dataset.dataset_id, "kpis": list(kpis), "by": by,
+    "grain": grain, "start": start, "end": end, "currency": currency,
+    "filters": {name: list(values) for name, values in filters},
+}
+share_controls(store, view, default_title=f"{dataset.name}: KPIs")

@@ -2,6 +2,8 @@
 
 
 class Keys:
+    WORKSPACE = "workspace"  # this session's workspace id
+    WORKSPACE_TOKEN = "workspace_token"  # its private token, mirrored in ?ws=
     DATASET = "dataset"  # sidebar picker; mirrored in the ?dataset= query parameter
     PENDING_DATASET = "pending_dataset"  # a dataset to select on the next run (after an import)
     PENDING_UPLOAD = "pending_upload"  # an upload waiting for its mapping to be confirmed
@@ -14,3 +16,4 @@ class Keys:
     IMPORT_TARGET = "import_target"
     PRESET_NAME = "preset_name"
     CONFIRM_DELETE = "confirm_delete"
+    LAST_SHARE = "last_share"  # the link just created on this page

@@ -79,6 +79,8 @@ class Server:
             "none",
             "--server.runOnSave",
             "false",
+            "--client.showErrorDetails",
+            "full",
         ]
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(

@@ -37,6 +37,12 @@ def upload(page, path) -> None:
     wait_for_text(page, f"Imported 5 rows as {path.stem}")
 
 
+def workspace_token(page) -> str:
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(page.url).query)["ws"][0]
+
+
 def picker(page):
     return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Dataset")
 
@@ -76,10 +82,11 @@ def test_dataset_survives_a_server_restart(server, page):
     wait_for_text(page, "Campaign file")
     upload(page, TINY)
     wait_idle(page)
+    token = workspace_token(page)
 
     server.stop()
     server.start()
-    page.goto(server.url + "/data")  # straight to a sub-page on a fresh server process
+    page.goto(f"{server.url}/data?ws={token}")  # the private link, on a fresh server process
     wait_for_text(page, "Datasets")
     expect(page.get_by_test_id("stSidebarNav")).to_contain_text("KPIs")
     table = page.get_by_test_id("stDataFrame").first

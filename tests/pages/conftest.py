@@ -52,11 +52,33 @@ def app(workspace) -> AppTest:
     return at
 
 
-def engine_store() -> Store:
-    """The same Store object the app uses (one per database path, cached by the app)."""
-    from ui.resources import get_store
+def engine_store(at: AppTest) -> Store:
+    """The workspace the AppTest session works in, on the app's own database connection."""
+    from ui.resources import root_store
 
-    return get_store()
+    return root_store().for_workspace(at.session_state["workspace"])
+
+
+def open_app(dataset_name: str | None = None, page: str | None = None,
+             token: str | None = None) -> AppTest:
+    """A session in a workspace (a new one unless ``token``), on a dataset and a page."""
+    first = AppTest.from_file(APP, default_timeout=60)
+    if token:
+        first.query_params["ws"] = token
+    first.run()
+    assert not first.exception, first.exception
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ws"] = first.session_state["workspace_token"]
+    if dataset_name:
+        store = engine_store(first)
+        at.query_params["dataset"] = next(
+            d.dataset_id for d in store.datasets() if d.name == dataset_name
+        )
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
 
 
 def figure(at: AppTest, index: int = 0) -> dict:

@@ -2,18 +2,11 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import APP, engine_store
+from tests.pages.conftest import open_app
 
 
 def _open(name: str) -> AppTest:
-    AppTest.from_file(APP, default_timeout=60).run()
-    dataset = next(d for d in engine_store().datasets() if d.name == name)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["dataset"] = dataset.dataset_id
-    at.run()
-    at.switch_page("pages/budget.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(name, "pages/budget.py")
 
 
 def test_default_is_the_same_budget_split_better(workspace):

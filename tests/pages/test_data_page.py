@@ -42,7 +42,7 @@ def test_lists_the_sample_datasets(data_page):
 
 def test_upload_shows_the_mapping_before_importing(data_page):
     at = _upload(data_page, "tiny.csv", TINY)
-    assert len(engine_store().datasets()) == 3  # nothing imported yet
+    assert len(engine_store(at).datasets()) == 3  # nothing imported yet
     mapping = at.dataframe[0].value
     assert dict(zip(mapping["column"], mapping["role"], strict=True))["Conv. value"] == "revenue"
     captions = " ".join(c.value for c in at.caption)
@@ -53,7 +53,7 @@ def test_import_selects_and_describes_the_file(data_page):
     at = _import(data_page, "q1 <b>report</b>.csv", TINY)
     assert "Imported **5** rows" in at.success[0].value
     assert "<b>" not in at.success[0].value  # user text is escaped, never markup
-    (dataset,) = [d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]
+    (dataset,) = [d for d in engine_store(at).datasets() if d.source_file == "q1 <b>report</b>.csv"]
     assert at.sidebar.selectbox(key="dataset").value == dataset.dataset_id
     roles = at.dataframe[1].value
     assert (
@@ -62,7 +62,7 @@ def test_import_selects_and_describes_the_file(data_page):
     assert len(at.dataframe[2].value) == 5  # preview
     at.run()  # a rerun does not import the same upload again
     assert (
-        len([d for d in engine_store().datasets() if d.source_file == "q1 <b>report</b>.csv"]) == 1
+        len([d for d in engine_store(at).datasets() if d.source_file == "q1 <b>report</b>.csv"]) == 1
     )
 
 
@@ -78,7 +78,7 @@ def test_corrected_mapping_is_used(data_page):
     at.run()
     _button(at, "Import").click().run()
     assert not at.exception
-    dataset = next(d for d in engine_store().datasets() if d.source_file == "bom.csv")
+    dataset = next(d for d in engine_store(at).datasets() if d.source_file == "bom.csv")
     assert dataset.roles.get("revenue") == "Spend" and "Clicks" not in dataset.column_names
 
 
@@ -90,11 +90,11 @@ def test_quality_report_is_shown(data_page):
 
 
 def test_bad_upload_shows_the_reason_and_stores_nothing(data_page):
-    before = len(engine_store().datasets())
+    before = len(engine_store(data_page).datasets())
     at = _upload(data_page, "notes.csv", b"date,campaign,notes\n2026-01-01,A,hello\n")
     assert "has no metric column" in at.error[0].value
     _button(at, "Cancel").click().run()
-    assert not at.exception and len(engine_store().datasets()) == before
+    assert not at.exception and len(engine_store(at).datasets()) == before
 
 
 def test_rename_and_delete(data_page):
@@ -108,7 +108,7 @@ def test_rename_and_delete(data_page):
     next(c for c in at.checkbox if c.label == "Yes, delete it for good").check().run()
     _button(at, "Delete").click().run()
     assert not at.exception
-    assert "Renamed report" not in [d.name for d in engine_store().datasets()]
+    assert "Renamed report" not in [d.name for d in engine_store(at).datasets()]
 
 
 def test_rename_to_a_taken_name_is_refused(data_page):

@@ -2,18 +2,11 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import APP, engine_store, figure
+from tests.pages.conftest import figure, open_app
 
 
-def _open(workspace_dataset: str) -> AppTest:
-    AppTest.from_file(APP, default_timeout=60).run()  # seeds the workspace
-    dataset = next(d for d in engine_store().datasets() if d.name == workspace_dataset)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["dataset"] = dataset.dataset_id
-    at.run()
-    at.switch_page("pages/experiments.py").run()
-    assert not at.exception, at.exception
-    return at
+def _open(name: str) -> AppTest:
+    return open_app(name, "pages/experiments.py")
 
 
 def test_campaign_ab_test(workspace):

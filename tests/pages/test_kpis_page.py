@@ -5,7 +5,7 @@ import pytest
 
 from kpi_engine.formatting import format_compact
 from kpi_engine.samples import SAMPLE_DIR
-from tests.pages.conftest import engine_store, figure, values
+from tests.pages.conftest import engine_store, figure, open_app, values
 
 CAMPAIGNS = pd.read_csv(SAMPLE_DIR / "campaigns.csv", parse_dates=["date"])
 
@@ -67,31 +67,19 @@ def test_one_line_per_campaign(app):
 
 
 def test_dataset_from_the_url_and_unavailable_kpis(workspace):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.conftest import APP
-
-    first = AppTest.from_file(APP, default_timeout=60).run()
-    users = next(d for d in engine_store().datasets() if d.name == "Sample experiment (users)")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["dataset"] = users.dataset_id
-    at.run()
-    assert not first.exception and not at.exception
+    at = open_app("Sample experiment (users)")
+    users = next(d for d in engine_store(at).datasets() if d.name == "Sample experiment (users)")
     assert at.sidebar.selectbox(key="dataset").value == users.dataset_id
     notes = " ".join(c.value for c in at.caption)
     assert "CTR needs column clicks, impressions" in notes
     assert {m.label for m in at.metric} == {
-        "Revenue",
-        "Conversions",
-        "AOV",
-        "Conversion rate (users)",
-        "Revenue per user",
+        "Revenue", "Conversions", "AOV", "Conversion rate (users)", "Revenue per user",
     }
 
 
 def test_empty_workspace_points_to_the_data_page(app):
-    for dataset in engine_store().datasets():
-        engine_store().delete(dataset.dataset_id)
+    for dataset in engine_store(app).datasets():
+        engine_store(app).delete(dataset.dataset_id)
     app.run()
     assert not app.exception
     assert "No dataset yet" in app.info[0].value
@@ -102,18 +90,13 @@ def _by_label(widgets, label: str):
 
 
 def test_several_currencies_are_shown_one_at_a_time(workspace):
-    from streamlit.testing.v1 import AppTest
-
     from kpi_engine.ingest import import_file
     from tests.conftest import FIXTURES
-    from tests.pages.conftest import APP
 
-    AppTest.from_file(APP, default_timeout=60).run()  # seeds the workspace
-    dataset = import_file(engine_store(), FIXTURES / "import" / "multi_currency.csv").dataset
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["dataset"] = dataset.dataset_id
-    at.run()
-    assert not at.exception
+    first = open_app()
+    store = engine_store(first)
+    import_file(store, FIXTURES / "import" / "multi_currency.csv")
+    at = open_app("multi_currency", token=first.session_state["workspace_token"])
     assert _metrics(at)["Spend"] == "80.00" and _metrics(at)["ROAS"] == "2.50"  # EUR first
     _by_label(at.button_group, "Currency").set_value("USD").run()
     assert _metrics(at)["Spend"] == "150.00" and _metrics(at)["ROAS"] == f"{400 / 150:.2f}"
