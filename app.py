@@ -16,14 +16,22 @@ stakeholder = "token" in st.query_params
 navigation = st.navigation(
     [
         st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:", default=True),
-        st.Page("pages/experiments.py", title="Experiments", icon=":material/science:",
-                url_path="experiments"),
+        st.Page(
+            "pages/experiments.py",
+            title="Experiments",
+            icon=":material/science:",
+            url_path="experiments",
+        ),
         st.Page("pages/budget.py", title="Budget", icon=":material/savings:", url_path="budget"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
-        st.Page("pages/sharing.py", title="Sharing", icon=":material/share:",
-                url_path="sharing"),
-        st.Page("pages/shared.py", title="Shared view", icon=":material/visibility:",
-                url_path="shared", visibility="hidden"),
+        st.Page("pages/sharing.py", title="Sharing", icon=":material/share:", url_path="sharing"),
+        st.Page(
+            "pages/shared.py",
+            title="Shared view",
+            icon=":material/visibility:",
+            url_path="shared",
+            visibility="hidden",
+        ),
     ],
     position="hidden" if stakeholder else "sidebar",
 )

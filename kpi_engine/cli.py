@@ -22,8 +22,14 @@ from kpi_engine.experiment import DEFAULT_TUNING, FAMILIES, ExperimentSpec, run_
 from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpi_query import KpiQuery, run_kpis
-from kpi_engine.share import create_share, default_view, list_shares, open_share, revoke_share
-from kpi_engine.share import share_content
+from kpi_engine.share import (
+    create_share,
+    default_view,
+    list_shares,
+    open_share,
+    revoke_share,
+    share_content,
+)
 from kpi_engine.stats.multiple import CORRECTIONS
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Store

@@ -20,10 +20,12 @@ def trend_figure(content: dict) -> go.Figure | None:
     if trend.empty:
         return None
     kpi = content["cards"][0]["kpi"]
-    fig = go.Figure(go.Scatter(x=trend["period"], y=trend[kpi], mode="lines+markers",
-                               name=CATALOG[kpi].name))
-    fig.update_layout(title=f"{CATALOG[kpi].name} by {content.get('grain') or 'period'}",
-                      template="plotly_white")
+    fig = go.Figure(
+        go.Scatter(x=trend["period"], y=trend[kpi], mode="lines+markers", name=CATALOG[kpi].name)
+    )
+    fig.update_layout(
+        title=f"{CATALOG[kpi].name} by {content.get('grain') or 'period'}", template="plotly_white"
+    )
     fig.update_yaxes(tickformat=d3_format(CATALOG[kpi].unit), rangemode="tozero")
     return fig
 
@@ -32,15 +34,19 @@ def tables(content: dict) -> dict[str, pd.DataFrame]:
     """The view's tables, by file name."""
     out = {}
     if content.get("cards"):
-        out["totals"] = pd.DataFrame([{"KPI": c["name"], "value": c["value"]} for c in content["cards"]])
+        out["totals"] = pd.DataFrame(
+            [{"KPI": c["name"], "value": c["value"]} for c in content["cards"]]
+        )
     if content.get("table"):
         out[f"by {content['by']}"] = pd.DataFrame(content["table"])
     if content.get("experiment"):
         out["experiment"] = pd.DataFrame(content["experiment"]["results"]).drop(
-            columns=["details"], errors="ignore")
+            columns=["details"], errors="ignore"
+        )
     if content.get("budget"):
         out["budget"] = pd.DataFrame(content["budget"]["campaigns"]).drop(
-            columns=["curve"], errors="ignore")
+            columns=["curve"], errors="ignore"
+        )
     return out
 
 
@@ -63,8 +69,10 @@ def html_report(content: dict) -> str:
         f" ({content['rows']:,} rows)</p>",
     ]
     for card in content.get("cards", []):
-        parts.append(f"<div class='card'><div>{esc(card['name'])}</div>"
-                     f"<strong>{esc(card['formatted'])}</strong></div>")
+        parts.append(
+            f"<div class='card'><div>{esc(card['name'])}</div>"
+            f"<strong>{esc(card['formatted'])}</strong></div>"
+        )
     for verdict in (content.get("experiment") or {}).get("results", []):
         parts.append(f"<p>{esc(verdict['verdict'])}</p>")
     for name, frame in tables(content).items():

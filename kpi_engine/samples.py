@@ -42,8 +42,9 @@ def seed_samples(store: Store) -> bool:
         template = _template(store)
         with store.transaction() as cur:
             for dataset in template.datasets():
-                copy = replace(dataset, dataset_id=store.new_dataset_id(),
-                               created_at=datetime.now())
+                copy = replace(
+                    dataset, dataset_id=store.new_dataset_id(), created_at=datetime.now()
+                )
                 cur.execute(f"CREATE TABLE {copy.table} AS SELECT * FROM {dataset.table}")
                 store.register(cur, copy)
             store.set_meta(cur, _SEEDED_KEY, "1")

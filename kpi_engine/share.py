@@ -61,9 +61,17 @@ def default_view(dataset: Dataset) -> dict:
     needs = kpi_availability(dataset)
     kpis = [k for k in DEFAULT_KPIS if not needs[k]] or [k for k, m in needs.items() if not m][:5]
     dims = dataset.dimensions
-    return {"page": "kpis", "dataset_id": dataset.dataset_id, "kpis": kpis,
-            "by": dims[0] if dims else None, "grain": "day" if dataset.date_column else None,
-            "start": None, "end": None, "filters": {}, "currency": None}
+    return {
+        "page": "kpis",
+        "dataset_id": dataset.dataset_id,
+        "kpis": kpis,
+        "by": dims[0] if dims else None,
+        "grain": "day" if dataset.date_column else None,
+        "start": None,
+        "end": None,
+        "filters": {},
+        "currency": None,
+    }
 
 
 def validate_state(state: object) -> dict:
@@ -84,9 +92,10 @@ def save_view(store: Store, name: str, state: dict) -> dict:
     store.dataset(state["dataset_id"])  # the dataset must be in this workspace
     view = {"view_id": "vw_" + secrets.token_hex(6), "name": clean_name(name), "state": state}
     with store.transaction() as cur:
-        cur.execute("INSERT INTO views VALUES (?, ?, ?, ?, ?)",
-                    [view["view_id"], store.workspace, view["name"], json.dumps(state),
-                     datetime.now()])
+        cur.execute(
+            "INSERT INTO views VALUES (?, ?, ?, ?, ?)",
+            [view["view_id"], store.workspace, view["name"], json.dumps(state), datetime.now()],
+        )
     return view
 
 
@@ -95,17 +104,21 @@ def saved_views(store: Store) -> list[dict]:
     with store.cursor() as cur:
         rows = cur.execute(
             "SELECT view_id, name, state, created_at FROM views WHERE workspace = ?"
-            " ORDER BY created_at", [store.workspace],
+            " ORDER BY created_at",
+            [store.workspace],
         ).fetchall()
-    return [{"view_id": v, "name": n, "state": json.loads(s), "created_at": c.isoformat()}
-            for v, n, s, c in rows]
+    return [
+        {"view_id": v, "name": n, "state": json.loads(s), "created_at": c.isoformat()}
+        for v, n, s, c in rows
+    ]
 
 
 # -- share links ------------------------------------------------------------------------------
 
 
-def create_share(store: Store, state: dict, title: str | None = None,
-                 expires_days: float | None = None) -> dict:
+def create_share(
+    store: Store, state: dict, title: str | None = None, expires_days: float | None = None
+) -> dict:
     """Freeze the view's dataset and return the link's token (shown once, never stored)."""
     _ensure(store)
     state = validate_state(state)
@@ -118,18 +131,36 @@ def create_share(store: Store, state: dict, title: str | None = None,
     now = datetime.now()
     expires = now + timedelta(days=expires_days) if expires_days else None
     title = clean_name(title or f"{dataset.name}: {state['page']}")
-    frozen = dict(dataset.to_dict(), columns=[[c.name, c.type, c.role] for c in dataset.columns],
-                  currencies=list(dataset.currencies), kind=dataset.kind)
+    frozen = dict(
+        dataset.to_dict(),
+        columns=[[c.name, c.type, c.role] for c in dataset.columns],
+        currencies=list(dataset.currencies),
+        kind=dataset.kind,
+    )
     with store.transaction() as cur:
         cur.execute(f"CREATE TABLE {q(snapshot)} AS SELECT * FROM {dataset.table}")
         cur.execute(
             "INSERT INTO shares VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [share_id, token_hash(token), store.workspace, title, json.dumps(state), snapshot,
-             json.dumps(frozen, default=str), now, expires],
+            [
+                share_id,
+                token_hash(token),
+                store.workspace,
+                title,
+                json.dumps(state),
+                snapshot,
+                json.dumps(frozen, default=str),
+                now,
+                expires,
+            ],
         )
-    return {"token": token, "url_path": f"{SHARED_PATH}?token={token}", "share_id": share_id,
-            "title": title, "created_at": now.isoformat(timespec="seconds"),
-            "expires_at": expires.isoformat(timespec="seconds") if expires else None}
+    return {
+        "token": token,
+        "url_path": f"{SHARED_PATH}?token={token}",
+        "share_id": share_id,
+        "title": title,
+        "created_at": now.isoformat(timespec="seconds"),
+        "expires_at": expires.isoformat(timespec="seconds") if expires else None,
+    }
 
 
 def _row(store: Store, token: object):
@@ -140,7 +171,8 @@ def _row(store: Store, token: object):
     with store.cursor() as cur:
         row = cur.execute(
             "SELECT share_id, token_hash, workspace, title, state, snapshot, dataset, created_at,"
-            " expires_at, revoked_at FROM shares WHERE token_hash = ?", [wanted],
+            " expires_at, revoked_at FROM shares WHERE token_hash = ?",
+            [wanted],
         ).fetchone()
     if row is None or not hmac.compare_digest(row[1], wanted):
         raise KpiLabError(INVALID)
@@ -152,13 +184,21 @@ def open_share(store: Store, token: object, now: datetime | None = None) -> Shar
     if revoked is not None:
         raise KpiLabError("This link was revoked by its owner: ask them for a new one.")
     if expires is not None and (now or datetime.now()) > expires:
-        raise KpiLabError(f"This link expired on {expires:%Y-%m-%d %H:%M}: ask its owner for a"
-                          " new one.")
+        raise KpiLabError(
+            f"This link expired on {expires:%Y-%m-%d %H:%M}: ask its owner for a new one."
+        )
     meta = json.loads(frozen)
-    dataset = Dataset(snapshot, meta["name"], meta.get("source_file"), int(meta["rows"]),
-                      tuple(Column(*c) for c in meta["columns"]), created,
-                      meta.get("kind", "campaign"), meta.get("platform", "generic"),
-                      tuple(meta.get("currencies", [])))
+    dataset = Dataset(
+        snapshot,
+        meta["name"],
+        meta.get("source_file"),
+        int(meta["rows"]),
+        tuple(Column(*c) for c in meta["columns"]),
+        created,
+        meta.get("kind", "campaign"),
+        meta.get("platform", "generic"),
+        tuple(meta.get("currencies", [])),
+    )
     return Shared(share_id, title, json.loads(state), dataset, created, expires)
 
 
@@ -167,11 +207,19 @@ def list_shares(store: Store) -> list[dict]:
     with store.cursor() as cur:
         rows = cur.execute(
             "SELECT share_id, title, created_at, expires_at, revoked_at FROM shares"
-            " WHERE workspace = ? ORDER BY created_at", [store.workspace],
+            " WHERE workspace = ? ORDER BY created_at",
+            [store.workspace],
         ).fetchall()
-    return [{"share_id": s, "title": t, "created_at": c.isoformat(timespec="seconds"),
-             "expires_at": e.isoformat(timespec="seconds") if e else None,
-             "revoked": r is not None} for s, t, c, e, r in rows]
+    return [
+        {
+            "share_id": s,
+            "title": t,
+            "created_at": c.isoformat(timespec="seconds"),
+            "expires_at": e.isoformat(timespec="seconds") if e else None,
+            "revoked": r is not None,
+        }
+        for s, t, c, e, r in rows
+    ]
 
 
 def revoke_share(store: Store, token_or_id: str) -> dict:
@@ -179,11 +227,15 @@ def revoke_share(store: Store, token_or_id: str) -> dict:
     _ensure(store)
     with store.cursor() as cur:
         if well_formed(token_or_id):
-            row = cur.execute("SELECT share_id FROM shares WHERE token_hash = ? AND workspace = ?",
-                              [token_hash(token_or_id), store.workspace]).fetchone()
+            row = cur.execute(
+                "SELECT share_id FROM shares WHERE token_hash = ? AND workspace = ?",
+                [token_hash(token_or_id), store.workspace],
+            ).fetchone()
         else:
-            row = cur.execute("SELECT share_id FROM shares WHERE share_id = ? AND workspace = ?",
-                              [str(token_or_id), store.workspace]).fetchone()
+            row = cur.execute(
+                "SELECT share_id FROM shares WHERE share_id = ? AND workspace = ?",
+                [str(token_or_id), store.workspace],
+            ).fetchone()
     if row is None:
         raise KpiLabError(INVALID)
     with store.transaction() as cur:
@@ -201,13 +253,22 @@ def _date(value: object) -> date | None:
 def share_content(store: Store, shared: Shared) -> dict:
     """Everything the shared page and the downloads show, computed on the snapshot."""
     state, dataset = shared.state, shared.dataset
-    head = {"title": shared.title, "shared_at": shared.created_at.isoformat(timespec="minutes"),
-            "page": state["page"], "dataset": dataset.name, "rows": dataset.rows}
+    head = {
+        "title": shared.title,
+        "shared_at": shared.created_at.isoformat(timespec="minutes"),
+        "page": state["page"],
+        "dataset": dataset.name,
+        "rows": dataset.rows,
+    }
     if state["page"] == "experiments":
-        spec = ExperimentSpec(state["variant_col"], state["control"], tuple(state["kpis"]),
-                              correction=state.get("correction", "holm"),
-                              family=state.get("family", "both"),
-                              sequential=bool(state.get("sequential")))
+        spec = ExperimentSpec(
+            state["variant_col"],
+            state["control"],
+            tuple(state["kpis"]),
+            correction=state.get("correction", "holm"),
+            family=state.get("family", "both"),
+            sequential=bool(state.get("sequential")),
+        )
         return {**head, "experiment": run_experiment(store, dataset, spec).to_dict()}
     if state["page"] == "budget":
         fields = {k: v for k, v in state.items() if k in BudgetSpec.__dataclass_fields__}
@@ -216,16 +277,36 @@ def share_content(store: Store, shared: Shared) -> dict:
                 fields[key] = tuple(tuple(x) if isinstance(x, list) else x for x in fields[key])
         return {**head, "budget": run_budget(store, dataset, BudgetSpec(**fields)).to_dict()}
     filters = tuple((k, tuple(v)) for k, v in (state.get("filters") or {}).items())
-    base = KpiQuery(tuple(state["kpis"]), (), _date(state.get("start")), _date(state.get("end")),
-                    filters, currency=state.get("currency"))
+    base = KpiQuery(
+        tuple(state["kpis"]),
+        (),
+        _date(state.get("start")),
+        _date(state.get("end")),
+        filters,
+        currency=state.get("currency"),
+    )
     totals = run_kpis(store, dataset, base).iloc[0].to_dict()
-    cards = [{"kpi": k, "name": CATALOG[k].name, "value": _plain(totals.get(k)),
-              "formatted": format_value(totals.get(k), CATALOG[k].unit)} for k in base.kpis]
-    content = {**head, "cards": cards, "by": state.get("by"), "grain": state.get("grain"),
-               "table": [], "trend": []}
+    cards = [
+        {
+            "kpi": k,
+            "name": CATALOG[k].name,
+            "value": _plain(totals.get(k)),
+            "formatted": format_value(totals.get(k), CATALOG[k].unit),
+        }
+        for k in base.kpis
+    ]
+    content = {
+        **head,
+        "cards": cards,
+        "by": state.get("by"),
+        "grain": state.get("grain"),
+        "table": [],
+        "trend": [],
+    }
     if state.get("by"):
-        table = run_kpis(store, dataset, replace(base, by=(state["by"],), sort=base.kpis[0],
-                                                 limit=1000))
+        table = run_kpis(
+            store, dataset, replace(base, by=(state["by"],), sort=base.kpis[0], limit=1000)
+        )
         content["table"] = _records(table)
     if state.get("grain") and dataset.date_column:
         content["trend"] = _records(run_kpis(store, dataset, replace(base, grain=state["grain"])))

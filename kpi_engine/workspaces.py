@@ -42,8 +42,10 @@ def create_workspace(store: Store) -> tuple[Store, str]:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     workspace_id = "ws_" + secrets.token_hex(8)
     with store.transaction() as cur:
-        cur.execute("INSERT INTO workspaces VALUES (?, ?, ?)",
-                    [workspace_id, token_hash(token), datetime.now()])
+        cur.execute(
+            "INSERT INTO workspaces VALUES (?, ?, ?)",
+            [workspace_id, token_hash(token), datetime.now()],
+        )
     return store.for_workspace(workspace_id), token
 
 

@@ -15,9 +15,9 @@ from kpi_engine.formatting import d3_format, format_compact, format_value
 from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset
-from ui.share_controls import share_controls
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
+from ui.share_controls import share_controls
 from ui.text import plain
 from ui.theme import styled
 
@@ -175,7 +175,8 @@ def _top_groups(
 
 require_app_navigation()
 store = get_store()
-st.title("KPIs", anchor=False)
+title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
+title_col.title("KPIs", anchor=False)
 dataset = current_dataset(store)
 if dataset is None:
     st.info("No dataset yet. Upload a campaign file to see its KPIs.")
@@ -212,8 +213,15 @@ except KpiLabError as exc:
     st.error(str(exc))
     st.stop()
 view = {
-    "page": "kpis", "dataset_id": dataset.dataset_id, "kpis": list(kpis), "by": by,
-    "grain": grain, "start": start, "end": end, "currency": currency,
+    "page": "kpis",
+    "dataset_id": dataset.dataset_id,
+    "kpis": list(kpis),
+    "by": by,
+    "grain": grain,
+    "start": start,
+    "end": end,
+    "currency": currency,
     "filters": {name: list(values) for name, values in filters},
 }
-share_controls(store, view, default_title=f"{dataset.name}: KPIs")
+with share_col:  # at the top, but it shares what the widgets below chose
+    share_controls(store, view, default_title=f"{dataset.name}: KPIs")

@@ -35,18 +35,22 @@ def _kpis(content: dict) -> None:
 def _experiment(content: dict) -> None:
     for r in content["experiment"]["results"]:
         st.markdown(f"- {plain(r['verdict'])}")
-    st.dataframe(pd.DataFrame(content["experiment"]["results"]).drop(columns=["details"],
-                                                                      errors="ignore"),
-                 hide_index=True)
+    st.dataframe(
+        pd.DataFrame(content["experiment"]["results"]).drop(columns=["details"], errors="ignore"),
+        hide_index=True,
+    )
 
 
 def _budget(content: dict) -> None:
     portfolio = content["budget"]["portfolio"]
-    st.markdown(f"Outcome a day: **{portfolio['current_outcome']:,.2f}** now,"
-                f" **{portfolio['suggested_outcome']:,.2f}** with the suggested split.")
-    st.dataframe(pd.DataFrame(content["budget"]["campaigns"]).drop(columns=["curve"],
-                                                                   errors="ignore"),
-                 hide_index=True)
+    st.markdown(
+        f"Outcome a day: **{portfolio['current_outcome']:,.2f}** now,"
+        f" **{portfolio['suggested_outcome']:,.2f}** with the suggested split."
+    )
+    st.dataframe(
+        pd.DataFrame(content["budget"]["campaigns"]).drop(columns=["curve"], errors="ignore"),
+        hide_index=True,
+    )
 
 
 require_app_navigation()
@@ -60,13 +64,27 @@ except KpiLabError as exc:
 content = _content(root_store().path, shared.share_id, shared)
 st.title(plain(content["title"]), anchor=False)
 expiry = f" · link valid until {shared.expires_at:%Y-%m-%d}" if shared.expires_at else ""
-st.caption(f"Shared {content['shared_at'].replace('T', ' ')} · {plain(content['dataset'])}"
-           f" ({content['rows']:,} rows, frozen at that time){expiry} · read-only")
+st.caption(
+    f"Shared {content['shared_at'].replace('T', ' ')} · {plain(content['dataset'])}"
+    f" ({content['rows']:,} rows, frozen at that time){expiry} · read-only"
+)
 {"kpis": _kpis, "experiments": _experiment, "budget": _budget}[content["page"]](content)
 left, right = st.columns(2)
-left.download_button("Download report (HTML)", html_report(content),
-                     file_name=f"{content['title']}.html", mime="text/html",
-                     icon=":material/description:", on_click="ignore")
+left.download_button(
+    "Download report (HTML)",
+    html_report(content),
+    file_name=f"{content['title']}.html",
+    mime="text/html",
+    icon=":material/description:",
+    on_click="ignore",
+)
 for name, data in csv_files(content).items():
-    right.download_button(f"Download {name}", data, file_name=name, mime="text/csv",
-                          icon=":material/table:", on_click="ignore", key=f"csv_{name}")
+    right.download_button(
+        f"Download {name}",
+        data,
+        file_name=name,
+        mime="text/csv",
+        icon=":material/table:",
+        on_click="ignore",
+        key=f"csv_{name}",
+    )

@@ -15,8 +15,10 @@ from ui.text import plain
 require_app_navigation()
 store = get_store()
 st.title("Sharing", anchor=False)
-st.markdown("**Your workspace's private link.** Bookmark it to come back after a refresh, in a"
-            " new tab or on another day; anyone with it can see and change this workspace.")
+st.markdown(
+    "**Your workspace's private link.** Bookmark it to come back after a refresh, in a"
+    " new tab or on another day; anyone with it can see and change this workspace."
+)
 st.code(f"?ws={st.session_state[Keys.WORKSPACE_TOKEN]}", language=None)
 
 st.subheader("Shared links", anchor=False)
@@ -41,7 +43,14 @@ for share in shares:
 st.subheader("Saved views", anchor=False)
 views = saved_views(store)
 if views:
-    st.dataframe(pd.DataFrame([{"name": v["name"], "page": v["state"]["page"],
-                                "saved": v["created_at"]} for v in views]), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"name": v["name"], "page": v["state"]["page"], "saved": v["created_at"]}
+                for v in views
+            ]
+        ),
+        hide_index=True,
+    )
 else:
     st.caption("No saved views yet.")

@@ -20,8 +20,9 @@ def _absolute(path: str) -> str:
 def share_controls(store: Store, view: dict, default_title: str) -> None:
     with st.popover("Save or share this view", icon=":material/share:"):
         title = st.text_input("Title", value=default_title, max_chars=120, key="share_title")
-        days = st.number_input("Link expires after (days, 0 = never)", 0, 3650, 30,
-                               key="share_days")
+        days = st.number_input(
+            "Link expires after (days, 0 = never)", 0, 3650, 30, key="share_days"
+        )
         save_col, share_col = st.columns(2)
         try:
             if save_col.button("Save view", icon=":material/bookmark:"):
@@ -36,5 +37,9 @@ def share_controls(store: Store, view: dict, default_title: str) -> None:
         if link:
             st.markdown("Anyone with this link sees this view as it is now, read-only:")
             st.code(_absolute(link["url_path"]), language=None)
-            st.page_link(f"pages/{SHARED_PATH}.py", label="Open the shared view",
-                         query_params={"token": link["token"]}, icon=":material/open_in_new:")
+            st.page_link(
+                f"pages/{SHARED_PATH}.py",
+                label="Open the shared view",
+                query_params={"token": link["token"]},
+                icon=":material/open_in_new:",
+            )

@@ -22,8 +22,11 @@ def ensure_workspace() -> bool:
         if token is not None:
             store = open_workspace(root, token)
             if store is None:
-                st.error("This workspace link is not valid: check that it was copied whole."
-                         " You can also start a new workspace.", icon=":material/link_off:")
+                st.error(
+                    "This workspace link is not valid: check that it was copied whole."
+                    " You can also start a new workspace.",
+                    icon=":material/link_off:",
+                )
                 if st.button("Start a new workspace", type="primary"):
                     st.query_params.clear()
                     st.rerun()

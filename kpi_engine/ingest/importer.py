@@ -108,8 +108,9 @@ def inspect_file(
 def _plan(store: Store, cur: duckdb.DuckDBPyConnection, src, options: ImportOptions) -> ImportPlan:
     preset, platform = resolve_preset(store, options.preset)
     overrides = parse_overrides(options.mapping)
-    if options.append and not overrides:
-        overrides = mapping_of(store.dataset(options.append))
+    if options.append and not overrides and preset is None:
+        # the dataset's own mapping, for the columns this file has
+        preset = mapping_of(store.dataset(options.append))
     return make_plan(cur, src, preset, platform, overrides or None)
 
 
@@ -520,7 +521,10 @@ def _append(cur, stage: str, target: Dataset, columns: list[Column]) -> int:
     keys = [k for k in [target.date_column, *target.dimensions] if k]
     replaced = 0
     if keys:
-        match = " AND ".join(f"s.{q(k)} IS NOT DISTINCT FROM t.{q(k)}" for k in keys)
+        present = {c.name for c in columns}  # a key the new file lacks is empty in its rows
+        match = " AND ".join(
+            f"{'s.' + q(k) if k in present else 'NULL'} IS NOT DISTINCT FROM t.{q(k)}" for k in keys
+        )
         replaced = cur.execute(
             f"DELETE FROM {target.table} t WHERE EXISTS (SELECT 1 FROM {stage} s WHERE {match})"
         ).fetchone()[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 
 from tests.conftest import FIXTURES
@@ -37,10 +39,12 @@ def upload(page, path) -> None:
     wait_for_text(page, f"Imported 5 rows as {path.stem}")
 
 
-def workspace_token(page) -> str:
-    from urllib.parse import parse_qs, urlparse
+def query_param(url: str, name: str) -> str:
+    return parse_qs(urlparse(url).query)[name][0]
 
-    return parse_qs(urlparse(page.url).query)["ws"][0]
+
+def workspace_token(page) -> str:
+    return query_param(page.url, "ws")
 
 
 def picker(page):
@@ -111,3 +115,61 @@ def test_experiment_and_budget_pages(server, page):
     wait_for_text(page, "Read before acting")
     expect(page.get_by_role("heading", name="Per campaign")).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("Move ").first).to_be_visible(timeout=TIMEOUT)
+
+
+def _share_from_kpis_page(page) -> str:
+    page.get_by_role("button", name="Save or share this view").click()
+    page.get_by_role("button", name="Create read-only link").click()
+    link = page.get_by_test_id("stCode").filter(has_text="shared?token=").first
+    expect(link).to_be_visible(timeout=TIMEOUT)
+    return query_param(link.inner_text().strip(), "token")
+
+
+def test_share_link_between_two_people(server, browser):
+    a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    # A uploads a file, looks at its KPIs and shares the view
+    a.goto(server.url + "/data")
+    wait_for_text(a, "Campaign file")
+    upload(a, TINY)
+    a.get_by_test_id("stSidebarNav").get_by_text("KPIs").click()
+    expect(metric(a, "Spend")).to_have_text("145.00", timeout=TIMEOUT)
+    token = _share_from_kpis_page(a)
+    dataset_id = query_param(a.url, "dataset")
+
+    # B opens the link: the same numbers, read-only, no navigation, no upload
+    b.goto(f"{server.url}/shared?token={token}")
+    expect(metric(b, "Spend")).to_have_text("145.00", timeout=TIMEOUT)
+    expect(metric(b, "CPA")).to_have_text("8.53")
+    expect(b.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(b.get_by_test_id("stFileUploader")).to_have_count(0)
+
+    # B cannot reach A's dataset by putting its id in a URL: B gets a workspace of its own
+    b.goto(f"{server.url}/?dataset={dataset_id}")
+    wait_for_text(b, "Breakdown")
+    expect(picker(b)).to_have_value("Sample campaigns", timeout=TIMEOUT)
+    assert workspace_token(b) != workspace_token(a)
+    b.goto(f"{server.url}/data?ws={'A' * 32}")
+    wait_for_text(b, "workspace link is not valid")
+
+    # A revokes the link; B's next visit shows the message and no data
+    a.get_by_test_id("stSidebarNav").get_by_text("Sharing").click()
+    a.get_by_role("button", name="Revoke").first.click()
+    wait_for_text(a, "revoked")
+    b.goto(f"{server.url}/shared?token={token}")
+    wait_for_text(b, "revoked by its owner")
+    expect(b.get_by_test_id("stMetric")).to_have_count(0)
+
+
+def test_workspace_and_share_links_survive_a_restart(server, page):
+    page.goto(server.url + "/")
+    wait_for_text(page, "Breakdown")
+    token = _share_from_kpis_page(page)
+    workspace = workspace_token(page)
+    server.stop()
+    server.start()
+    page.goto(f"{server.url}/shared?token={token}")
+    expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=TIMEOUT)
+    page.goto(f"{server.url}/sharing?ws={workspace}")
+    wait_for_text(page, "Shared links")
+    expect(page.get_by_role("button", name="Revoke")).to_have_count(1, timeout=TIMEOUT)

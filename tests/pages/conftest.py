@@ -59,8 +59,9 @@ def engine_store(at: AppTest) -> Store:
     return root_store().for_workspace(at.session_state["workspace"])
 
 
-def open_app(dataset_name: str | None = None, page: str | None = None,
-             token: str | None = None) -> AppTest:
+def open_app(
+    dataset_name: str | None = None, page: str | None = None, token: str | None = None
+) -> AppTest:
     """A session in a workspace (a new one unless ``token``), on a dataset and a page."""
     first = AppTest.from_file(APP, default_timeout=60)
     if token:

@@ -62,7 +62,8 @@ def test_import_selects_and_describes_the_file(data_page):
     assert len(at.dataframe[2].value) == 5  # preview
     at.run()  # a rerun does not import the same upload again
     assert (
-        len([d for d in engine_store(at).datasets() if d.source_file == "q1 <b>report</b>.csv"]) == 1
+        len([d for d in engine_store(at).datasets() if d.source_file == "q1 <b>report</b>.csv"])
+        == 1
     )
 
 

@@ -73,7 +73,11 @@ def test_dataset_from_the_url_and_unavailable_kpis(workspace):
     notes = " ".join(c.value for c in at.caption)
     assert "CTR needs column clicks, impressions" in notes
     assert {m.label for m in at.metric} == {
-        "Revenue", "Conversions", "AOV", "Conversion rate (users)", "Revenue per user",
+        "Revenue",
+        "Conversions",
+        "AOV",
+        "Conversion rate (users)",
+        "Revenue per user",
     }
 
 

@@ -1,0 +1,89 @@
+"""Workspace links and the stakeholder's shared page in AppTest."""
+
+from datetime import timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpi_engine.share import create_share, default_view, revoke_share
+from tests.pages.conftest import APP, engine_store, open_app
+
+
+def _shared(token: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["token"] = token
+    at.run()
+    at.switch_page("pages/shared.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _make_link(**kwargs) -> tuple[AppTest, dict]:
+    owner = open_app()
+    store = engine_store(owner)
+    dataset = store.dataset("Sample campaigns")
+    return owner, create_share(
+        store, {**default_view(dataset), "by": "channel"}, "Q2 review", **kwargs
+    )
+
+
+def test_each_session_gets_its_own_workspace_and_its_link_brings_it_back(workspace):
+    a, b = open_app(), open_app()
+    assert a.session_state["workspace"] != b.session_state["workspace"]
+    again = open_app(token=a.session_state["workspace_token"])
+    assert again.session_state["workspace"] == a.session_state["workspace"]
+    assert len(a.session_state["workspace_token"]) == 32
+
+
+@pytest.mark.parametrize("token", ["bad", "A" * 32, "x' OR '1'='1"])
+def test_invalid_workspace_link_shows_a_message_and_no_data(workspace, token):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ws"] = token
+    at.run()
+    assert not at.exception
+    assert "workspace link is not valid" in at.error[0].value
+    assert not at.dataframe and not at.metric and "workspace" not in at.session_state
+
+
+def test_stakeholder_sees_the_view_without_controls(workspace):
+    _, link = _make_link()
+    at = _shared(link["token"])
+    assert at.title[0].value == "Q2 review"
+    assert {m.label for m in at.metric} == {"Spend", "Revenue", "ROAS", "CPA", "CTR"}
+    assert "channel" in at.dataframe[0].value.columns
+    assert not at.file_uploader and not at.text_input and not at.button and not at.sidebar.selectbox
+    assert [d.label for d in at.get("download_button")][0] == "Download report (HTML)"
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("revoked", "revoked by its owner"),
+        ("expired", "expired on"),
+        ("unknown", "not valid"),
+        ("malformed", "not valid"),
+    ],
+)
+def test_unusable_links_show_a_message_and_no_data(workspace, case, message, monkeypatch):
+    owner, link = _make_link(expires_days=1)
+    token = link["token"]
+    if case == "revoked":
+        revoke_share(engine_store(owner), token)
+    elif case == "expired":
+        import kpi_engine.share as share
+
+        real = share.datetime
+
+        class Later(real):
+            @classmethod
+            def now(cls, tz=None):
+                return real.now(tz) + timedelta(days=2)
+
+        monkeypatch.setattr(share, "datetime", Later)
+    elif case == "unknown":
+        token = "Q" * 32
+    else:
+        token = "<script>alert(1)</script>"
+    at = _shared(token)
+    assert message in at.error[0].value
+    assert not at.metric and not at.dataframe and not at.get("download_button")
