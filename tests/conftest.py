@@ -30,3 +30,13 @@ def write_csv(tmp_path: Path):
         return path
 
     return write
+
+
+def nothing_stored(store: Store) -> bool:
+    """No dataset table and no registry entry: what a refused import must leave."""
+    with store.cursor() as cur:
+        tables = cur.execute(
+            "SELECT count(*) FROM duckdb_tables()"
+            " WHERE table_name NOT IN ('datasets', 'meta', 'presets')"
+        ).fetchone()[0]
+    return tables == 0 and store.datasets() == []

@@ -14,8 +14,7 @@ import pytest
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
 from kpi_engine.kpi_query import KpiQuery, run_kpis
-from kpi_engine.store import Store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, nothing_stored
 
 CORPUS = FIXTURES / "import"
 
@@ -143,15 +142,6 @@ IMPORTED = {
 }
 
 
-def _nothing_stored(store: Store) -> bool:
-    with store.cursor() as cur:
-        tables = cur.execute(
-            "SELECT count(*) FROM duckdb_tables()"
-            " WHERE table_name NOT IN ('datasets', 'meta', 'presets')"
-        ).fetchone()[0]
-    return tables == 0 and store.datasets() == []
-
-
 def test_the_corpus_is_complete():
     files = {p.name for p in CORPUS.iterdir()}
     assert files == set(REFUSED) | set(IMPORTED)
@@ -165,7 +155,7 @@ def test_refused_with_a_clear_message_and_nothing_stored(store, name):
     message = str(info.value)
     assert REFUSED[name] in message
     assert "\n" not in message and "Traceback" not in message
-    assert _nothing_stored(store)
+    assert nothing_stored(store)
 
 
 @pytest.mark.parametrize("name", sorted(IMPORTED))
@@ -252,7 +242,7 @@ def test_file_over_the_size_limit(store, monkeypatch):
     monkeypatch.setenv("KPILAB_MAX_UPLOAD_MB", "0.0001")
     with pytest.raises(KpiLabError, match="over the 0 MB limit"):
         import_file(store, CORPUS / "french_export.csv")
-    assert _nothing_stored(store)
+    assert nothing_stored(store)
 
 
 def test_three_thousand_columns(store, tmp_path):
@@ -260,7 +250,7 @@ def test_three_thousand_columns(store, tmp_path):
     path.write_text(",".join(f"c{i}" for i in range(3000)) + "\n" + ",".join("1" * 3000) + "\n")
     with pytest.raises(KpiLabError, match="3,000 columns, more than the 1,000"):
         import_file(store, path)
-    assert _nothing_stored(store)
+    assert nothing_stored(store)
 
 
 def test_a_one_megabyte_cell(store, tmp_path):
@@ -268,7 +258,7 @@ def test_a_one_megabyte_cell(store, tmp_path):
     path.write_text("Date,Campaign,Cost\n2024-01-01,A,1\n2024-01-02," + "x" * (1 << 20) + ",2\n")
     with pytest.raises(KpiLabError, match="row longer than 1 MB"):
         import_file(store, path)
-    assert _nothing_stored(store)
+    assert nothing_stored(store)
 
 
 def test_unparsed_values_are_reported_with_examples(store, write_csv):

@@ -4,16 +4,7 @@ import pytest
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from tests.conftest import FIXTURES
-
-
-def _nothing_left(store) -> bool:
-    with store.cursor() as cur:
-        tables = cur.execute(
-            "SELECT count(*) FROM duckdb_tables()"
-            " WHERE table_name NOT IN ('datasets', 'meta', 'presets')"
-        ).fetchone()[0]
-    return tables == 0 and store.datasets() == []
+from tests.conftest import FIXTURES, nothing_stored
 
 
 def test_import_detects_roles_and_types(store):
@@ -67,7 +58,7 @@ def test_semicolon_file_the_sniffer_misreads(store, write_csv):
         result = import_file(store, path)
     except KpiLabError as exc:  # a clear refusal is acceptable; a traceback is not
         assert "same columns as the header" in str(exc)
-        assert _nothing_left(store)
+        assert nothing_stored(store)
     else:
         assert result.dataset.roles["clicks"] == "Clicks"
 
@@ -127,7 +118,7 @@ def test_bad_files_get_a_message_and_leave_nothing(store, tmp_path, content, mes
     path.write_bytes(content)
     with pytest.raises(KpiLabError, match=message):
         import_file(store, path)
-    assert _nothing_left(store)
+    assert nothing_stored(store)
 
 
 def test_missing_file(store, tmp_path):
