@@ -15,8 +15,35 @@ from dataclasses import dataclass
 DATE_ROLES = ("date",)
 DIMENSION_ROLES = ("campaign", "channel", "variant")
 KEY_ROLES = ("unit", "currency")
-METRIC_ROLES = ("impressions", "clicks", "conversions", "spend", "revenue", "users")
+CORE_METRIC_ROLES = ("impressions", "clicks", "conversions", "spend", "revenue", "users")
+# the columns behind the rest of the catalog (engagement, leads, retention, brand ...)
+EXTRA_METRIC_ROLES = (
+    "leads",
+    "customers",
+    "new_customers",
+    "repeat_customers",
+    "installs",
+    "engagements",
+    "video_views",
+    "sessions",
+    "bounces",
+    "pageviews",
+    "time_on_site",
+    "cogs",
+    "retained_users",
+    "churned_users",
+    "promoters",
+    "passives",
+    "detractors",
+    "responses",
+    "satisfied",
+    "reach",
+    "mentions",
+    "competitor_mentions",
+)
+METRIC_ROLES = CORE_METRIC_ROLES + EXTRA_METRIC_ROLES
 ROLES = DATE_ROLES + DIMENSION_ROLES + KEY_ROLES + METRIC_ROLES
+CORE_ROLES = DATE_ROLES + DIMENSION_ROLES + KEY_ROLES + CORE_METRIC_ROLES
 MONEY_ROLES = ("spend", "revenue")
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -206,6 +233,34 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "utilisateurs",
         "usuarios",
     ),
+    "leads": ("leads", "lead", "form submissions", "signups", "sign ups", "total leads"),
+    "customers": ("customers", "total customers", "buyers", "active customers"),
+    "new_customers": ("new customers", "customers acquired", "first purchases", "new buyers"),
+    "repeat_customers": ("repeat customers", "repeat purchasers", "returning customers"),
+    "installs": ("installs", "app installs", "mobile app installs", "install"),
+    "engagements": ("engagements", "engagement", "post engagements", "post engagement"),
+    "video_views": ("video views", "views", "thruplays", "video plays", "thruplay"),
+    "sessions": ("sessions", "visits", "total sessions"),
+    "bounces": ("bounces", "bounced sessions"),
+    "pageviews": ("pageviews", "page views", "screen views", "screenviews"),
+    "time_on_site": (
+        "time on site",
+        "total time on site",
+        "session duration",
+        "total session duration",
+        "engagement time",
+    ),
+    "cogs": ("cogs", "cost of goods sold", "cost of goods", "product cost"),
+    "retained_users": ("retained users", "retained", "returning users"),
+    "churned_users": ("churned users", "churned", "lost customers", "churned customers"),
+    "promoters": ("promoters",),
+    "passives": ("passives",),
+    "detractors": ("detractors",),
+    "responses": ("responses", "survey responses", "csat responses"),
+    "satisfied": ("satisfied", "satisfied responses", "satisfied customers"),
+    "reach": ("reach", "unique reach", "people reached", "accounts reached"),
+    "mentions": ("mentions", "brand mentions", "our mentions"),
+    "competitor_mentions": ("competitor mentions", "competitors mentions"),
 }
 
 _CURRENCY_SUFFIX = re.compile(r"\((?:[a-z]{3}|[$€£¥₹])\)\s*$")

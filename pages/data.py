@@ -14,7 +14,7 @@ from kpi_engine.ingest import ImportOptions, ImportPlan, import_file, inspect_fi
 from kpi_engine.ingest.mapping import IGNORE, KIND_LABELS, NO_ROLE
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.source import spool_upload
-from kpi_engine.roles import ROLES
+from kpi_engine.roles import CORE_ROLES, ROLES
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.navigation import require_app_navigation
@@ -271,7 +271,7 @@ def _dataset_details(store: Store, dataset: Dataset) -> None:
     with roles_col:
         st.markdown("**Columns and detected roles**")
         st.dataframe(_roles_table(dataset), hide_index=True)
-        missing = [r for r in ROLES if r not in dataset.roles]
+        missing = [r for r in CORE_ROLES if r not in dataset.roles]
         if missing:
             st.caption("Not found in this file: " + ", ".join(missing))
     with preview_col:

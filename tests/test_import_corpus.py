@@ -88,8 +88,8 @@ IMPORTED = {
     ),
     "linkedin_export.csv": (
         {},
-        {"spend": 300, "conversions": 6},
-        {"spend": "Total Spent", "conversions": "Leads"},
+        {"spend": 300, "clicks": 40},
+        {"spend": "Total Spent", "leads": "Leads", "conversions": None},
         set(),
     ),
     "microsoft_ads_export.csv": (
