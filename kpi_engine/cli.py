@@ -16,7 +16,8 @@ from datetime import date, datetime
 from typing import Any
 
 from kpi_engine.budget.plan import OBJECTIVES, BudgetSpec, run_budget
-from kpi_engine.catalog import CATALOG
+from kpi_engine.catalog import CATALOG, RECOMMENDED
+from kpi_engine.custom_kpis import parse_custom, saved_custom
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiment import DEFAULT_TUNING, FAMILIES, ExperimentSpec, run_experiment
 from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
@@ -89,10 +90,18 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", parents=[common], help="list platform and saved presets")
 
     sub.add_parser("datasets", parents=[common], help="list the datasets")
+    sub.add_parser("catalog", parents=[common], help="the KPI catalog")
 
     p = sub.add_parser("kpis", parents=[common], help="compute KPIs of a dataset")
     p.add_argument("dataset", help="dataset id or name")
-    p.add_argument("--kpi", action="append", required=True, help=f"one of {', '.join(CATALOG)}")
+    p.add_argument("--kpi", action="append", default=[], help="a catalog KPI id (repeatable)")
+    p.add_argument(
+        "--custom",
+        action="append",
+        default=[],
+        metavar="NAME=FORMULA",
+        help="a KPI of your own, e.g. margin=(sum(revenue)-sum(spend))/sum(revenue)",
+    )
     p.add_argument("--by", action="append", default=[], help="group by this column (repeatable)")
     p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD")
     p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD")
@@ -294,13 +303,28 @@ def _cmd_presets(store: Store, args: argparse.Namespace) -> dict:
     }
 
 
+def _cmd_catalog(store: Store | None, args: argparse.Namespace) -> dict:
+    return {
+        "kpis": [kpi.to_dict() for kpi in CATALOG.values()],
+        "objectives": {k: list(v) for k, v in RECOMMENDED.items()},
+    }
+
+
 def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
     return {"datasets": [d.to_dict() for d in store.datasets()]}
 
 
 def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
     dataset = store.dataset(args.dataset)
-    query = KpiQuery(tuple(args.kpi), tuple(args.by), args.start, args.end, currency=args.currency)
+    custom = parse_custom(args.custom) + saved_custom(store)
+    kpis = tuple(args.kpi) + tuple(k.split("=", 1)[0].strip() for k in args.custom)
+    if not kpis:
+        raise KpiLabError(
+            "choose at least one --kpi or --custom (see `python -m kpi_engine catalog` for the ids)"
+        )
+    query = KpiQuery(
+        kpis, tuple(args.by), args.start, args.end, currency=args.currency, custom=custom
+    )
     frame = run_kpis(store, dataset, query)
     rows = [
         {key: _jsonable(value) for key, value in record.items()}
@@ -382,6 +406,7 @@ COMMANDS = {
     "inspect": _cmd_inspect,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,
+    "catalog": _cmd_catalog,
     "kpis": _cmd_kpis,
     "experiment": _cmd_experiment,
     "budget": _cmd_budget,
@@ -430,6 +455,9 @@ def _print_human(command: str, result: dict) -> None:
     elif command == "presets":
         print("platforms: " + ", ".join(result["platforms"]))
         print("saved: " + (", ".join(result["saved"]) or "none"))
+    elif command == "catalog":
+        for kpi in result["kpis"]:
+            print(f"{kpi['id']:<22} {kpi['family']:<22} {kpi['formula']}")
     elif command == "datasets":
         for d in result["datasets"]:
             print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")
@@ -444,8 +472,8 @@ def _print_human(command: str, result: dict) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
-        if args.command == "power":  # needs no workspace
-            result = _cmd_power(None, args)
+        if args.command in ("power", "catalog"):  # need no workspace
+            result = COMMANDS[args.command](None, args)
         else:
             store = Store(args.db)
             try:

@@ -38,6 +38,7 @@ class KpiQuery:
     sort: str | None = None  # a KPI of the query: largest first, n/a last
     limit: int | None = None
     currency: str | None = None  # with several currencies: keep this one (else split by currency)
+    custom: tuple[Kpi, ...] = ()  # user-defined KPIs the ids may name
 
 
 def available_columns(dataset: Dataset) -> set[str]:
@@ -56,10 +57,18 @@ def _numeric(duck_type: str) -> bool:
     )
 
 
-def kpi_availability(dataset: Dataset) -> dict[str, list[str]]:
+def kpi_availability(dataset: Dataset, custom: tuple[Kpi, ...] = ()) -> dict[str, list[str]]:
     """KPI id → the base columns it still needs on this dataset ([] when it can be computed)."""
     names = available_columns(dataset)
-    return {kpi.id: missing_columns(kpi, names) for kpi in CATALOG.values()}
+    return {kpi.id: missing_columns(kpi, names) for kpi in (*CATALOG.values(), *custom)}
+
+
+def lookup(kpi_id: str, custom: tuple[Kpi, ...] = ()) -> Kpi:
+    """A catalog KPI or one of the user's own."""
+    for kpi in custom:
+        if kpi.id == kpi_id:
+            return kpi
+    return get_kpi(kpi_id)
 
 
 def _column_resolver(dataset: Dataset, kpi: Kpi):
@@ -94,7 +103,9 @@ def _group_column(dataset: Dataset, name: str) -> str:
 def _with_currency(dataset: Dataset, query: KpiQuery) -> KpiQuery:
     """Money in different currencies is never summed: filter to one, or split by currency."""
     column = dataset.roles.get("currency")
-    money = any(role in MONEY_ROLES for kpi_id in query.kpis for role in get_kpi(kpi_id).requires)
+    money = any(
+        role in MONEY_ROLES for k in query.kpis for role in lookup(k, query.custom).requires
+    )
     if query.currency is not None:
         if not column:
             raise KpiLabError(f"dataset {dataset.name!r} has no currency column to filter on")
@@ -127,7 +138,7 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
         select.append(f"{col} AS {fx.quote_identifier(name)}")
         groups.append(col)
     for kpi_id in query.kpis:
-        kpi = get_kpi(kpi_id)
+        kpi = lookup(kpi_id, query.custom)
         select.append(
             f"{fx.to_sql(fx.parse(kpi.formula), _column_resolver(dataset, kpi))}"
             f" AS {fx.quote_identifier(kpi.id)}"

@@ -8,12 +8,14 @@ from datetime import date
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi_engine.catalog import CATALOG
+from kpi_engine.catalog import CATALOG, only_vanity
+from kpi_engine.custom_kpis import saved_custom
 from kpi_engine.errors import KpiLabError
 from kpi_engine.export import to_csv_bytes
 from kpi_engine.formatting import d3_format, format_compact, format_value
 from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
 from kpi_engine.store import Dataset, Store
+from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
@@ -28,7 +30,7 @@ MAX_TABLE_ROWS = 1000
 
 
 def _pick_kpis(dataset: Dataset) -> list[str]:
-    needs = kpi_availability(dataset)
+    needs = kpi_availability(dataset, CUSTOM)
     available = [k for k, missing in needs.items() if not missing]
     unavailable = {k: missing for k, missing in needs.items() if missing}
     default = [k for k in DEFAULT_KPIS if k in available]
@@ -37,16 +39,22 @@ def _pick_kpis(dataset: Dataset) -> list[str]:
         "KPIs",
         available,
         default=default,
-        format_func=lambda k: f"{CATALOG[k].name} ({CATALOG[k].family})",
+        format_func=lambda k: f"{KPIS[k].name} ({KPIS[k].family})",
         key=f"kpis_{dataset.dataset_id}",
     )
-    if unavailable:
-        st.caption(
-            "Not available for this dataset: "
-            + "; ".join(
-                f"{CATALOG[k].name} needs column {', '.join(m)}" for k, m in unavailable.items()
-            )
+    if only_vanity(chosen):
+        st.warning(
+            "These are volume metrics only: add an outcome KPI (CPA, ROAS, conversions)"
+            " to see whether the volume pays off.",
+            icon=":material/warning:",
         )
+    if unavailable:
+        with st.expander(f"KPIs this dataset cannot compute ({len(unavailable)})"):
+            st.caption(
+                "; ".join(
+                    f"{KPIS[k].name}: needs column {', '.join(m)}" for k, m in unavailable.items()
+                )
+            )
     return chosen
 
 
@@ -88,7 +96,7 @@ def _cards(totals: dict, kpis: list[str]) -> None:
     for offset in range(0, len(kpis), per_row):
         row = kpis[offset : offset + per_row]
         for column, kpi_id in zip(st.columns(per_row), row, strict=False):
-            kpi = CATALOG[kpi_id]
+            kpi = KPIS[kpi_id]
             column.metric(
                 kpi.name,
                 format_compact(totals.get(kpi_id), kpi.unit),
@@ -104,7 +112,7 @@ def _breakdown(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) 
     by = st.selectbox("Break down by", dataset.dimensions, key=f"by_{dataset.dataset_id}")
     table = run_kpis(store, dataset, replace(base, by=(by,), sort=kpis[0], limit=MAX_TABLE_ROWS))
     if len(table) == MAX_TABLE_ROWS:
-        st.caption(f"The {MAX_TABLE_ROWS:,} {by} values with the highest {CATALOG[kpis[0]].name}.")
+        st.caption(f"The {MAX_TABLE_ROWS:,} {by} values with the highest {KPIS[kpis[0]].name}.")
     st.download_button(
         "Download table (CSV)",
         to_csv_bytes(table),
@@ -117,7 +125,7 @@ def _breakdown(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) 
         table,
         hide_index=True,
         column_config={
-            k: st.column_config.NumberColumn(CATALOG[k].name, format=_table_format(CATALOG[k].unit))
+            k: st.column_config.NumberColumn(KPIS[k].name, format=_table_format(KPIS[k].unit))
             for k in kpis
         },
     )
@@ -136,13 +144,13 @@ def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: 
     kpi_id = controls[1].selectbox(
         "KPI on the chart",
         kpis,
-        format_func=lambda k: CATALOG[k].name,
+        format_func=lambda k: KPIS[k].name,
         key=f"trend_kpi_{dataset.dataset_id}",
     )
     split = (
         controls[2].toggle(f"One line per {by}", key=f"split_{dataset.dataset_id}") if by else False
     )
-    kpi = CATALOG[kpi_id]
+    kpi = KPIS[kpi_id]
     fig = go.Figure()
     if split and by:
         top = _top_groups(store, dataset, base, by, kpi_id)
@@ -184,6 +192,10 @@ if dataset is None:
     st.stop()
 
 st.caption(f"{dataset.rows:,} rows · {plain(dataset.source_file or '')}")
+CUSTOM = saved_custom(store)
+KPIS = {**CATALOG, **{k.id: k for k in CUSTOM}}
+catalog_browser(dataset, CUSTOM)
+custom_kpi_form(store)
 kpis = _pick_kpis(dataset)
 if not kpis:
     st.info("Pick at least one KPI above.")
@@ -199,7 +211,7 @@ if len(dataset.currencies) > 1:
         key=f"currency_{dataset.dataset_id}",
         help="This dataset holds money in several currencies; KPIs never add them up.",
     )
-base = KpiQuery(tuple(kpis), (), start, end, filters, currency=currency)
+base = KpiQuery(tuple(kpis), (), start, end, filters, currency=currency, custom=CUSTOM)
 try:
     totals = run_kpis(store, dataset, base).iloc[0].to_dict()
     _cards(totals, kpis)

@@ -225,3 +225,64 @@ def test_bad_import_options_exit_2(capsys, db, args, message):
     code = main([*args, "--db", db])
     _, err = capsys.readouterr()
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_catalog_json(capsys):
+    assert main(["catalog", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["kpis"]) >= 30
+    assert set(doc["kpis"][0]) >= {
+        "id",
+        "name",
+        "family",
+        "formula",
+        "unit",
+        "direction",
+        "description",
+        "requires",
+    }
+
+
+def test_custom_kpis(capsys, db):
+    main(["import", TINY, "--db", db])
+    capsys.readouterr()
+    code, result, _ = run(
+        capsys,
+        "kpis",
+        "tiny_campaigns",
+        "--kpi",
+        "spend",
+        "--custom",
+        "net=(sum(revenue) - sum(spend)) / sum(revenue)",
+        "--by",
+        "campaign",
+        "--db",
+        db,
+        "--json",
+    )
+    assert code == 0
+    assert result["rows"][0] == {
+        "campaign": "Brand",
+        "spend": 105.0,
+        "net": pytest.approx((700 - 105) / 700),
+    }
+
+
+@pytest.mark.parametrize(
+    "custom, message",
+    [
+        ("net=sum(spend); DROP TABLE datasets", "unexpected character ';' at position 11"),
+        ("net=sum(spend", "expected ')'"),
+        ("net=revenue / 2", "'revenue' must be inside an aggregate"),
+        ("net=sum(nope)", "needs the column 'nope'"),
+        ("1bad=sum(spend)", "use letters, digits and _"),
+        ("roas=sum(spend)", "already a catalog KPI"),
+        ("no formula here", "needs the form NAME=FORMULA"),
+    ],
+)
+def test_hostile_or_wrong_custom_formulas_exit_2(capsys, db, custom, message):
+    main(["import", TINY, "--db", db])
+    capsys.readouterr()
+    code = main(["kpis", "tiny_campaigns", "--custom", custom, "--db", db])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err

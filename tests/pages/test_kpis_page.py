@@ -31,7 +31,7 @@ def test_filters_change_every_number(app):
     _by_label(app.multiselect, "Channel").select("LinkedIn").run()
     part = CAMPAIGNS[CAMPAIGNS["channel"] == "LinkedIn"]
     assert _metrics(app)["ROAS"] == f"{part['revenue'].sum() / part['spend'].sum():.2f}"
-    table = app.dataframe[0].value
+    table = _breakdown_table(app)
     assert set(table["campaign"]) == set(part["campaign"])
 
 
@@ -45,7 +45,7 @@ def test_date_range_filter(app):
 
 def test_breakdown_by_channel_is_a_ratio_of_sums(app):
     _by_label(app.selectbox, "Break down by").set_value("channel").run()
-    table = app.dataframe[0].value.set_index("channel")
+    table = _breakdown_table(app).set_index("channel")
     sums = CAMPAIGNS.groupby("channel")[["revenue", "spend"]].sum()
     for channel, row in sums.iterrows():
         assert table.loc[channel, "roas"] == pytest.approx(row["revenue"] / row["spend"])
@@ -71,7 +71,7 @@ def test_dataset_from_the_url_and_unavailable_kpis(workspace):
     users = next(d for d in engine_store(at).datasets() if d.name == "Sample experiment (users)")
     assert at.sidebar.selectbox(key="dataset").value == users.dataset_id
     notes = " ".join(c.value for c in at.caption)
-    assert "CTR needs column clicks, impressions" in notes
+    assert "CTR: needs column clicks, impressions" in notes
     assert {m.label for m in at.metric} == {
         "Revenue",
         "Conversions",
@@ -89,6 +89,11 @@ def test_empty_workspace_points_to_the_data_page(app):
     assert "No dataset yet" in app.info[0].value
 
 
+def _breakdown_table(at):
+    """The breakdown table (the catalog browser's table comes first)."""
+    return next(d.value for d in at.dataframe if "KPI" not in d.value.columns)
+
+
 def _by_label(widgets, label: str):
     return next(w for w in widgets if w.label == label)
 
@@ -104,3 +109,21 @@ def test_several_currencies_are_shown_one_at_a_time(workspace):
     assert _metrics(at)["Spend"] == "80.00" and _metrics(at)["ROAS"] == "2.50"  # EUR first
     _by_label(at.button_group, "Currency").set_value("USD").run()
     assert _metrics(at)["Spend"] == "150.00" and _metrics(at)["ROAS"] == f"{400 / 150:.2f}"
+
+
+def test_custom_kpi_and_vanity_warning(workspace):
+    from kpi_engine.custom_kpis import make_kpi, save_custom
+
+    first = open_app("Sample campaigns")
+    save_custom(
+        engine_store(first),
+        make_kpi("net_margin", "(sum(revenue) - sum(spend)) / sum(revenue)", "percent", "higher"),
+    )
+    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    pick = _by_label(at.multiselect, "KPIs")
+    assert "net_margin" in pick.options or any("net_margin" in o for o in pick.options)
+    pick.set_value(["net_margin"]).run()
+    revenue, spend = CAMPAIGNS["revenue"].sum(), CAMPAIGNS["spend"].sum()
+    assert _metrics(at)["net_margin"] == f"{(revenue - spend) / revenue:.2%}"
+    _by_label(at.multiselect, "KPIs").set_value(["impressions", "clicks"]).run()
+    assert "volume metrics only" in at.warning[0].value

@@ -1,0 +1,93 @@
+"""KPIs users define: a formula in the catalog's grammar, saved in the workspace.
+
+The formula is parsed by ``kpi_engine.formula`` and compiled with quoted identifiers; its text
+never reaches SQL. A wrong formula gets a message that points at the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from kpi_engine import formula as fx
+from kpi_engine.catalog import CATALOG, DIRECTIONS, UNITS, Kpi
+from kpi_engine.errors import KpiLabError
+from kpi_engine.store import Store
+
+FAMILY = "Custom"
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+_SCHEMA = """CREATE TABLE IF NOT EXISTS custom_kpis (
+    workspace VARCHAR NOT NULL, kpi_id VARCHAR NOT NULL, formula VARCHAR NOT NULL,
+    unit VARCHAR NOT NULL, direction VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)"""
+
+
+def make_kpi(name: str, formula: str, unit: str = "ratio", direction: str = "neutral") -> Kpi:
+    """A KPI from a user's formula, or a ``KpiLabError`` that says what is wrong."""
+    name = (name or "").strip()
+    if not _NAME.match(name):
+        raise KpiLabError(
+            f"custom KPI name {name!r}: use letters, digits and _ (e.g."
+            " profit_per_click), starting with a letter, at most 40 characters"
+        )
+    if name in CATALOG:
+        raise KpiLabError(f"{name!r} is already a catalog KPI: pick another name")
+    if unit not in UNITS or direction not in DIRECTIONS:
+        raise KpiLabError(
+            f"unit must be one of {', '.join(UNITS)} and direction one of {', '.join(DIRECTIONS)}"
+        )
+    fx.parse(formula)
+    return Kpi(
+        name,
+        name,
+        FAMILY,
+        formula,
+        unit,
+        direction,
+        f"Custom KPI: {formula}",
+        "Defined by a user of this workspace.",
+    )
+
+
+def parse_custom(pairs: list[str]) -> tuple[Kpi, ...]:
+    """``["NAME=FORMULA", ...]`` from the command line."""
+    kpis = []
+    for pair in pairs:
+        name, sep, formula = pair.partition("=")
+        if not sep:
+            raise KpiLabError(
+                f"--custom {pair!r} needs the form NAME=FORMULA,"
+                " e.g. margin=(sum(revenue) - sum(spend)) / sum(revenue)"
+            )
+        kpis.append(make_kpi(name, formula))
+    return tuple(kpis)
+
+
+def save_custom(store: Store, kpi: Kpi) -> None:
+    with store.transaction() as cur:
+        cur.execute(_SCHEMA)
+        cur.execute(
+            "DELETE FROM custom_kpis WHERE workspace = ? AND kpi_id = ?", [store.workspace, kpi.id]
+        )
+        cur.execute(
+            "INSERT INTO custom_kpis VALUES (?, ?, ?, ?, ?, ?)",
+            [store.workspace, kpi.id, kpi.formula, kpi.unit, kpi.direction, datetime.now()],
+        )
+
+
+def saved_custom(store: Store) -> tuple[Kpi, ...]:
+    with store.cursor() as cur:
+        cur.execute(_SCHEMA)
+        rows = cur.execute(
+            "SELECT kpi_id, formula, unit, direction FROM custom_kpis WHERE workspace = ?"
+            " ORDER BY created_at",
+            [store.workspace],
+        ).fetchall()
+    return tuple(make_kpi(*row) for row in rows)
+
+
+def delete_custom(store: Store, kpi_id: str) -> None:
+    with store.transaction() as cur:
+        cur.execute(_SCHEMA)
+        cur.execute(
+            "DELETE FROM custom_kpis WHERE workspace = ? AND kpi_id = ?", [store.workspace, kpi_id]
+        )

@@ -1,0 +1,61 @@
+"""Browse the KPI catalog by family and objective; define a KPI of your own."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi_engine.catalog import CATALOG, DIRECTIONS, OBJECTIVES, RECOMMENDED, UNITS, Kpi
+from kpi_engine.custom_kpis import make_kpi, save_custom
+from kpi_engine.errors import KpiLabError
+from kpi_engine.kpi_query import kpi_availability
+from kpi_engine.store import Dataset, Store
+
+
+def catalog_browser(dataset: Dataset, custom: tuple[Kpi, ...]) -> None:
+    needs = kpi_availability(dataset, custom)
+    with st.expander("Browse the KPI catalog", icon=":material/menu_book:"):
+        objective = st.segmented_control("Objective", OBJECTIVES, key="catalog_objective")
+        if objective:
+            st.caption(
+                "Recommended for "
+                + objective
+                + ": "
+                + ", ".join(CATALOG[k].name for k in RECOMMENDED[objective])
+            )
+        rows = [
+            {
+                "KPI": k.name,
+                "family": k.family,
+                "formula": k.formula,
+                "available": "yes" if not needs[k.id] else f"needs {', '.join(needs[k.id])}",
+                "what it means": k.description,
+                "watch out": k.pitfall,
+                "vanity": "vanity" if k.vanity else "",
+                "objectives": ", ".join(k.objectives),
+            }
+            for k in (*CATALOG.values(), *custom)
+            if not objective or objective in k.objectives
+        ]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def custom_kpi_form(store: Store) -> None:
+    with st.popover("Add a custom KPI", icon=":material/function:"):
+        with st.form("custom_kpi", border=False):
+            name = st.text_input("Name", placeholder="profit_per_click", max_chars=40)
+            formula = st.text_input(
+                "Formula",
+                placeholder="(sum(revenue) - sum(spend)) / sum(clicks)",
+                help="+ - * /, numbers, parentheses and sum/count/min/max of"
+                " a column (roles such as spend, or your own columns in"
+                " double quotes).",
+            )
+            unit = st.selectbox("Unit", UNITS, index=UNITS.index("ratio"))
+            direction = st.selectbox("Better when", DIRECTIONS, index=DIRECTIONS.index("neutral"))
+            if st.form_submit_button("Save KPI"):
+                try:
+                    save_custom(store, make_kpi(name, formula, unit, direction))
+                    st.success(f"Saved {name}: pick it in the KPIs list.")
+                except KpiLabError as exc:
+                    st.error(str(exc))
