@@ -127,3 +127,32 @@ def test_custom_kpi_and_vanity_warning(workspace):
     assert _metrics(at)["net_margin"] == f"{(revenue - spend) / revenue:.2%}"
     _by_label(at.multiselect, "KPIs").set_value(["impressions", "clicks"]).run()
     assert "volume metrics only" in at.warning[0].value
+
+
+def test_cards_compare_with_the_previous_period(app):
+    _by_label(app.date_input, "Date range").set_value(
+        (pd.Timestamp("2026-07-01").date(), pd.Timestamp("2026-07-31").date())
+    ).run()
+    july = CAMPAIGNS[(CAMPAIGNS["date"] >= "2026-07-01") & (CAMPAIGNS["date"] <= "2026-07-31")]
+    june = CAMPAIGNS[(CAMPAIGNS["date"] >= "2026-05-31") & (CAMPAIGNS["date"] <= "2026-06-30")]
+    spend = next(m for m in app.metric if m.label == "Spend")
+    expected = july["spend"].sum() / june["spend"].sum() - 1
+    assert spend.delta == f"{expected:+.1%} vs previous period"
+
+
+def test_target_with_pace_and_anomaly_markers(workspace):
+    from datetime import date
+
+    from kpi_engine.dashboard import Target, save_target
+
+    first = open_app("Sample campaigns")
+    store = engine_store(first)
+    dataset = store.dataset("Sample campaigns")
+    save_target(store, dataset, Target("spend", 2_000_000.0, date(2026, 5, 1), date(2026, 8, 28)))
+    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    text = " ".join(m.value for m in at.markdown)
+    expected = CAMPAIGNS["spend"].sum() / 2_000_000
+    assert f"{expected:.0%} of target with 100% of the period gone: behind" in text
+    _by_label(at.toggle, "7-day average and anomalies").set_value(True).run()
+    names = [t.get("name") for t in figure(at, 0)["data"]]
+    assert "7-day average" in names and "anomaly" in names

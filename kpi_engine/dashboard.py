@@ -1,0 +1,234 @@
+"""What a weekly KPI review needs beyond totals: the change against the previous period, daily
+sparklines, anomalies, movers, two periods side by side, and targets with their pace."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from kpi_engine.catalog import Kpi
+from kpi_engine.errors import KpiLabError
+from kpi_engine.kpi_query import KpiQuery, lookup, run_kpis
+from kpi_engine.store import Dataset, Store
+
+ANOMALY_WINDOW = 14
+ANOMALY_K = 3.5
+MAD_SCALE = 1.4826  # makes the MAD comparable to a standard deviation for normal data
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of the same length just before [start, end]."""
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def relative_change(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or not math.isfinite(now) or not math.isfinite(before):
+        return None
+    if before == 0:
+        return None
+    return now / before - 1
+
+
+def period_values(
+    store: Store, dataset: Dataset, query: KpiQuery, start: date, end: date
+) -> dict[str, float | None]:
+    row = run_kpis(store, dataset, replace(query, start=start, end=end, by=(), grain=None)).iloc[0]
+    return {k: _value(row[k]) for k in query.kpis}
+
+
+def _value(x) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def compare_periods(
+    store: Store, dataset: Dataset, query: KpiQuery, a: tuple[date, date], b: tuple[date, date]
+) -> pd.DataFrame:
+    """KPI, period A, period B, change: two periods side by side."""
+    first = period_values(store, dataset, query, *a)
+    second = period_values(store, dataset, query, *b)
+    rows = [
+        {
+            "kpi": k,
+            "name": lookup(k, query.custom).name,
+            "period_a": first[k],
+            "period_b": second[k],
+            "change": relative_change(second[k], first[k]),
+        }
+        for k in query.kpis
+    ]
+    return pd.DataFrame(rows)
+
+
+def sparklines(store: Store, dataset: Dataset, query: KpiQuery) -> dict[str, list[float]]:
+    """The daily values of each KPI over the query's dates (for the cards)."""
+    if not dataset.date_column:
+        return {}
+    frame = run_kpis(store, dataset, replace(query, by=(), grain="day"))
+    return {
+        k: [v for v in frame[k].tolist() if not (isinstance(v, float) and math.isnan(v))]
+        for k in query.kpis
+    }
+
+
+def anomalies(
+    series: pd.Series, window: int = ANOMALY_WINDOW, k: float = ANOMALY_K
+) -> pd.DataFrame:
+    """Days outside a robust expected band: the median of the previous ``window`` days ± k
+    scaled MADs. Robust, so one spike does not widen the band for the next days."""
+    values = series.astype(float)
+    previous = values.shift(1)
+    median = previous.rolling(window, min_periods=window).median()
+    mad = previous.rolling(window, min_periods=window).apply(
+        lambda x: np.median(np.abs(x - np.median(x))), raw=True
+    )
+    spread = k * MAD_SCALE * mad.clip(lower=1e-12)
+    out = pd.DataFrame(
+        {"value": values, "expected": median, "low": median - spread, "high": median + spread}
+    )
+    out["anomaly"] = (values < out["low"]) | (values > out["high"])
+    out.loc[median.isna(), "anomaly"] = False
+    return out
+
+
+def rolling_mean(series: pd.Series, window: int = 7) -> pd.Series:
+    return series.astype(float).rolling(window, min_periods=window).mean()
+
+
+def movers(
+    store: Store,
+    dataset: Dataset,
+    query: KpiQuery,
+    by: str,
+    kpi: Kpi,
+    start: date,
+    end: date,
+    count: int = 3,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The groups whose KPI improved most and worsened most against the previous period."""
+    before = previous_period(start, end)
+    now = run_kpis(
+        store,
+        dataset,
+        replace(
+            query, kpis=(kpi.id,), by=(by,), start=start, end=end, grain=None, sort=None, limit=None
+        ),
+    )
+    then = run_kpis(
+        store,
+        dataset,
+        replace(
+            query,
+            kpis=(kpi.id,),
+            by=(by,),
+            start=before[0],
+            end=before[1],
+            grain=None,
+            sort=None,
+            limit=None,
+        ),
+    )
+    merged = now.merge(then, on=by, how="inner", suffixes=("", "_before"))
+    merged["change"] = (
+        merged[kpi.id] / merged[f"{kpi.id}_before"].where(merged[f"{kpi.id}_before"] != 0) - 1
+    )
+    merged = merged.dropna(subset=["change"])
+    better = merged["change"] if kpi.direction != "lower" else -merged["change"]
+    merged = merged.assign(_better=better)
+    cols = [by, f"{kpi.id}_before", kpi.id, "change"]
+    top = merged[merged["_better"] > 0].sort_values("_better", ascending=False).head(count)
+    bottom = merged[merged["_better"] < 0].sort_values("_better").head(count)
+    return top[cols], bottom[cols]
+
+
+# -- targets ------------------------------------------------------------------------------------
+
+_TARGETS = """CREATE TABLE IF NOT EXISTS targets (
+    workspace VARCHAR NOT NULL, dataset_id VARCHAR NOT NULL, kpi VARCHAR NOT NULL,
+    target DOUBLE NOT NULL, start_date DATE NOT NULL, deadline DATE NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class Target:
+    kpi: str
+    target: float
+    start: date
+    deadline: date
+
+
+def save_target(store: Store, dataset: Dataset, target: Target) -> None:
+    if target.deadline < target.start:
+        raise KpiLabError("the deadline is before the start of the target period")
+    if not math.isfinite(target.target):
+        raise KpiLabError("a target must be a number")
+    with store.transaction() as cur:
+        cur.execute(_TARGETS)
+        cur.execute(
+            "DELETE FROM targets WHERE workspace = ? AND dataset_id = ? AND kpi = ?",
+            [store.workspace, dataset.dataset_id, target.kpi],
+        )
+        cur.execute(
+            "INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                store.workspace,
+                dataset.dataset_id,
+                target.kpi,
+                target.target,
+                target.start,
+                target.deadline,
+            ],
+        )
+
+
+def targets(store: Store, dataset: Dataset) -> list[Target]:
+    with store.cursor() as cur:
+        cur.execute(_TARGETS)
+        rows = cur.execute(
+            "SELECT kpi, target, start_date, deadline FROM targets WHERE workspace = ?"
+            " AND dataset_id = ? ORDER BY kpi",
+            [store.workspace, dataset.dataset_id],
+        ).fetchall()
+    return [Target(*row) for row in rows]
+
+
+def pace(kpi: Kpi, target: Target, value: float | None, today: date) -> dict:
+    """Progress and pace in words. A count or money KPI accumulates toward its target over the
+    period ("82% of target with 60% of the period gone: on track"); a rate is compared with
+    its target directly, in its direction."""
+    total_days = (target.deadline - target.start).days + 1
+    gone = min(max((today - target.start).days + 1, 0), total_days) / total_days
+    if value is None:
+        return {
+            "status": "no data",
+            "progress": None,
+            "elapsed": gone,
+            "text": "no data in the target period yet",
+        }
+    additive = kpi.formula.startswith("sum(") and kpi.formula.count("(") == 1
+    if additive:
+        progress = value / target.target if target.target else math.inf
+        expected = gone
+        if progress >= 1:
+            status = "reached"
+        elif progress >= expected * 0.95:
+            status = "on track"
+        elif progress >= expected * 0.8:
+            status = "at risk"
+        else:
+            status = "behind"
+        text = f"{progress:.0%} of target with {gone:.0%} of the period gone: {status}"
+        return {"status": status, "progress": progress, "elapsed": gone, "text": text}
+    good = value >= target.target if kpi.direction != "lower" else value <= target.target
+    gap = relative_change(value, target.target)
+    status = "on track" if good else "behind"
+    text = (
+        f"{'at or better than' if good else 'short of'} target ({gap:+.0%} vs target)"
+        if gap is not None
+        else status
+    )
+    return {"status": status, "progress": None, "elapsed": gone, "text": text}

@@ -1,0 +1,124 @@
+"""The dashboard's engine: previous periods, anomalies, movers, period comparison, targets."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi_engine.catalog import CATALOG
+from kpi_engine.dashboard import (
+    Target,
+    anomalies,
+    compare_periods,
+    movers,
+    pace,
+    previous_period,
+    relative_change,
+    rolling_mean,
+    save_target,
+    sparklines,
+    targets,
+)
+from kpi_engine.export import to_excel_bytes
+from kpi_engine.ingest import import_file
+from kpi_engine.kpi_query import KpiQuery
+from kpi_engine.workspaces import create_workspace
+from tests.conftest import FIXTURES
+
+TINY = FIXTURES / "tiny_campaigns.csv"
+
+
+def test_previous_period_and_change():
+    assert previous_period(date(2026, 3, 8), date(2026, 3, 14)) == (
+        date(2026, 3, 1),
+        date(2026, 3, 7),
+    )
+    assert relative_change(110, 100) == pytest.approx(0.1)
+    assert relative_change(5, 0) is None and relative_change(None, 3) is None
+
+
+def test_anomalies_flag_a_planted_spike_and_nothing_else():
+    rng = np.random.default_rng(0)
+    values = pd.Series(100 + rng.normal(0, 5, 60))
+    values[40] = 180
+    flags = anomalies(values)
+    assert list(flags.index[flags["anomaly"]]) == [40]
+    assert not flags["anomaly"].iloc[:14].any()  # no band before two weeks of history
+    assert rolling_mean(pd.Series(range(10))).iloc[6] == pytest.approx(3.0)
+
+
+def test_compare_periods_and_sparklines(store):
+    dataset = import_file(store, TINY).dataset
+    query = KpiQuery(("spend", "cpa"))
+    table = compare_periods(
+        store,
+        dataset,
+        query,
+        (date(2026, 3, 1), date(2026, 3, 2)),
+        (date(2026, 3, 9), date(2026, 3, 9)),
+    )
+    spend = table.set_index("kpi").loc["spend"]
+    assert spend["period_a"] == 120.0 and spend["period_b"] == 25.0
+    assert spend["change"] == pytest.approx(25 / 120 - 1)
+    lines = sparklines(store, dataset, query)
+    assert lines["spend"] == [90.0, 30.0, 25.0]
+
+
+def test_movers_are_direction_aware(store, write_csv):
+    rows = ["Day,Campaign,Cost,Conversions"]
+    for day, costs in (("2026-01-01", (100, 100, 100)), ("2026-01-02", (100, 200, 50))):
+        for name, cost in zip("ABC", costs, strict=True):
+            rows.append(f"{day},{name},{cost},10")
+    dataset = import_file(store, write_csv("\n".join(rows) + "\n")).dataset
+    top, bottom = movers(
+        store,
+        dataset,
+        KpiQuery(("cpa",)),
+        "campaign",
+        CATALOG["cpa"],
+        date(2026, 1, 2),
+        date(2026, 1, 2),
+    )
+    assert list(top["campaign"])[0] == "C"  # CPA halved: the best mover for a lower-is-better KPI
+    assert list(bottom["campaign"])[0] == "B"
+
+
+@pytest.mark.parametrize(
+    "kpi, value, status",
+    [
+        ("spend", 820.0, "on track"),
+        ("spend", 450.0, "behind"),
+        ("spend", 1000.0, "reached"),
+        ("spend", 540.0, "at risk"),
+        ("cpa", 9.0, "on track"),
+        ("cpa", 11.0, "behind"),
+    ],
+)
+def test_pace(kpi, value, status):
+    target = Target(kpi, 1000.0 if kpi == "spend" else 10.0, date(2026, 1, 1), date(2026, 1, 10))
+    result = pace(CATALOG[kpi], target, value, today=date(2026, 1, 6))  # 60% of the period gone
+    assert result["status"] == status
+    if kpi == "spend" and value == 820.0:
+        assert result["text"] == "82% of target with 60% of the period gone: on track"
+
+
+def test_targets_are_saved_per_workspace(store):
+    a, _ = create_workspace(store)
+    b, _ = create_workspace(store)
+    dataset = import_file(a, TINY).dataset
+    save_target(a, dataset, Target("spend", 500.0, date(2026, 3, 1), date(2026, 3, 31)))
+    save_target(a, dataset, Target("spend", 600.0, date(2026, 3, 1), date(2026, 3, 31)))
+    assert [t.target for t in targets(a, dataset)] == [600.0] and targets(b, dataset) == []
+
+
+def test_excel_export_keeps_formulas_as_text():
+    from openpyxl import load_workbook
+
+    data = to_excel_bytes(pd.DataFrame({"campaign": ["=1+1", "Brand"], "spend": [1.0, 2.0]}))
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert [c.value for c in sheet["A"]] == ["campaign", "'=1+1", "Brand"]
+    assert [c.value for c in sheet["B"]][1:] == [1.0, 2.0]
