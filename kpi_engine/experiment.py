@@ -32,6 +32,7 @@ from kpi_engine.store import Dataset, Store
 FAMILIES = ("both", "variants", "kpis")
 MIN_USERS, MIN_CONVERSIONS, MIN_UNITS = 100, 25, 7
 DEFAULT_TUNING = 5000
+MAX_VARIANTS = 20
 POWER_FOR_DAYS = 0.8
 
 
@@ -275,6 +276,11 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
         raise KpiLabError(
             f"no variant {spec.control!r} in column {spec.variant_col!r}: the"
             f" variants are {', '.join(variants) or 'none'}"
+        )
+    if len(variants) > MAX_VARIANTS:
+        raise KpiLabError(
+            f"column {spec.variant_col!r} has {len(variants):,} values: an experiment compares a"
+            f" few variants (at most {MAX_VARIANTS}); choose the column that names them"
         )
     if len(variants) < 2:
         raise KpiLabError(

@@ -27,8 +27,9 @@ from kpi_engine.dashboard import (
 from kpi_engine.errors import KpiLabError
 from kpi_engine.export import to_csv_bytes, to_excel_bytes
 from kpi_engine.formatting import d3_format, format_compact, format_value
-from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability, run_kpis
+from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability
 from kpi_engine.store import Dataset, Store
+from ui.cache import kpis_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
@@ -145,7 +146,7 @@ def _breakdown(
     if not dataset.dimensions:
         return None
     by = st.selectbox("Break down by", dataset.dimensions, key=f"by_{dataset.dataset_id}")
-    table = run_kpis(store, dataset, replace(base, by=(by,), sort=kpis[0], limit=MAX_TABLE_ROWS))
+    table = kpis_of(store, dataset, replace(base, by=(by,), sort=kpis[0], limit=MAX_TABLE_ROWS))
     if len(table) == MAX_TABLE_ROWS:
         st.caption(f"The {MAX_TABLE_ROWS:,} {by} values with the highest {KPIS[kpis[0]].name}.")
     csv_col, xlsx_col = st.columns(2)
@@ -245,12 +246,12 @@ def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: 
         query = replace(
             base, kpis=(kpi_id,), by=(by,), grain=grain, filters=base.filters + ((by, top),)
         )
-        frame = run_kpis(store, dataset, query)
+        frame = kpis_of(store, dataset, query)
         for name in top:
             part = frame[frame[by].astype(str) == name]
             fig.add_trace(go.Scatter(x=part[PERIOD], y=part[kpi_id], mode="lines", name=name))
     else:
-        frame = run_kpis(store, dataset, replace(base, kpis=(kpi_id,), grain=grain))
+        frame = kpis_of(store, dataset, replace(base, kpis=(kpi_id,), grain=grain))
         fig.add_trace(
             go.Scatter(x=frame[PERIOD], y=frame[kpi_id], mode="lines+markers", name=kpi.name)
         )
@@ -353,7 +354,7 @@ def _top_groups(
     """The groups with the most spend (else the most of the KPI) get a line of their own."""
     rank = "spend" if "spend" in dataset.roles else kpi_id
     query = replace(base, kpis=(rank,), by=(by,), sort=rank, limit=MAX_TREND_LINES)
-    return tuple(str(v) for v in run_kpis(store, dataset, query)[by])
+    return tuple(str(v) for v in kpis_of(store, dataset, query)[by])
 
 
 require_app_navigation()
@@ -388,7 +389,7 @@ if len(dataset.currencies) > 1:
     )
 base = KpiQuery(tuple(kpis), (), start, end, filters, currency=currency, custom=CUSTOM)
 try:
-    totals = run_kpis(store, dataset, base).iloc[0].to_dict()
+    totals = kpis_of(store, dataset, base).iloc[0].to_dict()
     _cards(store, dataset, base, totals, kpis)
     st.subheader("Breakdown", anchor=False)
     by = _breakdown(store, dataset, base, kpis, totals)

@@ -166,6 +166,7 @@ def test_simpson_warning_when_the_split_drifts(store, tmp_path):
         (ExperimentSpec("variant", "A", ("conversion_rate",)), "cannot be tested on campaign"),
         (ExperimentSpec("variant", "A", ("cvr",), correction="bonf"), "unknown correction"),
         (ExperimentSpec("variant", "A", ()), "at least one KPI"),
+        (ExperimentSpec("date", "2026-06-30", ("cvr",)), "28 values: an experiment compares a few"),
     ],
 )
 def test_bad_experiments(seeded, spec, message):

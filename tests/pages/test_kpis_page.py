@@ -156,3 +156,25 @@ def test_target_with_pace_and_anomaly_markers(workspace):
     _by_label(at.toggle, "7-day average and anomalies").set_value(True).run()
     names = [t.get("name") for t in figure(at, 0)["data"]]
     assert "7-day average" in names and "anomaly" in names
+
+
+def test_cached_numbers_follow_appends_and_never_cross_workspaces(workspace, tmp_path):
+    from kpi_engine.ingest import ImportOptions, import_file
+
+    a = open_app("Sample campaigns")
+    b = open_app("Sample campaigns")
+    before = _metrics(a)["Spend"]
+    assert _metrics(b)["Spend"] == before  # same sample data, separate workspaces
+    extra = tmp_path / "more.csv"
+    extra.write_text(
+        "date,campaign,channel,impressions,clicks,conversions,spend,revenue\n"
+        "2026-08-28,Search - Brand,Google Ads,10,1,1,5000000,1\n"
+    )
+    store = engine_store(a)
+    import_file(
+        store, extra, options=ImportOptions(append=store.dataset("Sample campaigns").dataset_id)
+    )
+    a.run()
+    b.run()
+    assert _metrics(a)["Spend"] != before  # the append is seen at once, not a stale cache
+    assert _metrics(b)["Spend"] == before  # and only in its own workspace
