@@ -14,6 +14,7 @@ from kpi_engine.store import Dataset
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
+from ui.share_controls import share_controls
 from ui.text import plain
 from ui.theme import styled
 
@@ -204,7 +205,8 @@ def _ranking(result) -> None:
 
 require_app_navigation()
 store = get_store()
-st.title("Budget", anchor=False)
+title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
+title_col.title("Budget", anchor=False)
 dataset = current_dataset(store)
 if dataset is None:
     st.info("No dataset yet. Upload a campaign report with daily spend and revenue or conversions.")
@@ -262,5 +264,22 @@ with right:
     st.subheader("Ranked by ROAS", anchor=False)
     _ranking(result)
 _charts(result)
+view = {
+    "page": "budget",
+    "dataset_id": dataset.dataset_id,
+    "objective": spec.objective,
+    "daily_budget": spec.daily_budget,
+    "target_roas": spec.target_roas,
+    "target_cpa": spec.target_cpa,
+    "target_marginal_roas": spec.target_marginal_roas,
+    "same_outcome": spec.same_outcome,
+    "max_change": spec.max_change,
+    "min_spend": spec.min_spend,
+    "locks": list(spec.locks),
+    "window_days": spec.window_days,
+    "lag_days": spec.lag_days,
+}
+with share_col:
+    share_controls(store, view, default_title=f"{dataset.name}: budget")
 with st.expander("Read before acting", expanded=True):
     st.markdown("\n".join(f"- {c}" for c in CAVEATS))

@@ -26,6 +26,7 @@ from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
+from ui.share_controls import share_controls
 from ui.text import plain
 from ui.theme import styled
 
@@ -298,7 +299,8 @@ def _power_planner(result) -> None:
 
 require_app_navigation()
 store = get_store()
-st.title("Experiments", anchor=False)
+title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
+title_col.title("Experiments", anchor=False)
 dataset = current_dataset(store)
 if dataset is None:
     st.info("No dataset yet. Upload an experiment file on the Data page.")
@@ -311,6 +313,18 @@ if spec is not None and spec.kpis:
     except KpiLabError as exc:
         st.error(str(exc))
     if result is not None:
+        view = {
+            "page": "experiments",
+            "dataset_id": dataset.dataset_id,
+            "variant_col": spec.variant_col,
+            "control": spec.control,
+            "kpis": list(spec.kpis),
+            "correction": spec.correction,
+            "family": spec.family,
+            "sequential": spec.sequential,
+        }
+        with share_col:
+            share_controls(store, view, default_title=f"{dataset.name}: experiment")
         _summary(result)
         _forest(result)
         _over_time(result, spec)

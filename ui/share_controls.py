@@ -30,10 +30,10 @@ def share_controls(store: Store, view: dict, default_title: str) -> None:
                 st.success("Saved: see it on the Sharing page.")
             if share_col.button("Create read-only link", type="primary", icon=":material/link:"):
                 link = create_share(store, view, title, days or None)
-                st.session_state[Keys.LAST_SHARE] = link
+                st.session_state[f"{Keys.LAST_SHARE}_{view['page']}"] = link
         except KpiLabError as exc:
             st.error(str(exc))
-        link = st.session_state.get(Keys.LAST_SHARE)
+        link = st.session_state.get(f"{Keys.LAST_SHARE}_{view['page']}")
         if link:
             st.markdown("Anyone with this link sees this view as it is now, read-only:")
             st.code(_absolute(link["url_path"]), language=None)

@@ -16,4 +16,4 @@ class Keys:
     IMPORT_TARGET = "import_target"
     PRESET_NAME = "preset_name"
     CONFIRM_DELETE = "confirm_delete"
-    LAST_SHARE = "last_share"  # the link just created on this page
+    LAST_SHARE = "last_share"  # + _<page>: the link just created on that page

@@ -87,3 +87,18 @@ def test_unusable_links_show_a_message_and_no_data(workspace, case, message, mon
     at = _shared(token)
     assert message in at.error[0].value
     assert not at.metric and not at.dataframe and not at.get("download_button")
+
+
+def test_experiment_and_budget_views_are_shared_from_their_pages(workspace):
+    for page, name, marker in (
+        ("pages/experiments.py", "Sample A/B test (campaign)", "chance B is better"),
+        ("pages/budget.py", "Sample campaigns", "Outcome a day"),
+    ):
+        at = open_app(name, page)
+        next(b for b in at.button if b.label == "Create read-only link").click().run()
+        assert not at.exception, at.exception
+        token = at.session_state[f"last_share_{page.split('/')[1].removesuffix('.py')}"]["token"]
+        shared = _shared(token)
+        text = " ".join(m.value for m in shared.markdown)
+        assert marker in text.replace("\\", "")
+        assert not shared.button and not shared.file_uploader
