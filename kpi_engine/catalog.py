@@ -530,20 +530,6 @@ CATALOG: dict[str, Kpi] = {
     entry[0]: Kpi(*entry[:7], pitfall=entry[7], vanity=entry[8], objectives=entry[9])
     for entry in _ENTRIES
 }
-STARTER_IDS = (
-    "impressions",
-    "clicks",
-    "conversions",
-    "spend",
-    "revenue",
-    "ctr",
-    "cpc",
-    "cpm",
-    "cvr",
-    "cpa",
-    "roas",
-    "aov",
-)
 RECOMMENDED = {
     "awareness": ("reach", "frequency", "cpm", "video_view_rate", "share_of_voice"),
     "traffic": ("ctr", "cpc", "bounce_rate", "pages_per_session", "avg_time_on_site"),

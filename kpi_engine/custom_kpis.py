@@ -83,11 +83,3 @@ def saved_custom(store: Store) -> tuple[Kpi, ...]:
             [store.workspace],
         ).fetchall()
     return tuple(make_kpi(*row) for row in rows)
-
-
-def delete_custom(store: Store, kpi_id: str) -> None:
-    with store.transaction() as cur:
-        cur.execute(_SCHEMA)
-        cur.execute(
-            "DELETE FROM custom_kpis WHERE workspace = ? AND kpi_id = ?", [store.workspace, kpi_id]
-        )

@@ -38,12 +38,16 @@ def period_values(
     store: Store, dataset: Dataset, query: KpiQuery, start: date, end: date
 ) -> dict[str, float | None]:
     row = run_kpis(store, dataset, replace(query, start=start, end=end, by=(), grain=None)).iloc[0]
-    return {k: _value(row[k]) for k in query.kpis}
+    return {k: as_number(row[k]) for k in query.kpis}
 
 
-def _value(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x
+def as_number(value) -> float | None:
+    """A query value as a float, or None for a missing, NaN or non-numeric value."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
 
 
 def compare_periods(

@@ -284,20 +284,6 @@ _RATIO_WORDS = {
     "taux",
     "tasa",
 }
-NUMERIC_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "FLOAT",
-    "DOUBLE",
-    "BOOLEAN",
-)
 
 
 def normalise(header: str) -> str:
@@ -349,10 +335,6 @@ def score(header: str, role: str, synonyms: tuple[str, ...] | None = None) -> fl
     return 0.0
 
 
-def _is_numeric(duck_type: str) -> bool:
-    return duck_type.upper().startswith(("DECIMAL",) + NUMERIC_TYPES)
-
-
 def fits(role: str, kind: str) -> bool:
     """Can a column of this kind (``number``, ``date``, ``text``, ``empty``) play the role?"""
     if role in METRIC_ROLES:
@@ -372,27 +354,3 @@ def assign(scores: list[tuple[float, int, str, str]]) -> dict[str, ColumnRole]:
         chosen[role] = ColumnRole(col, role, round(value, 2))
         taken.add(col)
     return {role: chosen[role] for role in ROLES if role in chosen}
-
-
-def detect_roles(columns: dict[str, str]) -> dict[str, ColumnRole]:
-    """Map role → the source column that plays it, from ``{column name: kind or DuckDB type}``."""
-    kinds = {col: _kind_of(typ) for col, typ in columns.items()}
-    scores = [
-        (score(col, role), -index, col, role)
-        for index, col in enumerate(columns)
-        for role in ROLES
-        if fits(role, kinds[col])
-    ]
-    return assign(scores)
-
-
-def _kind_of(value: str) -> str:
-    """Accept either a kind or a DuckDB type name."""
-    if value in ("number", "date", "text", "empty"):
-        return value
-    upper = value.upper()
-    if _is_numeric(upper):
-        return "number"
-    if upper in ("DATE",) or upper.startswith("TIMESTAMP"):
-        return "date"
-    return "text"

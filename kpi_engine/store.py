@@ -22,7 +22,7 @@ import pandas as pd
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.formula import quote_identifier
-from kpi_engine.roles import DIMENSION_ROLES, METRIC_ROLES
+from kpi_engine.roles import DIMENSION_ROLES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "workspace" / "kpilab.duckdb"
@@ -103,10 +103,6 @@ class Dataset:
             if c.role is None and c.name not in dims and c.type.upper() in ("VARCHAR", "BOOLEAN")
         ]
         return dims
-
-    @property
-    def metric_roles(self) -> list[str]:
-        return [r for r in METRIC_ROLES if r in self.roles]
 
     @property
     def currency(self) -> str | None:

@@ -20,8 +20,8 @@ from kpi_engine.experiment import (
     run_experiment,
     testable_kpis,
 )
+from kpi_engine.stats.power import days_needed, reachable_mde
 from kpi_engine.stats.power import plan as power_plan
-from kpi_engine.stats.power import reachable_mde
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
@@ -292,7 +292,7 @@ def _power_planner(result) -> None:
         )
         per_day = known.get("users_per_day_per_arm")
         if per_day:
-            more = max(0.0, planned.n_per_arm - known["n_per_arm"]) / per_day
+            more = days_needed(planned.n_per_arm, known["n_per_arm"], per_day)
             text += f"; reaching {planned.n_per_arm:,} takes about {more:.0f} more days"
     st.markdown(text + ".")
 

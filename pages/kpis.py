@@ -13,6 +13,7 @@ from kpi_engine.custom_kpis import saved_custom
 from kpi_engine.dashboard import (
     Target,
     anomalies,
+    as_number,
     compare_periods,
     movers,
     pace,
@@ -119,7 +120,7 @@ def _cards(store: Store, dataset: Dataset, base: KpiQuery, totals: dict, kpis: l
         row = kpis[offset : offset + per_row]
         for column, kpi_id in zip(st.columns(per_row), row, strict=False):
             kpi = KPIS[kpi_id]
-            change = relative_change(_number(totals.get(kpi_id)), before.get(kpi_id))
+            change = relative_change(as_number(totals.get(kpi_id)), before.get(kpi_id))
             column.metric(
                 kpi.name,
                 format_compact(totals.get(kpi_id), kpi.unit),
@@ -130,14 +131,6 @@ def _cards(store: Store, dataset: Dataset, base: KpiQuery, totals: dict, kpis: l
                 f" Exact value: {format_value(totals.get(kpi_id), kpi.unit)}",
                 border=True,
             )
-
-
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if number != number else number
 
 
 def _breakdown(
@@ -197,7 +190,7 @@ def _coloured(table, kpis: list[str], totals: dict):
 
     def colour(column):
         kpi = KPIS.get(column.name)
-        total = _number(totals.get(column.name))
+        total = as_number(totals.get(column.name))
         if kpi is None or kpi.direction == "neutral" or total is None:
             return [""] * len(column)
         sign = 1 if kpi.direction == "higher" else -1

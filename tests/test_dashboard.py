@@ -13,6 +13,7 @@ from kpi_engine.catalog import CATALOG
 from kpi_engine.dashboard import (
     Target,
     anomalies,
+    as_number,
     compare_periods,
     movers,
     pace,
@@ -122,3 +123,10 @@ def test_excel_export_keeps_formulas_as_text():
     sheet = load_workbook(io.BytesIO(data)).active
     assert [c.value for c in sheet["A"]] == ["campaign", "'=1+1", "Brand"]
     assert [c.value for c in sheet["B"]][1:] == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "raw, expected", [(3, 3.0), ("2.5", 2.5), (None, None), (float("nan"), None), ("--", None)]
+)
+def test_as_number_turns_missing_and_nan_into_none(raw, expected):
+    assert as_number(raw) == expected

@@ -1,8 +1,15 @@
-from kpi_engine.roles import detect_roles, normalise
+from kpi_engine.ingest.mapping import MappedColumn, map_columns, roles_of
+from kpi_engine.ingest.parsing import ColumnParse
+from kpi_engine.roles import normalise
+
+
+def _mapped(columns: dict[str, str]) -> list[MappedColumn]:
+    """Detection from headers alone: ``{column: kind}`` through the importer's own mapping."""
+    return map_columns({col: ColumnParse(kind) for col, kind in columns.items()}, "generic")
 
 
 def _roles(columns: dict[str, str]) -> dict[str, str]:
-    return {role: c.column for role, c in detect_roles(columns).items()}
+    return roles_of(_mapped(columns))
 
 
 def test_google_ads_headers():
@@ -35,14 +42,14 @@ def test_google_ads_headers():
 
 def test_meta_headers_with_currency_and_case():
     cols = {
-        "Campaign name": "VARCHAR",
-        "DAY": "DATE",
-        "Amount spent (USD)": "DOUBLE",
-        "Impressions": "BIGINT",
-        "Link clicks": "BIGINT",
-        "Results": "BIGINT",
-        "Cost per result": "DOUBLE",
-        "Purchases conversion value": "DOUBLE",
+        "Campaign name": "text",
+        "DAY": "date",
+        "Amount spent (USD)": "number",
+        "Impressions": "number",
+        "Link clicks": "number",
+        "Results": "number",
+        "Cost per result": "number",
+        "Purchases conversion value": "number",
     }
     assert _roles(cols) == {
         "date": "DAY",
@@ -57,22 +64,22 @@ def test_meta_headers_with_currency_and_case():
 
 def test_facebook_kaggle_headers_and_confidence():
     cols = {
-        "ad_id": "BIGINT",
-        "xyz_campaign_id": "BIGINT",
-        "Impressions": "BIGINT",
-        "Clicks": "BIGINT",
-        "Spent": "DOUBLE",
-        "Total_Conversion": "BIGINT",
-        "Approved_Conversion": "BIGINT",
+        "ad_id": "number",
+        "xyz_campaign_id": "number",
+        "Impressions": "number",
+        "Clicks": "number",
+        "Spent": "number",
+        "Total_Conversion": "number",
+        "Approved_Conversion": "number",
     }
-    found = detect_roles(cols)
-    assert found["spend"].column == "Spent" and found["spend"].confidence == 1.0
-    assert found["conversions"].column == "Total_Conversion"
-    assert found["campaign"].column == "xyz_campaign_id" and found["campaign"].confidence < 1
+    found = {c.role: c for c in _mapped(cols) if c.role}
+    assert found["spend"].name == "Spent" and found["spend"].confidence == 1.0
+    assert found["conversions"].name == "Total_Conversion"
+    assert found["campaign"].name == "xyz_campaign_id" and found["campaign"].confidence < 1
 
 
 def test_user_level_experiment_file():
-    cols = {"user_id": "VARCHAR", "group": "VARCHAR", "converted": "BOOLEAN", "revenue": "DOUBLE"}
+    cols = {"user_id": "text", "group": "text", "converted": "bool", "revenue": "number"}
     assert _roles(cols) == {
         "variant": "group",
         "unit": "user_id",
@@ -82,7 +89,7 @@ def test_user_level_experiment_file():
 
 
 def test_metric_role_needs_numbers_or_text_never_a_date():
-    assert "spend" not in _roles({"Cost": "DATE", "Clicks": "BIGINT"})
+    assert "spend" not in _roles({"Cost": "date", "Clicks": "number"})
 
 
 def test_normalise():

@@ -10,7 +10,7 @@ import pytest
 
 from kpi_engine.stats import compare
 from kpi_engine.stats.multiple import benjamini_hochberg, holm
-from kpi_engine.stats.power import reachable_mde, sample_size_per_arm
+from kpi_engine.stats.power import days_needed, reachable_mde, sample_size_per_arm
 from kpi_engine.stats.srm import srm_check
 from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO, ArmStats
 from tests.conftest import PROJECT
@@ -148,3 +148,9 @@ def test_power(ref):
     # statsmodels solves with Cohen's h (arcsine); our unpooled inverse agrees to 0.1%
     arcsine = out(ref, "sample_size_proportions", "relative MDE at 10,000")["relative_mde"]
     assert reachable_mde(0.05, 10000) == pytest.approx(arcsine, rel=1e-3)
+
+
+def test_days_needed_counts_the_missing_users_at_the_daily_rate():
+    assert days_needed(10_000, 4_000, 500) == 12
+    assert days_needed(10_000, 12_000, 500) == 0
+    assert days_needed(10_000, 4_000, 0) == math.inf
