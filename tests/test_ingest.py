@@ -135,3 +135,12 @@ def test_hostile_names_are_data_not_sql(store, write_csv):
     assert store.dataset(result.dataset.dataset_id).name == "x'); DROP TABLE datasets; --"
     preview = store.preview(result.dataset.dataset_id)
     assert preview.iloc[0, 1] == "<script>alert(1)</script>"
+
+
+def test_duplicate_rows_are_counted_exactly(store, write_csv):
+    rows = ["2026-01-01,A,10,1.5", "2026-01-02,A,11,1.5", "2026-01-03,B,12,2"]
+    copies = [rows[0]] * 2 + [rows[2]]  # rows[0] three times, rows[2] twice: 3 extra copies
+    result = import_file(store, write_csv("Day,Campaign,Clicks,Cost\n" + "\n".join(rows + copies)))
+    found = next(w for w in result.warnings if w["code"] == "duplicate_rows")
+    assert found["count"] == 3
+    assert result.dataset.rows == 6

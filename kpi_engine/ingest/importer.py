@@ -37,6 +37,7 @@ _TOTAL_LABEL = (
     r"^(total|totals|gesamt|gesamtergebnis|summe|grand total|total general)(\s*[:\-].*)?$"
 )
 TOTAL_FLAG = "__kpilab_total_label"
+_READER_TYPES = {("number", "plain"): "DOUBLE", ("date", "%Y-%m-%d"): "DATE"}
 
 
 @dataclass
@@ -141,15 +142,30 @@ def import_file(
 # ------------------------------------------------------------------------------------------
 
 
-def _select_list(plan: ImportPlan) -> tuple[list[str], list[Column]]:
-    """SELECT expressions and the stored columns they make."""
+def _strict_types(plan: ImportPlan) -> dict[str, str] | None:
+    """Column → type for a strict read of a CSV, when the sample shows columns that DuckDB's
+    reader can convert itself (plain numbers, ISO dates): much faster than reading every value
+    as text. None when no column qualifies."""
+    if plan.source.format != "csv":
+        return None
+    types = {
+        c.name: "VARCHAR"
+        if c.ignored
+        else _READER_TYPES.get((c.parse.kind, c.parse.style), "VARCHAR")
+        for c in plan.columns
+    }
+    return types if set(types.values()) != {"VARCHAR"} else None
+
+
+def _select_list(plan: ImportPlan, typed: frozenset[str]) -> tuple[list[str], list[Column]]:
+    """SELECT expressions and the stored columns they make; ``typed`` columns arrive converted."""
     exprs: list[str] = []
     columns: list[Column] = []
     for c in plan.columns:
         if c.ignored:
             continue
         native = c.parse.style == "native"
-        expr = q(c.name) if native else to_sql(q(c.name), c.parse)
+        expr = _value(c, typed)
         if native and c.parse.kind == "bool":
             expr = f"CAST({q(c.name)} AS DOUBLE)"
         exprs.append(f"{expr} AS {q(c.name)}")
@@ -157,14 +173,15 @@ def _select_list(plan: ImportPlan) -> tuple[list[str], list[Column]]:
         columns.append(
             Column(c.name, typ if not native or c.parse.kind != "date" else "DATE", c.role)
         )
-    exprs.append(f"{_total_label_sql(plan)} AS {q(TOTAL_FLAG)}")
+    if flagged := _label_columns(plan, typed, stored=False):
+        exprs.append(f"{_total_label_sql(flagged)} AS {q(TOTAL_FLAG)}")
     taken = {c.name for c in columns}
     roles = plan.roles
     if plan.per_conversion:
         conv = next(c for c in plan.columns if c.name == roles["conversions"])
         rate = next(c for c in plan.columns if c.name == plan.per_conversion)
         name = _free_name("revenue", taken)
-        exprs.append(f"({_value(conv)}) * ({_value(rate)}) AS {q(name)}")
+        exprs.append(f"({_value(conv, typed)}) * ({_value(rate, typed)}) AS {q(name)}")
         columns.append(Column(name, "DOUBLE", "revenue"))
         taken.add(name)
     symbols = _money_currencies(plan)
@@ -181,14 +198,28 @@ def _select_list(plan: ImportPlan) -> tuple[list[str], list[Column]]:
     return exprs, columns
 
 
-def _total_label_sql(plan: ImportPlan) -> str:
-    """The label of a ``Total: ...`` footer row, read from the raw first column and the campaign
-    column (NULL on every other row). A cheap ILIKE guards the regular expression."""
-    labels = [c.name for c in plan.columns[:1] if c.parse.style != "native"]
-    if "campaign" in plan.roles and plan.roles["campaign"] not in labels:
-        labels.append(plan.roles["campaign"])
+def _label_columns(plan: ImportPlan, typed: frozenset[str], stored: bool) -> list[str]:
+    """Where a ``Total: ...`` footer row has its label: the raw first column and the campaign
+    column. ``stored``: those kept as the raw text, checked on the stored table (fast: a
+    dictionary-compressed column); the others are flagged while reading, before parsing turns
+    the label into NULL. A typed column holds no label: a ``Total`` in it fails the strict read.
+    """
+    candidates = [c for c in plan.columns[:1] if c.parse.style != "native"]
+    if "campaign" in plan.roles:
+        candidates += [c for c in plan.columns if c.name == plan.roles["campaign"]]
+    names: list[str] = []
+    for c in candidates:
+        kept_as_text = c.parse.kind == "text" and not c.ignored
+        if c.name not in typed and c.name not in names and kept_as_text == stored:
+            names.append(c.name)
+    return names
+
+
+def _total_label_sql(names: list[str]) -> str:
+    """The label of a ``Total: ...`` row in one of these text columns (NULL on every other
+    row). A cheap ILIKE guards the regular expression."""
     cases = []
-    for name in labels:
+    for name in names:
         col = q(name)
         prefix = " OR ".join(f"{col} ILIKE '{word}%'" for word in _TOTAL_WORDS)
         cases.append(
@@ -197,10 +228,10 @@ def _total_label_sql(plan: ImportPlan) -> str:
     return f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
 
 
-def _value(column: MappedColumn) -> str:
-    return (
-        q(column.name) if column.parse.style == "native" else to_sql(q(column.name), column.parse)
-    )
+def _value(column: MappedColumn, typed: frozenset[str]) -> str:
+    if column.parse.style == "native" or column.name in typed:
+        return q(column.name)
+    return to_sql(q(column.name), column.parse)
 
 
 def _money_currencies(plan: ImportPlan) -> set[str]:
@@ -216,21 +247,45 @@ def _free_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
+class _NotStrict(Exception):
+    """The strict typed read met a value or a row it cannot convert."""
+
+
 def _execute(store: Store, plan: ImportPlan, options: ImportOptions) -> ImportResult:
-    exprs, columns = _select_list(plan)
-    source_sql, params = read_sql(plan.source, plan.dialect)
+    """Try the strict typed read first; a file that is not that clean (a ``--``, a ``Total:``
+    row, a ragged line...) is read again with every value as text and our parsing rules."""
+    types = _strict_types(plan)
+    if types is not None:
+        try:
+            return _load(store, plan, options, types)
+        except _NotStrict:
+            pass
+    return _load(store, plan, options, None)
+
+
+def _load(
+    store: Store, plan: ImportPlan, options: ImportOptions, types: dict[str, str] | None
+) -> ImportResult:
+    typed = frozenset(n for n, t in (types or {}).items() if t != "VARCHAR")
+    exprs, columns = _select_list(plan, typed)
+    source_sql, params = read_sql(plan.source, plan.dialect, types)
     dataset_id = store.new_dataset_id()
     stage = q(f"stage_{dataset_id}")
     warnings = list(plan.notes)
     try:
         with store.transaction() as cur:
-            cur.execute(
-                f"CREATE TABLE {stage} AS SELECT {', '.join(exprs)} FROM {source_sql}", params
-            )
+            try:
+                cur.execute(
+                    f"CREATE TABLE {stage} AS SELECT {', '.join(exprs)} FROM {source_sql}", params
+                )
+            except duckdb.Error as exc:
+                if types is None or isinstance(exc, duckdb.OutOfMemoryException):
+                    raise
+                raise _NotStrict from None
             staged = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-            rejected = _rejected_rows(cur, plan, staged, warnings)
-            dropped = rejected + _drop_summary_rows(cur, stage, columns, warnings)
-            _check_values(cur, stage, plan, columns, source_sql, params, warnings)
+            rejected = 0 if types else _rejected_rows(cur, plan, staged, warnings)
+            dropped = rejected + _drop_summary_rows(cur, stage, plan, typed, columns, warnings)
+            _check_values(cur, stage, plan, columns, typed, warnings)
             if plan.wide and options.unpivot:
                 stage, columns = _unpivot(cur, stage, plan, columns, dataset_id)
                 warnings.append(
@@ -321,13 +376,29 @@ def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> in
     return count
 
 
-def _drop_summary_rows(cur, stage: str, columns: list[Column], warnings: list[dict]) -> int:
+def _drop_summary_rows(
+    cur,
+    stage: str,
+    plan: ImportPlan,
+    typed: frozenset[str],
+    columns: list[Column],
+    warnings: list[dict],
+) -> int:
     """``Total: ...`` footer rows and rows with no value at all."""
-    flag = q(TOTAL_FLAG)
-    examples = cur.execute(f"SELECT {flag} FROM {stage} WHERE {flag} IS NOT NULL LIMIT {EXAMPLES}")
-    examples = [e[0] for e in examples.fetchall()]
-    totals = cur.execute(f"DELETE FROM {stage} WHERE {flag} IS NOT NULL").fetchone()[0]
-    cur.execute(f"ALTER TABLE {stage} DROP COLUMN {flag}")
+    flagged = bool(_label_columns(plan, typed, stored=False))
+    labels = [q(TOTAL_FLAG)] if flagged else []
+    if stored := _label_columns(plan, typed, stored=True):
+        labels.append(_total_label_sql(stored))
+    totals = 0
+    if labels:
+        label = f"coalesce({', '.join(labels)})"
+        examples = cur.execute(
+            f"SELECT {label} FROM {stage} WHERE {label} IS NOT NULL LIMIT {EXAMPLES}"
+        )
+        examples = [e[0] for e in examples.fetchall()]
+        totals = cur.execute(f"DELETE FROM {stage} WHERE {label} IS NOT NULL").fetchone()[0]
+    if flagged:
+        cur.execute(f"ALTER TABLE {stage} DROP COLUMN {q(TOTAL_FLAG)}")
     if totals:
         warnings.append(
             warning("total_rows", totals, f"{totals:,} total/summary rows dropped", examples)
@@ -344,15 +415,14 @@ def _check_values(
     stage: str,
     plan: ImportPlan,
     columns: list[Column],
-    source_sql: str,
-    params: list,
+    typed: frozenset[str],
     warnings: list[dict],
 ) -> None:
     """Refuse numbers too large to be real; count and show values that did not parse.
 
     Parsing turns both a missing value and an unreadable one into NULL. Most large exports
     have no NULLs at all, so the source is read a second time only for columns that have
-    some, to tell the two apart.
+    some, to tell the two apart. Typed columns need no check: the strict read had none.
     """
     by_name = {c.name: c for c in plan.columns}
     parsed = [
@@ -361,6 +431,7 @@ def _check_values(
         if c.type in ("DOUBLE", "DATE")
         and c.name in by_name
         and by_name[c.name].parse.style != "native"
+        and c.name not in typed
     ]
     numeric = [c.name for c in columns if c.type == "DOUBLE" and c.name in by_name]
     checks = [f"count(*) FILTER (WHERE {q(n)} IS NULL)" for n in parsed]
@@ -377,7 +448,10 @@ def _check_values(
     with_nulls = [n for n, count in zip(parsed, values[: len(parsed)], strict=True) if count]
     if not with_nulls or plan.source.format != "csv":
         return
-    not_total = f"({_total_label_sql(plan)}) IS NULL"
+    source_sql, params = read_sql(plan.source, plan.dialect)
+    raw_labels = _label_columns(plan, frozenset(), stored=False)
+    raw_labels += _label_columns(plan, frozenset(), stored=True)
+    not_total = f"({_total_label_sql(raw_labels)}) IS NULL"
     tests = {n: unparsed_sql(q(n), by_name[n].parse) for n in with_nulls}
     found = cur.execute(
         "SELECT "

@@ -76,19 +76,29 @@ class ImportPlan:
         }
 
 
-def read_sql(source: SourceFile, dialect: Dialect | None) -> tuple[str, list]:
-    """The DuckDB table function for the file, every CSV column read as text."""
+def read_sql(
+    source: SourceFile, dialect: Dialect | None, types: dict[str, str] | None = None
+) -> tuple[str, list]:
+    """The DuckDB table function for the file.
+
+    Without ``types`` every CSV column is read as text (our parsing rules convert it) and rows
+    that do not fit are set aside. With ``types`` (column → DuckDB type, every column named)
+    the read is strict: DuckDB converts the typed columns itself and the first value or row
+    that does not fit fails the whole read.
+    """
     if source.format == "parquet":
         return "read_parquet(?)", [str(source.path)]
     assert dialect is not None
-    options = (
-        "header = true, all_varchar = true, quote = '\"', escape = '\"', delim = ?, skip = ?,"
-        f" encoding = ?, max_line_size = {MAX_LINE_BYTES}, ignore_errors = true,"
-        " store_rejects = true"
+    common = (
+        "header = true, quote = '\"', escape = '\"', delim = ?, skip = ?, encoding = ?,"
+        f" max_line_size = {MAX_LINE_BYTES}"
     )
+    params = [str(source.path), dialect.delimiter, dialect.skip, source.encoding]
+    if types is not None:
+        return f"read_csv(?, {common}, types = ?)", [*params, types]
     return (
-        f"read_csv(?, {options})",
-        [str(source.path), dialect.delimiter, dialect.skip, source.encoding],
+        f"read_csv(?, {common}, all_varchar = true, ignore_errors = true, store_rejects = true)",
+        params,
     )
 
 
