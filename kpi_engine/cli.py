@@ -85,6 +85,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     target.add_argument("--replace", metavar="DATASET", help="replace a dataset's rows")
     p.add_argument("--save-preset", metavar="NAME", help="save the column mapping as a preset")
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help='print each step ("60%% Checking the rows") to stderr',
+    )
 
     sub.add_parser("inspect", parents=[common, source], help="show how a file would be imported")
     sub.add_parser("presets", parents=[common], help="list platform and saved presets")
@@ -285,8 +290,13 @@ def _options(args: argparse.Namespace) -> ImportOptions:
     )
 
 
+def _print_progress(fraction: float, message: str) -> None:
+    print(f"{fraction:4.0%} {message}", file=sys.stderr, flush=True)
+
+
 def _cmd_import(store: Store, args: argparse.Namespace) -> dict:
-    result = import_file(store, args.file, options=_options(args))
+    progress = _print_progress if args.progress else (lambda fraction, message: None)
+    result = import_file(store, args.file, options=_options(args), progress=progress)
     if args.save_preset:
         store.save_preset(args.save_preset, mapping_of(result.dataset))
     return result.to_dict()

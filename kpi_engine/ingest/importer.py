@@ -134,7 +134,7 @@ def import_file(
         with store.cursor() as cur:
             plan = _plan(store, cur, src, options)
         progress(0.2, f"Importing {src.size / 1e6:,.1f} MB")
-        result = _execute(store, plan, options)
+        result = _execute(store, plan, options, progress)
     progress(1.0, "Done")
     return result
 
@@ -251,20 +251,26 @@ class _NotStrict(Exception):
     """The strict typed read met a value or a row it cannot convert."""
 
 
-def _execute(store: Store, plan: ImportPlan, options: ImportOptions) -> ImportResult:
+def _execute(
+    store: Store, plan: ImportPlan, options: ImportOptions, progress: Progress
+) -> ImportResult:
     """Try the strict typed read first; a file that is not that clean (a ``--``, a ``Total:``
     row, a ragged line...) is read again with every value as text and our parsing rules."""
     types = _strict_types(plan)
     if types is not None:
         try:
-            return _load(store, plan, options, types)
+            return _load(store, plan, options, types, progress)
         except _NotStrict:
-            pass
-    return _load(store, plan, options, None)
+            progress(0.25, "Reading every value as text (some values need cleaning)")
+    return _load(store, plan, options, None, progress)
 
 
 def _load(
-    store: Store, plan: ImportPlan, options: ImportOptions, types: dict[str, str] | None
+    store: Store,
+    plan: ImportPlan,
+    options: ImportOptions,
+    types: dict[str, str] | None,
+    progress: Progress,
 ) -> ImportResult:
     typed = frozenset(n for n, t in (types or {}).items() if t != "VARCHAR")
     exprs, columns = _select_list(plan, typed)
@@ -282,6 +288,7 @@ def _load(
                 if types is None or isinstance(exc, duckdb.OutOfMemoryException):
                     raise
                 raise _NotStrict from None
+            progress(0.6, "Checking the rows")
             staged = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
             rejected = 0 if types else _rejected_rows(cur, plan, staged, warnings)
             dropped = rejected + _drop_summary_rows(cur, stage, plan, typed, columns, warnings)
@@ -313,6 +320,7 @@ def _load(
                     " total and blank rows: export it again"
                 )
             dataset, replaced = _store(store, cur, stage, plan, options, columns, dataset_id, kept)
+            progress(0.75, "Checking data quality")
             found = quality_warnings(cur, dataset)
             if plan.wide and options.unpivot:  # channel rows have no totals, by construction
                 found = [w for w in found if not w["code"].startswith("missing_")]
@@ -327,6 +335,7 @@ def _load(
                 "imported_at": datetime.now().isoformat(timespec="seconds"),
             }
             dataset = store.with_report(cur, dataset, report)
+            progress(0.95, "Saving")
     except duckdb.OutOfMemoryException:
         raise KpiLabError(
             f"{plan.source.label} is too large for the memory limit: raise KPILAB_MEMORY_LIMIT"
