@@ -16,9 +16,6 @@ from kpi_engine.store import Store
 
 FAMILY = "Custom"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
-_SCHEMA = """CREATE TABLE IF NOT EXISTS custom_kpis (
-    workspace VARCHAR NOT NULL, kpi_id VARCHAR NOT NULL, formula VARCHAR NOT NULL,
-    unit VARCHAR NOT NULL, direction VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)"""
 
 
 def make_kpi(name: str, formula: str, unit: str = "ratio", direction: str = "neutral") -> Kpi:
@@ -64,7 +61,6 @@ def parse_custom(pairs: list[str]) -> tuple[Kpi, ...]:
 
 def save_custom(store: Store, kpi: Kpi) -> None:
     with store.transaction() as cur:
-        cur.execute(_SCHEMA)
         cur.execute(
             "DELETE FROM custom_kpis WHERE workspace = ? AND kpi_id = ?", [store.workspace, kpi.id]
         )
@@ -76,7 +72,6 @@ def save_custom(store: Store, kpi: Kpi) -> None:
 
 def saved_custom(store: Store) -> tuple[Kpi, ...]:
     with store.cursor() as cur:
-        cur.execute(_SCHEMA)
         rows = cur.execute(
             "SELECT kpi_id, formula, unit, direction FROM custom_kpis WHERE workspace = ?"
             " ORDER BY created_at",

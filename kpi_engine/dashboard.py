@@ -152,10 +152,6 @@ def movers(
 
 # -- targets ------------------------------------------------------------------------------------
 
-_TARGETS = """CREATE TABLE IF NOT EXISTS targets (
-    workspace VARCHAR NOT NULL, dataset_id VARCHAR NOT NULL, kpi VARCHAR NOT NULL,
-    target DOUBLE NOT NULL, start_date DATE NOT NULL, deadline DATE NOT NULL)"""
-
 
 @dataclass(frozen=True)
 class Target:
@@ -171,7 +167,6 @@ def save_target(store: Store, dataset: Dataset, target: Target) -> None:
     if not math.isfinite(target.target):
         raise KpiLabError("a target must be a number")
     with store.transaction() as cur:
-        cur.execute(_TARGETS)
         cur.execute(
             "DELETE FROM targets WHERE workspace = ? AND dataset_id = ? AND kpi = ?",
             [store.workspace, dataset.dataset_id, target.kpi],
@@ -191,7 +186,6 @@ def save_target(store: Store, dataset: Dataset, target: Target) -> None:
 
 def targets(store: Store, dataset: Dataset) -> list[Target]:
     with store.cursor() as cur:
-        cur.execute(_TARGETS)
         rows = cur.execute(
             "SELECT kpi, target, start_date, deadline FROM targets WHERE workspace = ?"
             " AND dataset_id = ? ORDER BY kpi",

@@ -12,6 +12,7 @@ Three kinds of data (see METHODS.md):
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -727,18 +728,19 @@ def cumulative_lifts(result: ExperimentResult, spec: ExperimentSpec) -> pd.DataF
     control = spec.control
     out = []
     for (kpi_id, variant), part in daily[daily["variant"] != control].groupby(["kpi", "variant"]):
-        base = daily[(daily["kpi"] == kpi_id) & (daily["variant"] == control)].set_index("day")
-        for _, row in part.iterrows():
-            earlier = base[base.index <= row["day"]]
-            if earlier.empty:
+        base = daily[(daily["kpi"] == kpi_id) & (daily["variant"] == control)].sort_values("day")
+        days, totals = base["day"].tolist(), base["cumulative"].tolist()
+        for day, b in zip(part["day"].tolist(), part["cumulative"].tolist(), strict=True):
+            at = bisect_right(days, day) - 1  # the control's running total on that day
+            if at < 0:
                 continue
-            a, b = earlier.iloc[-1]["cumulative"], row["cumulative"]
+            a = totals[at]
             if not (a.has_variance and b.has_variance) or not a.value:
                 continue
             rel = compare.relative(a, b, spec.alpha)
             out.append(
                 {
-                    "day": row["day"],
+                    "day": day,
                     "kpi": kpi_id,
                     "variant": variant,
                     "rel_lift": rel.estimate,

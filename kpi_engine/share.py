@@ -28,16 +28,6 @@ PAGES = ("kpis", "experiments", "budget")
 SHARED_PATH = "shared"
 DEFAULT_KPIS = ("spend", "revenue", "roas", "cpa", "ctr")
 INVALID = "This link is not valid: check that it was copied whole, or ask its owner for a new one."
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS views (
-        view_id VARCHAR PRIMARY KEY, workspace VARCHAR NOT NULL, name VARCHAR NOT NULL,
-        state VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS shares (
-        share_id VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL, workspace VARCHAR NOT NULL,
-        title VARCHAR NOT NULL, state VARCHAR NOT NULL, snapshot VARCHAR NOT NULL,
-        dataset VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP,
-        revoked_at TIMESTAMP)""",
-)
 
 
 @dataclass(frozen=True)
@@ -48,12 +38,6 @@ class Shared:
     dataset: Dataset  # points at the frozen snapshot table
     created_at: datetime
     expires_at: datetime | None
-
-
-def _ensure(store: Store) -> None:
-    with store.cursor() as cur:
-        for statement in _SCHEMA:
-            cur.execute(statement)
 
 
 def default_view(dataset: Dataset) -> dict:
@@ -87,7 +71,6 @@ def validate_state(state: object) -> dict:
 
 
 def save_view(store: Store, name: str, state: dict) -> dict:
-    _ensure(store)
     state = validate_state(state)
     store.dataset(state["dataset_id"])  # the dataset must be in this workspace
     view = {"view_id": "vw_" + secrets.token_hex(6), "name": clean_name(name), "state": state}
@@ -100,7 +83,6 @@ def save_view(store: Store, name: str, state: dict) -> dict:
 
 
 def saved_views(store: Store) -> list[dict]:
-    _ensure(store)
     with store.cursor() as cur:
         rows = cur.execute(
             "SELECT view_id, name, state, created_at FROM views WHERE workspace = ?"
@@ -120,7 +102,6 @@ def create_share(
     store: Store, state: dict, title: str | None = None, expires_days: float | None = None
 ) -> dict:
     """Freeze the view's dataset and return the link's token (shown once, never stored)."""
-    _ensure(store)
     state = validate_state(state)
     dataset = store.dataset(state["dataset_id"])
     if expires_days is not None and not expires_days > 0:
@@ -166,7 +147,6 @@ def create_share(
 def _row(store: Store, token: object):
     if not well_formed(token):
         raise KpiLabError(INVALID)
-    _ensure(store)
     wanted = token_hash(token)
     with store.cursor() as cur:
         row = cur.execute(
@@ -203,7 +183,6 @@ def open_share(store: Store, token: object, now: datetime | None = None) -> Shar
 
 
 def list_shares(store: Store) -> list[dict]:
-    _ensure(store)
     with store.cursor() as cur:
         rows = cur.execute(
             "SELECT share_id, title, created_at, expires_at, revoked_at FROM shares"
@@ -224,7 +203,6 @@ def list_shares(store: Store) -> list[dict]:
 
 def revoke_share(store: Store, token_or_id: str) -> dict:
     """Revoke by token, or by share id (the owner's list shows ids, never tokens)."""
-    _ensure(store)
     with store.cursor() as cur:
         if well_formed(token_or_id):
             row = cur.execute(

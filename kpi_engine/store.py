@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,9 @@ DEFAULT_DB = PROJECT_DIR / "workspace" / "kpilab.duckdb"
 DEFAULT_MEMORY_LIMIT = "4GB"
 MAX_NAME_LENGTH = 120
 
+# Every table is created here, once, when the database is opened: created lazily by the
+# first session that needs it, two sessions at once hit DuckDB's catalog write-write
+# conflict (found by the 20-user load test).
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS datasets (
         dataset_id VARCHAR PRIMARY KEY,
@@ -48,7 +52,26 @@ _SCHEMA = (
         mapping VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL)""",
     "ALTER TABLE presets ADD COLUMN IF NOT EXISTS workspace VARCHAR DEFAULT 'default'",
+    """CREATE TABLE IF NOT EXISTS workspaces (
+        workspace_id VARCHAR PRIMARY KEY,
+        token_hash VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS custom_kpis (
+        workspace VARCHAR NOT NULL, kpi_id VARCHAR NOT NULL, formula VARCHAR NOT NULL,
+        unit VARCHAR NOT NULL, direction VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS targets (
+        workspace VARCHAR NOT NULL, dataset_id VARCHAR NOT NULL, kpi VARCHAR NOT NULL,
+        target DOUBLE NOT NULL, start_date DATE NOT NULL, deadline DATE NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS views (
+        view_id VARCHAR PRIMARY KEY, workspace VARCHAR NOT NULL, name VARCHAR NOT NULL,
+        state VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS shares (
+        share_id VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL, workspace VARCHAR NOT NULL,
+        title VARCHAR NOT NULL, state VARCHAR NOT NULL, snapshot VARCHAR NOT NULL,
+        dataset VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP,
+        revoked_at TIMESTAMP)""",
 )
+SYSTEM_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(_SCHEMA)))
 DEFAULT_WORKSPACE = "default"
 _FIELDS = (
     "dataset_id, name, source_file, rows, columns, created_at, kind, platform, currencies, report"
@@ -188,15 +211,24 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: on any exception every statement in the block is rolled back."""
+        """All or nothing: on any exception every statement in the block is rolled back.
+
+        Two sessions changing the same rows at once (two tabs of one workspace) make DuckDB
+        refuse the second: that is a message to try again, not a crash."""
         with self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
+                cur.execute("COMMIT")
+            except duckdb.TransactionException:
+                _rollback(cur)
+                raise KpiLabError(
+                    "another change to this workspace was being saved at the same moment, so"
+                    " nothing of this one was saved: try again"
+                ) from None
             except BaseException:
-                cur.execute("ROLLBACK")
+                _rollback(cur)
                 raise
-            cur.execute("COMMIT")
 
     # registry -------------------------------------------------------------------------
 
@@ -364,6 +396,13 @@ class Store:
                 f"SELECT min({col}), max({col}) FROM {dataset.table}"
             ).fetchone()
         return (low, high) if low is not None else None
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.Error:  # a failed COMMIT has already ended the transaction
+        pass
 
 
 def _dataset_from_row(row: tuple) -> Dataset:

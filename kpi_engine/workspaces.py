@@ -17,10 +17,6 @@ from kpi_engine.store import Store
 
 TOKEN_BYTES = 24  # 192 bits; token_urlsafe writes 32 characters
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-_SCHEMA = """CREATE TABLE IF NOT EXISTS workspaces (
-    workspace_id VARCHAR PRIMARY KEY,
-    token_hash VARCHAR NOT NULL,
-    created_at TIMESTAMP NOT NULL)"""
 
 
 def token_hash(token: str) -> str:
@@ -31,14 +27,8 @@ def well_formed(token: object) -> bool:
     return isinstance(token, str) and bool(_TOKEN.match(token))
 
 
-def _ensure(store: Store) -> None:
-    with store.cursor() as cur:
-        cur.execute(_SCHEMA)
-
-
 def create_workspace(store: Store) -> tuple[Store, str]:
     """A new, empty workspace and its private token."""
-    _ensure(store)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     workspace_id = "ws_" + secrets.token_hex(8)
     with store.transaction() as cur:
@@ -53,7 +43,6 @@ def open_workspace(store: Store, token: object) -> Store | None:
     """The workspace a token opens, or None (malformed or unknown token: no hint which)."""
     if not well_formed(token):
         return None
-    _ensure(store)
     wanted = token_hash(token)
     with store.cursor() as cur:
         row = cur.execute(

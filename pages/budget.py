@@ -6,11 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi_engine.budget.plan import CAVEATS, BudgetSpec, curve_points, run_budget
+from kpi_engine.budget.plan import CAVEATS, BudgetSpec, curve_points
 from kpi_engine.errors import KpiLabError
 from kpi_engine.export import to_csv_bytes
 from kpi_engine.formatting import format_value
 from kpi_engine.store import Dataset
+from ui.cache import budget_of
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
@@ -220,7 +221,7 @@ if needed or not ({"revenue", "conversions"} & set(dataset.roles)):
     st.stop()
 spec = _spec(dataset)
 try:
-    result = run_budget(store, dataset, spec)
+    result = budget_of(store, dataset, spec)
 except KpiLabError as exc:
     st.error(str(exc), icon=":material/error:")
     st.stop()

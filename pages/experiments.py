@@ -14,15 +14,14 @@ from kpi_engine.experiment import (
     ALLOWED,
     DEFAULT_TUNING,
     ExperimentSpec,
-    cumulative_lifts,
     data_kind,
     forest_rows,
-    run_experiment,
     testable_kpis,
 )
 from kpi_engine.stats.power import days_needed, reachable_mde
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Dataset, Store
+from ui.cache import experiment_of, lifts_of
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
@@ -219,8 +218,8 @@ def _forest(result) -> None:
     st.plotly_chart(styled(fig, "ratio").update_xaxes(tickformat=".0%"), key="forest")
 
 
-def _over_time(result, spec: ExperimentSpec) -> None:
-    lifts = cumulative_lifts(result, spec)
+def _over_time(store: Store, dataset: Dataset, result, spec: ExperimentSpec) -> None:
+    lifts = lifts_of(store, dataset, spec)
     if lifts.empty:
         return
     kpi_id = st.selectbox(
@@ -309,7 +308,7 @@ spec = _settings(store, dataset)
 result = None
 if spec is not None and spec.kpis:
     try:
-        result = run_experiment(store, dataset, spec)
+        result = experiment_of(store, dataset, spec)
     except KpiLabError as exc:
         st.error(str(exc))
     if result is not None:
@@ -327,7 +326,7 @@ if spec is not None and spec.kpis:
             share_controls(store, view, default_title=f"{dataset.name}: experiment")
         _summary(result)
         _forest(result)
-        _over_time(result, spec)
+        _over_time(store, dataset, result, spec)
         with st.expander("Every number behind the sentences"):
             st.dataframe(_table(result), hide_index=True)
             st.code(json.dumps(result.to_dict(), indent=1, default=str), language="json")

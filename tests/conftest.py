@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_engine.store import Store
+from kpi_engine.store import SYSTEM_TABLES, Store
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -36,7 +36,7 @@ def nothing_stored(store: Store) -> bool:
     """No dataset table and no registry entry: what a refused import must leave."""
     with store.cursor() as cur:
         tables = cur.execute(
-            "SELECT count(*) FROM duckdb_tables()"
-            " WHERE table_name NOT IN ('datasets', 'meta', 'presets')"
+            "SELECT count(*) FROM duckdb_tables() WHERE NOT list_contains(?, table_name)",
+            [list(SYSTEM_TABLES)],
         ).fetchone()[0]
     return tables == 0 and store.datasets() == []

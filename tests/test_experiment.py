@@ -80,6 +80,11 @@ def test_campaign_sample_uses_days_as_units(seeded):
     lifts = cumulative_lifts(result, ExperimentSpec("variant", "A", ("cvr", "cpa")))
     first, last = lifts[lifts.kpi == "cvr"].iloc[2], lifts[lifts.kpi == "cvr"].iloc[-1]
     assert (last.ci_high - last.ci_low) < (first.ci_high - first.ci_low)  # the interval narrows
+    # on the last day the running totals are the whole test: the same lift and interval
+    assert last.rel_lift == pytest.approx(cvr["rel_lift"], rel=1e-9)
+    assert [last.ci_low, last.ci_high] == pytest.approx(cvr["ci_rel"], rel=1e-9)
+    days = list(lifts[lifts.kpi == "cvr"].day)
+    assert days == sorted(days) and len(days) == 27  # day 1 alone has no variance over days
 
 
 def test_per_variant_totals(store):

@@ -16,7 +16,7 @@ from kpi_engine.custom_kpis import make_kpi
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.kpi_query import KpiQuery, run_kpis
-from kpi_engine.store import Store
+from kpi_engine.store import SYSTEM_TABLES, Store
 
 HOSTILE = [
     "'; DROP TABLE datasets; --",
@@ -122,7 +122,7 @@ def _tables(store: Store) -> set[str]:
         return {
             r[0]
             for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-            if r[0] not in ("datasets", "meta", "presets")
+            if r[0] not in SYSTEM_TABLES
         }
 
 

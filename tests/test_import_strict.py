@@ -52,9 +52,9 @@ def test_the_strict_read_is_tried_and_abandoned_for_a_late_problem(store, write_
     calls = []
     load = importer._load
 
-    def spy(store, plan, options, types):
+    def spy(store, plan, options, types, progress):
         calls.append(types is not None)
-        return load(store, plan, options, types)
+        return load(store, plan, options, types, progress)
 
     monkeypatch.setattr(importer, "_load", spy)
     lines = _clean_lines()

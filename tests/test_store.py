@@ -118,3 +118,47 @@ def test_reads_from_many_threads_share_one_store(store):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_sessions_at_once_on_a_new_database(tmp_path):
+    """The first sessions on a new database arrive together: none may fail creating a table
+    another is creating (DuckDB's catalog write-write conflict, seen with 20 users)."""
+    from kpi_engine.custom_kpis import saved_custom
+    from kpi_engine.share import list_shares, saved_views
+    from kpi_engine.workspaces import create_workspace
+
+    root = Store(tmp_path / "new.duckdb")
+    gate = threading.Barrier(8)
+    errors = []
+
+    def session():
+        try:
+            gate.wait()
+            store, _ = create_workspace(root)
+            saved_custom(store)
+            list_shares(store)
+            saved_views(store)
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    root.close()
+    assert errors == []
+
+
+def test_two_changes_to_the_same_rows_at_once_get_a_message(store):
+    dataset = import_file(store, FIXTURES / "tiny_campaigns.csv").dataset
+    with pytest.raises(KpiLabError, match="at the same moment"):
+        with store.transaction() as first:
+            first.execute(
+                "UPDATE datasets SET name = 'one' WHERE dataset_id = ?", [dataset.dataset_id]
+            )
+            with store.transaction() as second:
+                second.execute(
+                    "UPDATE datasets SET name = 'two' WHERE dataset_id = ?", [dataset.dataset_id]
+                )
+    assert store.dataset(dataset.dataset_id).name == dataset.name  # neither was saved
