@@ -23,28 +23,20 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(HERE))
+from tests.e2e.server import Server, status_mb  # noqa: E402
+
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 PORT = 8597
-
-
-def _status_mb(pid: int | str, field: str) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def engine_worker(csv: Path) -> None:
@@ -54,7 +46,7 @@ def engine_worker(csv: Path) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "ws.duckdb")
-        baseline = _status_mb("self", "VmRSS")
+        baseline = status_mb("self")
         upload = csv.read_bytes()
         start = time.perf_counter()
         path = spool_upload(memoryview(upload), csv.name)
@@ -90,30 +82,8 @@ def measure_server(csv: Path) -> dict | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "KPILAB_DB": str(Path(tmp) / "ws.duckdb")}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(PORT),
-                "--server.address",
-                "127.0.0.1",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=PROJECT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_healthy(server)
+        server = Server(Path(tmp) / "ws.duckdb", Path(tmp) / "server.log", PORT)
+        with server:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"]
@@ -121,7 +91,7 @@ def measure_server(csv: Path) -> dict | None:
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{PORT}/data")
                 page.get_by_text("Campaign file").wait_for(timeout=60_000)
-                baseline = _status_mb(server.pid, "VmRSS")
+                baseline = status_mb(server.proc.pid)
                 start = time.perf_counter()
                 page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
                     str(csv)
@@ -130,26 +100,9 @@ def measure_server(csv: Path) -> dict | None:
                 page.get_by_role("button", name="Import", exact=True).click()
                 expect(page.get_by_text("Imported").first).to_be_visible(timeout=600_000)
                 seconds = time.perf_counter() - start
-                peak = _status_mb(server.pid, "VmHWM")
+                peak = status_mb(server.proc.pid, "VmHWM")
                 browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     return {"seconds": seconds, "baseline_mb": baseline, "peak_mb": peak}
-
-
-def _wait_healthy(server: subprocess.Popen) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("streamlit exited")
-        try:
-            with opener.open(f"http://127.0.0.1:{PORT}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("streamlit did not start")
 
 
 def main() -> None:
@@ -164,9 +117,6 @@ def main() -> None:
         return
     from ingest import make_csv, parse_rows
 
-    with socket.socket() as s:
-        if s.connect_ex(("127.0.0.1", PORT)) == 0:
-            sys.exit(f"port {PORT} is in use")
     csv = make_csv(parse_rows(args.rows))
     size_mb = csv.stat().st_size / 1e6
     print(

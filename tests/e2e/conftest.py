@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECT
+from tests.e2e.server import Server
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 PORT = int(os.environ.get("E2E_PORT", "8599"))
@@ -32,7 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 try:
     from playwright.sync_api import sync_playwright
@@ -51,79 +46,26 @@ def _skip_reason() -> str | None:
     return reason
 
 
-class Server:
-    """`streamlit run app.py` on 127.0.0.1, on a workspace file of its own."""
-
-    def __init__(self, db: Path, log: Path) -> None:
-        self.db, self.log_path, self.proc = db, log, None
-        self.url = f"http://127.0.0.1:{PORT}"
-
-    def start(self) -> None:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", PORT)) == 0:
-                pytest.fail(f"port {PORT} is in use (a stale server?): set E2E_PORT")
-        env = {**os.environ, "KPILAB_DB": str(self.db)}
-        cmd = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(PORT),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-            "--server.runOnSave",
-            "false",
-            "--client.showErrorDetails",
-            "full",
-        ]
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(
-            cmd, cwd=PROJECT, env=env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited:\n{self.log_path.read_text()}")
-            try:
-                with _NO_PROXY.open(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"streamlit not healthy after 60 s:\n{self.log_path.read_text()}"
-                )
-            time.sleep(0.25)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-        self.log.close()
+def _running(tmp_path: Path):
+    srv = Server(tmp_path / "workspace.duckdb", tmp_path / "server.log", PORT)
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture
 def server(tmp_path):
+    """A server for the browser tests (skipped without a browser)."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    srv = Server(tmp_path / "workspace.duckdb", tmp_path / "server.log")
-    srv.start()
-    yield srv
-    srv.stop()
+    yield from _running(tmp_path)
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """A server for tests that speak Streamlit's protocol themselves: no browser needed."""
+    yield from _running(tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from kpi_engine.formatting import format_compact
+from tests.e2e.server import status_mb
 from tests.e2e.st_protocol import Run, Session, trigger
 
 PAGES = ("", "experiments", "budget")  # KPIs (the default page), Experiments, Budget
@@ -45,13 +45,6 @@ def user_file(user: int, marker: str) -> tuple[bytes, float]:
                     f"{impressions},{clicks},{conversions},{spend:.2f},{revenue:.2f}"
                 )
     return ("\n".join(lines) + "\n").encode(), round(total, 2)
-
-
-def server_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 @dataclass
@@ -153,7 +146,7 @@ class _User:
 
 def run_load(base_url: str, users: int, seconds: float, server_pid: int) -> LoadReport:
     """``users`` simulated users at once for ``seconds`` (after their setup)."""
-    report = LoadReport(users, seconds, baseline_mb=server_rss_mb(server_pid))
+    report = LoadReport(users, seconds, baseline_mb=status_mb(server_pid))
     markers = [f"MKR{n:02d}x{secrets.token_hex(4)}" for n in range(users)]
     gate = threading.Barrier(users)
     start = time.monotonic()
@@ -165,10 +158,10 @@ def run_load(base_url: str, users: int, seconds: float, server_pid: int) -> Load
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        report.rss_mb.append(server_rss_mb(server_pid))
+        report.rss_mb.append(status_mb(server_pid))
         time.sleep(0.5)
     for t in threads:
         t.join()
     report.seconds = time.monotonic() - start
-    report.rss_mb.append(server_rss_mb(server_pid))
+    report.rss_mb.append(status_mb(server_pid))
     return report

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 import urllib.parse
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import requests
@@ -67,12 +68,15 @@ class Session:
         self.http.get(f"{self.base_url}/_stcore/health", timeout=timeout).raise_for_status()
         self.xsrf = self.http.cookies.get(XSRF_COOKIE, "")
         ws_url = "ws" + self.base_url.removeprefix("http") + "/_stcore/stream"
-        self.ws = connect(
-            ws_url,
-            subprotocols=["streamlit", self.xsrf] if self.xsrf else ["streamlit"],
-            max_size=None,
-            open_timeout=timeout,
-            proxy=None,
+        self._open = ExitStack()
+        self.ws = self._open.enter_context(
+            connect(
+                ws_url,
+                subprotocols=["streamlit", self.xsrf] if self.xsrf else ["streamlit"],
+                max_size=None,
+                open_timeout=timeout,
+                proxy=None,
+            )
         )
         self.query = ""
         self.pages: dict[str, str] = {}  # url path ("" for the default page) -> script hash
@@ -81,7 +85,7 @@ class Session:
         self._ids = itertools.count()
 
     def close(self) -> None:
-        self.ws.close()
+        self._open.close()
         self.http.close()
 
     @property

@@ -1,0 +1,89 @@
+"""Many users on one real server: throughput, latency and the server's memory per session.
+
+    python benchmarks/load.py                          # 20 users for 60 s
+    python benchmarks/load.py --users 40 --seconds 120
+
+A `streamlit run app.py` is started on a fresh workspace file; simulated users speak
+Streamlit's websocket protocol (tests/e2e/st_protocol.py), as a browser tab does, without
+rendering anything. Three phases:
+
+  warm-up  one user visits every page, so that imports and first-use caches are counted
+           in the baseline and not in the first session
+  idle     N sessions open the app (each gets a workspace with the sample data) and stay
+           connected doing nothing: the server's RSS growth / N is the memory of an idle
+           session
+  active   N users upload their own file, import it and visit the KPIs, Experiments and
+           Budget pages in a loop with no pause (tests/e2e/load.py checks every page):
+           latency per action, page runs per second, errors, peak RSS over the idle phase
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests.e2e.load import run_load  # noqa: E402
+from tests.e2e.server import Server, status_mb  # noqa: E402
+from tests.e2e.st_protocol import Session  # noqa: E402
+
+PORT = 8596
+
+
+def _settled_rss(pid: int, seconds: float = 3.0) -> float:
+    time.sleep(seconds)
+    return status_mb(pid)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    print(
+        f"# {platform.processor() or platform.machine()}, Python {platform.python_version()},"
+        f" {__import__('os').cpu_count()} cores; {args.users} users, {args.seconds:.0f} s"
+    )
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Server(Path(tmp) / "ws.duckdb", Path(tmp) / "server.log", PORT) as server,
+    ):
+        pid = server.proc.pid
+        warm = Session(server.url)
+        for page in ("", "experiments", "budget", "data", "sharing"):
+            warm.run(page=page)
+        warm.close()
+        start_rss = _settled_rss(pid)
+        idle = [Session(server.url) for _ in range(args.users)]
+        for session in idle:
+            session.run()
+        idle_rss = _settled_rss(pid)
+        report = run_load(server.url, args.users, args.seconds, pid)
+        for session in idle:
+            session.close()
+        end_rss = _settled_rss(pid, 5.0)
+        print(report.table())
+        for error in report.errors[:10]:
+            print("ERROR", error)
+        per_idle = (idle_rss - start_rss) / args.users
+        per_active = (max(report.rss_mb) - idle_rss) / args.users
+        print()
+        print(f"{'server RSS':>34} {'MB':>8}")
+        print(f"{'after warm-up (baseline)':>34} {start_rss:>8.0f}")
+        print(f"{f'with {args.users} idle sessions':>34} {idle_rss:>8.0f}")
+        print(f"{'peak with the active users too':>34} {max(report.rss_mb):>8.0f}")
+        print(f"{'all disconnected, 5 s later':>34} {end_rss:>8.0f}")
+        print(f"{'per idle session':>34} {per_idle:>8.1f}")
+        print(f"{'per active session':>34} {per_active:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""20 users at once on one real server: zero errors, nobody sees another user's data, the
+server's memory stays bounded. benchmarks/load.py runs the same longer and reports it."""
+
+from __future__ import annotations
+
+from tests.e2e.load import run_load
+
+USERS = 20
+SECONDS = 20
+MAX_GROWTH_MB = 1024  # 20 workspaces with their uploads, caches and sessions: ~350 MB measured
+
+
+def test_twenty_users_at_once(app_server):
+    report = run_load(app_server.url, USERS, SECONDS, app_server.proc.pid)
+    print(report.table())
+    assert report.errors == []
+    for action in ("open", "upload", "import", "kpis", "experiments", "budget"):
+        assert len(report.latencies.get(action, [])) >= (USERS if action != "budget" else 1)
+    assert max(report.rss_mb) - report.baseline_mb < MAX_GROWTH_MB
+    assert "Traceback" not in app_server.log_path.read_text()
