@@ -38,9 +38,16 @@ class Curves:
             return self.a * self.b * np.power(np.maximum(spend, 0.0), self.b - 1)
 
 
-def fit_power(spend: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_power(
+    spend: np.ndarray,
+    outcome: np.ndarray,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quasi-Poisson log-link fit per row of (campaigns x days) arrays; NaN or zero spend days
-    are skipped. Returns (log a, b, standard error of b); NaN where a row cannot be fitted."""
+    are skipped. Returns (log a, b, standard error of b); NaN where a row cannot be fitted.
+
+    ``start`` (log a, b) begins the iterations near the answer: a bootstrap draw starts from
+    the fit on all days and needs a few steps instead of a dozen."""
     use = np.isfinite(spend) & np.isfinite(outcome) & (spend > 0)
     x = np.where(use, np.log(np.where(use, spend, 1.0)), 0.0)
     y = np.where(use, outcome, 0.0)
@@ -49,13 +56,18 @@ def fit_power(spend: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.nd
     mean_y = np.where(n > 0, y.sum(axis=1) / np.maximum(n, 1), 0.0)
     beta0 = np.log(np.maximum(mean_y, 1e-9))
     beta1 = np.zeros(len(spend))
+    if start is not None:
+        known = np.isfinite(start[0]) & np.isfinite(start[1])
+        beta0, beta1 = np.where(known, start[0], beta0), np.where(known, start[1], beta1)
+    rows = "ij,ij->i"  # row sums of products, without temporaries
     for _ in range(IRLS_STEPS):
         eta = beta0[:, None] + beta1[:, None] * x
         mu = np.exp(np.clip(eta, -50, 50))
         z = eta + (y - mu) / np.maximum(mu, 1e-12)
         w = mu * w_use
-        s0, s1, s2 = w.sum(1), (w * x).sum(1), (w * x * x).sum(1)
-        t0, t1 = (w * z).sum(1), (w * x * z).sum(1)
+        wx = w * x
+        s0, s1, s2 = w.sum(1), wx.sum(1), np.einsum(rows, wx, x)
+        t0, t1 = np.einsum(rows, w, z), np.einsum(rows, wx, z)
         det = s0 * s2 - s1 * s1
         ok = det > 1e-12 * np.maximum(s0 * s2, 1e-300)
         new1 = np.where(ok, (s0 * t1 - s1 * t0) / np.where(ok, det, 1), 0.0)

@@ -77,6 +77,7 @@ class Fitted:
     tier: list[str]
     flags: list[list[str]]
     current: np.ndarray
+    log_a_raw: np.ndarray  # the unshrunk fit: where a bootstrap draw's fit starts
 
 
 @dataclass
@@ -175,8 +176,33 @@ def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
 # -- curves ----------------------------------------------------------------------------------
 
 
-def fit_curves(window: Window, locks: set[str], day_index: np.ndarray | None = None) -> Fitted:
-    """Curves per campaign and their tier. ``day_index`` resamples days (for the bootstrap)."""
+def fit_curves(window: Window, locks: set[str]) -> Fitted:
+    """Curves per campaign, their tier and the flags that explain it."""
+    curves, current, gated, fixed, log_a = _curves(window, locks, None, None)
+    tiers = np.where(fixed, "fixed", np.where(gated, "fitted", "rule")).tolist()
+    rising = np.isfinite(curves.b_raw) & (curves.b_raw - 2 * curves.b_se > 1)
+    flags: list[list[str]] = []
+    for i, name in enumerate(window.campaigns):
+        if name in locks:
+            flags.append(["locked"])
+        elif current[i] <= 0:
+            flags.append(["no spend"])
+        elif gated[i]:
+            flags.append(["increasing returns"] if rising[i] else [])
+        else:
+            flags.append(["thin data"])
+    return Fitted(curves, tiers, flags, current, log_a)
+
+
+def _curves(
+    window: Window,
+    locks: set[str],
+    day_index: np.ndarray | None,
+    start: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[cv.Curves, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(curves, today's daily spend, fitted?, fixed?, raw log a) per campaign, on the days
+    ``day_index`` picks (a bootstrap draw; all days when None), the fit beginning at ``start``.
+    """
     idx = np.arange(window.spend.shape[1]) if day_index is None else day_index
     spend, y = window.spend[:, idx], window.outcome[:, idx]
     has_row, conv = window.has_row[:, idx], window.conversions[:, idx]
@@ -188,7 +214,7 @@ def fit_curves(window: Window, locks: set[str], day_index: np.ndarray | None = N
     spread = np.where(positive, spend - mean[:, None], 0.0)
     std = np.sqrt((spread**2).sum(1) / np.maximum(active, 1))
     cv_spend = np.where(mean > 0, std / np.where(mean > 0, mean, 1), 0.0)
-    _, b_raw, b_se = cv.fit_power(np.where(spend > 0, spend, np.nan), y)
+    log_a, b_raw, b_se = cv.fit_power(np.where(spend > 0, spend, np.nan), y, start)
     gated = (
         (active >= cv.MIN_DAYS)
         & (np.nan_to_num(cv_spend) >= cv.MIN_SPEND_CV)
@@ -200,28 +226,13 @@ def fit_curves(window: Window, locks: set[str], day_index: np.ndarray | None = N
     a = cv.anchor(np.where(spend > 0, spend, np.nan), y, b)
     total_s, total_y = spend.sum(), y.sum()
     pooled_ratio = total_y / total_s if total_s > 0 else 0.0
-    tiers, flags = [], []
-    for i, name in enumerate(window.campaigns):
-        f: list[str] = []
-        if name in locks:
-            tier = "fixed"
-            f.append("locked")
-        elif current[i] <= 0:
-            tier = "fixed"
-            f.append("no spend")
-        elif gated[i]:
-            tier = "fitted"
-            if np.isfinite(b_raw[i]) and b_raw[i] - 2 * b_se[i] > 1:
-                f.append("increasing returns")
-        else:
-            tier = "rule"
-            prior = PRIOR_DAYS * current[i]
-            ratio = (y[i].sum() + prior * pooled_ratio) / (spend[i].sum() + prior)
-            a[i] = ratio * current[i] ** (1 - b[i])  # the shrunk ratio at today's spend
-            f.append("thin data")
-        tiers.append(tier)
-        flags.append(f)
-    return Fitted(cv.Curves(a, b, b_raw, b_se), tiers, flags, current)
+    fixed = np.array([name in locks for name in window.campaigns], dtype=bool) | (current <= 0)
+    rule = ~fixed & ~gated
+    prior = PRIOR_DAYS * current
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (y.sum(1) + prior * pooled_ratio) / (spend.sum(1) + prior)
+        a = np.where(rule, ratio * np.power(current, 1 - b), a)  # the shrunk ratio at today's spend
+    return cv.Curves(a, b, b_raw, b_se), current, gated, fixed, log_a
 
 
 # -- the scenarios ---------------------------------------------------------------------------
@@ -460,14 +471,12 @@ def _bootstrap(
     if spec.bootstrap <= 0 or days < 2:
         return [None, None], None
     rng = np.random.default_rng(spec.seed)
+    start = (fitted.log_a_raw, fitted.curves.b_raw)
     uplifts = []
     for _ in range(spec.bootstrap):
         idx = rng.integers(0, days, days)
-        boot = fit_curves(window, locks, idx)
-        uplifts.append(
-            outcome(boot.curves.a, boot.curves.b, suggested)
-            - outcome(boot.curves.a, boot.curves.b, fitted.current)
-        )
+        boot = _curves(window, locks, idx, start)[0]
+        uplifts.append(outcome(boot.a, boot.b, suggested) - outcome(boot.a, boot.b, fitted.current))
     values = np.array(uplifts)
     return (
         [float(np.quantile(values, 0.1)), float(np.quantile(values, 0.9))],
