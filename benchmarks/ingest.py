@@ -3,19 +3,23 @@
     python benchmarks/ingest.py                  # 1M, 5M and 10M rows (about 95 MB a million)
     python benchmarks/ingest.py --rows 100k      # other sizes (k and M suffixes work)
 
-Each measurement runs in a fresh process. "peak RSS" is the process's own peak (interpreter
+Each measurement runs in a fresh process, three times (--repeat): the table shows medians.
+"peak RSS" is the process's own peak (interpreter
 and libraries included); "+MB" is the peak over the RSS just before the import started, the
 memory the import itself needed. The same generated CSV feeds every path:
 
   kpilab        Store(file) + import_file (sniff, role detection, CREATE TABLE in one
                 transaction, data-quality report) + run_kpis(spend, revenue, roas, cpa, ctr
                 by campaign)
-  duckdb        CREATE TABLE AS SELECT * FROM read_csv(path) into a database file, default
-                settings as in the app + the same five KPIs by campaign written in SQL
+  duckdb        CREATE TABLE AS SELECT * FROM read_csv(path) into a database file with the
+                app's settings (preserve_insertion_order = false) + the same five KPIs by
+                campaign written in SQL; "vs duckdb" compares every path with this one
+  duckdb-default  the same with DuckDB's default settings (insertion order kept)
   pandas        pandas.read_csv(path) + groupby(campaign).sum() + the same five ratios;
                 nothing is stored
-  pandas+store  pandas.read_csv(path), then the frame stored in a DuckDB database file
-                (CREATE TABLE AS SELECT * FROM frame): what "pandas first" costs end to end
+  pandas+store  pandas.read_csv(path), then the frame stored in a DuckDB database file with
+                the app's settings (CREATE TABLE AS SELECT * FROM frame): what "pandas
+                first" costs end to end
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +38,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 DATA = HERE / ".data"
-METHODS = ("kpilab", "duckdb", "pandas", "pandas+store")
+METHODS = ("kpilab", "duckdb", "duckdb-default", "pandas", "pandas+store")
+APP_SETTINGS = "SET preserve_insertion_order = false"  # as kpi_engine.store.Store sets it
 KPIS = ("spend", "revenue", "roas", "cpa", "ctr")
 
 
@@ -103,11 +109,13 @@ def run_kpilab(csv: Path, db: Path) -> dict:
     }
 
 
-def run_duckdb(csv: Path, db: Path) -> dict:
+def run_duckdb(csv: Path, db: Path, app_settings: bool = True) -> dict:
     import duckdb
 
     con = duckdb.connect(str(db))
     con.execute("SET enable_progress_bar = false")
+    if app_settings:
+        con.execute(APP_SETTINGS)
     before = _rss_mb()
     start = time.perf_counter()
     con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
@@ -135,6 +143,7 @@ def run_pandas_store(csv: Path, db: Path) -> dict:
 
     con = duckdb.connect(str(db))
     con.execute("SET enable_progress_bar = false")
+    con.execute(APP_SETTINGS)
     before = _rss_mb()
     start = time.perf_counter()
     frame = pd.read_csv(csv)
@@ -186,6 +195,7 @@ def worker(method: str, csv: Path) -> None:
         run = {
             "kpilab": run_kpilab,
             "duckdb": run_duckdb,
+            "duckdb-default": lambda csv, db: run_duckdb(csv, db, app_settings=False),
             "pandas": run_pandas,
             "pandas+store": run_pandas_store,
         }[method]
@@ -204,11 +214,18 @@ def measure(method: str, csv: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median(runs) -> dict:
+    """Each figure's median over the runs (the machine is shared: single runs vary ~20%)."""
+    runs = list(runs)
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", action="append", default=[], help="a size, e.g. 10M (repeat)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per method (median shown)")
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -220,7 +237,7 @@ def main() -> None:
         f" {__import__('os').cpu_count()} cores"
     )
     header = (
-        f"{'rows':>11} {'file MB':>8} {'method':>12} {'import s':>9} {'MB/s':>7}"
+        f"{'rows':>11} {'file MB':>8} {'method':>14} {'import s':>9} {'MB/s':>7}"
         f" {'vs duckdb':>9} {'KPI query s':>12} {'peak RSS MB':>12} {'+MB':>6} {'x file':>6}"
     )
     print(header)
@@ -228,12 +245,14 @@ def main() -> None:
     for rows in sizes:
         csv = make_csv(rows)
         size_mb = csv.stat().st_size / 1e6
-        results = {method: measure(method, csv) for method in METHODS}
+        results = {
+            method: _median(measure(method, csv) for _ in range(args.repeat)) for method in METHODS
+        }
         reference = results["duckdb"]["import_s"]
         for method, r in results.items():
             extra = r["peak_mb"] - r["before_mb"]
             print(
-                f"{rows:>11,} {size_mb:>8.1f} {method:>12} {r['import_s']:>9.2f}"
+                f"{rows:>11,} {size_mb:>8.1f} {method:>14} {r['import_s']:>9.2f}"
                 f" {size_mb / r['import_s']:>7.1f} {reference / r['import_s']:>8.0%}"
                 f" {r['query_s']:>12.3f} {r['peak_mb']:>12.0f} {extra:>6.0f}"
                 f" {extra / size_mb:>6.2f}",

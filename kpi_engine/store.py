@@ -189,6 +189,11 @@ class Store:
             self._con.execute("SET memory_limit = ?", [limit])
         except duckdb.Error:
             raise KpiLabError(f"memory limit {limit!r} is not valid: write e.g. 4GB") from None
+        # Tables need no order: rows are only ever read back aggregated or sorted, which
+        # lets DuckDB write an import's rows as its threads finish them (~20% faster at
+        # 10M rows). Reads that show rows "as in the file" scan serially (ingest.plan) or
+        # sort by rowid (preview, examples).
+        self._con.execute("SET preserve_insertion_order = false")
         for statement in _SCHEMA:
             self._con.execute(statement)
 
@@ -372,7 +377,9 @@ class Store:
     def preview(self, ref: str, limit: int = 20) -> pd.DataFrame:
         dataset = self.dataset(ref)
         with self.cursor() as cur:
-            return cur.execute(f"SELECT * FROM {dataset.table} LIMIT ?", [int(limit)]).df()
+            return cur.execute(
+                f"SELECT * FROM {dataset.table} ORDER BY rowid LIMIT ?", [int(limit)]
+            ).df()
 
     def distinct_values(self, dataset: Dataset, column: str, limit: int = 2000) -> list[str]:
         """Sorted distinct values of a column, as text (for filter widgets)."""

@@ -402,7 +402,7 @@ def _drop_summary_rows(
     if labels:
         label = f"coalesce({', '.join(labels)})"
         examples = cur.execute(
-            f"SELECT {label} FROM {stage} WHERE {label} IS NOT NULL LIMIT {EXAMPLES}"
+            f"SELECT {label} FROM {stage} WHERE {label} IS NOT NULL ORDER BY rowid LIMIT {EXAMPLES}"
         )
         examples = [e[0] for e in examples.fetchall()]
         totals = cur.execute(f"DELETE FROM {stage} WHERE {label} IS NOT NULL").fetchone()[0]

@@ -77,9 +77,13 @@ class ImportPlan:
 
 
 def read_sql(
-    source: SourceFile, dialect: Dialect | None, types: dict[str, str] | None = None
+    source: SourceFile,
+    dialect: Dialect | None,
+    types: dict[str, str] | None = None,
+    serial: bool = False,
 ) -> tuple[str, list]:
-    """The DuckDB table function for the file.
+    """The DuckDB table function for the file. ``serial``: one thread, so that a LIMIT gets
+    the file's first rows (the store lets parallel scans return rows out of order).
 
     Without ``types`` every CSV column is read as text (our parsing rules convert it) and rows
     that do not fit are set aside. With ``types`` (column → DuckDB type, every column named)
@@ -91,7 +95,7 @@ def read_sql(
     assert dialect is not None
     common = (
         "header = true, quote = '\"', escape = '\"', delim = ?, skip = ?, encoding = ?,"
-        f" max_line_size = {MAX_LINE_BYTES}"
+        f" max_line_size = {MAX_LINE_BYTES}{', parallel = false' if serial else ''}"
     )
     params = [str(source.path), dialect.delimiter, dialect.skip, source.encoding]
     if types is not None:
@@ -124,7 +128,7 @@ def make_plan(
     dialect = None
     if source.format == "csv":
         dialect = detect_dialect(source.head_text, source.label, source.size > HEAD_BYTES)
-    sql, params = read_sql(source, dialect)
+    sql, params = read_sql(source, dialect, serial=True)
     try:
         sample = cur.execute(f"SELECT * FROM {sql} LIMIT {SAMPLE_ROWS}", params).df()
         types = {

@@ -119,7 +119,7 @@ def quality_warnings(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[d
         for (code, cond, text), n in zip(checks, counts, strict=True):
             if n:
                 rows = cur.execute(
-                    f"SELECT * FROM {dataset.table} WHERE {cond} LIMIT {EXAMPLES}"
+                    f"SELECT * FROM {dataset.table} WHERE {cond} ORDER BY rowid LIMIT {EXAMPLES}"
                 ).fetchall()
                 found.append(
                     warning(code.split(":")[0], n, f"{n:,} {text}", [list(r) for r in rows])
