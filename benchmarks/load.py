@@ -1,6 +1,7 @@
 """Many users on one real server: throughput, latency and the server's memory per session.
 
-    python benchmarks/load.py                          # 20 users for 60 s
+    python benchmarks/load.py                          # 20 users for 60 s, no pause
+    python benchmarks/load.py --pause 5                # each user reads a page for 5 s
     python benchmarks/load.py --users 40 --seconds 120
 
 A `streamlit run app.py` is started on a fresh workspace file; simulated users speak
@@ -47,10 +48,12 @@ def main() -> None:
     )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds before each visit")
     args = parser.parse_args()
     print(
         f"# {platform.processor() or platform.machine()}, Python {platform.python_version()},"
-        f" {__import__('os').cpu_count()} cores; {args.users} users, {args.seconds:.0f} s"
+        f" {__import__('os').cpu_count()} cores; {args.users} users, {args.seconds:.0f} s,"
+        f" {args.pause:g} s pause"
     )
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -66,7 +69,7 @@ def main() -> None:
         for session in idle:
             session.run()
         idle_rss = _settled_rss(pid)
-        report = run_load(server.url, args.users, args.seconds, pid)
+        report = run_load(server.url, args.users, args.seconds, pid, args.pause)
         for session in idle:
             session.close()
         end_rss = _settled_rss(pid, 5.0)

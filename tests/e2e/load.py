@@ -104,7 +104,7 @@ class _User:
         with self.report.lock:
             self.report.latencies.setdefault(action, []).append(run.seconds)
 
-    def __call__(self, deadline: float, start_gate: threading.Barrier) -> None:
+    def __call__(self, deadline: float, start_gate: threading.Barrier, pause: float) -> None:
         session = None
         try:
             start_gate.wait()
@@ -125,6 +125,7 @@ class _User:
             own = session.params
             while time.monotonic() < deadline:
                 for name in PAGES:
+                    time.sleep(pause)  # a person reading the page before the next click
                     run = session.run(page=name, params=own)
                     self.record(name or "kpis", run)
                     self.check(name or "kpis", run)
@@ -144,15 +145,18 @@ class _User:
                 session.close()
 
 
-def run_load(base_url: str, users: int, seconds: float, server_pid: int) -> LoadReport:
-    """``users`` simulated users at once for ``seconds`` (after their setup)."""
+def run_load(
+    base_url: str, users: int, seconds: float, server_pid: int, pause: float = 0.0
+) -> LoadReport:
+    """``users`` simulated users at once for ``seconds``, each waiting ``pause`` seconds
+    before each page visit of the loop (0: clicking without a break)."""
     report = LoadReport(users, seconds, baseline_mb=status_mb(server_pid))
     markers = [f"MKR{n:02d}x{secrets.token_hex(4)}" for n in range(users)]
     gate = threading.Barrier(users)
     start = time.monotonic()
     deadline = start + seconds
     threads = [
-        threading.Thread(target=_User(base_url, n, markers, report), args=(deadline, gate))
+        threading.Thread(target=_User(base_url, n, markers, report), args=(deadline, gate, pause))
         for n in range(users)
     ]
     for t in threads:
