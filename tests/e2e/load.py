@@ -10,6 +10,7 @@ throughout.
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 import time
@@ -123,9 +124,12 @@ class _User:
             self.record("import", imported)
             self.check("import", imported)
             own = session.params
+            rng = random.Random(self.number)
             while time.monotonic() < deadline:
                 for name in PAGES:
-                    time.sleep(pause)  # a person reading the page before the next click
+                    # a person reading the page before the next click; people do not click
+                    # in step, so the pause varies by +/-50%
+                    time.sleep(pause * rng.uniform(0.5, 1.5))
                     run = session.run(page=name, params=own)
                     self.record(name or "kpis", run)
                     self.check(name or "kpis", run)
@@ -148,8 +152,8 @@ class _User:
 def run_load(
     base_url: str, users: int, seconds: float, server_pid: int, pause: float = 0.0
 ) -> LoadReport:
-    """``users`` simulated users at once for ``seconds``, each waiting ``pause`` seconds
-    before each page visit of the loop (0: clicking without a break)."""
+    """``users`` simulated users at once for ``seconds``, each waiting about ``pause``
+    seconds before each page visit of the loop (0: clicking without a break)."""
     report = LoadReport(users, seconds, baseline_mb=status_mb(server_pid))
     markers = [f"MKR{n:02d}x{secrets.token_hex(4)}" for n in range(users)]
     gate = threading.Barrier(users)
