@@ -34,6 +34,7 @@ from kpi_engine.share import (
 from kpi_engine.stats.multiple import CORRECTIONS
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Store
+from kpi_engine.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 
 EXIT_BAD_INPUT = 2
 
@@ -95,6 +96,17 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", parents=[common], help="list platform and saved presets")
 
     sub.add_parser("datasets", parents=[common], help="list the datasets")
+    p = sub.add_parser(
+        "prune",
+        parents=[common],
+        help="remove workspaces that still hold only the sample data (run with the app stopped)",
+    )
+    p.add_argument(
+        "--older-than-days",
+        type=float,
+        default=DEFAULT_PRUNE_DAYS,
+        help=f"only those created before (default {DEFAULT_PRUNE_DAYS})",
+    )
     sub.add_parser("catalog", parents=[common], help="the KPI catalog")
 
     p = sub.add_parser("kpis", parents=[common], help="compute KPIs of a dataset")
@@ -320,6 +332,10 @@ def _cmd_catalog(store: Store | None, args: argparse.Namespace) -> dict:
     }
 
 
+def _cmd_prune(store: Store, args: argparse.Namespace) -> dict:
+    return prune_untouched(store, args.older_than_days)
+
+
 def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
     return {"datasets": [d.to_dict() for d in store.datasets()]}
 
@@ -416,6 +432,7 @@ COMMANDS = {
     "inspect": _cmd_inspect,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,
+    "prune": _cmd_prune,
     "catalog": _cmd_catalog,
     "kpis": _cmd_kpis,
     "experiment": _cmd_experiment,
@@ -462,6 +479,8 @@ def _print_human(command: str, result: dict) -> None:
         print(json.dumps(result, indent=1, default=_jsonable))
     elif command == "power":
         print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
+    elif command == "prune":
+        print(f"removed {result['removed']} untouched workspaces; {result['kept']} remain")
     elif command == "presets":
         print("platforms: " + ", ".join(result["platforms"]))
         print("saved: " + (", ".join(result["saved"]) or "none"))

@@ -49,3 +49,8 @@ def seed_samples(store: Store) -> bool:
                 store.register(cur, copy)
             store.set_meta(cur, _SEEDED_KEY, "1")
         return True
+
+
+def sample_signatures(store: Store) -> set[tuple[str, str | None, int]]:
+    """(name, source file, rows) of each sample: what an untouched sample copy looks like."""
+    return {(d.name, d.source_file, d.rows) for d in _template(store).datasets()}

@@ -11,10 +11,14 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from kpi_engine.errors import KpiLabError
+from kpi_engine.formula import quote_identifier
+from kpi_engine.samples import sample_signatures
 from kpi_engine.store import Store
 
+DEFAULT_PRUNE_DAYS = 30
 TOKEN_BYTES = 24  # 192 bits; token_urlsafe writes 32 characters
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
@@ -51,3 +55,51 @@ def open_workspace(store: Store, token: object) -> Store | None:
     if row is None or not hmac.compare_digest(row[1], wanted):
         return None
     return store.for_workspace(row[0])
+
+
+def prune_untouched(store: Store, older_than_days: float) -> dict:
+    """Remove workspaces that hold nothing of anyone's: created more than ``older_than_days``
+    ago and still only their sample copies, with no upload, saved view, link, custom KPI,
+    target or preset. Every visit without a link creates a workspace (~0.8 MB of sample
+    copies), so a crawler or a busy public link grows the database without this."""
+    if not older_than_days >= 0:
+        raise KpiLabError("--older-than-days must be 0 or more")
+    cutoff = datetime.now() - timedelta(days=older_than_days)
+    samples = sample_signatures(store)
+    removed = []
+    with store.transaction() as cur:
+        old = cur.execute(
+            "SELECT workspace_id FROM workspaces WHERE created_at < ?", [cutoff]
+        ).fetchall()
+        for (workspace,) in old:
+            if _untouched(cur, workspace, samples):
+                _remove(cur, workspace)
+                removed.append(workspace)
+        total = cur.execute("SELECT count(*) FROM workspaces").fetchone()[0]
+    return {"removed": len(removed), "kept": total}
+
+
+def _untouched(cur, workspace: str, samples: set[tuple]) -> bool:
+    datasets = cur.execute(
+        "SELECT name, source_file, rows FROM datasets WHERE workspace = ?", [workspace]
+    ).fetchall()
+    if not set(datasets) <= samples:
+        return False
+    for table in ("views", "shares", "custom_kpis", "targets", "presets"):
+        if cur.execute(f"SELECT count(*) FROM {table} WHERE workspace = ?", [workspace]).fetchone()[
+            0
+        ]:
+            return False
+    keys = cur.execute(
+        "SELECT key FROM meta WHERE starts_with(key, ?)", [workspace + ":"]
+    ).fetchall()
+    return {k[0].split(":", 1)[1] for k in keys} <= {"samples_seeded"}
+
+
+def _remove(cur, workspace: str) -> None:
+    tables = cur.execute("SELECT dataset_id FROM datasets WHERE workspace = ?", [workspace])
+    for (dataset_id,) in tables.fetchall():
+        cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(dataset_id)}")
+    cur.execute("DELETE FROM datasets WHERE workspace = ?", [workspace])
+    cur.execute("DELETE FROM meta WHERE starts_with(key, ?)", [workspace + ":"])
+    cur.execute("DELETE FROM workspaces WHERE workspace_id = ?", [workspace])

@@ -286,3 +286,10 @@ def test_hostile_or_wrong_custom_formulas_exit_2(capsys, db, custom, message):
     code = main(["kpis", "tiny_campaigns", "--custom", custom, "--db", db])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_prune_reports_what_it_removed(capsys, db):
+    code, result, _ = run(capsys, "prune", "--older-than-days", "30", "--db", db, "--json")
+    assert code == 0 and result == {"removed": 0, "kept": 0}
+    code, _, err = run(capsys, "prune", "--older-than-days", "-2", "--db", db)
+    assert code == 2 and err.count("\n") == 1 and "0 or more" in err

@@ -6,13 +6,26 @@ import os
 
 import streamlit as st
 
+from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Store
+from kpi_engine.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from ui.state import Keys
 
 
 @st.cache_resource(show_spinner=False)
 def _open_root(path: str | None) -> Store:
-    return Store(path)
+    """Opened once per server process; workspaces left with only the sample data for
+    ``$KPILAB_PRUNE_DAYS`` days (default 30, ``off`` to keep them) are removed then."""
+    store = Store(path)
+    days = os.environ.get("KPILAB_PRUNE_DAYS", str(DEFAULT_PRUNE_DAYS)).strip().lower()
+    if days != "off":
+        try:
+            prune_untouched(store, float(days))
+        except (KpiLabError, ValueError):
+            raise KpiLabError(
+                f"KPILAB_PRUNE_DAYS={days!r} is not valid: write a number of days or off"
+            ) from None
+    return store
 
 
 def root_store() -> Store:

@@ -1,0 +1,64 @@
+"""Workspaces that hold nothing of anyone's are pruned; any trace of a user keeps one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from kpi_engine.custom_kpis import make_kpi, save_custom
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest import import_file
+from kpi_engine.samples import seed_samples
+from kpi_engine.share import default_view, save_view
+from kpi_engine.store import Store
+from kpi_engine.workspaces import create_workspace, open_workspace, prune_untouched
+from tests.conftest import FIXTURES
+
+
+def _workspace(root: Store, days_old: float) -> tuple[Store, str]:
+    store, token = create_workspace(root)
+    seed_samples(store)
+    with root.transaction() as cur:
+        cur.execute(
+            "UPDATE workspaces SET created_at = ? WHERE workspace_id = ?",
+            [datetime.now() - timedelta(days=days_old), store.workspace],
+        )
+    return store, token
+
+
+def _tables(root: Store) -> set[str]:
+    with root.cursor() as cur:
+        return {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def test_only_old_workspaces_with_nothing_of_their_own_go(tmp_path):
+    root = Store(tmp_path / "ws.duckdb")
+    idle, idle_token = _workspace(root, 40)
+    recent, recent_token = _workspace(root, 2)
+    uploaded, uploaded_token = _workspace(root, 40)
+    import_file(uploaded, FIXTURES / "tiny_campaigns.csv")
+    viewed, viewed_token = _workspace(root, 40)
+    save_view(viewed, "mine", default_view(viewed.datasets()[0]))
+    custom, custom_token = _workspace(root, 40)
+    save_custom(custom, make_kpi("my_margin", "(sum(revenue) - sum(spend)) / sum(revenue)"))
+    renamed, renamed_token = _workspace(root, 40)
+    renamed.rename("Sample campaigns", "Our campaigns")
+    idle_tables = {d.dataset_id for d in idle.datasets()}
+
+    assert prune_untouched(root, 30) == {"removed": 1, "kept": 5}
+
+    assert open_workspace(root, idle_token) is None
+    assert idle.datasets() == [] and not idle_tables & _tables(root)
+    for token in (recent_token, uploaded_token, viewed_token, custom_token, renamed_token):
+        kept = open_workspace(root, token)
+        assert kept is not None and len(kept.datasets()) >= 3
+    assert prune_untouched(root, 30)["removed"] == 0  # nothing else qualifies
+    root.close()
+
+
+def test_a_negative_age_is_refused(tmp_path):
+    root = Store(tmp_path / "ws.duckdb")
+    with pytest.raises(KpiLabError, match="0 or more"):
+        prune_untouched(root, -1)
+    root.close()
