@@ -1,7 +1,7 @@
 """Peak memory of the upload path for a large CSV (~500 MB).
 
     python benchmarks/upload_memory.py            # engine path and real server
-    python benchmarks/upload_memory.py --rows 2M  # another size
+    python benchmarks/upload_memory.py --rows 10M # another size (about 95 MB a million rows)
 
 Two measurements of the same file:
 
@@ -109,7 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", default="8.3M", help="rows in the CSV (8.3M is about 500 MB)")
+    parser.add_argument("--rows", default="5.3M", help="rows in the CSV (5.3M is about 500 MB)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
