@@ -84,6 +84,15 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _result(before: float, start: float, imported: float, done: float, groups: int) -> dict:
+    return {
+        "import_s": imported - start,
+        "query_s": done - imported,
+        "groups": groups,
+        "before_mb": before,
+    }
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
@@ -101,12 +110,7 @@ def run_kpilab(csv: Path, db: Path) -> dict:
     imported = time.perf_counter()
     table = run_kpis(store, dataset, KpiQuery(KPIS, ("campaign",)))
     done = time.perf_counter()
-    return {
-        "import_s": imported - start,
-        "query_s": done - imported,
-        "groups": len(table),
-        "before_mb": before,
-    }
+    return _result(before, start, imported, done, len(table))
 
 
 def run_duckdb(csv: Path, db: Path, app_settings: bool = True) -> dict:
@@ -122,12 +126,7 @@ def run_duckdb(csv: Path, db: Path, app_settings: bool = True) -> dict:
     imported = time.perf_counter()
     table = con.execute(_DUCKDB_KPIS).fetchall()
     done = time.perf_counter()
-    return {
-        "import_s": imported - start,
-        "query_s": done - imported,
-        "groups": len(table),
-        "before_mb": before,
-    }
+    return _result(before, start, imported, done, len(table))
 
 
 _DUCKDB_KPIS = (
@@ -154,12 +153,7 @@ def run_pandas_store(csv: Path, db: Path) -> dict:
     imported = time.perf_counter()
     table = con.execute(_DUCKDB_KPIS).fetchall()
     done = time.perf_counter()
-    return {
-        "import_s": imported - start,
-        "query_s": done - imported,
-        "groups": len(table),
-        "before_mb": before,
-    }
+    return _result(before, start, imported, done, len(table))
 
 
 def run_pandas(csv: Path, db: Path) -> dict:
@@ -182,12 +176,7 @@ def run_pandas(csv: Path, db: Path) -> dict:
         }
     )
     done = time.perf_counter()
-    return {
-        "import_s": imported - start,
-        "query_s": done - imported,
-        "groups": len(table),
-        "before_mb": before,
-    }
+    return _result(before, start, imported, done, len(table))
 
 
 def worker(method: str, csv: Path) -> None:

@@ -100,24 +100,35 @@ def test_second_process_gets_a_clear_message(tmp_path):
     assert "in use by another process" in out.stdout
 
 
-def test_reads_from_many_threads_share_one_store(store):
-    dataset = import_file(store, TINY).dataset
-    errors = []
+def _at_once(work, threads: int = 8) -> list[Exception]:
+    """Run ``work`` on that many threads released together; the exceptions they raised."""
+    gate = threading.Barrier(threads)
+    errors: list[Exception] = []
 
-    def read():
+    def run():
         try:
-            for _ in range(20):
-                assert store.dataset(dataset.dataset_id).rows == 5
-                assert len(store.preview(dataset.dataset_id, 3)) == 3
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            gate.wait()
+            work()
+        except Exception as exc:  # noqa: BLE001 - collected and asserted by the caller
             errors.append(exc)
 
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for t in threads:
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for t in started:
         t.start()
-    for t in threads:
+    for t in started:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_reads_from_many_threads_share_one_store(store):
+    dataset = import_file(store, TINY).dataset
+
+    def read():
+        for _ in range(20):
+            assert store.dataset(dataset.dataset_id).rows == 5
+            assert len(store.preview(dataset.dataset_id, 3)) == 3
+
+    assert _at_once(read) == []
 
 
 def test_sessions_at_once_on_a_new_database(tmp_path):
@@ -128,24 +139,14 @@ def test_sessions_at_once_on_a_new_database(tmp_path):
     from kpi_engine.workspaces import create_workspace
 
     root = Store(tmp_path / "new.duckdb")
-    gate = threading.Barrier(8)
-    errors = []
 
     def session():
-        try:
-            gate.wait()
-            store, _ = create_workspace(root)
-            saved_custom(store)
-            list_shares(store)
-            saved_views(store)
-        except Exception as exc:  # noqa: BLE001 - any failure is the finding
-            errors.append(exc)
+        store, _ = create_workspace(root)
+        saved_custom(store)
+        list_shares(store)
+        saved_views(store)
 
-    threads = [threading.Thread(target=session) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _at_once(session)
     root.close()
     assert errors == []
 
