@@ -3,8 +3,8 @@
 Each user opens the app (a workspace of its own), uploads a campaign file that carries a
 marker of its own in every campaign name, imports it on the Data page, then visits the KPIs,
 Experiments and Budget pages on it in a loop until the time is up. Every page a user gets is
-checked: no exception and no error message, the user's own spend total on the KPI card, and
-no other user's marker anywhere in what the server sent. The server's memory is sampled
+checked: no exception and no error message, no other user's marker anywhere in what the
+server sent, and the page computed on the user's own file. The server's memory is sampled
 throughout.
 """
 
@@ -101,6 +101,22 @@ class _User:
         if problems:
             raise AssertionError(f"user {self.number}, {what}: {'; '.join(problems)[:500]}")
 
+    def check_own(self, page: str, run: Run, spend: float) -> None:
+        """The page computed on this user's own file: its spend on the KPI card, its
+        campaigns in the budget table, verdicts and charts for its A/B test."""
+        if page == "":
+            card = {m.label: m.body for m in run.of("metric")}.get("Spend")
+            if card != format_compact(spend, "currency") or self.marker.encode() not in run.raw:
+                raise AssertionError(f"user {self.number}: KPI card Spend {card!r}, not its own")
+        elif page == "budget" and self.marker.encode() not in run.raw:
+            raise AssertionError(f"user {self.number}: the budget is not on its own campaigns")
+        elif page == "experiments":
+            verdicts = [
+                m.body for m in run.of("markdown") if " B " in m.body and "95% CI" in m.body
+            ]
+            if not (verdicts and run.of("plotly_chart")):
+                raise AssertionError(f"user {self.number}: no verdict for its own A/B test")
+
     def record(self, action: str, run: Run) -> None:
         with self.report.lock:
             self.report.latencies.setdefault(action, []).append(run.seconds)
@@ -133,14 +149,7 @@ class _User:
                     run = session.run(page=name, params=own)
                     self.record(name or "kpis", run)
                     self.check(name or "kpis", run)
-                    if not name:
-                        cards = {m.label: m.body for m in run.of("metric")}
-                        expected = format_compact(spend, "currency")
-                        if cards.get("Spend") != expected or self.marker.encode() not in run.raw:
-                            raise AssertionError(
-                                f"user {self.number}: KPI card Spend {cards.get('Spend')!r},"
-                                f" expected {expected!r} from its own file"
-                            )
+                    self.check_own(name, run, spend)
         except Exception as exc:  # every failure is counted, none stops the others
             with self.report.lock:
                 self.report.errors.append(f"user {self.number}: {type(exc).__name__}: {exc}")
