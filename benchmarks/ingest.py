@@ -37,6 +37,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from tests.e2e.server import status_mb  # noqa: E402  (stdlib only: no effect on the RSS)
+
 DATA = HERE / ".data"
 METHODS = ("kpilab", "duckdb", "duckdb-default", "pandas", "pandas+store")
 APP_SETTINGS = "SET preserve_insertion_order = false"  # as kpi_engine.store.Store sets it
@@ -93,18 +95,13 @@ def _result(before: float, start: float, imported: float, done: float, groups: i
     }
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-
-
 def run_kpilab(csv: Path, db: Path) -> dict:
     from kpi_engine.ingest import import_file
     from kpi_engine.kpi_query import KpiQuery, run_kpis
     from kpi_engine.store import Store
 
     store = Store(db)
-    before = _rss_mb()
+    before = status_mb("self")
     start = time.perf_counter()
     dataset = import_file(store, csv).dataset
     imported = time.perf_counter()
@@ -120,7 +117,7 @@ def run_duckdb(csv: Path, db: Path, app_settings: bool = True) -> dict:
     con.execute("SET enable_progress_bar = false")
     if app_settings:
         con.execute(APP_SETTINGS)
-    before = _rss_mb()
+    before = status_mb("self")
     start = time.perf_counter()
     con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
     imported = time.perf_counter()
@@ -143,7 +140,7 @@ def run_pandas_store(csv: Path, db: Path) -> dict:
     con = duckdb.connect(str(db))
     con.execute("SET enable_progress_bar = false")
     con.execute(APP_SETTINGS)
-    before = _rss_mb()
+    before = status_mb("self")
     start = time.perf_counter()
     frame = pd.read_csv(csv)
     con.register("frame", frame)
@@ -159,7 +156,7 @@ def run_pandas_store(csv: Path, db: Path) -> dict:
 def run_pandas(csv: Path, db: Path) -> dict:
     import pandas as pd
 
-    before = _rss_mb()
+    before = status_mb("self")
     start = time.perf_counter()
     frame = pd.read_csv(csv)
     imported = time.perf_counter()

@@ -40,3 +40,20 @@ def nothing_stored(store: Store) -> bool:
             [list(SYSTEM_TABLES)],
         ).fetchone()[0]
     return tables == 0 and store.datasets() == []
+
+
+def aged_workspace(root: Store, days_old: float) -> tuple[Store, str]:
+    """A workspace seeded with the samples, dated ``days_old`` days back, and its token."""
+    from datetime import datetime, timedelta
+
+    from kpi_engine.samples import seed_samples
+    from kpi_engine.workspaces import create_workspace
+
+    store, token = create_workspace(root)
+    seed_samples(store)
+    with root.transaction() as cur:
+        cur.execute(
+            "UPDATE workspaces SET created_at = ? WHERE workspace_id = ?",
+            [datetime.now() - timedelta(days=days_old), store.workspace],
+        )
+    return store, token

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import pytest
 
 from kpi_engine.custom_kpis import make_kpi, save_custom
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from kpi_engine.samples import seed_samples
 from kpi_engine.share import default_view, save_view
 from kpi_engine.store import Store
-from kpi_engine.workspaces import create_workspace, open_workspace, prune_untouched
-from tests.conftest import FIXTURES
-
-
-def _workspace(root: Store, days_old: float) -> tuple[Store, str]:
-    store, token = create_workspace(root)
-    seed_samples(store)
-    with root.transaction() as cur:
-        cur.execute(
-            "UPDATE workspaces SET created_at = ? WHERE workspace_id = ?",
-            [datetime.now() - timedelta(days=days_old), store.workspace],
-        )
-    return store, token
+from kpi_engine.workspaces import open_workspace, prune_untouched
+from tests.conftest import FIXTURES, aged_workspace
 
 
 def _tables(root: Store) -> set[str]:
@@ -34,15 +20,15 @@ def _tables(root: Store) -> set[str]:
 
 def test_only_old_workspaces_with_nothing_of_their_own_go(tmp_path):
     root = Store(tmp_path / "ws.duckdb")
-    idle, idle_token = _workspace(root, 40)
-    recent, recent_token = _workspace(root, 2)
-    uploaded, uploaded_token = _workspace(root, 40)
+    idle, idle_token = aged_workspace(root, 40)
+    recent, recent_token = aged_workspace(root, 2)
+    uploaded, uploaded_token = aged_workspace(root, 40)
     import_file(uploaded, FIXTURES / "tiny_campaigns.csv")
-    viewed, viewed_token = _workspace(root, 40)
+    viewed, viewed_token = aged_workspace(root, 40)
     save_view(viewed, "mine", default_view(viewed.datasets()[0]))
-    custom, custom_token = _workspace(root, 40)
+    custom, custom_token = aged_workspace(root, 40)
     save_custom(custom, make_kpi("my_margin", "(sum(revenue) - sum(spend)) / sum(revenue)"))
-    renamed, renamed_token = _workspace(root, 40)
+    renamed, renamed_token = aged_workspace(root, 40)
     renamed.rename("Sample campaigns", "Our campaigns")
     idle_tables = {d.dataset_id for d in idle.datasets()}
 

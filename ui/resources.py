@@ -12,19 +12,28 @@ from kpi_engine.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from ui.state import Keys
 
 
+def _prune_days() -> float | None:
+    """``$KPILAB_PRUNE_DAYS``: days after which untouched workspaces go; None for ``off``."""
+    text = os.environ.get("KPILAB_PRUNE_DAYS", str(DEFAULT_PRUNE_DAYS)).strip().lower()
+    if text == "off":
+        return None
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not days >= 0:
+        raise KpiLabError(f"KPILAB_PRUNE_DAYS={text!r} is not valid: write a number of days or off")
+    return days
+
+
 @st.cache_resource(show_spinner=False)
 def _open_root(path: str | None) -> Store:
     """Opened once per server process; workspaces left with only the sample data for
-    ``$KPILAB_PRUNE_DAYS`` days (default 30, ``off`` to keep them) are removed then."""
+    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then."""
+    days = _prune_days()
     store = Store(path)
-    days = os.environ.get("KPILAB_PRUNE_DAYS", str(DEFAULT_PRUNE_DAYS)).strip().lower()
-    if days != "off":
-        try:
-            prune_untouched(store, float(days))
-        except (KpiLabError, ValueError):
-            raise KpiLabError(
-                f"KPILAB_PRUNE_DAYS={days!r} is not valid: write a number of days or off"
-            ) from None
+    if days is not None:
+        prune_untouched(store, days)
     return store
 
 

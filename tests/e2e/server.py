@@ -11,8 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import PROJECT
-
+PROJECT = Path(__file__).resolve().parents[2]
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from streamlit.testing.v1 import AppTest
 
 from kpi_engine.ingest import import_file
-from kpi_engine.samples import seed_samples
 from kpi_engine.store import Store
-from kpi_engine.workspaces import create_workspace
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, aged_workspace
 from tests.pages.conftest import APP
-
-
-def _old_workspace(root: Store) -> tuple[Store, str]:
-    store, token = create_workspace(root)
-    seed_samples(store)
-    with root.transaction() as cur:
-        cur.execute(
-            "UPDATE workspaces SET created_at = ? WHERE workspace_id = ?",
-            [datetime.now() - timedelta(days=45), store.workspace],
-        )
-    return store, token
 
 
 def _visit(token: str) -> AppTest:
@@ -35,8 +20,8 @@ def _visit(token: str) -> AppTest:
 
 def test_the_app_prunes_untouched_workspaces_when_it_starts(workspace, monkeypatch):
     root = Store(workspace)
-    _, idle = _old_workspace(root)
-    used_store, used = _old_workspace(root)
+    _, idle = aged_workspace(root, 45)
+    used_store, used = aged_workspace(root, 45)
     import_file(used_store, FIXTURES / "tiny_campaigns.csv")
     root.close()
     monkeypatch.setenv("KPILAB_PRUNE_DAYS", "30")
