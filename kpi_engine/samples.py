@@ -20,24 +20,24 @@ SAMPLES = (
     ("experiment_users.csv", "Sample experiment (users)"),
 )
 TEMPLATE = "__samples__"
-_SEEDED_KEY = "samples_seeded"
+SEEDED_KEY = "samples_seeded"
 _lock = threading.Lock()
 
 
 def _template(store: Store) -> Store:
     template = store.for_workspace(TEMPLATE)
-    if not template.get_meta(_SEEDED_KEY):
+    if not template.get_meta(SEEDED_KEY):
         for file_name, name in SAMPLES:
             import_file(template, SAMPLE_DIR / file_name, name=name)
         with template.transaction() as cur:
-            template.set_meta(cur, _SEEDED_KEY, "1")
+            template.set_meta(cur, SEEDED_KEY, "1")
     return template
 
 
 def seed_samples(store: Store) -> bool:
     """Copy the samples into this workspace once; deleted samples stay deleted."""
     with _lock:
-        if store.get_meta(_SEEDED_KEY):
+        if store.get_meta(SEEDED_KEY):
             return False
         template = _template(store)
         with store.transaction() as cur:
@@ -47,10 +47,5 @@ def seed_samples(store: Store) -> bool:
                 )
                 cur.execute(f"CREATE TABLE {copy.table} AS SELECT * FROM {dataset.table}")
                 store.register(cur, copy)
-            store.set_meta(cur, _SEEDED_KEY, "1")
+            store.set_meta(cur, SEEDED_KEY, "1")
         return True
-
-
-def sample_signatures(store: Store) -> set[tuple[str, str | None, int]]:
-    """(name, source file, rows) of each sample: what an untouched sample copy looks like."""
-    return {(d.name, d.source_file, d.rows) for d in _template(store).datasets()}

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.formula import quote_identifier
-from kpi_engine.samples import sample_signatures
+from kpi_engine.samples import SEEDED_KEY, TEMPLATE
 from kpi_engine.store import Store
 
 DEFAULT_PRUNE_DAYS = 30
@@ -61,45 +61,42 @@ def prune_untouched(store: Store, older_than_days: float) -> dict:
     """Remove workspaces that hold nothing of anyone's: created more than ``older_than_days``
     ago and still only their sample copies, with no upload, saved view, link, custom KPI,
     target or preset. Every visit without a link creates a workspace (~0.8 MB of sample
-    copies), so a crawler or a busy public link grows the database without this."""
+    copies), so a crawler or a busy public link grows the database without this. One query
+    finds them all (the app runs this when it starts)."""
     if not older_than_days >= 0:
         raise KpiLabError("--older-than-days must be 0 or more")
     cutoff = datetime.now() - timedelta(days=older_than_days)
-    samples = sample_signatures(store)
-    removed = []
     with store.transaction() as cur:
-        old = cur.execute(
-            "SELECT workspace_id FROM workspaces WHERE created_at < ?", [cutoff]
+        gone = [r[0] for r in cur.execute(_UNTOUCHED, [TEMPLATE, SEEDED_KEY, cutoff]).fetchall()]
+        tables = cur.execute(
+            "SELECT dataset_id FROM datasets WHERE list_contains(?, workspace)", [gone]
         ).fetchall()
-        for (workspace,) in old:
-            if _untouched(cur, workspace, samples):
-                _remove(cur, workspace)
-                removed.append(workspace)
-        total = cur.execute("SELECT count(*) FROM workspaces").fetchone()[0]
-    return {"removed": len(removed), "kept": total}
+        for (dataset_id,) in tables:
+            cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(dataset_id)}")
+        cur.execute("DELETE FROM datasets WHERE list_contains(?, workspace)", [gone])
+        cur.execute("DELETE FROM meta WHERE list_contains(?, split_part(key, ':', 1))", [gone])
+        cur.execute("DELETE FROM workspaces WHERE list_contains(?, workspace_id)", [gone])
+        kept = cur.execute("SELECT count(*) FROM workspaces").fetchone()[0]
+    return {"removed": len(gone), "kept": kept}
 
 
-def _untouched(cur, workspace: str, samples: set[tuple]) -> bool:
-    datasets = cur.execute(
-        "SELECT name, source_file, rows FROM datasets WHERE workspace = ?", [workspace]
-    ).fetchall()
-    if not set(datasets) <= samples:
-        return False
-    for table in ("views", "shares", "custom_kpis", "targets", "presets"):
-        if cur.execute(f"SELECT count(*) FROM {table} WHERE workspace = ?", [workspace]).fetchone()[
-            0
-        ]:
-            return False
-    keys = cur.execute(
-        "SELECT key FROM meta WHERE starts_with(key, ?)", [workspace + ":"]
-    ).fetchall()
-    return {k[0].split(":", 1)[1] for k in keys} <= {"samples_seeded"}
-
-
-def _remove(cur, workspace: str) -> None:
-    tables = cur.execute("SELECT dataset_id FROM datasets WHERE workspace = ?", [workspace])
-    for (dataset_id,) in tables.fetchall():
-        cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(dataset_id)}")
-    cur.execute("DELETE FROM datasets WHERE workspace = ?", [workspace])
-    cur.execute("DELETE FROM meta WHERE starts_with(key, ?)", [workspace + ":"])
-    cur.execute("DELETE FROM workspaces WHERE workspace_id = ?", [workspace])
+# Old workspaces whose datasets are all unchanged copies of a sample (same name, file and rows
+# as in the samples' template workspace) and that have nothing else of their own.
+_UNTOUCHED = """
+SELECT w.workspace_id FROM workspaces w
+WHERE w.created_at < $3
+  AND NOT EXISTS (
+      SELECT 1 FROM datasets d
+      WHERE d.workspace = w.workspace_id
+        AND NOT EXISTS (
+            SELECT 1 FROM datasets t
+            WHERE t.workspace = $1 AND t.name = d.name AND t.rows = d.rows
+              AND t.source_file IS NOT DISTINCT FROM d.source_file))
+  AND NOT EXISTS (
+      SELECT 1 FROM meta m
+      WHERE split_part(m.key, ':', 1) = w.workspace_id
+        AND m.key <> w.workspace_id || ':' || $2)
+""" + "".join(
+    f"  AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.workspace = w.workspace_id)\n"
+    for table in ("views", "shares", "custom_kpis", "targets", "presets")
+)
