@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=500)
     parser.add_argument("--days", type=int, default=90)
     args = parser.parse_args()
-    from kpi_engine.budget.plan import BudgetSpec, run_budget
+    from kpi_engine.budget.analysis import BudgetSpec, run_budget
     from kpi_engine.ingest import import_file
     from kpi_engine.store import Store
 

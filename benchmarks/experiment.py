@@ -52,7 +52,7 @@ def make_users(rows: int) -> Path:
 
 
 def run_kpilab(path: Path) -> dict:
-    from kpi_engine.experiment import ExperimentSpec, run_experiment
+    from kpi_engine.experiments.analysis import ExperimentSpec, run_experiment
     from kpi_engine.ingest import import_file
     from kpi_engine.store import Store
 

@@ -97,7 +97,7 @@ def _result(before: float, start: float, imported: float, done: float, groups: i
 
 def run_kpilab(csv: Path, db: Path) -> dict:
     from kpi_engine.ingest import import_file
-    from kpi_engine.kpi_query import KpiQuery, run_kpis
+    from kpi_engine.kpis.query import KpiQuery, run_kpis
     from kpi_engine.store import Store
 
     store = Store(db)

@@ -65,8 +65,8 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from kpi_engine.ingest import import_file
+    from kpi_engine.sharing.workspaces import create_workspace
     from kpi_engine.store import Store
-    from kpi_engine.workspaces import create_workspace
 
     rows = parse_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,7 +32,7 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from kpi_engine.ingest import import_file
-    from kpi_engine.share import create_share, default_view
+    from kpi_engine.sharing.links import create_share, default_view
     from kpi_engine.store import Store
 
     rows = parse_rows(args.rows)

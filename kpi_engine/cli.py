@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from kpi_engine.budget.plan import OBJECTIVES, BudgetSpec, run_budget
-from kpi_engine.catalog import CATALOG, RECOMMENDED
-from kpi_engine.custom_kpis import parse_custom, saved_custom
+from kpi_engine.budget.analysis import OBJECTIVES, BudgetSpec, run_budget
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiment import DEFAULT_TUNING, FAMILIES, ExperimentSpec, run_experiment
+from kpi_engine.experiments.analysis import DEFAULT_TUNING, FAMILIES, ExperimentSpec, run_experiment
 from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
 from kpi_engine.ingest.platforms import PLATFORMS
-from kpi_engine.kpi_query import KpiQuery, run_kpis
-from kpi_engine.share import (
+from kpi_engine.kpis.catalog import CATALOG, RECOMMENDED
+from kpi_engine.kpis.custom import parse_custom, saved_custom
+from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.sharing.links import (
     create_share,
     default_view,
     list_shares,
@@ -31,10 +31,10 @@ from kpi_engine.share import (
     revoke_share,
     share_content,
 )
+from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from kpi_engine.stats.multiple import CORRECTIONS
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Store
-from kpi_engine.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 
 EXIT_BAD_INPUT = 2
 

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.formula import quote_identifier
+from kpi_engine.identifiers import quote_identifier
 from kpi_engine.roles import DIMENSION_ROLES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

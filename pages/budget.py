@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi_engine.budget.plan import CAVEATS, BudgetSpec, curve_points
+from kpi_engine.budget.analysis import CAVEATS, BudgetSpec, curve_points
 from kpi_engine.errors import KpiLabError
 from kpi_engine.export import to_csv_bytes
 from kpi_engine.formatting import format_value

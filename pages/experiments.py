@@ -8,9 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi_engine.catalog import CATALOG
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiment import (
+from kpi_engine.experiments.analysis import (
     ALLOWED,
     DEFAULT_TUNING,
     ExperimentSpec,
@@ -18,6 +17,7 @@ from kpi_engine.experiment import (
     forest_rows,
     testable_kpis,
 )
+from kpi_engine.kpis.catalog import CATALOG
 from kpi_engine.stats.power import days_needed, reachable_mde
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Dataset, Store

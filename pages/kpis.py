@@ -8,9 +8,12 @@ from datetime import date
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi_engine.catalog import CATALOG, only_vanity
-from kpi_engine.custom_kpis import saved_custom
-from kpi_engine.dashboard import (
+from kpi_engine.errors import KpiLabError
+from kpi_engine.export import to_csv_bytes, to_excel_bytes
+from kpi_engine.formatting import d3_format, format_compact, format_value
+from kpi_engine.kpis.catalog import CATALOG, only_vanity
+from kpi_engine.kpis.custom import saved_custom
+from kpi_engine.kpis.dashboard import (
     Target,
     anomalies,
     as_number,
@@ -25,10 +28,7 @@ from kpi_engine.dashboard import (
     sparklines,
     targets,
 )
-from kpi_engine.errors import KpiLabError
-from kpi_engine.export import to_csv_bytes, to_excel_bytes
-from kpi_engine.formatting import d3_format, format_compact, format_value
-from kpi_engine.kpi_query import GRAINS, PERIOD, KpiQuery, kpi_availability
+from kpi_engine.kpis.query import GRAINS, PERIOD, KpiQuery, kpi_availability
 from kpi_engine.store import Dataset, Store
 from ui.cache import kpis_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.report import csv_files, html_report, trend_figure
-from kpi_engine.share import Shared, open_share, share_content
+from kpi_engine.sharing.links import Shared, open_share, share_content
+from kpi_engine.sharing.report import csv_files, html_report, trend_figure
 from ui.navigation import require_app_navigation
 from ui.resources import root_store
 from ui.text import plain

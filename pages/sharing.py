@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.share import list_shares, revoke_share, saved_views
+from kpi_engine.sharing.links import list_shares, revoke_share, saved_views
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
 from ui.state import Keys

@@ -47,7 +47,7 @@ def aged_workspace(root: Store, days_old: float) -> tuple[Store, str]:
     from datetime import datetime, timedelta
 
     from kpi_engine.samples import seed_samples
-    from kpi_engine.workspaces import create_workspace
+    from kpi_engine.sharing.workspaces import create_workspace
 
     store, token = create_workspace(root)
     seed_samples(store)

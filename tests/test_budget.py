@@ -11,8 +11,8 @@ import pytest
 from scipy.optimize import minimize
 
 from kpi_engine.budget import curves as cv
+from kpi_engine.budget.analysis import BudgetSpec, moves, run_budget
 from kpi_engine.budget.optimizer import budget_for_outcome, outcome, spend_at_level, water_fill
-from kpi_engine.budget.plan import BudgetSpec, moves, run_budget
 from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file

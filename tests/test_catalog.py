@@ -2,8 +2,10 @@
 
 import pytest
 
-from kpi_engine import formula as fx
-from kpi_engine.catalog import (
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest import import_file
+from kpi_engine.kpis import formula as fx
+from kpi_engine.kpis.catalog import (
     CATALOG,
     DIRECTIONS,
     FAMILIES,
@@ -13,9 +15,7 @@ from kpi_engine.catalog import (
     get_kpi,
     only_vanity,
 )
-from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest import import_file
-from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.roles import ROLES
 from tests.conftest import FIXTURES
 

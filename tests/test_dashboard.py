@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_engine.catalog import CATALOG
-from kpi_engine.dashboard import (
+from kpi_engine.export import to_excel_bytes
+from kpi_engine.ingest import import_file
+from kpi_engine.kpis.catalog import CATALOG
+from kpi_engine.kpis.dashboard import (
     Target,
     anomalies,
     as_number,
@@ -24,10 +26,8 @@ from kpi_engine.dashboard import (
     sparklines,
     targets,
 )
-from kpi_engine.export import to_excel_bytes
-from kpi_engine.ingest import import_file
-from kpi_engine.kpi_query import KpiQuery
-from kpi_engine.workspaces import create_workspace
+from kpi_engine.kpis.query import KpiQuery
+from kpi_engine.sharing.workspaces import create_workspace
 from tests.conftest import FIXTURES
 
 TINY = FIXTURES / "tiny_campaigns.csv"

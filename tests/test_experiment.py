@@ -12,7 +12,7 @@ from scipy import stats as st
 
 from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiment import ExperimentSpec, cumulative_lifts, run_experiment
+from kpi_engine.experiments.analysis import ExperimentSpec, cumulative_lifts, run_experiment
 from kpi_engine.ingest import ImportOptions, import_file
 from kpi_engine.samples import SAMPLE_DIR, seed_samples
 from kpi_engine.stats import compare

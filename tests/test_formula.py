@@ -1,12 +1,13 @@
 import duckdb
 import pytest
 
-from kpi_engine import formula as fx
 from kpi_engine.errors import KpiLabError
+from kpi_engine.identifiers import quote_identifier
+from kpi_engine.kpis import formula as fx
 
 
 def _sql(text: str) -> str:
-    return fx.to_sql(fx.parse(text), fx.quote_identifier)
+    return fx.to_sql(fx.parse(text), quote_identifier)
 
 
 def test_precedence_and_columns():
@@ -57,4 +58,4 @@ def test_bad_formulas_point_at_the_problem(text, fragment):
 
 
 def test_quote_identifier_escapes_quotes():
-    assert fx.quote_identifier('x"; DROP TABLE t; --') == '"x""; DROP TABLE t; --"'
+    assert quote_identifier('x"; DROP TABLE t; --') == '"x""; DROP TABLE t; --"'

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from kpi_engine.custom_kpis import make_kpi
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.kpis.custom import make_kpi
+from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import SYSTEM_TABLES, Store
 
 HOSTILE = [

@@ -13,7 +13,7 @@ import pytest
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
-from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.kpis.query import KpiQuery, run_kpis
 from tests.conftest import FIXTURES, nothing_stored
 
 CORPUS = FIXTURES / "import"

@@ -6,7 +6,7 @@ import pytest
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from kpi_engine.kpi_query import KpiQuery, build_sql, kpi_availability, run_kpis
+from kpi_engine.kpis.query import KpiQuery, build_sql, kpi_availability, run_kpis
 from tests.conftest import FIXTURES
 
 

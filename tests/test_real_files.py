@@ -8,7 +8,7 @@ import csv
 import pytest
 
 from kpi_engine.ingest import ImportOptions, import_file
-from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.kpis.query import KpiQuery, run_kpis
 from tests.conftest import SHARED_DATA
 
 GOOGLE = SHARED_DATA / "google_ads_campaign_report_inr.csv"

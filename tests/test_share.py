@@ -12,9 +12,8 @@ import pytest
 from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
-from kpi_engine.kpi_query import KpiQuery, run_kpis
-from kpi_engine.report import csv_files, html_report
-from kpi_engine.share import (
+from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.sharing.links import (
     INVALID,
     create_share,
     default_view,
@@ -25,7 +24,8 @@ from kpi_engine.share import (
     saved_views,
     share_content,
 )
-from kpi_engine.workspaces import create_workspace, open_workspace
+from kpi_engine.sharing.report import csv_files, html_report
+from kpi_engine.sharing.workspaces import create_workspace, open_workspace
 from tests.conftest import FIXTURES, PROJECT
 
 TINY = FIXTURES / "tiny_campaigns.csv"

@@ -134,9 +134,9 @@ def test_reads_from_many_threads_share_one_store(store):
 def test_sessions_at_once_on_a_new_database(tmp_path):
     """The first sessions on a new database arrive together: none may fail creating a table
     another is creating (DuckDB's catalog write-write conflict, seen with 20 users)."""
-    from kpi_engine.custom_kpis import saved_custom
-    from kpi_engine.share import list_shares, saved_views
-    from kpi_engine.workspaces import create_workspace
+    from kpi_engine.kpis.custom import saved_custom
+    from kpi_engine.sharing.links import list_shares, saved_views
+    from kpi_engine.sharing.workspaces import create_workspace
 
     root = Store(tmp_path / "new.duckdb")
 

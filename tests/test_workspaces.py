@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kpi_engine.custom_kpis import make_kpi, save_custom
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from kpi_engine.share import default_view, save_view
+from kpi_engine.kpis.custom import make_kpi, save_custom
+from kpi_engine.sharing.links import default_view, save_view
+from kpi_engine.sharing.workspaces import open_workspace, prune_untouched
 from kpi_engine.store import Store
-from kpi_engine.workspaces import open_workspace, prune_untouched
 from tests.conftest import FIXTURES, aged_workspace
 
 

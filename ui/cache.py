@@ -12,9 +12,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_engine.budget.plan import BudgetResult, BudgetSpec, run_budget
-from kpi_engine.experiment import ExperimentResult, ExperimentSpec, cumulative_lifts, run_experiment
-from kpi_engine.kpi_query import KpiQuery, run_kpis
+from kpi_engine.budget.analysis import BudgetResult, BudgetSpec, run_budget
+from kpi_engine.experiments.analysis import (
+    ExperimentResult,
+    ExperimentSpec,
+    cumulative_lifts,
+    run_experiment,
+)
+from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import Dataset, Store
 
 

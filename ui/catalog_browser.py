@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_engine.catalog import CATALOG, DIRECTIONS, OBJECTIVES, RECOMMENDED, UNITS, Kpi
-from kpi_engine.custom_kpis import make_kpi, save_custom
 from kpi_engine.errors import KpiLabError
-from kpi_engine.kpi_query import kpi_availability
+from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, OBJECTIVES, RECOMMENDED, UNITS, Kpi
+from kpi_engine.kpis.custom import make_kpi, save_custom
+from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.store import Dataset, Store
 
 

@@ -7,8 +7,8 @@ import os
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
+from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from kpi_engine.store import Store
-from kpi_engine.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from ui.state import Keys
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.share import SHARED_PATH, create_share, save_view
+from kpi_engine.sharing.links import SHARED_PATH, create_share, save_view
 from kpi_engine.store import Store
 from ui.state import Keys
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi_engine.samples import seed_samples
-from kpi_engine.workspaces import create_workspace, open_workspace
+from kpi_engine.sharing.workspaces import create_workspace, open_workspace
 from ui.resources import root_store
 from ui.state import Keys
 

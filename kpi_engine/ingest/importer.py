@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.formula import quote_identifier as q
+from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.ingest.mapping import (
     IGNORE,
     NO_ROLE,

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import duckdb
 
-from kpi_engine.formula import quote_identifier as q
+from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.roles import METRIC_ROLES, normalise
 from kpi_engine.store import Dataset
 

@@ -112,7 +112,7 @@ def test_several_currencies_are_shown_one_at_a_time(workspace):
 
 
 def test_custom_kpi_and_vanity_warning(workspace):
-    from kpi_engine.custom_kpis import make_kpi, save_custom
+    from kpi_engine.kpis.custom import make_kpi, save_custom
 
     first = open_app("Sample campaigns")
     save_custom(
@@ -143,7 +143,7 @@ def test_cards_compare_with_the_previous_period(app):
 def test_target_with_pace_and_anomaly_markers(workspace):
     from datetime import date
 
-    from kpi_engine.dashboard import Target, save_target
+    from kpi_engine.kpis.dashboard import Target, save_target
 
     first = open_app("Sample campaigns")
     store = engine_store(first)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi_engine.share import create_share, default_view, revoke_share
+from kpi_engine.sharing.links import create_share, default_view, revoke_share
 from tests.pages.conftest import APP, engine_store, open_app
 
 
@@ -70,7 +70,7 @@ def test_unusable_links_show_a_message_and_no_data(workspace, case, message, mon
     if case == "revoked":
         revoke_share(engine_store(owner), token)
     elif case == "expired":
-        import kpi_engine.share as share
+        import kpi_engine.sharing.links as share
 
         real = share.datetime
 

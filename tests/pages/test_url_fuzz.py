@@ -10,9 +10,9 @@ from hypothesis import strategies as hs
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from kpi_engine.share import create_share, default_view
+from kpi_engine.sharing.links import create_share, default_view
+from kpi_engine.sharing.workspaces import create_workspace
 from kpi_engine.store import Store
-from kpi_engine.workspaces import create_workspace
 from tests.pages.conftest import APP
 
 PAGES = [

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from kpi_engine.catalog import Kpi
 from kpi_engine.errors import KpiLabError
-from kpi_engine.kpi_query import KpiQuery, lookup, run_kpis
+from kpi_engine.kpis.catalog import Kpi
+from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
 from kpi_engine.store import Dataset, Store
 
 ANOMALY_WINDOW = 14

@@ -11,9 +11,10 @@ from datetime import date
 
 import pandas as pd
 
-from kpi_engine import formula as fx
-from kpi_engine.catalog import CATALOG, Kpi, get_kpi, missing_columns
 from kpi_engine.errors import KpiLabError
+from kpi_engine.identifiers import quote_identifier
+from kpi_engine.kpis import formula as fx
+from kpi_engine.kpis.catalog import CATALOG, Kpi, get_kpi, missing_columns
 from kpi_engine.roles import MONEY_ROLES
 from kpi_engine.store import Dataset, Store
 
@@ -77,9 +78,9 @@ def _column_resolver(dataset: Dataset, kpi: Kpi):
 
     def column_sql(name: str) -> str:
         if name in roles:
-            return fx.quote_identifier(roles[name])
+            return quote_identifier(roles[name])
         if name in names:
-            return fx.quote_identifier(name)
+            return quote_identifier(name)
         raise KpiLabError(
             f"KPI {kpi.id!r} needs the column {name!r}, which dataset {dataset.name!r} does not"
             f" have (it needs: {', '.join(kpi.requires)})"
@@ -130,18 +131,18 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
             raise KpiLabError(f"unknown grain {query.grain!r}: use one of {', '.join(GRAINS)}")
         if not date_col:
             raise KpiLabError(f"dataset {dataset.name!r} has no date column for a trend")
-        expr = f"CAST(date_trunc('{query.grain}', {fx.quote_identifier(date_col)}) AS DATE)"
+        expr = f"CAST(date_trunc('{query.grain}', {quote_identifier(date_col)}) AS DATE)"
         select.append(f"{expr} AS {PERIOD}")
         groups.append(expr)
     for name in query.by:
-        col = fx.quote_identifier(_group_column(dataset, name))
-        select.append(f"{col} AS {fx.quote_identifier(name)}")
+        col = quote_identifier(_group_column(dataset, name))
+        select.append(f"{col} AS {quote_identifier(name)}")
         groups.append(col)
     for kpi_id in query.kpis:
         kpi = lookup(kpi_id, query.custom)
         select.append(
             f"{fx.to_sql(fx.parse(kpi.formula), _column_resolver(dataset, kpi))}"
-            f" AS {fx.quote_identifier(kpi.id)}"
+            f" AS {quote_identifier(kpi.id)}"
         )
     where: list[str] = []
     if query.start is not None or query.end is not None:
@@ -149,7 +150,7 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
             raise KpiLabError(
                 f"dataset {dataset.name!r} has no date column: leave out the start and end dates"
             )
-        col = fx.quote_identifier(date_col)
+        col = quote_identifier(date_col)
         if query.start is not None:
             where.append(f"{col} >= ?")
             params.append(query.start)
@@ -159,9 +160,9 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
     if query.start and query.end and query.start > query.end:
         raise KpiLabError(f"the start date {query.start} is after the end date {query.end}")
     if query.grain is not None:
-        where.append(f"{fx.quote_identifier(date_col)} IS NOT NULL")
+        where.append(f"{quote_identifier(date_col)} IS NOT NULL")
     for name, values in query.filters:
-        col = fx.quote_identifier(_group_column(dataset, name))
+        col = quote_identifier(_group_column(dataset, name))
         if not values:
             where.append("FALSE")
             continue
@@ -175,7 +176,7 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
     if query.sort is not None:
         if query.sort not in query.kpis:
             raise KpiLabError(f"can only sort by a KPI of the query, not {query.sort!r}")
-        sql += f" ORDER BY {fx.quote_identifier(query.sort)} DESC NULLS LAST"
+        sql += f" ORDER BY {quote_identifier(query.sort)} DESC NULLS LAST"
     elif groups:
         sql += f" ORDER BY {', '.join(groups)} NULLS LAST"
     if query.limit is not None:

@@ -9,9 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from kpi_engine.catalog import CATALOG
 from kpi_engine.export import safe_frame, to_csv_bytes
 from kpi_engine.formatting import d3_format
+from kpi_engine.kpis.catalog import CATALOG
 
 
 def trend_figure(content: dict) -> go.Figure | None:

@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.formula import quote_identifier
+from kpi_engine.identifiers import quote_identifier
 from kpi_engine.samples import SEEDED_KEY, TEMPLATE
 from kpi_engine.store import Store
 

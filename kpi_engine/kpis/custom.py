@@ -1,6 +1,6 @@
 """KPIs users define: a formula in the catalog's grammar, saved in the workspace.
 
-The formula is parsed by ``kpi_engine.formula`` and compiled with quoted identifiers; its text
+The formula is parsed by ``kpi_engine.kpis.formula`` and compiled with quoted identifiers; its text
 never reaches SQL. A wrong formula gets a message that points at the problem.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from kpi_engine import formula as fx
-from kpi_engine.catalog import CATALOG, DIRECTIONS, UNITS, Kpi
 from kpi_engine.errors import KpiLabError
+from kpi_engine.kpis import formula as fx
+from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, UNITS, Kpi
 from kpi_engine.store import Store
 
 FAMILY = "Custom"

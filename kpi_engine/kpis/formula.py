@@ -191,11 +191,6 @@ def columns(node: Node) -> list[str]:
     return found
 
 
-def quote_identifier(name: str) -> str:
-    """Quote a column or table name for DuckDB."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def to_sql(node: Node, column_sql: Callable[[str], str]) -> str:
     """Compile to a DuckDB aggregate expression of type DOUBLE.
 

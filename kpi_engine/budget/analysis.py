@@ -25,7 +25,7 @@ from kpi_engine.budget.optimizer import (
     water_fill,
 )
 from kpi_engine.errors import KpiLabError
-from kpi_engine.formula import quote_identifier as q
+from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.store import Dataset, Store
 
 OBJECTIVES = ("revenue", "conversions")

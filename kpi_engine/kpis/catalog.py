@@ -1,6 +1,6 @@
 """The KPI catalog: one declarative entry per KPI.
 
-A formula is written in the grammar of ``kpi_engine.formula`` over base columns (roles).
+A formula is written in the grammar of ``kpi_engine.kpis.formula`` over base columns (roles).
 Ratio KPIs are ratios of sums over the selected rows, never means of daily ratios. Each entry
 says what the KPI means, the pitfall that misleads people most often, whether it is a vanity
 metric (volume without outcome), and which campaign objectives it serves.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kpi_engine import formula as fx
 from kpi_engine.errors import KpiLabError
+from kpi_engine.kpis import formula as fx
 
 UNITS = ("count", "currency", "percent", "ratio", "seconds")
 DIRECTIONS = ("higher", "lower", "neutral")

@@ -14,15 +14,15 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from kpi_engine.budget.plan import BudgetSpec, run_budget
-from kpi_engine.catalog import CATALOG
+from kpi_engine.budget.analysis import BudgetSpec, run_budget
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiment import ExperimentSpec, run_experiment
+from kpi_engine.experiments.analysis import ExperimentSpec, run_experiment
 from kpi_engine.formatting import format_value
-from kpi_engine.formula import quote_identifier as q
-from kpi_engine.kpi_query import KpiQuery, kpi_availability, run_kpis
+from kpi_engine.identifiers import quote_identifier as q
+from kpi_engine.kpis.catalog import CATALOG
+from kpi_engine.kpis.query import KpiQuery, kpi_availability, run_kpis
+from kpi_engine.sharing.workspaces import TOKEN_BYTES, token_hash, well_formed
 from kpi_engine.store import Column, Dataset, Store, clean_name
-from kpi_engine.workspaces import TOKEN_BYTES, token_hash, well_formed
 
 PAGES = ("kpis", "experiments", "budget")
 SHARED_PATH = "shared"

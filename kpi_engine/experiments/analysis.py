@@ -19,10 +19,10 @@ from datetime import date
 import pandas as pd
 from scipy import stats as st
 
-from kpi_engine import formula as fx
-from kpi_engine.catalog import Kpi, get_kpi
 from kpi_engine.errors import KpiLabError
-from kpi_engine.formula import quote_identifier as q
+from kpi_engine.identifiers import quote_identifier as q
+from kpi_engine.kpis import formula as fx
+from kpi_engine.kpis.catalog import Kpi, get_kpi
 from kpi_engine.stats import compare
 from kpi_engine.stats.multiple import CORRECTIONS, adjust
 from kpi_engine.stats.power import reachable_mde, sample_size_per_arm
@@ -753,7 +753,7 @@ def cumulative_lifts(result: ExperimentResult, spec: ExperimentSpec) -> pd.DataF
 
 def testable_kpis(dataset: Dataset, kind: str) -> list[str]:
     """The catalog KPIs an experiment on this dataset can compare."""
-    from kpi_engine.catalog import CATALOG
+    from kpi_engine.kpis.catalog import CATALOG
 
     found = []
     for kpi in CATALOG.values():

@@ -1,0 +1,1 @@
+"""A/B/n experiments: spec, data shapes, sums, analysis, wording, charts."""

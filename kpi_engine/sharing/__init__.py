@@ -1,0 +1,1 @@
+"""Sharing: workspaces behind private links, saved views, read-only links, reports."""
