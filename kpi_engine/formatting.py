@@ -38,3 +38,25 @@ def format_compact(value: object, unit: str) -> str:
 def d3_format(unit: str) -> str:
     """The same formats for chart axes and tables (d3/printf style, as Streamlit and Plotly use)."""
     return {"percent": ".2%", "currency": ",.2f", "ratio": ",.2f"}.get(unit, ",.0f")
+
+
+def format_change(value: object, decimals: int = 1) -> str:
+    """A relative change with its sign: +3.1%, −0.4%, n/a."""
+    if is_missing(value):
+        return NOT_AVAILABLE
+    return f"{float(value):+.{decimals}%}".replace("-", "−")  # type: ignore[arg-type]
+
+
+def format_cell(value: object, unit: str) -> str:
+    """A table cell by its column's unit ("text" for labels and dates)."""
+    if unit == "signed_percent":
+        return format_change(value)
+    if unit == "p_value":
+        if is_missing(value):
+            return NOT_AVAILABLE
+        return "< 0.0001" if float(value) < 0.0001 else f"{float(value):.4f}"  # type: ignore[arg-type]
+    if unit == "text":
+        return NOT_AVAILABLE if is_missing(value) else str(value)
+    if not isinstance(value, (int, float)) and not hasattr(value, "item"):
+        return NOT_AVAILABLE if is_missing(value) else str(value)
+    return format_value(value, unit)

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from kpi_engine.aggregate_sql import date_range_sql, distinct_sql
 from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier
 from kpi_engine.roles import DIMENSION_ROLES
@@ -70,6 +71,9 @@ _SCHEMA = (
         title VARCHAR NOT NULL, state VARCHAR NOT NULL, snapshot VARCHAR NOT NULL,
         dataset VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP,
         revoked_at TIMESTAMP)""",
+    # a link freezes its result (JSON); links made before kept a snapshot table of the rows
+    "ALTER TABLE shares ADD COLUMN IF NOT EXISTS result VARCHAR",
+    "ALTER TABLE shares ALTER COLUMN snapshot DROP NOT NULL",
 )
 SYSTEM_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(_SCHEMA)))
 DEFAULT_WORKSPACE = "default"
@@ -381,28 +385,25 @@ class Store:
                 f"SELECT * FROM {dataset.table} ORDER BY rowid LIMIT ?", [int(limit)]
             ).df()
 
+    def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        """Run one analysis query (SQL from ``aggregate_sql``) with bound parameters: the one
+        place analyses read rows, so a cache or another engine can stand in for it."""
+        with self.cursor() as cur:
+            return cur.execute(sql, list(params)).df()
+
     def distinct_values(self, dataset: Dataset, column: str, limit: int = 2000) -> list[str]:
         """Sorted distinct values of a column, as text (for filter widgets)."""
         if column not in dataset.column_names:
             raise KpiLabError(f"dataset {dataset.name!r} has no column {column!r}")
-        col = quote_identifier(column)
-        with self.cursor() as cur:
-            rows = cur.execute(
-                f"SELECT DISTINCT CAST({col} AS VARCHAR) AS v FROM {dataset.table}"
-                " WHERE v IS NOT NULL ORDER BY v LIMIT ?",
-                [int(limit)],
-            ).fetchall()
-        return [r[0] for r in rows]
+        return self.query(*distinct_sql(dataset, column, limit))["value"].tolist()
 
     def date_range(self, dataset: Dataset) -> tuple[date, date] | None:
         if not dataset.date_column:
             return None
-        col = quote_identifier(dataset.date_column)
-        with self.cursor() as cur:
-            low, high = cur.execute(
-                f"SELECT min({col}), max({col}) FROM {dataset.table}"
-            ).fetchone()
-        return (low, high) if low is not None else None
+        low, high = self.query(*date_range_sql(dataset)).iloc[0]
+        if pd.isna(low):
+            return None
+        return pd.Timestamp(low).date(), pd.Timestamp(high).date()
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:

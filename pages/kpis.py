@@ -2,73 +2,58 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
-import plotly.graph_objects as go
 import streamlit as st
 
+from kpi_engine.aggregate_sql import GRAINS
 from kpi_engine.errors import KpiLabError
-from kpi_engine.export import to_csv_bytes, to_excel_bytes
-from kpi_engine.formatting import d3_format, format_compact, format_value
-from kpi_engine.kpis.catalog import CATALOG, only_vanity
+from kpi_engine.kpis import display, wording
 from kpi_engine.kpis.custom import saved_custom
-from kpi_engine.kpis.dashboard import (
-    Target,
-    anomalies,
-    as_number,
-    compare_periods,
-    movers,
-    pace,
-    period_values,
-    previous_period,
-    relative_change,
-    rolling_mean,
-    save_target,
-    sparklines,
-    targets,
-)
-from kpi_engine.kpis.query import GRAINS, PERIOD, KpiQuery, kpi_availability
+from kpi_engine.kpis.dashboard import Target, previous_period, save_target, targets
+from kpi_engine.kpis.query import kpi_availability, lookup
+from kpi_engine.kpis.spec import TABLE_LIMIT, KpiViewSpec, default_kpis
 from kpi_engine.store import Dataset, Store
-from ui.cache import kpis_of
+from ui.blocks import draw
+from ui.cache import result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
 from ui.share_controls import share_controls
 from ui.text import plain
-from ui.theme import styled
 
-DEFAULT_KPIS = ("spend", "revenue", "roas", "cpa", "ctr")
 FILTER_ROLES = ("campaign", "channel")
-MAX_TREND_LINES = 8
-MAX_TABLE_ROWS = 1000
+LABELS = {  # an error about a field names the widget that sets it
+    "kpis": "KPI",
+    "start": "Date range",
+    "filters": "Filter",
+    "by": "Break down by",
+    "grain": "Grain",
+    "chart_kpi": "KPI on the chart",
+    "smooth": "7-day average and anomalies",
+    "compare": "Compare the selected dates with",
+    "currency": "Currency",
+}
 
 
-def _pick_kpis(dataset: Dataset) -> list[str]:
-    needs = kpi_availability(dataset, CUSTOM)
+def _pick_kpis(dataset: Dataset, custom) -> list[str]:
+    needs = kpi_availability(dataset, custom)
     available = [k for k, missing in needs.items() if not missing]
     unavailable = {k: missing for k, missing in needs.items() if missing}
-    default = [k for k in DEFAULT_KPIS if k in available]
-    default += [k for k in available if k not in default][: max(0, 5 - len(default))]
     chosen = st.multiselect(
         "KPIs",
         available,
-        default=default,
-        format_func=lambda k: f"{KPIS[k].name} ({KPIS[k].family})",
+        default=list(default_kpis(dataset, custom)),
+        format_func=lambda k: f"{lookup(k, custom).name} ({lookup(k, custom).family})",
         key=f"kpis_{dataset.dataset_id}",
     )
-    if only_vanity(chosen):
-        st.warning(
-            "These are volume metrics only: add an outcome KPI (CPA, ROAS, conversions)"
-            " to see whether the volume pays off.",
-            icon=":material/warning:",
-        )
     if unavailable:
         with st.expander(f"KPIs this dataset cannot compute ({len(unavailable)})"):
             st.caption(
                 "; ".join(
-                    f"{KPIS[k].name}: needs column {', '.join(m)}" for k, m in unavailable.items()
+                    f"{lookup(k, custom).name}: needs column {', '.join(m)}"
+                    for k, m in unavailable.items()
                 )
             )
     return chosen
@@ -81,7 +66,7 @@ def _filters(store: Store, dataset: Dataset) -> tuple[date | None, date | None, 
     with cols[0]:
         if bounds:
             picked = st.date_input(
-                "Date range",
+                LABELS["start"],
                 value=bounds,
                 min_value=bounds[0],
                 max_value=bounds[1],
@@ -107,247 +92,56 @@ def _filters(store: Store, dataset: Dataset) -> tuple[date | None, date | None, 
     return start, end, tuple(filters)
 
 
-def _cards(store: Store, dataset: Dataset, base: KpiQuery, totals: dict, kpis: list[str]) -> None:
-    """A card per KPI: the value, the change against the previous period of the same length,
-    and a daily sparkline."""
-    before, sparks = {}, {}
-    if base.start and base.end:
-        previous = previous_period(base.start, base.end)
-        before = period_values(store, dataset, base, *previous)
-        sparks = sparklines(store, dataset, base)
-    per_row = 6
-    for offset in range(0, len(kpis), per_row):
-        row = kpis[offset : offset + per_row]
-        for column, kpi_id in zip(st.columns(per_row), row, strict=False):
-            kpi = KPIS[kpi_id]
-            change = relative_change(as_number(totals.get(kpi_id)), before.get(kpi_id))
-            column.metric(
-                kpi.name,
-                format_compact(totals.get(kpi_id), kpi.unit),
-                delta=None if change is None else f"{change:+.1%} vs previous period",
-                delta_color={"higher": "normal", "lower": "inverse"}.get(kpi.direction, "off"),
-                chart_data=sparks.get(kpi_id) or None,
-                help=f"{kpi.description} Watch out: {kpi.pitfall} Formula: `{kpi.formula}`."
-                f" Exact value: {format_value(totals.get(kpi_id), kpi.unit)}",
-                border=True,
-            )
-
-
-def _breakdown(
-    store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], totals: dict
-) -> str | None:
-    if not dataset.dimensions:
-        return None
-    by = st.selectbox("Break down by", dataset.dimensions, key=f"by_{dataset.dataset_id}")
-    table = kpis_of(store, dataset, replace(base, by=(by,), sort=kpis[0], limit=MAX_TABLE_ROWS))
-    if len(table) == MAX_TABLE_ROWS:
-        st.caption(f"The {MAX_TABLE_ROWS:,} {by} values with the highest {KPIS[kpis[0]].name}.")
-    csv_col, xlsx_col = st.columns(2)
-    csv_col.download_button(
-        "Download table (CSV)",
-        to_csv_bytes(table),
-        file_name=f"{dataset.name} by {by}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    xlsx_col.download_button(
-        "Download table (Excel)",
-        to_excel_bytes(table),
-        file_name=f"{dataset.name} by {by}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/table_view:",
-        on_click="ignore",
-    )
-    st.dataframe(
-        _coloured(table, kpis, totals),
-        hide_index=True,
-        column_config={
-            k: st.column_config.NumberColumn(KPIS[k].name, format=_table_format(KPIS[k].unit))
-            for k in kpis
-        },
-    )
-    if base.start and base.end:
-        top, bottom = movers(store, dataset, base, by, KPIS[kpis[0]], base.start, base.end)
-        if not top.empty:
-            st.caption(f"Movers on {KPIS[kpis[0]].name} against the previous period:")
-            left, right = st.columns(2)
-            left.dataframe(
-                top,
-                hide_index=True,
-                column_config={"change": st.column_config.NumberColumn("change", format="percent")},
-            )
-            right.dataframe(
-                bottom,
-                hide_index=True,
-                column_config={"change": st.column_config.NumberColumn("change", format="percent")},
-            )
-    return by
-
-
-def _coloured(table, kpis: list[str], totals: dict):
-    """Green where a group does better than the total, red where worse, by KPI direction."""
-
-    def colour(column):
-        kpi = KPIS.get(column.name)
-        total = as_number(totals.get(column.name))
-        if kpi is None or kpi.direction == "neutral" or total is None:
-            return [""] * len(column)
-        sign = 1 if kpi.direction == "higher" else -1
-        return [
-            ""
-            if v != v
-            else (
-                "background-color: #e7f5ec"
-                if sign * (v - total) > 0
-                else "background-color: #fbeaea"
-            )
-            for v in column
-        ]
-
-    return table.style.apply(colour, subset=[k for k in kpis if k in table.columns])
-
-
-def _table_format(unit: str) -> str:
-    return {"percent": "percent", "ratio": "%.2f", "currency": "accounting"}.get(unit, "localized")
-
-
-def _trend(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str], by: str | None) -> str:
+def _trend_controls(dataset: Dataset, kpis: list[str], by: str | None, custom) -> dict:
+    key = dataset.dataset_id
     controls = st.columns([2, 3, 2])
     grain = controls[0].segmented_control(
-        "Grain", GRAINS, default="day", required=True, key=f"grain_{dataset.dataset_id}"
+        LABELS["grain"], GRAINS, default="day", required=True, key=f"grain_{key}"
     )
-    kpi_id = controls[1].selectbox(
-        "KPI on the chart",
+    chart_kpi = controls[1].selectbox(
+        LABELS["chart_kpi"],
         kpis,
-        format_func=lambda k: KPIS[k].name,
-        key=f"trend_kpi_{dataset.dataset_id}",
+        format_func=lambda k: lookup(k, custom).name,
+        key=f"trend_kpi_{key}",
     )
-    split = (
-        controls[2].toggle(f"One line per {by}", key=f"split_{dataset.dataset_id}") if by else False
-    )
+    split = controls[2].toggle(f"One line per {by}", key=f"split_{key}") if by else False
     smooth = controls[2].toggle(
-        "7-day average and anomalies",
-        key=f"smooth_{dataset.dataset_id}",
+        LABELS["smooth"],
+        key=f"smooth_{key}",
         disabled=grain != "day" or split,
-        help="Days outside the median of the previous 14 days ± 3.5 scaled MADs are marked.",
+        help=wording.anomaly_help(),
     )
-    kpi = KPIS[kpi_id]
-    fig = go.Figure()
-    if split and by:
-        top = _top_groups(store, dataset, base, by, kpi_id)
-        query = replace(
-            base, kpis=(kpi_id,), by=(by,), grain=grain, filters=base.filters + ((by, top),)
-        )
-        frame = kpis_of(store, dataset, query)
-        for name in top:
-            part = frame[frame[by].astype(str) == name]
-            fig.add_trace(go.Scatter(x=part[PERIOD], y=part[kpi_id], mode="lines", name=name))
-    else:
-        frame = kpis_of(store, dataset, replace(base, kpis=(kpi_id,), grain=grain))
-        fig.add_trace(
-            go.Scatter(x=frame[PERIOD], y=frame[kpi_id], mode="lines+markers", name=kpi.name)
-        )
-        if smooth and grain == "day":
-            series = frame.set_index(PERIOD)[kpi_id]
-            fig.add_trace(
-                go.Scatter(
-                    x=series.index,
-                    y=rolling_mean(series),
-                    mode="lines",
-                    name="7-day average",
-                    line={"dash": "dot"},
-                )
-            )
-            flags = anomalies(series)
-            odd = flags[flags["anomaly"]]
-            fig.add_trace(
-                go.Scatter(
-                    x=odd.index,
-                    y=odd["value"],
-                    mode="markers",
-                    name="anomaly",
-                    marker={"size": 12, "color": "#D7263D", "symbol": "x"},
-                )
-            )
-    fig.update_layout(title=f"{kpi.name} by {grain}", showlegend=bool((split and by) or smooth))
-    fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
-    st.plotly_chart(styled(fig, kpi.unit), key=f"trend_{dataset.dataset_id}")
-    return grain
+    return {
+        "grain": grain,
+        "chart_kpi": chart_kpi,
+        "lines_by": by if split else None,
+        "smooth": smooth and grain == "day" and not split,
+    }
 
 
-def _two_periods(store: Store, dataset: Dataset, base: KpiQuery) -> None:
-    bounds = store.date_range(dataset)
-    if not (bounds and base.start and base.end):
-        return
-    with st.expander("Compare two periods", icon=":material/compare_arrows:"):
-        default = previous_period(base.start, base.end)
-        other = st.date_input(  # any dates: a period without data shows n/a
-            "Compare the selected dates with", value=default, key=f"compare_{dataset.dataset_id}"
-        )
-        if not (isinstance(other, (tuple, list)) and len(other) == 2):
-            return
-        table = compare_periods(store, dataset, base, tuple(other), (base.start, base.end))
-        table["period_a"] = [
-            format_value(v, KPIS[k].unit)
-            for k, v in zip(table["kpi"], table["period_a"], strict=True)
-        ]
-        table["period_b"] = [
-            format_value(v, KPIS[k].unit)
-            for k, v in zip(table["kpi"], table["period_b"], strict=True)
-        ]
-        st.dataframe(
-            table.drop(columns="kpi").rename(
-                columns={
-                    "name": "KPI",
-                    "period_a": f"{other[0]} to {other[1]}",
-                    "period_b": f"{base.start} to {base.end}",
-                }
-            ),
-            hide_index=True,
-            column_config={"change": st.column_config.NumberColumn(format="percent")},
-        )
+def _compare_period(start: date | None, end: date | None, key: str):
+    """A second period beside the selected dates (any dates: a period without data is n/a)."""
+    if not (start and end):
+        return None
+    other = st.date_input(
+        LABELS["compare"], value=previous_period(start, end), key=f"compare_{key}"
+    )
+    return tuple(other) if isinstance(other, (tuple, list)) and len(other) == 2 else None
 
 
-def _targets(store: Store, dataset: Dataset, base: KpiQuery, kpis: list[str]) -> None:
-    saved = [t for t in targets(store, dataset) if t.kpi in KPIS]
-    with st.expander(f"Targets ({len(saved)})", icon=":material/flag:", expanded=bool(saved)):
-        today = store.date_range(dataset)[1]  # the data's last day: the pace is about the data
-        for target in saved:
-            kpi = KPIS[target.kpi]
-            value = period_values(
-                store, dataset, replace(base, kpis=(kpi.id,)), target.start, target.deadline
-            )[kpi.id]
-            status = pace(kpi, target, value, today)
-            icon = {"reached": "🟢", "on track": "🟢", "at risk": "🟠"}.get(status["status"], "🔴")
-            st.markdown(
-                f"{icon} **{kpi.name}**: {format_value(value, kpi.unit)} of"
-                f" {format_value(target.target, kpi.unit)} by {target.deadline}"
-                f" · {status['text']}"
-            )
-            if status["progress"] is not None:
-                st.progress(min(max(status["progress"], 0.0), 1.0))
-        with st.form(f"target_{dataset.dataset_id}", border=False):
-            cols = st.columns(4)
-            kpi_id = cols[0].selectbox("KPI", kpis, format_func=lambda k: KPIS[k].name)
-            value = cols[1].number_input("Target", value=0.0, format="%.4f")
-            start = cols[2].date_input("From", value=base.start)
-            deadline = cols[3].date_input("Deadline", value=base.end)
-            if st.form_submit_button("Save target"):
-                try:
-                    save_target(store, dataset, Target(kpi_id, value, start, deadline))
-                    st.rerun()
-                except KpiLabError as exc:
-                    st.error(str(exc))
-
-
-def _top_groups(
-    store: Store, dataset: Dataset, base: KpiQuery, by: str, kpi_id: str
-) -> tuple[str, ...]:
-    """The groups with the most spend (else the most of the KPI) get a line of their own."""
-    rank = "spend" if "spend" in dataset.roles else kpi_id
-    query = replace(base, kpis=(rank,), by=(by,), sort=rank, limit=MAX_TREND_LINES)
-    return tuple(str(v) for v in kpis_of(store, dataset, query)[by])
+def _target_form(store: Store, dataset: Dataset, kpis: list[str], start, end, custom) -> None:
+    with st.form(f"target_{dataset.dataset_id}", border=False):
+        cols = st.columns(4)
+        kpi_id = cols[0].selectbox("KPI", kpis, format_func=lambda k: lookup(k, custom).name)
+        value = cols[1].number_input("Target", value=0.0, format="%.4f")
+        first = cols[2].date_input("From", value=start)
+        deadline = cols[3].date_input("Deadline", value=end)
+        if st.form_submit_button("Save target"):
+            try:
+                save_target(store, dataset, Target(kpi_id, value, first, deadline))
+                st.rerun()
+            except KpiLabError as exc:
+                st.error(str(exc))
 
 
 require_app_navigation()
@@ -362,10 +156,9 @@ if dataset is None:
 
 st.caption(f"{dataset.rows:,} rows · {plain(dataset.source_file or '')}")
 CUSTOM = saved_custom(store)
-KPIS = {**CATALOG, **{k.id: k for k in CUSTOM}}
 catalog_browser(dataset, CUSTOM)
 custom_kpi_form(store)
-kpis = _pick_kpis(dataset)
+kpis = _pick_kpis(dataset, CUSTOM)
 if not kpis:
     st.info("Pick at least one KPI above.")
     st.stop()
@@ -373,38 +166,56 @@ start, end, filters = _filters(store, dataset)
 currency = None
 if len(dataset.currencies) > 1:
     currency = st.segmented_control(
-        "Currency",
+        LABELS["currency"],
         dataset.currencies,
         default=dataset.currencies[0],
         required=True,
         key=f"currency_{dataset.dataset_id}",
         help="This dataset holds money in several currencies; KPIs never add them up.",
     )
-base = KpiQuery(tuple(kpis), (), start, end, filters, currency=currency, custom=CUSTOM)
+slots = {"cards": st.container()}
+by = None
+if dataset.dimensions:
+    st.subheader(wording.BREAKDOWN, anchor=False)
+    by = st.selectbox(LABELS["by"], dataset.dimensions, key=f"by_{dataset.dataset_id}")
+    slots["breakdown"] = st.container()
+trend: dict = {"grain": None}
+compare = None
+saved_targets = ()
+if dataset.date_column:
+    st.subheader(wording.TREND, anchor=False)
+    trend = _trend_controls(dataset, kpis, by, CUSTOM)
+    slots["trend"] = slots["trend_note"] = st.container()
+    with st.expander("Compare two periods", icon=":material/compare_arrows:"):
+        compare = _compare_period(start, end, dataset.dataset_id)
+        slots["compare"] = st.container()
+    computable = {k for k, missing in kpi_availability(dataset, CUSTOM).items() if not missing}
+    saved_targets = tuple(t for t in targets(store, dataset) if t.kpi in computable)
+    with st.expander(
+        f"Targets ({len(saved_targets)})", icon=":material/flag:", expanded=bool(saved_targets)
+    ):
+        slots["targets"] = st.container()
+        _target_form(store, dataset, kpis, start, end, CUSTOM)
 try:
-    totals = kpis_of(store, dataset, base).iloc[0].to_dict()
-    _cards(store, dataset, base, totals, kpis)
-    st.subheader("Breakdown", anchor=False)
-    by = _breakdown(store, dataset, base, kpis, totals)
-    grain = None
-    if dataset.date_column:
-        st.subheader("Trend", anchor=False)
-        grain = _trend(store, dataset, base, kpis, by)
-        _two_periods(store, dataset, base)
-        _targets(store, dataset, base, kpis)
+    spec = KpiViewSpec(
+        dataset.dataset_id,
+        tuple(kpis),
+        tuple(k for k in CUSTOM if k.id in {*kpis, *(t.kpi for t in saved_targets)}),
+        start,
+        end,
+        filters,
+        currency,
+        (by,) if by else (),
+        kpis[0] if by else None,
+        TABLE_LIMIT if by else None,
+        compare=compare,
+        targets=saved_targets,
+        **trend,
+    )
+    result = result_of(store, dataset, spec)
 except KpiLabError as exc:
-    st.error(str(exc))
+    st.error(exc.describe(LABELS), icon=":material/error:")
     st.stop()
-view = {
-    "page": "kpis",
-    "dataset_id": dataset.dataset_id,
-    "kpis": list(kpis),
-    "by": by,
-    "grain": grain,
-    "start": start,
-    "end": end,
-    "currency": currency,
-    "filters": {name: list(values) for name, values in filters},
-}
+draw(display.blocks(result), slots)
 with share_col:  # at the top, but it shares what the widgets below chose
-    share_controls(store, view, default_title=f"{dataset.name}: KPIs")
+    share_controls(store, spec, result, default_title=f"{dataset.name}: KPIs")

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.sharing.links import list_shares, revoke_share, saved_views
+from kpi_engine.sharing.links import list_shares, revoke_share
+from kpi_engine.sharing.views import saved_views
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
 from ui.state import Keys
@@ -46,7 +47,12 @@ if views:
     st.dataframe(
         pd.DataFrame(
             [
-                {"name": v["name"], "page": v["state"]["page"], "saved": v["created_at"]}
+                {
+                    "name": v["name"],
+                    "page": v["page"],
+                    "saved": v["created_at"],
+                    "note": v["problem"] or "",
+                }
                 for v in views
             ]
         ),

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 
 from kpi_engine.budget import curves as cv
-from kpi_engine.budget.analysis import BudgetSpec, moves, run_budget
+from kpi_engine.budget.analysis import moves, run_budget
 from kpi_engine.budget.optimizer import budget_for_outcome, outcome, spend_at_level, water_fill
+from kpi_engine.budget.result import Move
+from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
@@ -92,14 +95,11 @@ def test_fit_recovers_a_power_curve():
 
 def test_moves_agree_with_the_changes():
     rows = [
-        {"campaign": "A", "change": -30.0},
-        {"campaign": "B", "change": 20.0},
-        {"campaign": "C", "change": 10.0},
+        SimpleNamespace(campaign="A", change=-30.0),
+        SimpleNamespace(campaign="B", change=20.0),
+        SimpleNamespace(campaign="C", change=10.0),
     ]
-    assert moves(rows) == [
-        {"from": "A", "to": "B", "amount": 20.0},
-        {"from": "A", "to": "C", "amount": 10.0},
-    ]
+    assert moves(rows) == (Move("A", "B", 20.0), Move("A", "C", 10.0))
 
 
 # -- the reference scenarios ------------------------------------------------------------------
@@ -202,32 +202,30 @@ def test_edge_cases_give_sane_flagged_answers(store, tmp_path):
         rows.append(f"{day},Constant,80,{200 + rng.normal(0, 20):.2f},5\n")
     rows.append("2026-02-12,OneDay,60,150,3\n")  # a single day
     dataset = import_file(store, _write(tmp_path, "edge.csv", rows)).dataset
-    result = run_budget(store, dataset, BudgetSpec(lag_days=0, bootstrap=30))
-    by = {c["campaign"]: c for c in result.campaigns}
-    assert by["Healthy"]["tier"] == "fitted"
+    result = run_budget(store, dataset, BudgetSpec(dataset.dataset_id, lag_days=0, bootstrap=30))
+    by = {c.campaign: c for c in result.campaigns}
+    assert by["Healthy"].tier == "fitted"
     for name in ("NoConversions", "Constant", "OneDay"):  # no conversions, no variation, one day
-        assert by[name]["tier"] == "rule" and "thin data" in by[name]["flags"]
-    assert by["NoConversions"]["cpa"] is None and by["NoConversions"]["roas"] == 0
-    assert all(np.isfinite(c["suggested_spend"]) for c in result.campaigns)
-    assert result.portfolio["suggested_spend"] == pytest.approx(result.portfolio["current_spend"])
-    assert by["NoConversions"]["change"] <= 0  # never rewarded for selling nothing
+        assert by[name].tier == "rule" and "thin data" in by[name].flags
+    assert by["NoConversions"].cpa is None and by["NoConversions"].roas == 0
+    assert all(np.isfinite(c.suggested_spend) for c in result.campaigns)
+    assert result.portfolio.suggested_spend == pytest.approx(result.portfolio.current_spend)
+    assert by["NoConversions"].change <= 0  # never rewarded for selling nothing
 
 
 def test_locks_bounds_and_extrapolation_flag(store):
     seed_samples(store)
     dataset = store.dataset("Sample campaigns")
-    locked = run_budget(store, dataset, BudgetSpec(locks=("Search - Brand",), bootstrap=0))
-    row = next(c for c in locked.campaigns if c["campaign"] == "Search - Brand")
-    assert row["change"] == 0 and row["reason"] == "keep: locked"
-    wide = run_budget(store, dataset, BudgetSpec(max_change=3.0, bootstrap=0))
-    assert any("extrapolation" in c["flags"] for c in wide.campaigns)
+    locked = run_budget(
+        store, dataset, BudgetSpec(dataset.dataset_id, locks=("Search - Brand",), bootstrap=0)
+    )
+    row = next(c for c in locked.campaigns if c.campaign == "Search - Brand")
+    assert row.change == 0 and row.reason == "keep: locked"
+    wide = run_budget(store, dataset, BudgetSpec(dataset.dataset_id, max_change=3.0, bootstrap=0))
+    assert any("extrapolation" in c.flags for c in wide.campaigns)
     for c in locked.campaigns:
-        if c["tier"] != "fixed":
-            assert (
-                0.7 * c["current_spend"] - 1e-6
-                <= c["suggested_spend"]
-                <= 1.3 * c["current_spend"] + 1e-6
-            )
+        if c.tier != "fixed":
+            assert 0.7 * c.current_spend - 1e-6 <= c.suggested_spend <= 1.3 * c.current_spend + 1e-6
 
 
 def test_cli_budget_contract(tmp_path, capsys):
@@ -264,9 +262,11 @@ def test_cli_budget_contract(tmp_path, capsys):
     [
         (["--daily-budget", "100"], "more than the budget"),
         (["--target-roas", "50"], "no budget within the bounds reaches the target"),
-        (["--lock", "Nope"], "cannot lock 'Nope'"),
-        (["--target-cpa", "20"], "a target CPA needs --objective conversions"),
-        (["--daily-budget", "-5"], "must be a positive number"),
+        (["--lock", "Nope"], "--lock names 'Nope', which is not a campaign"),
+        (["--target-cpa", "20"], "--objective must be conversions for a target CPA"),
+        (["--daily-budget", "-5"], "--daily-budget must be a positive number"),
+        (["--min", "Nope=5"], "--min names 'Nope', which is not a campaign"),
+        (["--window-days", "0"], "--window-days must be at least 1 day"),
     ],
 )
 def test_cli_budget_bad_input(tmp_path, capsys, args, message):

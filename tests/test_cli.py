@@ -97,7 +97,7 @@ def test_human_output(capsys, db):
         (["kpis", "tiny_campaigns", "--kpi", "ctr", "--start", "03/01/2026"], "not a date"),
         (
             ["kpis", "tiny_campaigns", "--kpi", "ctr", "--by", 'x"; DROP TABLE datasets; --'],
-            "has no column",
+            "--by names no column",
         ),
         (["frobnicate"], "invalid choice"),
     ],

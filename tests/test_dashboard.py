@@ -27,6 +27,7 @@ from kpi_engine.kpis.dashboard import (
     targets,
 )
 from kpi_engine.kpis.query import KpiQuery
+from kpi_engine.kpis.wording import pace_text
 from kpi_engine.sharing.workspaces import create_workspace
 from tests.conftest import FIXTURES
 
@@ -102,9 +103,9 @@ def test_movers_are_direction_aware(store, write_csv):
 def test_pace(kpi, value, status):
     target = Target(kpi, 1000.0 if kpi == "spend" else 10.0, date(2026, 1, 1), date(2026, 1, 10))
     result = pace(CATALOG[kpi], target, value, today=date(2026, 1, 6))  # 60% of the period gone
-    assert result["status"] == status
+    assert result.status == status
     if kpi == "spend" and value == 820.0:
-        assert result["text"] == "82% of target with 60% of the period gone: on track"
+        assert pace_text(result) == "82% of target with 60% of the period gone: on track"
 
 
 def test_targets_are_saved_per_workspace(store):

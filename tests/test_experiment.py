@@ -12,7 +12,9 @@ from scipy import stats as st
 
 from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments.analysis import ExperimentSpec, cumulative_lifts, run_experiment
+from kpi_engine.experiments.analysis import run_experiment
+from kpi_engine.experiments.charts import cumulative_lifts
+from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.ingest import ImportOptions, import_file
 from kpi_engine.samples import SAMPLE_DIR, seed_samples
 from kpi_engine.stats import compare
@@ -30,7 +32,11 @@ def seeded(store):
 
 
 def _one(result, kpi):
-    return next(r for r in result.results if r["kpi"] == kpi)
+    return next(r for r in result.results if r.kpi == kpi)
+
+
+def _spec(dataset, *args, **kwargs) -> ExperimentSpec:
+    return ExperimentSpec(dataset.dataset_id, *args, **kwargs)
 
 
 def test_user_level_sample_matches_pandas_and_covers_the_planted_lift(seeded):
@@ -38,51 +44,51 @@ def test_user_level_sample_matches_pandas_and_covers_the_planted_lift(seeded):
     result = run_experiment(
         seeded,
         dataset,
-        ExperimentSpec("variant", "control", ("conversion_rate", "revenue_per_user")),
+        _spec(dataset, "variant", "control", ("conversion_rate", "revenue_per_user")),
     )
     frame = pd.read_csv(SAMPLE_DIR / "experiment_users.csv")
     rates = frame.groupby("variant")["converted"].mean()
     conv = _one(result, "conversion_rate")
-    assert conv["control_value"] == pytest.approx(rates["control"])
-    assert conv["variant_value"] == pytest.approx(rates["treatment"])
-    assert conv["ci_rel"][0] < 0.12 < conv["ci_rel"][1]  # the planted +12%
+    assert conv.control_value == pytest.approx(rates["control"])
+    assert conv.variant_value == pytest.approx(rates["treatment"])
+    assert conv.ci_rel[0] < 0.12 < conv.ci_rel[1]  # the planted +12%
     counts = frame["variant"].value_counts()
-    assert result.srm["counts"] == {"control": counts["control"], "treatment": counts["treatment"]}
-    assert result.srm["p_value"] == pytest.approx(st.chisquare(counts.values).pvalue)
+    assert result.srm.counts == {"control": counts["control"], "treatment": counts["treatment"]}
+    assert result.srm.p_value == pytest.approx(st.chisquare(counts.values).pvalue)
     rpu = _one(result, "revenue_per_user")
     welch = st.ttest_ind(
         frame.loc[frame.variant == "treatment", "revenue"],
         frame.loc[frame.variant == "control", "revenue"],
         equal_var=False,
     )
-    t = rpu["abs_lift"] / rpu["details"]["se_abs"]  # Welch from sums = Welch on raw values
+    t = rpu.abs_lift / rpu.details.se_abs  # Welch from sums = Welch on raw values
     assert t == pytest.approx(welch.statistic, rel=1e-9)
-    assert 2 * st.t.sf(abs(t), rpu["details"]["dof"]) == pytest.approx(welch.pvalue, rel=1e-9)
-    assert result.results[0]["p_value_adjusted"] >= result.results[0]["p_value"]
+    assert 2 * st.t.sf(abs(t), rpu.details.dof) == pytest.approx(welch.pvalue, rel=1e-9)
+    assert result.results[0].p_value_adjusted >= result.results[0].p_value
 
 
 def test_campaign_sample_uses_days_as_units(seeded):
     dataset = seeded.dataset("Sample A/B test (campaign)")
-    result = run_experiment(seeded, dataset, ExperimentSpec("variant", "A", ("cvr", "cpa")))
+    result = run_experiment(seeded, dataset, _spec(dataset, "variant", "A", ("cvr", "cpa")))
     frame = pd.read_csv(SAMPLE_DIR / "ab_test_campaign.csv")
     daily = frame.groupby(["variant", "date"])[["conversions", "clicks"]].sum()
     cvr = _one(result, "cvr")
     a = daily.loc["A"]
-    assert cvr["control_value"] == pytest.approx(a["conversions"].sum() / a["clicks"].sum())
-    assert cvr["n_control"] == 28  # days
-    assert cvr["ci_rel"][0] < 0.15 < cvr["ci_rel"][1]  # the planted +15% CVR lift
-    assert "delta method over 56 units (days)" in cvr["method"]
-    assert not result.srm["checked"]
+    assert cvr.control_value == pytest.approx(a["conversions"].sum() / a["clicks"].sum())
+    assert cvr.n_control == 28  # days
+    assert cvr.ci_rel[0] < 0.15 < cvr.ci_rel[1]  # the planted +15% CVR lift
+    assert "delta method over 56 units (days)" in cvr.method
+    assert not result.srm.checked
     cpa = _one(result, "cpa")
-    assert cpa["direction"] == "lower" and cpa["rel_lift"] < 0
-    assert cpa["chance_to_beat"] > 0.5  # a lower CPA is a win
-    assert "lowers CPA" in cpa["verdict"]
-    lifts = cumulative_lifts(result, ExperimentSpec("variant", "A", ("cvr", "cpa")))
+    assert cpa.direction == "lower" and cpa.rel_lift < 0
+    assert cpa.chance_to_beat > 0.5  # a lower CPA is a win
+    assert "lowers CPA" in cpa.verdict
+    lifts = cumulative_lifts(result)
     first, last = lifts[lifts.kpi == "cvr"].iloc[2], lifts[lifts.kpi == "cvr"].iloc[-1]
     assert (last.ci_high - last.ci_low) < (first.ci_high - first.ci_low)  # the interval narrows
     # on the last day the running totals are the whole test: the same lift and interval
-    assert last.rel_lift == pytest.approx(cvr["rel_lift"], rel=1e-9)
-    assert [last.ci_low, last.ci_high] == pytest.approx(cvr["ci_rel"], rel=1e-9)
+    assert last.rel_lift == pytest.approx(cvr.rel_lift, rel=1e-9)
+    assert [last.ci_low, last.ci_high] == pytest.approx(cvr.ci_rel, rel=1e-9)
     days = list(lifts[lifts.kpi == "cvr"].day)
     assert days == sorted(days) and len(days) == 27  # day 1 alone has no variance over days
 
@@ -92,25 +98,26 @@ def test_per_variant_totals(store):
     result = run_experiment(
         store,
         dataset,
-        ExperimentSpec("variant", "A", ("conversion_rate", "revenue_per_user"), correction="none"),
+        _spec(dataset, "variant", "A", ("conversion_rate", "revenue_per_user"), correction="none"),
     )
     conv = _one(result, "conversion_rate")
-    assert result.data_kind == "totals"
-    assert conv["p_value"] == pytest.approx(0.05825780603351623, rel=1e-9)  # statsmodels
+    assert result.data.kind == "totals"
+    assert conv.p_value == pytest.approx(0.05825780603351623, rel=1e-9)  # statsmodels
     rpu = _one(result, "revenue_per_user")
-    assert rpu["p_value"] is None and rpu["ci_rel"] == [None, None]
-    assert rpu["variant_value"] == 5.55 and "no variance" in rpu["verdict"]
+    assert rpu.p_value is None and rpu.ci_rel == (None, None)
+    assert rpu.variant_value == 5.55 and "no variance" in rpu.verdict
 
 
 def test_sequential_is_wider_and_guardrails(seeded):
     dataset = seeded.dataset("Sample experiment (users)")
     fixed = run_experiment(
-        seeded, dataset, ExperimentSpec("variant", "control", ("conversion_rate",))
+        seeded, dataset, _spec(dataset, "variant", "control", ("conversion_rate",))
     )
     peeking = run_experiment(
         seeded,
         dataset,
-        ExperimentSpec(
+        _spec(
+            dataset,
             "variant",
             "control",
             ("conversion_rate",),
@@ -121,10 +128,10 @@ def test_sequential_is_wider_and_guardrails(seeded):
     )
 
     def width(result):
-        return result.results[0]["ci_rel"][1] - result.results[0]["ci_rel"][0]
+        return result.results[0].ci_rel[1] - result.results[0].ci_rel[0]
 
     assert 1.2 < width(peeking) / width(fixed) < 2.5
-    assert peeking.guardrails[0]["status"] == "pass"
+    assert peeking.guardrails[0].status == "pass"
 
 
 def test_srm_flag_and_intended_split(store, tmp_path):
@@ -136,12 +143,12 @@ def test_srm_flag_and_intended_split(store, tmp_path):
     path = tmp_path / "skewed.csv"
     path.write_text("\n".join(rows) + "\n")
     dataset = import_file(store, path).dataset
-    equal = run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
-    assert equal.srm["flag"] and "srm" in {w["code"] for w in equal.warnings}
+    equal = run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
+    assert equal.srm.flag and "srm" in {w.code for w in equal.warnings}
     intended = run_experiment(
-        store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",), split=(60, 40))
+        store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",), split=(60, 40))
     )
-    assert not intended.srm["flag"]
+    assert not intended.srm.flag
 
 
 def test_simpson_warning_when_the_split_drifts(store, tmp_path):
@@ -156,27 +163,43 @@ def test_simpson_warning_when_the_split_drifts(store, tmp_path):
     path = tmp_path / "drift.csv"
     path.write_text("\n".join(rows) + "\n")
     dataset = import_file(store, path).dataset
-    result = run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
-    assert _one(result, "conversion_rate")["rel_lift"] > 0.5  # pooled: B looks far better
-    codes = {w["code"] for w in result.warnings}
+    result = run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
+    assert _one(result, "conversion_rate").rel_lift > 0.5  # pooled: B looks far better
+    codes = {w.code for w in result.warnings}
     assert "simpson" in codes and "srm_by_day" in codes
 
 
 @pytest.mark.parametrize(
-    "spec, message",
+    "args, kwargs, message",
     [
-        (ExperimentSpec("variant", "Z", ("cvr",)), "no variant 'Z'"),
-        (ExperimentSpec("nope", "A", ("cvr",)), "has no column 'nope'"),
-        (ExperimentSpec("variant", "A", ("spend",)), "cannot be tested on campaign data"),
-        (ExperimentSpec("variant", "A", ("conversion_rate",)), "cannot be tested on campaign"),
-        (ExperimentSpec("variant", "A", ("cvr",), correction="bonf"), "unknown correction"),
-        (ExperimentSpec("variant", "A", ()), "at least one KPI"),
-        (ExperimentSpec("date", "2026-06-30", ("cvr",)), "28 values: an experiment compares a few"),
+        (("variant", "Z", ("cvr",)), {}, "'Z' is not a variant"),
+        (("nope", "A", ("cvr",)), {}, "names no column 'nope'"),
+        (("variant", "A", ("spend",)), {}, "cannot be tested on campaign data"),
+        (("variant", "A", ("conversion_rate",)), {}, "cannot be tested on campaign"),
+        (("date", "2026-06-30", ("cvr",)), {}, "28 values: an experiment compares a few"),
     ],
 )
-def test_bad_experiments(seeded, spec, message):
+def test_bad_experiments(seeded, args, kwargs, message):
+    dataset = seeded.dataset("Sample A/B test (campaign)")
     with pytest.raises(KpiLabError, match=message):
-        run_experiment(seeded, seeded.dataset("Sample A/B test (campaign)"), spec)
+        run_experiment(seeded, dataset, _spec(dataset, *args, **kwargs))
+
+
+@pytest.mark.parametrize(
+    "kwargs, field, message",
+    [
+        ({"correction": "bonf"}, "correction", "'bonf' is not a correction"),
+        ({"kpis": ()}, "kpis", "choose at least one KPI"),
+        ({"alpha": 0.9}, "alpha", "must be between 0 and 0.5"),
+        ({"split": (50,)}, "split", "a positive share per variant"),
+        ({"tuning": -3.0}, "tuning", "positive number of units"),
+    ],
+)
+def test_bad_settings_name_their_field(kwargs, field, message):
+    settings = {"dataset_id": "ds_x", "variant_col": "variant", "control": "A", "kpis": ("cvr",)}
+    with pytest.raises(KpiLabError, match=message) as info:
+        ExperimentSpec(**{**settings, **kwargs})
+    assert info.value.field == field
 
 
 def test_single_variant(store, tmp_path):
@@ -184,7 +207,7 @@ def test_single_variant(store, tmp_path):
     path.write_text("user_id,variant,converted\nu1,A,1\nu2,A,0\n")
     dataset = import_file(store, path).dataset
     with pytest.raises(KpiLabError, match="a single variant"):
-        run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
+        run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
 
 
 def test_not_enough_data_says_so(store, tmp_path):
@@ -194,9 +217,9 @@ def test_not_enough_data_says_so(store, tmp_path):
         + "".join(f"u{i},{'AB'[i % 2]},{int(i % 5 == 0)}\n" for i in range(60))
     )
     dataset = import_file(store, path).dataset
-    result = run_experiment(store, dataset, ExperimentSpec("variant", "A", ("conversion_rate",)))
-    assert result.results[0]["verdict"].startswith("Not enough data yet")
-    assert "Fisher" in result.results[0]["method"]
+    result = run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
+    assert result.results[0].verdict.startswith("Not enough data yet")
+    assert "Fisher" in result.results[0].method
 
 
 @pytest.mark.skipif(not COOKIE_CATS.exists(), reason="cookie_cats.csv is not in ../shared/data")
@@ -215,21 +238,21 @@ def test_cookie_cats_published_results(store, column, z, p):
     result = run_experiment(
         store,
         dataset,
-        ExperimentSpec("version", "gate_30", ("conversion_rate",), correction="none"),
+        _spec(dataset, "version", "gate_30", ("conversion_rate",), correction="none"),
     )
     r = result.results[0]
-    assert r["details"]["z"] == pytest.approx(z, rel=1e-6)
-    assert r["p_value"] == pytest.approx(p, rel=1e-6)
-    assert result.srm["p_value"] == pytest.approx(0.008607987810836262, rel=1e-6)
-    assert not result.srm["flag"]  # 0.0086 > 0.001: noted, not flagged
+    assert r.details.z == pytest.approx(z, rel=1e-6)
+    assert r.p_value == pytest.approx(p, rel=1e-6)
+    assert result.srm.p_value == pytest.approx(0.008607987810836262, rel=1e-6)
+    assert not result.srm.flag  # 0.0086 > 0.001: noted, not flagged
     if REFERENCE.exists():
         cases = {c["id"]: c for c in json.loads(REFERENCE.read_text())["cases"]}
         label = f"{'r1' if column == 'retention_1' else 'r7'}: gbstats frequentist relative lift"
         gb = next(
             x["output"] for x in cases["dataset_cookie_cats"]["results"] if x["label"] == label
         )
-        assert r["rel_lift"] == pytest.approx(gb["expected"], rel=1e-6)
-        assert r["ci_rel"] == pytest.approx(gb["ci"], rel=1e-6)
+        assert r.rel_lift == pytest.approx(gb["expected"], rel=1e-6)
+        assert r.ci_rel == pytest.approx(gb["ci"], rel=1e-6)
 
 
 # -- properties: A/A tests and coverage ---------------------------------------------------
@@ -335,7 +358,7 @@ def test_cli_experiment_contract(capsys, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--control", "Z", "--kpi", "cpa"], "no variant 'Z'"),
+        (["--control", "Z", "--kpi", "cpa"], "--control 'Z' is not a variant"),
         (["--control", "A", "--kpi", "spend"], "cannot be tested"),
         (["--control", "A", "--kpi", "cpa", "--split", "50"], "a positive share per variant"),
         (["--control", "A", "--kpi", "cpa", "--split", "50,30,20"], "3 shares for 2 variants"),
@@ -368,13 +391,13 @@ def test_users_with_several_rows_are_one_unit(store, tmp_path):
     dataset = import_file(store, path).dataset
     assert dataset.report["unique_units"] is False
     result = run_experiment(
-        store, dataset, ExperimentSpec("variant", "A", ("conversion_rate", "revenue_per_user"))
+        store, dataset, _spec(dataset, "variant", "A", ("conversion_rate", "revenue_per_user"))
     )
     conv = _one(result, "conversion_rate")
-    assert conv["n_control"] == 202 and conv["n_variant"] == 201  # u1 once; u9 in both arms
-    assert conv["control_value"] == pytest.approx((1 + 50) / 202)
-    assert _one(result, "revenue_per_user")["control_value"] == pytest.approx(30 / 202)
-    assert {w["code"] for w in result.warnings} >= {"units_in_several_variants"}
+    assert conv.n_control == 202 and conv.n_variant == 201  # u1 once; u9 in both arms
+    assert conv.control_value == pytest.approx((1 + 50) / 202)
+    assert _one(result, "revenue_per_user").control_value == pytest.approx(30 / 202)
+    assert {w.code for w in result.warnings} >= {"units_in_several_variants"}
 
 
 def test_one_row_per_user_takes_the_fast_path_with_the_same_numbers(store, tmp_path):
@@ -384,11 +407,11 @@ def test_one_row_per_user_takes_the_fast_path_with_the_same_numbers(store, tmp_p
     path.write_text("\n".join(rows) + "\n")
     dataset = import_file(store, path).dataset
     assert dataset.report["unique_units"] is True
-    spec = ExperimentSpec("variant", "A", ("conversion_rate", "revenue_per_user"))
-    fast = run_experiment(store, dataset, spec).to_dict()["results"]
+    spec = _spec(dataset, "variant", "A", ("conversion_rate", "revenue_per_user"))
+    fast = run_experiment(store, dataset, spec).results
     from dataclasses import replace
 
-    slow = run_experiment(store, replace(dataset, report={}), spec).to_dict()["results"]
+    slow = run_experiment(store, replace(dataset, report={}), spec).results
     for a, b in zip(fast, slow, strict=True):
-        assert a["p_value"] == pytest.approx(b["p_value"], rel=1e-12)
-        assert a["ci_rel"] == pytest.approx(b["ci_rel"], rel=1e-12)
+        assert a.p_value == pytest.approx(b.p_value, rel=1e-12)
+        assert a.ci_rel == pytest.approx(b.ci_rel, rel=1e-12)

@@ -1,34 +1,48 @@
-"""Workspaces and share links: isolation, tokens, frozen snapshots, revocation, expiry."""
+"""Workspaces and share links: isolation, tokens, frozen results, revocation, expiry, links made
+by the previous version, the command line's --share and share open."""
 
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
-from datetime import datetime, timedelta
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 
+from kpi_engine.analyses import run
+from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
+from kpi_engine.experiments.spec import ExperimentSpec
+from kpi_engine.export import to_csv_bytes
+from kpi_engine.identifiers import quote_identifier
 from kpi_engine.ingest import ImportOptions, import_file
+from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
+from kpi_engine.kpis.display import blocks as kpi_blocks
 from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.kpis.spec import KpiViewSpec, default_spec
+from kpi_engine.samples import seed_samples
 from kpi_engine.sharing.links import (
     INVALID,
     create_share,
-    default_view,
     list_shares,
+    migrate_links,
     open_share,
     revoke_share,
-    save_view,
-    saved_views,
-    share_content,
 )
-from kpi_engine.sharing.report import csv_files, html_report
-from kpi_engine.sharing.workspaces import create_workspace, open_workspace
+from kpi_engine.sharing.report import html_report
+from kpi_engine.sharing.views import save_view, saved_views
+from kpi_engine.sharing.workspaces import create_workspace, open_workspace, token_hash
+from kpi_engine.store import SYSTEM_TABLES, Store
 from tests.conftest import FIXTURES, PROJECT
 
 TINY = FIXTURES / "tiny_campaigns.csv"
+MARGIN = "(sum(revenue) - sum(spend)) / sum(revenue)"
 
 
 @pytest.fixture
@@ -36,6 +50,18 @@ def two(store):
     a, token_a = create_workspace(store)
     b, token_b = create_workspace(store)
     return a, token_a, b, token_b
+
+
+@pytest.fixture
+def seeded(store):
+    seed_samples(store)
+    return store
+
+
+def _tables(store: Store) -> set[str]:
+    with store.cursor() as cur:
+        names = cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    return {n for (n,) in names} - set(SYSTEM_TABLES)
 
 
 def test_workspaces_are_isolated(two):
@@ -67,44 +93,53 @@ def test_tokens_are_long_random_and_only_hashed_at_rest(store):
     assert token not in dump
 
 
-def test_share_is_frozen_at_share_time(two, write_csv):
+def test_a_link_shows_what_its_owner_saw_after_appends_and_deletion(two, write_csv):
     a, _, b, _ = two
     dataset = import_file(a, TINY, name="report").dataset
-    link = create_share(a, default_view(dataset), "Q1", expires_days=7)
-    before = share_content(b, open_share(b, link["token"]))  # anyone with the token
+    spec = default_spec(dataset)
+    link = create_share(a, spec, title="Q1", expires_days=7)
+    before = open_share(b, link["token"])  # anyone with the token
     import_file(
         a,
         write_csv("Day,Campaign,Cost\n2026-03-20,Brand,1000\n", "more.csv"),
         options=ImportOptions(append=dataset.dataset_id),
     )
     a.delete(dataset.dataset_id)
-    after = share_content(b, open_share(b, link["token"]))
-    assert before == after
-    assert {c["kpi"]: c["value"] for c in after["cards"]}["spend"] == 145.0
-    assert after["title"] == "Q1" and after["rows"] == 5
+    after = open_share(b, link["token"])
+    assert before == after and after.title == "Q1" and after.rows == 5
+    assert {c.kpi: c.value for c in after.result.cards}["spend"] == 145.0
+    assert after.spec == spec
 
 
-def test_share_content_matches_the_view(store):
+def test_a_link_copies_no_rows(seeded):
+    dataset = seeded.dataset("Sample campaigns")
+    tables = _tables(seeded)
+    for i in range(10):
+        create_share(seeded, default_spec(dataset), title=f"link {i}")
+    assert _tables(seeded) == tables  # no snapshot table per link
+    with seeded.cursor() as cur:
+        stored = cur.execute("SELECT sum(length(result) + length(state)) FROM shares").fetchone()
+    assert stored[0] < 10 * 64_000  # ten links: kilobytes each
+
+
+def test_the_result_matches_the_view(store):
     dataset = import_file(store, TINY).dataset
-    view = {
-        **default_view(dataset),
-        "kpis": ["spend", "cpa"],
-        "by": "campaign",
-        "filters": {"channel": ["Search"]},
-    }
-    content = share_content(store, open_share(store, create_share(store, view)["token"]))
+    spec = KpiViewSpec(
+        dataset.dataset_id, ("spend", "cpa"), by=("campaign",), filters=(("channel", ("Search",)),)
+    )
+    shared = open_share(store, create_share(store, spec)["token"])
     expected = run_kpis(
         store,
         dataset,
         KpiQuery(("spend", "cpa"), ("campaign",), filters=(("channel", ("Search",)),)),
     )
-    assert content["table"] == [{"campaign": "Brand", "spend": 105.0, "cpa": 7.0}]
-    assert expected.to_dict(orient="records") == content["table"]
+    assert list(shared.result.rows) == [{"campaign": "Brand", "spend": 105.0, "cpa": 7.0}]
+    assert expected.to_dict(orient="records") == list(shared.result.rows)
 
 
 def test_revoked_expired_unknown_and_malformed(store):
     dataset = import_file(store, TINY).dataset
-    link = create_share(store, default_view(dataset), expires_days=1)
+    link = create_share(store, default_spec(dataset), expires_days=1)
     later = datetime.now() + timedelta(days=2)
     with pytest.raises(KpiLabError, match="expired on"):
         open_share(store, link["token"], now=later)
@@ -115,11 +150,14 @@ def test_revoked_expired_unknown_and_malformed(store):
         with pytest.raises(KpiLabError) as info:
             open_share(store, bad)
         assert str(info.value) == INVALID
+    with pytest.raises(KpiLabError) as info:
+        create_share(store, default_spec(dataset), expires_days=0)
+    assert info.value.field == "expires_days"
 
 
 def test_owners_see_and_revoke_only_their_links(two):
     a, _, b, _ = two
-    link = create_share(a, default_view(import_file(a, TINY).dataset))
+    link = create_share(a, default_spec(import_file(a, TINY).dataset))
     assert [s["share_id"] for s in list_shares(a)] == [link["share_id"]] and list_shares(b) == []
     with pytest.raises(KpiLabError):
         revoke_share(b, link["token"])
@@ -128,62 +166,208 @@ def test_owners_see_and_revoke_only_their_links(two):
     assert revoke_share(a, link["share_id"]) == {"share_id": link["share_id"], "revoked": True}
 
 
-def test_saved_views(two):
+def test_saved_views_hold_the_spec(two):
     a, _, b, _ = two
     dataset = import_file(a, TINY).dataset
-    save_view(a, "Weekly", {**default_view(dataset), "grain": "week"})
-    assert [v["name"] for v in saved_views(a)] == ["Weekly"] and saved_views(b) == []
+    spec = replace(default_spec(dataset), grain="week")
+    save_view(a, "Weekly", spec)
+    [view] = saved_views(a)
+    assert view["name"] == "Weekly" and view["spec"] == spec and saved_views(b) == []
     with pytest.raises(KpiLabError, match="unknown dataset"):
-        save_view(b, "Theirs", default_view(dataset))
+        save_view(b, "Theirs", spec)
 
 
-def test_report_is_self_contained_and_csvs_are_safe(store, write_csv):
+def test_a_link_to_a_custom_kpi_opens_after_the_kpi_is_edited_and_deleted(store):
+    dataset = import_file(store, TINY).dataset
+    margin = make_kpi("net_margin", MARGIN, "percent", "higher")
+    save_custom(store, margin)
+    spec = KpiViewSpec(dataset.dataset_id, ("spend", "net_margin"), (margin,), by=("campaign",))
+    save_view(store, "with margin", spec)
+    link = create_share(store, spec)
+    shown = open_share(store, link["token"]).result
+    save_custom(store, make_kpi("net_margin", "sum(spend) / sum(revenue)", "ratio", "lower"))
+    delete_custom(store, "net_margin")
+    again = open_share(store, link["token"])
+    assert again.result == shown and again.spec.custom == (margin,)
+    assert {c.kpi: c.value for c in shown.cards}["net_margin"] == pytest.approx(
+        (790 - 145) / 790
+    )  # the file, by hand
+    assert saved_views(store)[0]["spec"] == spec  # the saved view still reads, by value
+
+
+def test_report_is_self_contained_and_text_is_safe(store, write_csv):
     dataset = import_file(
         store,
-        write_csv('Day,Campaign,Cost,Clicks\n2026-01-01,=HYPERLINK("x"),10,3\n2026-01-02,B,20,4\n'),
-    ).dataset
-    content = share_content(
-        store,
-        open_share(
-            store, create_share(store, {**default_view(dataset), "by": "Campaign"})["token"]
+        write_csv(
+            'Day,Campaign,Cost,Clicks\n2026-01-01,"=HYPERLINK(""x"")",10,3\n'
+            "2026-01-02,<script>alert(1)</script>,20,4\n"
         ),
-    )
-    page = html_report(content)
-    from html.parser import HTMLParser
+    ).dataset
+    spec = replace(default_spec(dataset), by=("Campaign",))
+    shared = open_share(store, create_share(store, spec)["token"])
+    page = html_report(shared)
 
-    class Scripts(HTMLParser):
-        sources: list = []
+    class Sources(HTMLParser):
+        found: list = []
+        scripts = 0
 
         def handle_starttag(self, tag, attrs):
+            self.scripts += tag == "script"
             if tag in ("script", "link", "img", "iframe"):
-                self.sources += [v for k, v in attrs if k in ("src", "href")]
+                self.found += [v for k, v in attrs if k in ("src", "href")]
 
-    parser = Scripts()
+    parser = Sources()
     parser.feed(page)
-    assert parser.sources == [] and "Plotly.newPlot" in page  # plotly.js inline, nothing fetched
-    assert "=HYPERLINK" not in page.replace("'=HYPERLINK", "")
-    files = csv_files(content)
-    assert "'=HYPERLINK" in files["by Campaign.csv"].decode("utf-8-sig")
+    assert parser.found == [] and "Plotly.newPlot" in page  # plotly.js inline, nothing fetched
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)" in page
+    assert "=HYPERLINK" not in page.replace("&#x27;=HYPERLINK", "")
+    table = next(b for b in kpi_blocks(shared.result) if b.id == "breakdown").blocks[0]
+    assert "'=HYPERLINK" in to_csv_bytes(table.frame).decode("utf-8-sig")
 
 
-def test_experiment_and_budget_views_share_too(store):
-    from kpi_engine.samples import seed_samples
+def test_experiment_and_budget_links_hold_their_results(seeded):
+    ab = seeded.dataset("Sample A/B test (campaign)")
+    spec = ExperimentSpec(ab.dataset_id, "variant", "A", ("cvr",), alpha=0.1)
+    shared = open_share(seeded, create_share(seeded, spec)["token"])
+    assert shared.result == run(seeded, ab, spec)
+    assert "90% CI" in shared.result.results[0].verdict and shared.result.daily
+    campaigns = seeded.dataset("Sample campaigns")
+    spec = BudgetSpec(campaigns.dataset_id, bootstrap=10, locks=("Search - Brand",))
+    shared = open_share(seeded, create_share(seeded, spec)["token"])
+    assert shared.result == run(seeded, campaigns, spec) and shared.result.status == "ok"
 
-    seed_samples(store)
-    ab = store.dataset("Sample A/B test (campaign)")
-    view = {
+
+# -- links made by the previous version (before results were frozen) --------------------------
+
+
+def _legacy_link(store: Store, dataset, state: dict) -> str:
+    """A link as the previous version wrote it (kpi_engine/share.py at b129517): the view as
+    the page built it, a snapshot table with a copy of the rows, the dataset's registry entry."""
+    token = secrets.token_urlsafe(24)
+    snapshot = "snap_" + secrets.token_hex(8)
+    frozen = dict(
+        dataset.to_dict(),
+        columns=[[c.name, c.type, c.role] for c in dataset.columns],
+        currencies=list(dataset.currencies),
+        kind=dataset.kind,
+    )
+    with store.transaction() as cur:
+        cur.execute(f"CREATE TABLE {quote_identifier(snapshot)} AS SELECT * FROM {dataset.table}")
+        cur.execute(
+            "INSERT INTO shares (share_id, token_hash, workspace, title, state, snapshot, dataset,"
+            " created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+            [
+                "sh_" + secrets.token_hex(6),
+                token_hash(token),
+                store.workspace,
+                "old link",
+                json.dumps(state, default=str),
+                snapshot,
+                json.dumps(frozen, default=str),
+                datetime.now(),
+            ],
+        )
+    return token
+
+
+def test_links_made_by_the_previous_version_still_open(seeded):
+    campaigns = seeded.dataset("Sample campaigns")
+    ab = seeded.dataset("Sample A/B test (campaign)")
+    save_custom(seeded, make_kpi("net_margin", MARGIN, "percent", "higher"))
+    kpis_view = {  # as pages/kpis.py built it, a custom KPI included (it could not open then)
+        "page": "kpis",
+        "dataset_id": campaigns.dataset_id,
+        "kpis": ["spend", "roas", "net_margin"],
+        "by": "channel",
+        "grain": "week",
+        "start": date(2026, 6, 1),
+        "end": date(2026, 6, 30),
+        "currency": None,
+        "filters": {"channel": ["Meta Ads", "TikTok"]},
+    }
+    experiment_view = {
         "page": "experiments",
         "dataset_id": ab.dataset_id,
         "variant_col": "variant",
         "control": "A",
-        "kpis": ["cvr"],
+        "kpis": ["cvr", "cpa"],
+        "correction": "bh",
+        "family": "both",
+        "sequential": False,
     }
-    content = share_content(store, open_share(store, create_share(store, view)["token"]))
-    assert "chance B is better" in content["experiment"]["results"][0]["verdict"]
-    campaigns = store.dataset("Sample campaigns")
-    view = {"page": "budget", "dataset_id": campaigns.dataset_id, "bootstrap": 10}
-    content = share_content(store, open_share(store, create_share(store, view)["token"]))
-    assert content["budget"]["status"] == "ok"
+    budget_view = {
+        "page": "budget",
+        "dataset_id": campaigns.dataset_id,
+        "objective": "revenue",
+        "daily_budget": None,
+        "target_roas": 2.0,
+        "target_cpa": None,
+        "target_marginal_roas": None,
+        "same_outcome": False,
+        "max_change": 0.3,
+        "min_spend": 0.0,
+        "locks": ["Search - Brand"],
+        "window_days": 90,
+        "lag_days": 7,
+    }
+    tokens = {p["page"]: _legacy_link(seeded, seeded.dataset(p["dataset_id"]), p) for p in
+              (kpis_view, experiment_view, budget_view)}  # fmt: skip
+    old_tables = _tables(seeded)
+    assert migrate_links(seeded) == 3  # what the app does when it starts
+    assert len(old_tables - _tables(seeded)) == 3  # the three copies of the rows are gone
+    kpis = open_share(seeded, tokens["kpis"])
+    assert kpis.spec.by == ("channel",) and kpis.spec.grain == "week"
+    assert [c.kpi for c in kpis.result.cards] == ["spend", "roas", "net_margin"]
+    assert {r["channel"] for r in kpis.result.rows} == {"Meta Ads", "TikTok"}
+    assert kpis.result == run(seeded, campaigns, kpis.spec)
+    experiment = open_share(seeded, tokens["experiments"])
+    assert experiment.spec.correction == "bh" and experiment.result == run(
+        seeded, ab, experiment.spec
+    )
+    budget = open_share(seeded, tokens["budget"])
+    assert budget.spec.target_roas == 2.0 and budget.result.scenario == "target roas"
+
+
+def test_a_previous_link_migrates_when_first_opened(seeded):
+    campaigns = seeded.dataset("Sample campaigns")
+    state = {"page": "kpis", "dataset_id": campaigns.dataset_id, "kpis": ["spend"], "by": None}
+    token = _legacy_link(seeded, campaigns, state)
+    before = _tables(seeded)
+    shared = open_share(seeded, token)
+    assert [c.value for c in shared.result.cards] == [pytest.approx(1_324_924.56, abs=0.01)]
+    assert len(before - _tables(seeded)) == 1 and open_share(seeded, token) == shared
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def _cli(capsys, *args) -> tuple[int, dict | None, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if code == 0 and "--json" in args else None, err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["kpis", "c", "--kpi", "spend", "--kpi", "roas", "--by", "channel", "--grain", "week"],
+        ["experiment", "ab", "--variant-col", "variant", "--control", "A", "--kpi", "cvr",
+         "--split", "70,30", "--guardrail", "cpa=5", "--alpha", "0.1"],
+        ["budget", "c", "--bootstrap", "20", "--lock", "Search - Brand"],
+    ],
+)  # fmt: skip
+def test_share_open_returns_the_document_the_command_printed(tmp_path, capsys, command):
+    db = str(tmp_path / "ws.duckdb")
+    main(["import", str(PROJECT / "sample_data" / "campaigns.csv"), "--name", "c", "--db", db])
+    main(["import", str(PROJECT / "sample_data" / "ab_test_campaign.csv"), "--name", "ab",
+          "--db", db])  # fmt: skip
+    capsys.readouterr()
+    code, doc, _ = _cli(capsys, *command, "--share", "--title", "T", "--db", db, "--json")
+    assert code == 0 and set(doc["share"]) == {"token", "url"}
+    link = doc.pop("share")
+    assert link["url"] == f"http://localhost:8501/shared?token={link['token']}"
+    code, opened, _ = _cli(capsys, "share", "open", link["token"], "--db", db, "--json")
+    assert code == 0 and opened == doc  # the same keys and the same numbers
 
 
 def test_cli_share_contract(tmp_path, capsys):
@@ -192,34 +376,16 @@ def test_cli_share_contract(tmp_path, capsys):
     view = tmp_path / "view.json"
     view.write_text(json.dumps({"page": "kpis", "kpis": ["spend", "cpa"], "by": "campaign"}))
     capsys.readouterr()
-    assert (
-        main(
-            [
-                "share",
-                "create",
-                "tiny",
-                "--view",
-                str(view),
-                "--title",
-                "T",
-                "--expires-days",
-                "3",
-                "--db",
-                db,
-                "--json",
-            ]
-        )
-        == 0
-    )
-    link = json.loads(capsys.readouterr().out)
-    assert (
-        set(link) >= {"token", "url_path"} and link["url_path"] == f"shared?token={link['token']}"
-    )
-    assert main(["share", "open", link["token"], "--db", db, "--json"]) == 0
-    opened = json.loads(capsys.readouterr().out)
-    assert opened["title"] == "T" and [c["kpi"] for c in opened["cards"]] == ["spend", "cpa"]
-    assert main(["share", "list", "--db", db, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["shares"][0]["title"] == "T"
+    code, link, _ = _cli(
+        capsys, "share", "create", "tiny", "--view", str(view), "--title", "T",
+        "--expires-days", "3", "--db", db, "--json",
+    )  # fmt: skip
+    assert code == 0 and link["url_path"] == f"shared?token={link['token']}"
+    code, opened, _ = _cli(capsys, "share", "open", link["token"], "--db", db, "--json")
+    assert [c["kpi"] for c in opened["cards"]] == ["spend", "cpa"]
+    assert [r["campaign"] for r in opened["rows"]] == ["Brand", "Prospecting"]
+    code, listed, _ = _cli(capsys, "share", "list", "--db", db, "--json")
+    assert listed["shares"][0]["title"] == "T"
     assert main(["share", "revoke", link["token"], "--db", db, "--json"]) == 0
     capsys.readouterr()
     assert main(["share", "open", link["token"], "--db", db]) == 2
@@ -227,23 +393,23 @@ def test_cli_share_contract(tmp_path, capsys):
     for bad in ("nope", "Q" * 32):
         assert main(["share", "open", bad, "--db", db]) == 2
         assert "not valid" in capsys.readouterr().err
+    view.write_text(json.dumps({"version": 2, "page": "experiments", "alpha": "x"}))
+    assert main(["share", "create", "tiny", "--view", str(view), "--db", db]) == 2
+    assert "the view's 'alpha' must be a number" in capsys.readouterr().err
 
 
 def test_cli_expired_link_exits_2(tmp_path):
     db = str(tmp_path / "ws.duckdb")
     main(["import", str(TINY), "--name", "tiny", "--db", db])
-    run = [sys.executable, "-m", "kpi_engine"]
+    cli = [sys.executable, "-m", "kpi_engine"]
     made = subprocess.run(
-        [*run, "share", "create", "tiny", "--expires-days", "0.00001", "--db", db, "--json"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
-    token = json.loads(made.stdout)["token"]
-    import time
-
+        [*cli, "kpis", "tiny", "--kpi", "spend", "--share", "--expires-days", "0.00001",
+         "--db", db, "--json"],
+        capture_output=True, text=True, cwd=PROJECT,
+    )  # fmt: skip
+    token = json.loads(made.stdout)["share"]["token"]
     time.sleep(1.2)
     opened = subprocess.run(
-        [*run, "share", "open", token, "--db", db], capture_output=True, text=True, cwd=PROJECT
+        [*cli, "share", "open", token, "--db", db], capture_output=True, text=True, cwd=PROJECT
     )
     assert opened.returncode == 2 and "expired on" in opened.stderr

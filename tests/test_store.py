@@ -135,7 +135,8 @@ def test_sessions_at_once_on_a_new_database(tmp_path):
     """The first sessions on a new database arrive together: none may fail creating a table
     another is creating (DuckDB's catalog write-write conflict, seen with 20 users)."""
     from kpi_engine.kpis.custom import saved_custom
-    from kpi_engine.sharing.links import list_shares, saved_views
+    from kpi_engine.sharing.links import list_shares
+    from kpi_engine.sharing.views import saved_views
     from kpi_engine.sharing.workspaces import create_workspace
 
     root = Store(tmp_path / "new.duckdb")

@@ -7,7 +7,8 @@ import pytest
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.kpis.custom import make_kpi, save_custom
-from kpi_engine.sharing.links import default_view, save_view
+from kpi_engine.kpis.spec import default_spec
+from kpi_engine.sharing.views import save_view
 from kpi_engine.sharing.workspaces import open_workspace, prune_untouched
 from kpi_engine.store import Store
 from tests.conftest import FIXTURES, aged_workspace
@@ -25,7 +26,7 @@ def test_only_old_workspaces_with_nothing_of_their_own_go(tmp_path):
     uploaded, uploaded_token = aged_workspace(root, 40)
     import_file(uploaded, FIXTURES / "tiny_campaigns.csv")
     viewed, viewed_token = aged_workspace(root, 40)
-    save_view(viewed, "mine", default_view(viewed.datasets()[0]))
+    save_view(viewed, "mine", default_spec(viewed.datasets()[0]))
     custom, custom_token = aged_workspace(root, 40)
     save_custom(custom, make_kpi("my_margin", "(sum(revenue) - sum(spend)) / sum(revenue)"))
     renamed, renamed_token = aged_workspace(root, 40)

@@ -3,8 +3,10 @@
 st.cache_data is shared by every session of the server, so the key names the workspace and
 the dataset's id and version explicitly: nothing in it can match another user's data, and an
 append or a replace (which change rows or the import time) starts a new entry. The question
-(a KPI query, an experiment's or a budget's settings) is a frozen dataclass, hashed by value.
-Errors (``KpiLabError``) are not cached: the page shows them and the next run asks again.
+is a frozen spec, hashed by value. Two levels: whole results (going back to a view costs
+only drawing it), and each query an analysis runs (a view that changes one setting reruns
+only the queries that setting changes). Errors (``KpiLabError``) are not cached: the page
+shows them and the next run asks again.
 """
 
 from __future__ import annotations
@@ -12,57 +14,51 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_engine.budget.analysis import BudgetResult, BudgetSpec, run_budget
-from kpi_engine.experiments.analysis import (
-    ExperimentResult,
-    ExperimentSpec,
-    cumulative_lifts,
-    run_experiment,
-)
-from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.analyses import Result, Spec, run
 from kpi_engine.store import Dataset, Store
 
 
-def _lifts(store: Store, dataset: Dataset, spec: ExperimentSpec) -> pd.DataFrame:
-    return cumulative_lifts(experiment_of(store, dataset, spec), spec)
+def _version(dataset: Dataset) -> str:
+    return f"{dataset.created_at.isoformat()}|{dataset.rows}|{dataset.report.get('imported_at')}"
 
 
-_ENGINE = {"kpis": run_kpis, "experiment": run_experiment, "lifts": _lifts, "budget": run_budget}
+@st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
+def _query(
+    db: str, workspace: str, dataset_id: str, version: str, sql: str, params: tuple, _store: Store
+) -> pd.DataFrame:
+    return _store.query(sql, params)
+
+
+class _CachedQueries:
+    """A store whose analysis queries on one dataset are cached; everything else is the
+    store's own."""
+
+    def __init__(self, store: Store, dataset: Dataset) -> None:
+        self._store = store
+        self._key = (store.path, store.workspace, dataset.dataset_id, _version(dataset))
+
+    def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        return _query(*self._key, sql, tuple(params), self._store)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
 
 
 @st.cache_data(show_spinner=False, max_entries=1000, ttl=3600)
-def _cached(
+def _result(
     db: str,
     workspace: str,
     dataset_id: str,
     version: str,
-    what: str,
-    question: object,
+    spec: Spec,
     _store: Store,
     _dataset: Dataset,
-):
-    return _ENGINE[what](_store, _dataset, question)
+) -> Result:
+    return run(_CachedQueries(_store, _dataset), _dataset, spec)  # type: ignore[arg-type]
 
 
-def _ask(store: Store, dataset: Dataset, what: str, question: object):
-    version = f"{dataset.created_at.isoformat()}|{dataset.rows}|{dataset.report.get('imported_at')}"
-    return _cached(
-        store.path, store.workspace, dataset.dataset_id, version, what, question, store, dataset
+def result_of(store: Store, dataset: Dataset, spec: Spec) -> Result:
+    """The analysis of ``spec`` on ``dataset``, computed once per dataset version."""
+    return _result(
+        store.path, store.workspace, dataset.dataset_id, _version(dataset), spec, store, dataset
     )
-
-
-def kpis_of(store: Store, dataset: Dataset, query: KpiQuery) -> pd.DataFrame:
-    return _ask(store, dataset, "kpis", query)
-
-
-def experiment_of(store: Store, dataset: Dataset, spec: ExperimentSpec) -> ExperimentResult:
-    return _ask(store, dataset, "experiment", spec)
-
-
-def lifts_of(store: Store, dataset: Dataset, spec: ExperimentSpec) -> pd.DataFrame:
-    """The cumulative lifts behind the over-time chart."""
-    return _ask(store, dataset, "lifts", spec)
-
-
-def budget_of(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult:
-    return _ask(store, dataset, "budget", spec)

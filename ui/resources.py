@@ -7,6 +7,7 @@ import os
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
+from kpi_engine.sharing.links import migrate_links
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from kpi_engine.store import Store
 from ui.state import Keys
@@ -29,11 +30,13 @@ def _prune_days() -> float | None:
 @st.cache_resource(show_spinner=False)
 def _open_root(path: str | None) -> Store:
     """Opened once per server process; workspaces left with only the sample data for
-    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then."""
+    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then, and links of the old kind
+    (a copy of the rows) get their frozen result."""
     days = _prune_days()
     store = Store(path)
     if days is not None:
         prune_untouched(store, days)
+    migrate_links(store)
     return store
 
 

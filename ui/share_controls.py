@@ -1,42 +1,48 @@
-"""Save the current view of a page, or share it as a read-only link to a frozen snapshot."""
+"""Save the current view of a page, or share it as a read-only link that freezes the spec
+and the result the owner sees."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from kpi_engine.analyses import Result, Spec
 from kpi_engine.errors import KpiLabError
-from kpi_engine.sharing.links import SHARED_PATH, create_share, save_view
+from kpi_engine.sharing.links import SHARED_PATH, create_share
+from kpi_engine.sharing.views import save_view
 from kpi_engine.store import Store
 from ui.state import Keys
 
+LABELS = {"expires_days": "Link expires after"}
 
-def _absolute(path: str) -> str:
+
+def absolute(path: str) -> str:
+    """``path`` on the address this browser uses to reach the app."""
     url = getattr(st.context, "url", None) or ""
     base = url.split("?")[0].rstrip("/")
     base = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
     return f"{base}/{path}" if base else f"/{path}"
 
 
-def share_controls(store: Store, view: dict, default_title: str) -> None:
+def share_controls(store: Store, spec: Spec, result: Result, default_title: str) -> None:
     with st.popover("Save or share this view", icon=":material/share:"):
         title = st.text_input("Title", value=default_title, max_chars=120, key="share_title")
         days = st.number_input(
             "Link expires after (days, 0 = never)", 0, 3650, 30, key="share_days"
         )
         save_col, share_col = st.columns(2)
+        key = f"{Keys.LAST_SHARE}_{spec.PAGE}"
         try:
             if save_col.button("Save view", icon=":material/bookmark:"):
-                save_view(store, title, view)
+                save_view(store, title, spec)
                 st.success("Saved: see it on the Sharing page.")
             if share_col.button("Create read-only link", type="primary", icon=":material/link:"):
-                link = create_share(store, view, title, days or None)
-                st.session_state[f"{Keys.LAST_SHARE}_{view['page']}"] = link
+                st.session_state[key] = create_share(store, spec, result, title, days or None)
         except KpiLabError as exc:
-            st.error(str(exc))
-        link = st.session_state.get(f"{Keys.LAST_SHARE}_{view['page']}")
+            st.error(exc.describe(LABELS))
+        link = st.session_state.get(key)
         if link:
             st.markdown("Anyone with this link sees this view as it is now, read-only:")
-            st.code(_absolute(link["url_path"]), language=None)
+            st.code(absolute(link["url_path"]), language=None)
             st.page_link(
                 f"pages/{SHARED_PATH}.py",
                 label="Open the shared view",

@@ -44,6 +44,12 @@ class Kpi:
         if not self.requires:
             object.__setattr__(self, "requires", tuple(fx.columns(fx.parse(self.formula))))
 
+    @property
+    def additive(self) -> bool:
+        """A plain sum (spend, clicks): it adds up over rows, periods and groups; a ratio
+        does not."""
+        return self.formula.startswith("sum(") and self.formula.count("(") == 1
+
     def to_dict(self) -> dict:
         return {
             "id": self.id,

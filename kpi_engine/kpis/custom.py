@@ -78,3 +78,11 @@ def saved_custom(store: Store) -> tuple[Kpi, ...]:
             [store.workspace],
         ).fetchall()
     return tuple(make_kpi(*row) for row in rows)
+
+
+def delete_custom(store: Store, kpi_id: str) -> None:
+    """Forget a custom KPI; views and links that used it keep their own copy of it."""
+    with store.transaction() as cur:
+        cur.execute(
+            "DELETE FROM custom_kpis WHERE workspace = ? AND kpi_id = ?", [store.workspace, kpi_id]
+        )

@@ -194,39 +194,36 @@ def targets(store: Store, dataset: Dataset) -> list[Target]:
     return [Target(*row) for row in rows]
 
 
-def pace(kpi: Kpi, target: Target, value: float | None, today: date) -> dict:
-    """Progress and pace in words. A count or money KPI accumulates toward its target over the
-    period ("82% of target with 60% of the period gone: on track"); a rate is compared with
-    its target directly, in its direction."""
+@dataclass(frozen=True)
+class Pace:
+    """Where a target stands: ``progress`` (share of the target reached) and ``elapsed``
+    (share of its period gone) for a count or money KPI; ``gap`` (relative distance to the
+    target) for a rate."""
+
+    status: str  # reached, on track, at risk, behind, no data
+    elapsed: float
+    progress: float | None = None
+    gap: float | None = None
+
+
+def pace(kpi: Kpi, target: Target, value: float | None, today: date) -> Pace:
+    """A count or money KPI accumulates toward its target over the period (on track when its
+    progress keeps up with the time gone); a rate is compared with its target directly, in
+    its direction."""
     total_days = (target.deadline - target.start).days + 1
     gone = min(max((today - target.start).days + 1, 0), total_days) / total_days
     if value is None:
-        return {
-            "status": "no data",
-            "progress": None,
-            "elapsed": gone,
-            "text": "no data in the target period yet",
-        }
-    additive = kpi.formula.startswith("sum(") and kpi.formula.count("(") == 1
-    if additive:
+        return Pace("no data", gone)
+    if kpi.additive:
         progress = value / target.target if target.target else math.inf
-        expected = gone
         if progress >= 1:
             status = "reached"
-        elif progress >= expected * 0.95:
+        elif progress >= gone * 0.95:
             status = "on track"
-        elif progress >= expected * 0.8:
+        elif progress >= gone * 0.8:
             status = "at risk"
         else:
             status = "behind"
-        text = f"{progress:.0%} of target with {gone:.0%} of the period gone: {status}"
-        return {"status": status, "progress": progress, "elapsed": gone, "text": text}
+        return Pace(status, gone, progress)
     good = value >= target.target if kpi.direction != "lower" else value <= target.target
-    gap = relative_change(value, target.target)
-    status = "on track" if good else "behind"
-    text = (
-        f"{'at or better than' if good else 'short of'} target ({gap:+.0%} vs target)"
-        if gap is not None
-        else status
-    )
-    return {"status": status, "progress": None, "elapsed": gone, "text": text}
+    return Pace("on track" if good else "behind", gone, gap=relative_change(value, target.target))

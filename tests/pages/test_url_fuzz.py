@@ -10,7 +10,8 @@ from hypothesis import strategies as hs
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from kpi_engine.sharing.links import create_share, default_view
+from kpi_engine.kpis.spec import default_spec
+from kpi_engine.sharing.links import create_share
 from kpi_engine.sharing.workspaces import create_workspace
 from kpi_engine.store import Store
 from tests.pages.conftest import APP
@@ -48,7 +49,7 @@ def known(tmp_path_factory):
     store, token = create_workspace(root)
     seed_samples(store)
     dataset = store.datasets()[0]
-    link = create_share(store, default_view(dataset), "fuzz")
+    link = create_share(store, default_spec(dataset), title="fuzz")
     root.close()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KPILAB_DB", path)

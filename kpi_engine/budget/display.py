@@ -1,0 +1,172 @@
+"""How a budget plan is shown: the one renderer the Budget page, a shared link and the HTML
+report all draw."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kpi_engine.budget import wording
+from kpi_engine.budget.charts import curve_points
+from kpi_engine.budget.result import BudgetResult
+from kpi_engine.display.blocks import (
+    Block,
+    Bullets,
+    Card,
+    Cards,
+    Chart,
+    Columns,
+    Section,
+    Strong,
+    Table,
+    text,
+)
+from kpi_engine.display.theme import styled
+from kpi_engine.formatting import format_value
+
+PLAN_UNITS = {
+    "campaign": "text",
+    "current": "currency",
+    "suggested": "currency",
+    "change": "currency",
+    "change %": "signed_percent",
+    "ROAS": "ratio",
+    "CPA": "currency",
+    "marginal ROAS now": "ratio",
+    "marginal ROAS after": "ratio",
+    "tier": "text",
+    "flags": "text",
+    "why": "text",
+}
+
+
+def blocks(result: BudgetResult) -> tuple[Block, ...]:
+    w = result.window
+    out: list[Block] = [
+        text(wording.window_caption(w.start, w.end, result.scenario), tone="caption"),
+        Cards(portfolio_cards(result), per_row=4),
+    ]
+    if result.portfolio.unallocated > 0:
+        out.append(text(wording.unallocated(result.portfolio), tone="warning", icon="warning"))
+    out.append(
+        Section(
+            "campaigns",
+            "Per campaign",
+            (Table("budget plan", plan_table(result), PLAN_UNITS, download="budget plan"),),
+        )
+    )
+    out.append(
+        Columns(
+            (
+                (Section("moves", "The moves", (moves_list(result),)),),
+                (Section("ranking", "Ranked by ROAS", (ranking_table(result),)),),
+            )
+        )
+    )
+    out.append(Chart(moves_figure(result), "moves_chart"))
+    out.append(Chart(curves_figure(result), "curves_chart"))
+    out.append(
+        Section("caveats", wording.READ_FIRST, (Bullets(tuple(text(c) for c in result.caveats)),))
+    )
+    return tuple(out)
+
+
+def _money(value: float | None) -> str:
+    if value is not None and abs(value) < 0.005:
+        value = 0.0
+    return format_value(value, "currency")
+
+
+def portfolio_cards(result: BudgetResult) -> tuple[Card, ...]:
+    p = result.portfolio
+    unit = "currency" if result.objective == "revenue" else "count"
+    lo, hi = p.uplift_band
+    return (
+        Card("Spend a day", _money(p.suggested_spend), _money(p.suggested_spend - p.current_spend)),
+        Card(
+            wording.outcome_label(result.objective),
+            format_value(p.suggested_outcome, unit),
+            format_value(p.uplift, unit),
+            "normal",
+        ),
+        Card(
+            "Uplift, p10 to p90",
+            "n/a" if lo is None else f"{format_value(lo, unit)} to {format_value(hi, unit)}",
+        ),
+        Card(
+            "Chance the uplift is positive",
+            "n/a" if p.prob_positive is None else f"{p.prob_positive:.0%}",
+        ),
+    )
+
+
+def plan_table(result: BudgetResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "campaign": c.campaign,
+                "current": c.current_spend,
+                "suggested": c.suggested_spend,
+                "change": c.change,
+                "change %": c.change_pct,
+                "ROAS": c.roas,
+                "CPA": c.cpa,
+                "marginal ROAS now": c.marginal_roas_current,
+                "marginal ROAS after": c.marginal_roas_suggested,
+                "tier": c.tier,
+                "flags": ", ".join(c.flags),
+                "why": c.reason,
+            }
+            for c in result.campaigns
+        ],
+        columns=list(PLAN_UNITS),
+    )
+
+
+def moves_list(result: BudgetResult) -> Block:
+    if not result.moves:
+        return text(wording.NO_MOVES, tone="caption")
+    items = []
+    for m in result.moves:
+        before, amount, after = wording.move(m, result.currency)
+        items.append(text(before, Strong(amount), after))
+    return Bullets(tuple(items))
+
+
+def ranking_table(result: BudgetResult) -> Table:
+    frame = pd.DataFrame(
+        [(c.campaign, c.roas, c.cpa, c.current_spend) for c in result.campaigns],
+        columns=["campaign", "ROAS", "CPA", "spend a day"],
+    ).sort_values("ROAS", ascending=False, na_position="last")
+    units = {"ROAS": "ratio", "CPA": "currency", "spend a day": "currency", "campaign": "text"}
+    return Table("ranking", frame, units)
+
+
+def moves_figure(result: BudgetResult) -> go.Figure:
+    rows = sorted(result.campaigns, key=lambda c: c.change)
+    fig = go.Figure(
+        go.Bar(x=[c.change for c in rows], y=[c.campaign for c in rows], orientation="h")
+    )
+    fig.update_layout(title=wording.MOVES_CHART_TITLE, height=140 + 28 * len(rows))
+    return styled(fig, "currency").update_xaxes(tickformat=",.0f")
+
+
+def curves_figure(result: BudgetResult) -> go.Figure:
+    fig = go.Figure()
+    for c in result.campaigns:
+        if c.tier == "fixed" or not c.current_spend:
+            continue
+        spend, value = curve_points(c)
+        fig.add_trace(go.Scatter(x=spend, y=value, mode="lines", name=c.campaign))
+        fig.add_trace(
+            go.Scatter(
+                x=[c.current_spend, c.suggested_spend],
+                y=[c.outcome_current, c.outcome_suggested],
+                mode="markers",
+                marker={"symbol": ["circle-open", "circle"], "size": 10},
+                showlegend=False,
+                name=c.campaign,
+            )
+        )
+    fig.update_layout(title=wording.CURVES_CHART_TITLE)
+    return styled(fig, "currency")

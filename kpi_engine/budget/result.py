@@ -1,0 +1,87 @@
+"""What a budget plan returns: typed, and its JSON has the same shape (``to_dict``/
+``from_dict``). All amounts are daily."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kpi_engine.typed_json import from_json, to_json
+
+
+@dataclass(frozen=True)
+class Curve:
+    """E[outcome a day] = a * spend^b."""
+
+    a: float
+    b: float
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    campaign: str
+    current_spend: float
+    suggested_spend: float
+    change: float
+    change_pct: float | None
+    roas: float | None
+    cpa: float | None
+    marginal_roas_current: float | None
+    marginal_roas_suggested: float | None
+    marginal_cpa_current: float | None
+    marginal_cpa_suggested: float | None
+    tier: str  # fitted, rule or fixed
+    flags: tuple[str, ...]
+    elasticity: float
+    curve: Curve
+    outcome_current: float
+    outcome_suggested: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    current_spend: float
+    suggested_spend: float
+    current_outcome: float
+    suggested_outcome: float
+    uplift: float
+    uplift_pct: float | None
+    uplift_band: tuple[float | None, float | None]  # p10, p90 of a day bootstrap
+    prob_positive: float | None
+    unallocated: float
+    marginal_level: float | None
+
+
+@dataclass(frozen=True)
+class Move:
+    source: str | None = field(metadata={"json": "from"})
+    target: str | None = field(metadata={"json": "to"})
+    amount: float
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    start: str
+    end: str
+    days: int
+    lag_days: int
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    status: str  # ok, or "unallocated budget" when every campaign is at its maximum
+    scenario: str
+    objective: str
+    window: WindowInfo
+    campaigns: tuple[CampaignPlan, ...]
+    portfolio: Portfolio
+    moves: tuple[Move, ...]
+    caveats: tuple[str, ...]
+    currency: str | None = None
+
+    def to_dict(self) -> dict:
+        return to_json(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BudgetResult:
+        return from_json(cls, data)

@@ -1,0 +1,76 @@
+"""The data a budget plan works on: daily spend and outcome per campaign over a window that
+leaves out the last days still inside the attribution window. Read with the same KPI query
+as the KPIs page (spend, revenue, conversions by campaign and day)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from kpi_engine.aggregate_sql import PERIOD, Rows, date_range_sql
+from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.errors import KpiLabError
+from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.store import Dataset, Store
+
+SUMS = ("spend", "revenue", "conversions")
+
+
+@dataclass
+class Window:
+    campaigns: list[str]
+    spend: np.ndarray  # campaigns x days (0 where a campaign has no row)
+    outcome: np.ndarray
+    revenue: np.ndarray
+    conversions: np.ndarray
+    has_row: np.ndarray
+    start: date
+    end: date
+
+
+def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
+    roles = dataset.roles
+    needed = ["date", "campaign", "spend", spec.objective]
+    missing = [r for r in needed if r not in roles]
+    if missing:
+        raise KpiLabError(
+            f"budget reallocation needs the column(s) {', '.join(missing)}, which"
+            f" dataset {dataset.name!r} does not have"
+        )
+    if len(dataset.currencies) > 1 and spec.currency is None:
+        raise KpiLabError(
+            f"is needed: dataset {dataset.name!r} has money in"
+            f" {', '.join(dataset.currencies)}, and budgets are never mixed across currencies",
+            "currency",
+        )
+    rows = Rows(currency=spec.currency, present=("campaign",))
+    last = store.query(*date_range_sql(dataset, rows))["last_day"].iloc[0]
+    if pd.isna(last):
+        raise KpiLabError(f"dataset {dataset.name!r} has no dated campaign rows")
+    end = pd.Timestamp(last).date() - timedelta(days=spec.lag_days)
+    start = end - timedelta(days=spec.window_days - 1)
+    sums = tuple(s for s in SUMS if s in roles)
+    query = KpiQuery(sums, ("campaign",), start, end, grain="day", currency=spec.currency)
+    frame = run_kpis(store, dataset, query)
+    frame = frame[frame["campaign"].notna()]
+    if frame.empty:
+        raise KpiLabError(f"no rows between {start} and {end}: widen the window or lower the lag")
+    frame = frame.assign(campaign=frame["campaign"].astype(str))
+    campaigns = sorted(frame["campaign"].unique())
+    days = pd.date_range(start, end, freq="D")
+
+    def grid(column: str) -> np.ndarray:
+        if column not in frame:
+            return np.full((len(campaigns), len(days)), np.nan)
+        table = frame.pivot_table(index="campaign", columns=PERIOD, values=column, aggfunc="sum")
+        table.columns = pd.to_datetime(table.columns)
+        return table.reindex(index=campaigns, columns=days).to_numpy(dtype=float)
+
+    spend = grid("spend")
+    has_row = np.isfinite(spend)
+    spend, revenue, conversions = (np.nan_to_num(grid(c)) for c in SUMS)
+    target = revenue if spec.objective == "revenue" else conversions
+    return Window(campaigns, spend, target, revenue, conversions, has_row, start, end)

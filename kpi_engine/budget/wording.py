@@ -1,0 +1,87 @@
+"""Every sentence a reader of a budget plan sees: why each campaign moves, the moves, the
+portfolio, and what the plan cannot know."""
+
+from __future__ import annotations
+
+from kpi_engine.budget.result import CampaignPlan, Move, Portfolio
+from kpi_engine.formatting import format_value
+
+EXTRAPOLATION = 1.2  # x the highest observed daily spend
+CAVEATS = (
+    "Reported conversions and revenue are what the platforms attribute, not incremental results.",
+    "This re-splits the spend of the past window; it is not a forecast of future demand.",
+    "The uplift band covers day-to-day noise, not a wrong curve shape.",
+)
+NO_MOVES = "No money moves: the current split is already the best within the bounds."
+READ_FIRST = "Read before acting"
+MOVES_CHART_TITLE = "Suggested change in daily spend"
+CURVES_CHART_TITLE = "Response curves: today (open) and suggested (filled)"
+
+
+def reason(
+    plan: CampaignPlan,
+    objective: str,
+    level: float | None,
+    stopped: str | None,
+    max_change: float | None,
+) -> str:
+    """Why a campaign keeps, gains or loses spend. ``stopped`` is "upper" or "lower" when a
+    bound decided it, ``max_change`` the ±share when that bound is the default one."""
+    if plan.tier == "fixed":
+        return "keep: " + ("locked" if "locked" in plan.flags else "no spend in the window")
+    conv = objective == "conversions"
+    unit = "marginal CPA" if conv else "marginal ROAS"
+    mine = plan.marginal_cpa_current if conv else plan.marginal_roas_current
+    portfolio = (1 / level if conv else level) if level else None
+    versus = f" vs portfolio {portfolio:.2f}" if portfolio else ""
+    mine_text = f"{unit} {mine:.2f}" if mine is not None else unit
+    current, change = plan.current_spend, plan.change
+    if "increasing returns" in plan.flags and change >= -1e-9:
+        text = (
+            "hold or grow: returns look increasing (elasticity above 1); run a spend test"
+            f" rather than cutting; {mine_text}{versus}"
+        )
+    elif current > 0 and change > 0.005 * current:
+        text = f"increase: {mine_text}{versus}"
+        if stopped == "upper":
+            text += "; stopped at its upper bound" + (
+                f" (+{max_change:.0%})" if max_change is not None else ""
+            )
+    elif current > 0 and change < -0.005 * current:
+        text = f"decrease: {mine_text}{versus}"
+        if stopped == "lower":
+            text += "; stopped at its lower bound" + (
+                f" (-{max_change:.0%})" if max_change is not None else ""
+            )
+    else:
+        text = f"keep: {mine_text}{versus}"
+    if plan.tier == "rule":
+        text += " (thin data: a shrunk average ratio, not a fitted curve)"
+    if "extrapolation" in plan.flags:
+        text += f"; above {EXTRAPOLATION:.1f}x the highest daily spend seen: an extrapolation"
+    return text
+
+
+def move(m: Move, currency: str | None) -> tuple[str, str, str]:
+    """(before, amount, after): "Move " + amount + " a day from A to B"."""
+    amount = format_value(m.amount, "currency")
+    if m.source and m.target:
+        return "Move ", amount, f" a day from {m.source} to {m.target}"
+    if m.target:
+        return "Add ", amount, f" a day to {m.target}"
+    return "Cut ", amount, f" a day from {m.source}"
+
+
+def window_caption(start: str, end: str, scenario: str) -> str:
+    return f"Window {start} to {end} · {scenario} · daily amounts"
+
+
+def unallocated(p: Portfolio) -> str:
+    return (
+        f"{format_value(p.unallocated, 'currency')} a day cannot be placed: every campaign is at"
+        " its maximum. Raise the bounds or lower the budget."
+    )
+
+
+def outcome_label(objective: str) -> str:
+    return f"{objective.capitalize()} a day"

@@ -1,0 +1,48 @@
+"""``python -m kpi_engine``: the engine's functions for analysts and scripts.
+
+Every subcommand takes ``--db PATH`` and ``--json``. Bad input ends with exit status 2 and
+one line on stderr that says what is wrong and how to fix it; an error about a setting names
+the flag that set it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from kpi_engine.cli.commands import COMMANDS, NO_WORKSPACE, field_names
+from kpi_engine.cli.human import print_human, to_plain
+from kpi_engine.cli.parser import build_parser
+from kpi_engine.errors import KpiLabError
+from kpi_engine.store import Store
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = None
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in NO_WORKSPACE:
+            result = COMMANDS[args.command](None, args)
+        else:
+            store = Store(args.db)
+            try:
+                result = COMMANDS[args.command](store, args)
+            finally:
+                store.close()
+    except KpiLabError as exc:
+        print(f"error: {exc.describe(field_names(args))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        if args.json:
+            json.dump(result, sys.stdout, default=to_plain, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            print_human(args.command, result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0

@@ -1,0 +1,261 @@
+"""What each subcommand does: build the same spec a page builds, run the same analysis, and
+return the result's JSON (with the link when ``--share`` asks for one)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kpi_engine.analyses import Result, Spec, spec_from_view
+from kpi_engine.budget.analysis import run_budget
+from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.errors import KpiLabError
+from kpi_engine.experiments.analysis import run_experiment
+from kpi_engine.experiments.spec import ExperimentSpec
+from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
+from kpi_engine.ingest.platforms import PLATFORMS
+from kpi_engine.kpis.analysis import run_kpi_view
+from kpi_engine.kpis.catalog import CATALOG, RECOMMENDED, Kpi
+from kpi_engine.kpis.custom import parse_custom, saved_custom
+from kpi_engine.kpis.spec import KpiViewSpec, default_kpis, default_spec
+from kpi_engine.sharing.links import create_share, list_shares, open_share, revoke_share
+from kpi_engine.sharing.workspaces import prune_untouched
+from kpi_engine.stats.power import plan as power_plan
+from kpi_engine.store import Store
+
+NO_WORKSPACE = ("power", "catalog")
+# the flag that sets each field of a spec, for error messages
+FLAGS = {
+    "kpis": "--kpi",
+    "custom": "--custom",
+    "by": "--by",
+    "filters": "--filter",
+    "grain": "--grain",
+    "start": "--start",
+    "end": "--end",
+    "currency": "--currency",
+    "variant_col": "--variant-col",
+    "control": "--control",
+    "unit_col": "--unit-col",
+    "correction": "--correction",
+    "family": "--family",
+    "tuning": "--tuning",
+    "split": "--split",
+    "alpha": "--alpha",
+    "guardrails": "--guardrail",
+    "daily_budget": "--daily-budget",
+    "target_roas": "--target-roas",
+    "target_cpa": "--target-cpa",
+    "target_marginal_roas": "--target-marginal-roas",
+    "plan": "--plan",
+    "objective": "--objective",
+    "max_change": "--max-change",
+    "min_spend": "--min-spend",
+    "minimums": "--min",
+    "maximums": "--max",
+    "locks": "--lock",
+    "window_days": "--window-days",
+    "lag_days": "--lag-days",
+    "bootstrap": "--bootstrap",
+    "seed": "--seed",
+    "expires_days": "--expires-days",
+}
+
+
+def field_names(args: argparse.Namespace | None) -> dict[str, str]:
+    """How an error names a field: its flag; in a ``--view`` file, the view's key."""
+    if args is not None and getattr(args, "view", None):
+        return {field: f"the view's {field!r}" for field in FLAGS}
+    return FLAGS
+
+
+def _customs(store: Store, args: argparse.Namespace, ids: tuple[str, ...]) -> tuple[Kpi, ...]:
+    """The custom KPIs the ids name: ``--custom`` ones first, then the workspace's saved ones."""
+    found: dict[str, Kpi] = {}
+    for kpi in (*parse_custom(args.custom), *saved_custom(store)):
+        if kpi.id in ids:
+            found.setdefault(kpi.id, kpi)
+    return tuple(found.values())
+
+
+def _shared(store: Store, args: argparse.Namespace, spec: Spec, result: Result) -> dict:
+    doc = result.to_dict()
+    if args.share:
+        link = create_share(store, spec, result, args.title, args.expires_days)
+        doc["share"] = {"token": link["token"], "url": link["url"]}
+    return doc
+
+
+def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
+    dataset = store.dataset(args.dataset)
+    named = tuple(k.split("=", 1)[0].strip() for k in args.custom)
+    kpis = tuple(dict.fromkeys([*args.kpi, *named]))
+    if not kpis:
+        raise KpiLabError(
+            "choose at least one --kpi or --custom (see `python -m kpi_engine catalog` for the ids)"
+        )
+    spec = KpiViewSpec(
+        dataset.dataset_id,
+        kpis,
+        _customs(store, args, kpis),
+        args.start,
+        args.end,
+        tuple(args.filter),
+        args.currency,
+        tuple(args.by),
+        grain=args.grain,
+    )
+    return _shared(store, args, spec, run_kpi_view(store, dataset, spec))
+
+
+def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
+    dataset = store.dataset(args.dataset)
+    named = tuple(k.split("=", 1)[0].strip() for k in args.custom)
+    kpis = tuple(dict.fromkeys([*args.kpi, *named]))
+    spec = ExperimentSpec(
+        dataset_id=dataset.dataset_id,
+        variant_col=args.variant_col,
+        control=args.control,
+        kpis=kpis,
+        custom=_customs(store, args, kpis + tuple(g for g, _ in args.guardrail)),
+        unit_col=args.unit_col,
+        correction=args.correction,
+        family=args.family,
+        sequential=args.sequential,
+        tuning=args.tuning,
+        split=args.split,
+        alpha=args.alpha,
+        guardrails=tuple(args.guardrail),
+        start=args.start,
+        end=args.end,
+    )
+    return _shared(store, args, spec, run_experiment(store, dataset, spec))
+
+
+def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
+    dataset = store.dataset(args.dataset)
+    spec = BudgetSpec(
+        dataset_id=dataset.dataset_id,
+        daily_budget=args.daily_budget,
+        target_roas=args.target_roas,
+        target_cpa=args.target_cpa,
+        target_marginal_roas=args.target_marginal_roas,
+        same_outcome=args.same_outcome,
+        plan=tuple(args.plan or ()),
+        objective=args.objective,
+        max_change=args.max_change,
+        min_spend=args.min_spend,
+        minimums=tuple(args.min),
+        maximums=tuple(args.max),
+        locks=tuple(args.lock),
+        window_days=args.window_days,
+        lag_days=args.lag_days,
+        currency=args.currency,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+    )
+    return _shared(store, args, spec, run_budget(store, dataset, spec))
+
+
+def _cmd_share(store: Store, args: argparse.Namespace) -> dict:
+    if args.action == "create":
+        dataset = store.dataset(args.dataset)
+        spec: Spec = default_spec(dataset)
+        if args.view:
+            try:
+                with open(args.view, encoding="utf-8") as fh:
+                    view = json.load(fh)
+            except (OSError, ValueError) as exc:
+                raise KpiLabError(f"cannot read the view {args.view}: {exc}") from None
+            if not isinstance(view, dict):
+                raise KpiLabError(f"the view {args.view} must be a JSON object")
+            if view.get("page", "kpis") == "kpis" and "version" not in view:
+                view = {**_first_view(dataset), **view}  # an old file: over the page's default
+            spec = spec_from_view({**view, "dataset_id": dataset.dataset_id}, saved_custom(store))
+        return create_share(store, spec, None, args.title, args.expires_days)
+    if args.action == "open":
+        return open_share(store, args.token).result.to_dict()
+    if args.action == "list":
+        return {"shares": list_shares(store)}
+    return revoke_share(store, args.token)
+
+
+def _first_view(dataset) -> dict:
+    """The KPIs page's first view, as views were written before they had versions."""
+    dims = dataset.dimensions
+    return {
+        "page": "kpis",
+        "kpis": list(default_kpis(dataset)),
+        "by": dims[0] if dims else None,
+        "grain": "day" if dataset.date_column else None,
+    }
+
+
+def _options(args: argparse.Namespace) -> ImportOptions:
+    return ImportOptions(
+        name=getattr(args, "name", None),
+        preset=args.preset,
+        mapping=args.map,
+        sheet=args.sheet,
+        unpivot=args.unpivot,
+        append=getattr(args, "append", None),
+        replace=getattr(args, "replace", None),
+    )
+
+
+def _print_progress(fraction: float, message: str) -> None:
+    print(f"{fraction:4.0%} {message}", file=sys.stderr, flush=True)
+
+
+def _cmd_import(store: Store, args: argparse.Namespace) -> dict:
+    progress = _print_progress if args.progress else (lambda fraction, message: None)
+    result = import_file(store, args.file, options=_options(args), progress=progress)
+    if args.save_preset:
+        store.save_preset(args.save_preset, mapping_of(result.dataset))
+    return result.to_dict()
+
+
+def _cmd_inspect(store: Store, args: argparse.Namespace) -> dict:
+    return inspect_file(store, args.file, _options(args)).to_dict()
+
+
+def _cmd_presets(store: Store, args: argparse.Namespace) -> dict:
+    return {"platforms": {p.id: p.name for p in PLATFORMS.values()}, "saved": store.presets()}
+
+
+def _cmd_catalog(store: Store | None, args: argparse.Namespace) -> dict:
+    return {
+        "kpis": [kpi.to_dict() for kpi in CATALOG.values()],
+        "objectives": {k: list(v) for k, v in RECOMMENDED.items()},
+    }
+
+
+def _cmd_prune(store: Store, args: argparse.Namespace) -> dict:
+    return prune_untouched(store, args.older_than_days)
+
+
+def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
+    return {"datasets": [d.to_dict() for d in store.datasets()]}
+
+
+def _cmd_power(store: Store | None, args: argparse.Namespace) -> dict:
+    result = power_plan(args.baseline, args.mde, args.alpha, args.power, args.arms).to_dict()
+    if args.daily_users:
+        result["days"] = result["n_total"] / args.daily_users
+    return result
+
+
+COMMANDS = {
+    "import": _cmd_import,
+    "inspect": _cmd_inspect,
+    "presets": _cmd_presets,
+    "datasets": _cmd_datasets,
+    "prune": _cmd_prune,
+    "catalog": _cmd_catalog,
+    "kpis": _cmd_kpis,
+    "experiment": _cmd_experiment,
+    "budget": _cmd_budget,
+    "share": _cmd_share,
+    "power": _cmd_power,
+}

@@ -1,0 +1,86 @@
+"""What the command line prints without ``--json``: a few readable lines per command."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from typing import Any
+
+
+def to_plain(value: Any) -> Any:
+    """JSON for what ``json`` cannot write itself (dates, numpy scalars, NaN as null)."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return to_plain(value.item())
+    return value
+
+
+def _share(result: dict) -> None:
+    if "share" in result:
+        print(f"read-only link: {result['share']['url']}")
+
+
+def _rows(rows: list[dict]) -> None:
+    if rows:
+        print("\t".join(rows[0]))
+        for row in rows:
+            print("\t".join("n/a" if v is None else str(v) for v in row.values()))
+
+
+def print_human(command: str, result: dict) -> None:
+    if command == "import":
+        print(f"imported {result['rows']} rows as {result['name']} ({result['dataset_id']})")
+        for source, role in result["columns"].items():
+            print(f"  {source}: {role or '-'}")
+        for warning in result["warnings"]:
+            print(f"  warning: {warning['message']}")
+    elif command == "inspect":
+        print(f"{result['file']}: {result['kind_label']}; platform {result['platform_name']}")
+        for col in result["columns"]:
+            role = "ignored" if col["ignored"] else (col["role"] or "-")
+            print(
+                f"  {col['column']}: {role} ({col['confidence']:.2f}), reads as {col['reads_as']}"
+            )
+    elif command == "experiment":
+        srm = result["srm"]
+        if srm["checked"]:
+            print(f"SRM p = {srm['p_value']:.3g}" + ("  MISMATCH" if srm["flag"] else ""))
+        for r in result["results"]:
+            print(r["verdict"])
+        for w in result["warnings"]:
+            print(f"warning: {w['message']}")
+        _share(result)
+    elif command == "budget":
+        for c in result["campaigns"]:
+            print(
+                f"{c['campaign']}: {c['current_spend']:,.2f} -> {c['suggested_spend']:,.2f}"
+                f"  ({c['reason']})"
+            )
+        p = result["portfolio"]
+        print(
+            f"outcome {p['current_outcome']:,.2f} -> {p['suggested_outcome']:,.2f}"
+            f" ({p['uplift']:+,.2f} a day)"
+        )
+        _share(result)
+    elif command == "share":
+        print(json.dumps(result, indent=1, default=to_plain))
+    elif command == "power":
+        print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
+    elif command == "prune":
+        print(f"removed {result['removed']} untouched workspaces; {result['kept']} remain")
+    elif command == "presets":
+        print("platforms: " + ", ".join(result["platforms"]))
+        print("saved: " + (", ".join(result["saved"]) or "none"))
+    elif command == "catalog":
+        for kpi in result["kpis"]:
+            print(f"{kpi['id']:<22} {kpi['family']:<22} {kpi['formula']}")
+    elif command == "datasets":
+        for d in result["datasets"]:
+            print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")
+    else:
+        _rows(result["rows"])
+        _share(result)

@@ -1,0 +1,298 @@
+"""The command line's flags. Each analysis command has the flags of its spec, and
+``--share [--title T] [--expires-days N]`` to also make a read-only link to its result."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from kpi_engine.aggregate_sql import GRAINS
+from kpi_engine.budget.spec import DEFAULT_SEED, OBJECTIVES
+from kpi_engine.errors import KpiLabError
+from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_TUNING, FAMILIES
+from kpi_engine.ingest.platforms import PLATFORMS
+from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS
+from kpi_engine.stats.multiple import CORRECTIONS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: one line, status 2
+        raise KpiLabError(f"{message} (see `python -m {self.prog} --help`)")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="workspace database file (default: $KPILAB_DB or ./workspace)")
+    common.add_argument("--json", action="store_true", help="print one JSON document")
+
+    sharing = argparse.ArgumentParser(add_help=False)
+    sharing.add_argument(
+        "--share", action="store_true", help="also make a read-only link to this result"
+    )
+    sharing.add_argument("--title", help="the link's title (with --share)")
+    sharing.add_argument(
+        "--expires-days", type=float, help="the link stops working after N days (with --share)"
+    )
+    custom = argparse.ArgumentParser(add_help=False)
+    custom.add_argument(
+        "--custom",
+        action="append",
+        default=[],
+        metavar="NAME=FORMULA",
+        help="a KPI of your own, e.g. margin=(sum(revenue)-sum(spend))/sum(revenue)",
+    )
+
+    parser = _Parser(prog="kpi_engine", description="KPI Lab engine")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    source = argparse.ArgumentParser(add_help=False)
+    source.add_argument("file")
+    source.add_argument("--preset", help=f"a platform ({', '.join(PLATFORMS)}) or a saved preset")
+    source.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SOURCE=ROLE",
+        help="set a column's role (or ignore, none); repeatable",
+    )
+    source.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
+    source.add_argument(
+        "--unpivot",
+        action="store_true",
+        help="turn one-column-per-channel data into one row per channel",
+    )
+
+    p = sub.add_parser("import", parents=[common, source], help="import a campaign file")
+    p.add_argument("--name", help="dataset name (default: the file name)")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--append",
+        metavar="DATASET",
+        help="add the rows to a dataset (rows with the same date and dimensions are replaced)",
+    )
+    target.add_argument("--replace", metavar="DATASET", help="replace a dataset's rows")
+    p.add_argument("--save-preset", metavar="NAME", help="save the column mapping as a preset")
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help='print each step ("60%% Checking the rows") to stderr',
+    )
+
+    sub.add_parser("inspect", parents=[common, source], help="show how a file would be imported")
+    sub.add_parser("presets", parents=[common], help="list platform and saved presets")
+
+    sub.add_parser("datasets", parents=[common], help="list the datasets")
+    p = sub.add_parser(
+        "prune",
+        parents=[common],
+        help="remove workspaces that still hold only the sample data (run with the app stopped)",
+    )
+    p.add_argument(
+        "--older-than-days",
+        type=float,
+        default=DEFAULT_PRUNE_DAYS,
+        help=f"only those created before (default {DEFAULT_PRUNE_DAYS})",
+    )
+    sub.add_parser("catalog", parents=[common], help="the KPI catalog")
+
+    p = sub.add_parser("kpis", parents=[common, custom, sharing], help="compute KPIs of a dataset")
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument(
+        "--kpi", action="append", default=[], help="a catalog or saved custom KPI id (repeatable)"
+    )
+    p.add_argument("--by", action="append", default=[], help="group by this column (repeatable)")
+    p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        type=_filter,
+        metavar="COLUMN=VALUE[,VALUE]",
+        help="keep the rows with these values (repeatable)",
+    )
+    p.add_argument("--currency", help="with several currencies: report this one only")
+    p.add_argument("--grain", choices=GRAINS, help="add a trend of the first KPI by this grain")
+
+    p = sub.add_parser(
+        "experiment",
+        parents=[common, custom, sharing],
+        help="compare variants of an A/B/n test",
+    )
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument("--variant-col", required=True, help="the column that names the variant")
+    p.add_argument("--control", required=True, help="the control variant's value")
+    p.add_argument(
+        "--kpi", action="append", required=True, help="a catalog or custom KPI id (repeatable)"
+    )
+    p.add_argument(
+        "--unit-col",
+        help="unit column: users for user-level data; for campaign"
+        " rows, a column that splits days further (e.g. campaign)",
+    )
+    p.add_argument("--correction", default="holm", choices=CORRECTIONS)
+    p.add_argument(
+        "--family",
+        default="both",
+        choices=FAMILIES,
+        help="what the correction adjusts over: variants, kpis or both",
+    )
+    p.add_argument("--sequential", action="store_true", help="peeking-safe confidence sequences")
+    p.add_argument(
+        "--tuning",
+        type=float,
+        default=DEFAULT_TUNING,
+        help="sequential: total units expected at the decision",
+    )
+    p.add_argument("--split", type=_split, help="intended split, control first, e.g. 50,50")
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=DEFAULT_ALPHA,
+        help="significance level of every test (0.05: 95%% confidence)",
+    )
+    p.add_argument(
+        "--guardrail",
+        action="append",
+        default=[],
+        type=_guardrail,
+        metavar="KPI=PCT",
+        help="a KPI that must not get worse by more than PCT%%",
+    )
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+
+    p = sub.add_parser(
+        "budget", parents=[common, sharing], help="suggest a better split of the budget"
+    )
+    p.add_argument("dataset", help="dataset id or name")
+    goal = p.add_mutually_exclusive_group()
+    goal.add_argument(
+        "--daily-budget",
+        type=float,
+        metavar="AMOUNT",
+        help="split this daily budget (default: today's total)",
+    )
+    goal.add_argument(
+        "--target-roas",
+        type=float,
+        metavar="X",
+        help="the largest budget whose blended ROAS is still X",
+    )
+    goal.add_argument(
+        "--target-cpa",
+        type=float,
+        metavar="X",
+        help="the largest budget whose blended CPA is at most X (conversions)",
+    )
+    goal.add_argument(
+        "--target-marginal-roas",
+        type=float,
+        metavar="X",
+        help="spend until the next unit returns X (profit mode: 1 / margin)",
+    )
+    goal.add_argument(
+        "--same-outcome", action="store_true", help="today's outcome at the lowest spend"
+    )
+    goal.add_argument(
+        "--plan",
+        action="append",
+        type=_amount,
+        metavar="CAMPAIGN=AMOUNT",
+        help="score a plan you typed in (repeatable)",
+    )
+    p.add_argument("--objective", default="revenue", choices=OBJECTIVES)
+    p.add_argument(
+        "--max-change",
+        type=float,
+        default=0.3,
+        help="largest change per campaign as a fraction of today (0.3 = +/-30%%)",
+    )
+    p.add_argument(
+        "--min-spend",
+        type=float,
+        default=0.0,
+        metavar="AMOUNT",
+        help="the least any campaign may spend a day",
+    )
+    p.add_argument("--min", action="append", default=[], type=_amount, metavar="CAMPAIGN=AMOUNT")
+    p.add_argument("--max", action="append", default=[], type=_amount, metavar="CAMPAIGN=AMOUNT")
+    p.add_argument(
+        "--lock",
+        action="append",
+        default=[],
+        metavar="CAMPAIGN",
+        help="keep this campaign's spend (repeatable)",
+    )
+    p.add_argument("--window-days", type=int, default=90)
+    p.add_argument(
+        "--lag-days",
+        type=int,
+        default=7,
+        help="recent days dropped: conversions are still coming in",
+    )
+    p.add_argument("--currency", help="with several currencies: plan in this one")
+    p.add_argument("--bootstrap", type=int, default=200, help="day-bootstrap draws for the band")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the bootstrap's random seed")
+
+    share = sub.add_parser("share", help="read-only links to frozen views")
+    actions = share.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = actions.add_parser("create", parents=[common], help="share a view of a dataset")
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument("--view", help="a JSON file with the view (default: the KPIs page view)")
+    p.add_argument("--title")
+    p.add_argument("--expires-days", type=float)
+    p = actions.add_parser("open", parents=[common], help="what a link shows")
+    p.add_argument("token")
+    actions.add_parser("list", parents=[common], help="this workspace's links")
+    p = actions.add_parser("revoke", parents=[common], help="revoke a link")
+    p.add_argument("token", help="the link's token, or its share id")
+
+    p = sub.add_parser("power", parents=[common], help="sample size for a conversion-rate test")
+    p.add_argument("--baseline", type=float, required=True, help="control conversion rate")
+    p.add_argument("--mde", type=float, required=True, help="relative effect, 0.10 for +10%%")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--arms", type=int, default=2)
+    p.add_argument("--daily-users", type=float, help="users a day in the whole test")
+    return parser
+
+
+def _split(text: str) -> tuple[float, ...]:
+    try:
+        shares = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a split: write e.g. 50,50") from None
+    if len(shares) < 2 or any(s <= 0 for s in shares):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive share per variant")
+    return shares
+
+
+def _amount(text: str) -> tuple[str, float]:
+    name, _, value = text.rpartition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write CAMPAIGN=AMOUNT") from None
+
+
+def _filter(text: str) -> tuple[str, tuple[str, ...]]:
+    column, sep, values = text.partition("=")
+    if not sep or not column.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write COLUMN=VALUE[,VALUE], e.g. channel=Meta")
+    return column.strip(), tuple(v.strip() for v in values.split(","))
+
+
+def _guardrail(text: str) -> tuple[str, float]:
+    kpi, _, pct = text.partition("=")
+    try:
+        return kpi.strip(), float(pct.rstrip("%")) / 100
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write KPI=PCT, e.g. cpa=5") from None

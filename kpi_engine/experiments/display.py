@@ -1,0 +1,208 @@
+"""How an experiment's result is shown: the one renderer the Experiments page, a shared link
+and the HTML report all draw."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kpi_engine.display.blocks import Block, Chart, Download, Section, Table, text
+from kpi_engine.display.theme import styled
+from kpi_engine.experiments import wording
+from kpi_engine.experiments.charts import cumulative_lifts, daily_values, forest_rows
+from kpi_engine.experiments.result import ExperimentResult
+from kpi_engine.formatting import d3_format, format_value
+
+
+def blocks(result: ExperimentResult) -> tuple[Block, ...]:
+    out: list[Block] = [text(wording.data_caption(result.data.kind), tone="caption")]
+    tone, sentence = wording.split_summary(result.srm)
+    out.append(text(sentence, tone=tone, icon={"error": "report", "success": "balance"}.get(tone)))
+    out += [
+        text(w.message, tone="warning", icon="warning") for w in result.warnings if w.code != "srm"
+    ]
+    for r in result.results:
+        icon = (
+            ("check_circle" if r.good else "error") if r.significant else "radio_button_unchecked"
+        )
+        out.append(text(r.verdict, icon=icon))
+    out += [text(wording.guardrail_line(g, result.kpi(g.kpi).name)) for g in result.guardrails]
+    if result.power is not None:
+        out.append(text(wording.power_sentence(result.power), tone="caption"))
+    for key, figure in (
+        ("forest", forest_figure(result)),
+        ("cumulative", cumulative_figure(result)),
+        ("daily", daily_figure(result)),
+    ):
+        if figure is not None:
+            out.append(Chart(figure, key))
+    out.append(
+        Section(
+            "numbers",
+            "Every number behind the sentences",
+            (
+                Table("experiment", numbers_table(result), NUMBER_UNITS, download="experiment"),
+                Download(
+                    "Download every number (JSON)",
+                    json.dumps(result.to_dict(), indent=1).encode(),
+                    "experiment.json",
+                    "application/json",
+                ),
+            ),
+            collapsed=True,
+        )
+    )
+    return tuple(out)
+
+
+NUMBER_UNITS = {
+    "KPI": "text",
+    "variant": "text",
+    "control": "text",
+    "variant value": "text",
+    "abs lift": "text",
+    "rel lift": "signed_percent",
+    "rel CI low": "signed_percent",
+    "rel CI high": "signed_percent",
+    "p": "p_value",
+    "p adjusted": "p_value",
+    "chance to beat": "percent",
+    "expected loss": "percent",
+    "method": "text",
+}
+
+
+def numbers_table(result: ExperimentResult) -> pd.DataFrame:
+    rows = []
+    for r in result.results:
+        kpi = result.kpi(r.kpi)
+        rows.append(
+            {
+                "KPI": kpi.name,
+                "variant": r.variant,
+                "control": format_value(r.control_value, kpi.unit),
+                "variant value": format_value(r.variant_value, kpi.unit),
+                "abs lift": format_value(r.abs_lift, kpi.unit),
+                "rel lift": r.rel_lift,
+                "rel CI low": r.ci_rel[0],
+                "rel CI high": r.ci_rel[1],
+                "p": r.p_value,
+                "p adjusted": r.p_value_adjusted,
+                "chance to beat": r.chance_to_beat,
+                "expected loss": r.expected_loss,
+                "method": r.method,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(NUMBER_UNITS))
+
+
+def forest_figure(result: ExperimentResult) -> go.Figure | None:
+    rows = forest_rows(result)
+    if rows.empty:
+        return None
+    fig = go.Figure(
+        go.Scatter(
+            x=rows["rel_lift"],
+            y=rows["label"],
+            mode="markers",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": rows["ci_high"] - rows["rel_lift"],
+                "arrayminus": rows["rel_lift"] - rows["ci_low"],
+            },
+            marker={"size": 10},
+        )
+    )
+    fig.add_vline(x=0, line_dash="dot")
+    fig.update_layout(title=wording.FOREST_TITLE, height=120 + 50 * len(rows))
+    return styled(fig, "ratio").update_xaxes(tickformat=".0%")
+
+
+def _kpi_menu(fig: go.Figure, result: ExperimentResult, owners: list[str], title) -> None:
+    """A dropdown that shows one KPI's traces at a time (drawn by Plotly itself, so it works
+    the same on the page, in a shared link and in the report)."""
+    kpis = list(dict.fromkeys(owners))
+    if len(kpis) < 2:
+        return
+    buttons = [
+        {
+            "label": result.kpi(k).name,
+            "method": "update",
+            "args": [
+                {"visible": [o == k for o in owners]},
+                {"title.text": title(k), "yaxis.tickformat": _tick(result, k)},
+            ],
+        }
+        for k in kpis
+    ]
+    fig.update_layout(
+        updatemenus=[{"buttons": buttons, "x": 1, "xanchor": "right", "y": 1.18, "yanchor": "top"}]
+    )
+
+
+def _tick(result: ExperimentResult, kpi_id: str | None) -> str:
+    return ".0%" if kpi_id is None else d3_format(result.kpi(kpi_id).unit)
+
+
+def cumulative_figure(result: ExperimentResult) -> go.Figure | None:
+    lifts = cumulative_lifts(result)
+    if lifts.empty:
+        return None
+    fig = go.Figure()
+    owners: list[str] = []
+    first = lifts["kpi"].iloc[0]
+    for (kpi_id, variant), line in lifts.groupby(["kpi", "variant"], sort=False):
+        visible = kpi_id == first
+        fig.add_trace(
+            go.Scatter(
+                x=line["day"],
+                y=line["ci_high"],
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+                visible=visible,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=line["day"],
+                y=line["ci_low"],
+                fill="tonexty",
+                line={"width": 0},
+                name=f"{variant}: CI",
+                opacity=0.3,
+                visible=visible,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=line["day"], y=line["rel_lift"], name=f"{variant}: lift", visible=visible)
+        )
+        owners += [kpi_id] * 3
+    fig.add_hline(y=0, line_dash="dot")
+    fig.update_layout(title=_cumulative_title(result, first))
+    _kpi_menu(fig, result, owners, lambda k: _cumulative_title(result, k))
+    return styled(fig, "percent").update_yaxes(tickformat=".0%")
+
+
+def _cumulative_title(result: ExperimentResult, kpi_id: str) -> str:
+    return f"{wording.CUMULATIVE_TITLE} ({result.kpi(kpi_id).name})"
+
+
+def daily_figure(result: ExperimentResult) -> go.Figure | None:
+    daily = daily_values(result)
+    if daily.empty:
+        return None
+    fig = go.Figure()
+    owners: list[str] = []
+    first = daily["kpi"].iloc[0]
+    for (kpi_id, variant), part in daily.groupby(["kpi", "variant"], sort=False):
+        fig.add_trace(
+            go.Scatter(x=part["day"], y=part["value"], name=variant, visible=kpi_id == first)
+        )
+        owners.append(kpi_id)
+    fig.update_layout(title=wording.daily_title(result.kpi(first).name))
+    _kpi_menu(fig, result, owners, lambda k: wording.daily_title(result.kpi(k).name))
+    return styled(fig, result.kpi(first).unit)

@@ -1,0 +1,113 @@
+"""Which kind of experiment data a dataset holds, and how each KPI becomes a per-unit numerator
+and denominator on it (see METHODS.md).
+
+  users      one row per randomisation unit (user), or several rows per user: proportions,
+             means and ratios over users
+  totals     one row per variant with users (and conversions): proportions; means without
+             per-user data have no variance, so they get an estimate and no p-value
+  campaign   rows per day (or day x campaign) and variant: ratio KPIs by the delta method with
+             days as units, because impressions and clicks are not independent
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kpi_engine.aggregate_sql import Measure
+from kpi_engine.errors import KpiLabError
+from kpi_engine.kpis import formula as fx
+from kpi_engine.kpis.catalog import CATALOG, Kpi
+from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO
+from kpi_engine.store import Dataset
+
+KINDS = ("users", "totals", "campaign")
+ALLOWED = {
+    "users": "conversion_rate, revenue_per_user and ratio KPIs such as aov",
+    "totals": "conversion_rate",
+    "campaign": "ratio KPIs: ctr, cpc, cpm, cvr, cpa, roas, aov, rpc",
+}
+
+
+@dataclass(frozen=True)
+class KpiShape:
+    """How a KPI becomes per-unit numerators and denominators."""
+
+    kind: str  # PROPORTION, MEAN or RATIO
+    num: str  # column names (already resolved from roles)
+    den: str | None
+    scale: float = 1.0
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.num, self.den, self.kind == PROPORTION)
+
+
+def data_kind(dataset: Dataset, unit_col: str | None = None) -> str:
+    roles = dataset.roles
+    if unit_col and unit_col != roles.get("date"):
+        if dataset.kind == "user_level" or "unit" in roles and unit_col == roles["unit"]:
+            return "users"
+    if "unit" in roles:
+        return "users"
+    if "users" in roles and "date" not in roles:
+        return "totals"
+    return "campaign"
+
+
+def unit_column(dataset: Dataset, unit_col: str | None) -> str | None:
+    return unit_col or dataset.roles.get("unit")
+
+
+def one_row_per_unit(dataset: Dataset, unit_col: str | None) -> bool:
+    """Every row is a different user already (checked at import): no grouping needed."""
+    unit = unit_column(dataset, unit_col)
+    return unit == dataset.roles.get("unit") and dataset.report.get("unique_units") is True
+
+
+def kpi_shape(kpi: Kpi, dataset: Dataset, kind: str) -> KpiShape:
+    """Per-unit numerator and denominator of a KPI, or an error saying why it cannot be
+    tested on this data."""
+    node = fx.parse(kpi.formula)
+    scale = 1.0
+    if isinstance(node, fx.BinaryOp) and node.op == "*" and isinstance(node.right, fx.Number):
+        node, scale = node.left, node.right.value
+    roles = dataset.roles
+    refuse = KpiLabError(
+        f"{kpi.id!r} cannot be tested on {kind} data: choose {ALLOWED[kind]}", "kpis"
+    )
+    if not (isinstance(node, fx.BinaryOp) and node.op == "/"):
+        raise refuse
+    num, den = node.left, node.right
+    if not (isinstance(num, fx.Aggregate) and num.func == "sum" and isinstance(den, fx.Aggregate)):
+        raise refuse
+    per_unit = den.func == "count" and den.column == "unit"
+    if (per_unit and kind == "campaign") or (
+        not per_unit and (den.func != "sum" or kind == "totals")
+    ):
+        raise refuse
+    names = {**roles, **{c.name: c.name for c in dataset.columns if c.role is None}}
+    # per-variant totals: the users column counts the units
+    missing = [c for c in kpi.requires if c not in names and not (kind == "totals" and c == "unit")]
+    if missing:
+        raise KpiLabError(
+            f"{kpi.id!r} needs the column(s) {', '.join(missing)}, which"
+            f" dataset {dataset.name!r} does not have",
+            "kpis",
+        )
+    if per_unit:
+        return KpiShape(
+            PROPORTION if num.column == "conversions" else MEAN, names[num.column], None, scale
+        )
+    return KpiShape(RATIO, names[num.column], names[den.column], scale)
+
+
+def testable_kpis(dataset: Dataset, kind: str, custom: tuple[Kpi, ...] = ()) -> list[str]:
+    """The KPIs (catalog, then custom) an experiment on this dataset can compare."""
+    found = []
+    for kpi in (*CATALOG.values(), *custom):
+        try:
+            kpi_shape(kpi, dataset, kind)
+        except KpiLabError:
+            continue
+        found.append(kpi.id)
+    return found

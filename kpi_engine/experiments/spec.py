@@ -1,0 +1,125 @@
+"""Every setting that changes an experiment's numbers, in one frozen spec.
+
+The Experiments page, the command line and a shared link all build this spec; it checks its
+own values (an error names the wrong field) and reads and writes itself as view JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+from kpi_engine.errors import KpiLabError
+from kpi_engine.kpis.catalog import Kpi
+from kpi_engine.stats.multiple import CORRECTIONS
+from kpi_engine.view_fields import ViewFields, custom_to_view, header
+
+FAMILIES = ("both", "variants", "kpis")
+DEFAULT_TUNING = 5000.0
+DEFAULT_ALPHA = 0.05
+MAX_ALPHA = 0.5
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """What to compare and how. Guardrail KPIs are compared too, even when not in ``kpis``."""
+
+    PAGE: ClassVar[str] = "experiments"
+
+    dataset_id: str
+    variant_col: str
+    control: str
+    kpis: tuple[str, ...]
+    custom: tuple[Kpi, ...] = ()  # custom KPIs the ids may name, by value
+    unit_col: str | None = None  # users; or, for campaign rows, what splits a day further
+    correction: str = "holm"
+    family: str = "both"  # what the correction adjusts over
+    sequential: bool = False
+    tuning: float = DEFAULT_TUNING  # expected total units at decision time (sequential only)
+    split: tuple[float, ...] | None = None  # intended shares: control first, then the others
+    alpha: float = DEFAULT_ALPHA
+    guardrails: tuple[tuple[str, float], ...] = ()  # (kpi, largest acceptable loss, e.g. 0.05)
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if not self.variant_col:
+            raise KpiLabError("is empty: name the column that holds the variants", "variant_col")
+        if not self.kpis:
+            raise KpiLabError("is empty: choose at least one KPI to compare", "kpis")
+        if self.correction not in CORRECTIONS:
+            raise KpiLabError(
+                f"{self.correction!r} is not a correction: use {', '.join(CORRECTIONS)}",
+                "correction",
+            )
+        if self.family not in FAMILIES:
+            raise KpiLabError(
+                f"{self.family!r} is not a family: use {', '.join(FAMILIES)}", "family"
+            )
+        if not (math.isfinite(self.alpha) and 0 < self.alpha <= MAX_ALPHA):
+            raise KpiLabError(
+                f"must be between 0 and {MAX_ALPHA} (0.05 for 95% confidence), not {self.alpha}",
+                "alpha",
+            )
+        if not (math.isfinite(self.tuning) and self.tuning > 0):
+            raise KpiLabError(f"must be a positive number of units, not {self.tuning}", "tuning")
+        if self.split is not None and (
+            len(self.split) < 2 or not all(math.isfinite(s) and s > 0 for s in self.split)
+        ):
+            raise KpiLabError(
+                "needs a positive share per variant, control first (e.g. 50,50)", "split"
+            )
+        for kpi, loss in self.guardrails:
+            if not (math.isfinite(loss) and loss >= 0):
+                raise KpiLabError(
+                    f"for {kpi} must allow a loss of 0% or more, not {loss:.0%}", "guardrails"
+                )
+        if self.start and self.end and self.start > self.end:
+            raise KpiLabError(f"{self.start} is after the end date {self.end}", "start")
+
+    @property
+    def compared(self) -> tuple[str, ...]:
+        """The KPIs the analysis compares: the chosen ones, then the guardrails' others."""
+        return tuple(dict.fromkeys([*self.kpis, *(kpi for kpi, _ in self.guardrails)]))
+
+    def to_view(self) -> dict:
+        return {
+            **header(self.PAGE, self.dataset_id),
+            "variant_col": self.variant_col,
+            "control": self.control,
+            "kpis": list(self.kpis),
+            "custom": custom_to_view(self.custom),
+            "unit_col": self.unit_col,
+            "correction": self.correction,
+            "family": self.family,
+            "sequential": self.sequential,
+            "tuning": self.tuning,
+            "split": list(self.split) if self.split else None,
+            "alpha": self.alpha,
+            "guardrails": [list(g) for g in self.guardrails],
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+        }
+
+    @classmethod
+    def from_view(cls, view: dict[str, Any]) -> ExperimentSpec:
+        f = ViewFields(view, cls.__dataclass_fields__)
+        return cls(
+            dataset_id=f.text("dataset_id") or "",
+            variant_col=f.text("variant_col") or "",
+            control=f.text("control") or "",
+            kpis=f.texts("kpis"),
+            custom=f.custom(),
+            unit_col=f.text("unit_col"),
+            correction=f.text("correction", "holm"),
+            family=f.text("family", "both"),
+            sequential=f.flag("sequential"),
+            tuning=f.number("tuning", DEFAULT_TUNING),
+            split=f.numbers("split"),
+            alpha=f.number("alpha", DEFAULT_ALPHA),
+            guardrails=f.pairs("guardrails"),
+            start=f.day("start"),
+            end=f.day("end"),
+        )

@@ -1,0 +1,199 @@
+"""Every sentence an experiment's reader sees: verdicts, warnings, the split check, methods,
+guardrails and power, on the page, in a shared link, in the report and on the command line."""
+
+from __future__ import annotations
+
+import math
+
+from kpi_engine.experiments.result import (
+    Guardrail,
+    KpiComparison,
+    PowerSummary,
+    SplitCheck,
+)
+
+KIND_TEXT = {
+    "users": "one row per user: conversion rates, revenue per user and ratios over users, with"
+    " an SRM check on users",
+    "totals": "totals per variant: conversion rates; other KPIs get an estimate without a"
+    " p-value (no per-user values, no variance)",
+    "campaign": "rows per day and variant: ratio KPIs (CTR, CVR, CPA, ROAS...) with days as"
+    " units; no SRM check, because clicks and impressions are not users",
+}
+NO_SPLIT_CHECK = (
+    "campaign rows have no randomisation units (impressions and clicks are not users), so the"
+    " split cannot be checked"
+)
+NO_VARIANCE = (
+    "only totals per variant: without per-user values there is no variance, so no confidence"
+    " interval and no p-value"
+)
+TOO_FEW = "too few units or a zero control value to estimate a variance"
+BAYES = "; Bayesian: flat prior, normal posterior of the relative lift"
+CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
+FOREST_TITLE = "Relative lift with its confidence interval"
+CUMULATIVE_TITLE = "Cumulative relative lift: the interval narrows as data comes in"
+MIN_USERS, MIN_CONVERSIONS, MIN_UNITS = 100, 25, 7
+
+
+def data_caption(kind: str) -> str:
+    return f"Data: {KIND_TEXT[kind]}."
+
+
+def daily_title(kpi_name: str) -> str:
+    return f"{kpi_name} by day and variant"
+
+
+def method_proportion(fisher: bool) -> str:
+    if fisher:
+        return "Fisher's exact test (small counts); Newcombe CI; delta-method relative CI"
+    return (
+        "two-proportion z test (pooled); Newcombe CI of the difference;"
+        " delta-method CI of the relative lift"
+    )
+
+
+def method_mean() -> str:
+    return "Welch t test from sums and sums of squares; delta-method relative CI"
+
+
+def method_ratio(units: int, unit_name: str, dof: float) -> str:
+    return (
+        f"delta method over {units} units ({unit_name}), Welch t with {dof:.1f} degrees of freedom"
+    )
+
+
+def method_sequential(tuning: float) -> str:
+    return f"; sequential confidence sequence (tuning {tuning:,.0f} units)"
+
+
+def method_estimate_only(reason: str) -> str:
+    return f"estimate only ({reason})"
+
+
+# -- warnings -------------------------------------------------------------------------------
+
+
+def several_variants(units: int) -> str:
+    return (
+        f"{units:,} units appear in more than one variant; each is counted in every variant it"
+        " appears in"
+    )
+
+
+def srm_mismatch(p_value: float) -> str:
+    return (
+        f"sample ratio mismatch: the users are not split as intended (p = {p_value:.2g}); fix"
+        " the assignment before trusting any result"
+    )
+
+
+def split_drift(days: int) -> str:
+    return f"the split drifts on {days} day(s): allocation changed during the test"
+
+
+def simpson(variant: str, low: float, high: float, stratified: float, pooled: float) -> str:
+    return (
+        f"the share of users in {variant} changed from day to day ({low:.0%} to {high:.0%}) and"
+        f" the day-stratified conversion difference ({stratified:+.4f}) disagrees with the pooled"
+        f" one ({pooled:+.4f}): trust the stratified estimate"
+    )
+
+
+# -- verdicts -------------------------------------------------------------------------------
+
+
+def _p(p: float) -> str:
+    return "p < 0.0001" if p < 0.0001 else f"p = {p:.2g}"
+
+
+def pct(x: float) -> str:
+    """A relative change: +12%, −3.4% (one decimal below 10%)."""
+    text = f"{x * 100:+.1f}%" if abs(x) < 0.1 else f"{x * 100:+.0f}%"
+    return text.replace("-", "−")
+
+
+def verdict(r: KpiComparison, name: str, alpha: float, correction: str) -> str:
+    """One sentence a marketer can act on, with the numbers behind it."""
+    v = r.variant
+    if r.p_value is None:
+        change = f" ({pct(r.rel_lift)})" if r.rel_lift is not None else ""
+        return (
+            f"{v} vs control on {name}: {_g(r.variant_value)} vs {_g(r.control_value)}{change};"
+            f" {r.method.removeprefix('estimate only (')[:-1]}."
+        )
+    if not r.enough_data:
+        return (
+            f"Not enough data yet for {name}: {r.n_variant:,.0f} units in {v}. Wait for at"
+            f" least {MIN_USERS} users and {MIN_CONVERSIONS} conversions (or {MIN_UNITS} days)"
+            " per variant before reading this result."
+        )
+    rel = r.rel_lift or 0.0
+    verb = "raises" if rel > 0 else "lowers" if rel < 0 else "does not change"
+    lo, hi = r.ci_rel
+    level = f"{1 - alpha:.0%}"
+    text = f"{v} {verb} {name} by {pct(abs(rel)).lstrip('+')} ({level} CI {pct(lo)} to {pct(hi)}); "
+    better = r.chance_to_beat or 0.0
+    after = f" after {CORRECTION_NAMES[correction]} correction" if correction != "none" else ""
+    if r.significant:
+        text += f"significant ({_p(r.p_value_adjusted)}{after});"
+        text += f" {better:.0%} chance {v} is better"
+        return text + (f": {v} wins on {name}." if r.good else f": {v} is worse on {name}.")
+    if r.p_value < alpha and correction != "none":
+        text += f"not significant{after} ({_p(r.p_value_adjusted)}, {_p(r.p_value)} before)"
+    else:
+        text += f"not significant at {alpha:.0%}"
+    text += f"; {better:.0%} chance {v} is better"
+    days = r.days_more
+    if days is not None and math.isfinite(days) and days < 365:
+        text += f"; keep testing: about {math.ceil(days)} more days at current traffic"
+    elif days is not None:
+        text += "; the difference is too small to detect at this traffic: stop or rethink the test"
+    return text + "."
+
+
+def _g(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+# -- the summary above the numbers ---------------------------------------------------------
+
+
+def split_summary(srm: SplitCheck) -> tuple[str, str]:
+    """(tone, sentence) for the split check."""
+    if srm.flag:
+        return "error", (
+            f"Sample ratio mismatch (p = {srm.p_value:.2g}): the users are not split as"
+            " intended. Fix the assignment before trusting any result."
+        )
+    if srm.checked:
+        return "success", (
+            "Split check passed: users per variant match the intended split"
+            f" (SRM p = {srm.p_value:.2f})."
+        )
+    return "caption", f"No split check: {srm.reason}."
+
+
+def guardrail_line(g: Guardrail, name: str) -> str:
+    status = "passes" if g.status == "pass" else "FAILS"
+    return (
+        f"Guardrail {name} · {g.variant}: {status} (worst plausible change {g.worst_case:+.1%},"
+        f" limit −{g.max_loss:.0%})"
+    )
+
+
+def power_sentence(power: PowerSummary) -> str:
+    """What the data in hand can detect."""
+    text = (
+        f"With {power.n_per_arm:,.0f} users per variant and a {power.baseline:.2%} baseline, the"
+        f" smallest lift this test can detect ({power.power:.0%} power, alpha {power.alpha:g})"
+    )
+    if power.reachable_mde is None:
+        return text + " is larger than any a rate allows: the test is far too small."
+    text += f" is {power.reachable_mde:.1%}"
+    if power.n_per_arm_for_observed_lift:
+        text += (
+            f"; detecting the lift seen so far needs about"
+            f" {power.n_per_arm_for_observed_lift:,.0f} users per variant"
+        )
+    return text + "."

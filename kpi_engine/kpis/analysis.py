@@ -1,0 +1,246 @@
+"""The KPIs view of a dataset: cards against the previous period, the breakdown and its movers,
+the trend (lines per group, 7-day average, anomaly flags), a second period, targets."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import date, datetime
+
+import pandas as pd
+
+from kpi_engine.aggregate_sql import PERIOD
+from kpi_engine.kpis import wording
+from kpi_engine.kpis.dashboard import (
+    anomalies,
+    as_number,
+    compare_periods,
+    movers,
+    pace,
+    period_values,
+    previous_period,
+    relative_change,
+    rolling_mean,
+    sparklines,
+)
+from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
+from kpi_engine.kpis.result import (
+    KpiCard,
+    KpiMeta,
+    KpiViewResult,
+    Mover,
+    Movers,
+    PeriodComparison,
+    PeriodRow,
+    TargetStatus,
+    Trend,
+    TrendLine,
+)
+from kpi_engine.kpis.spec import KpiViewSpec
+from kpi_engine.store import Dataset, Store
+
+MAX_TREND_LINES = 8
+
+
+def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewResult:
+    base = spec.query
+    totals = run_kpis(store, dataset, base)
+    if spec.by:
+        table = run_kpis(
+            store, dataset, replace(base, by=spec.by, sort=spec.sort, limit=spec.limit)
+        )
+    else:
+        table = totals
+    dated = spec.start is not None and spec.end is not None
+    previous = previous_period(spec.start, spec.end) if dated else None
+    return KpiViewResult(
+        dataset_id=spec.dataset_id,
+        kpis=tuple(_meta(lookup(k, spec.custom)) for k in spec.kpis),
+        rows=records(table),
+        by=spec.by,
+        truncated=spec.limit is not None and len(table) >= spec.limit,
+        start=_iso(spec.start),
+        end=_iso(spec.end),
+        previous=(_iso(previous[0]), _iso(previous[1])) if previous else None,
+        currency=spec.currency,
+        cards=_cards(store, dataset, base, totals, previous) if len(totals) == 1 else (),
+        movers=_movers(store, dataset, spec) if dated and len(spec.by) == 1 else None,
+        trend=_trend(store, dataset, spec) if spec.grain and dataset.date_column else None,
+        compare=_compare(store, dataset, spec),
+        targets=_targets(store, dataset, spec),
+    )
+
+
+def _meta(kpi) -> KpiMeta:
+    return KpiMeta(
+        kpi.id,
+        kpi.name,
+        kpi.unit,
+        kpi.direction,
+        kpi.formula,
+        kpi.description,
+        kpi.pitfall,
+        kpi.vanity,
+        kpi.additive,
+    )
+
+
+def cell(value: object) -> object:
+    """A query value as plain JSON: numbers, text, ISO dates; None for n/a."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is pd.NaT:
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> tuple[dict, ...]:
+    return tuple(
+        {str(k): cell(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _cards(
+    store: Store,
+    dataset: Dataset,
+    base: KpiQuery,
+    totals: pd.DataFrame,
+    previous: tuple[date, date] | None,
+) -> tuple[KpiCard, ...]:
+    row = totals.iloc[0]
+    before = period_values(store, dataset, base, *previous) if previous else {}
+    sparks = sparklines(store, dataset, base) if previous else {}
+    cards = []
+    for kpi_id in base.kpis:
+        value = as_number(row[kpi_id])
+        cards.append(
+            KpiCard(
+                kpi_id,
+                value,
+                before.get(kpi_id),
+                relative_change(value, before.get(kpi_id)),
+                tuple(float(v) for v in sparks.get(kpi_id, [])),
+            )
+        )
+    return tuple(cards)
+
+
+def _movers(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Movers | None:
+    by, kpi = spec.by[0], lookup(spec.kpis[0], spec.custom)
+    top, bottom = movers(store, dataset, spec.query, by, kpi, spec.start, spec.end)
+
+    def rows(frame: pd.DataFrame) -> tuple[Mover, ...]:
+        return tuple(
+            Mover(
+                str(cell(r[by])),
+                as_number(r[f"{kpi.id}_before"]),
+                as_number(r[kpi.id]),
+                float(r["change"]),
+            )
+            for r in frame.to_dict(orient="records")
+        )
+
+    if top.empty and bottom.empty:
+        return None
+    return Movers(kpi.id, by, rows(top), rows(bottom))
+
+
+def _trend(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Trend:
+    kpi_id = spec.trend_kpi
+    one = replace(spec.query, kpis=(kpi_id,), grain=spec.grain)
+    if spec.lines_by:
+        groups, count = _largest_groups(store, dataset, spec, kpi_id)
+        query = replace(one, by=(spec.lines_by,), filters=(*one.filters, (spec.lines_by, groups)))
+        frame = run_kpis(store, dataset, query)
+        lines = tuple(
+            _line(name, frame[frame[spec.lines_by].astype(str) == name], kpi_id) for name in groups
+        )
+        return Trend(kpi_id, spec.grain, lines, lines_by=spec.lines_by, groups=count)
+    frame = run_kpis(store, dataset, one)
+    line = _line(lookup(kpi_id, spec.custom).name, frame, kpi_id)
+    if not spec.smooth:
+        return Trend(kpi_id, spec.grain, (line,))
+    series = frame.set_index(PERIOD)[kpi_id]
+    flags = anomalies(series)
+    odd = flags[flags["anomaly"]]
+    average = _series_line("7-day average", rolling_mean(series))
+    return Trend(kpi_id, spec.grain, (line,), average, _series_line("anomaly", odd["value"]))
+
+
+def _line(name: str, frame: pd.DataFrame, kpi_id: str) -> TrendLine:
+    return TrendLine(
+        name,
+        tuple(str(cell(p)) for p in frame[PERIOD]),
+        tuple(as_number(v) for v in frame[kpi_id]),
+    )
+
+
+def _series_line(name: str, series: pd.Series) -> TrendLine:
+    return TrendLine(
+        name, tuple(str(cell(p)) for p in series.index), tuple(as_number(v) for v in series)
+    )
+
+
+def _largest_groups(
+    store: Store, dataset: Dataset, spec: KpiViewSpec, kpi_id: str
+) -> tuple[tuple[str, ...], int]:
+    """The groups with the most spend (else the most of the KPI), which get a line of their
+    own, and how many groups there are."""
+    rank = "spend" if "spend" in dataset.roles else kpi_id
+    query = replace(spec.query, kpis=(rank,), by=(spec.lines_by,), sort=rank)
+    ranked = run_kpis(store, dataset, query)[spec.lines_by]
+    return tuple(str(v) for v in ranked.head(MAX_TREND_LINES)), len(ranked)
+
+
+def _compare(store: Store, dataset: Dataset, spec: KpiViewSpec) -> PeriodComparison | None:
+    if spec.compare is None or spec.start is None or spec.end is None:
+        return None
+    table = compare_periods(store, dataset, spec.query, spec.compare, (spec.start, spec.end))
+    rows = tuple(
+        PeriodRow(
+            r["kpi"], as_number(r["period_a"]), as_number(r["period_b"]), as_number(r["change"])
+        )
+        for r in table.to_dict(orient="records")
+    )
+    return PeriodComparison(
+        (_iso(spec.compare[0]), _iso(spec.compare[1])), (_iso(spec.start), _iso(spec.end)), rows
+    )
+
+
+def _targets(store: Store, dataset: Dataset, spec: KpiViewSpec) -> tuple[TargetStatus, ...]:
+    if not spec.targets or not dataset.date_column:
+        return ()
+    last_day = store.date_range(dataset)
+    out = []
+    for target in spec.targets:
+        kpi = lookup(target.kpi, spec.custom)
+        query = replace(spec.query, kpis=(kpi.id,))
+        value = period_values(store, dataset, query, target.start, target.deadline)[kpi.id]
+        today = last_day[1] if last_day else target.deadline  # the pace is about the data
+        where = pace(kpi, target, value, today)
+        out.append(
+            TargetStatus(
+                kpi.id,
+                kpi.name,
+                kpi.unit,
+                target.target,
+                _iso(target.start),
+                _iso(target.deadline),
+                value,
+                where.status,
+                where.progress,
+                where.elapsed,
+                wording.pace_text(where),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,203 @@
+"""How the KPIs view is shown: the one renderer the KPIs page, a shared link and the HTML
+report all draw. Sections: cards, breakdown, trend, compare, targets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kpi_engine.display.blocks import (
+    Block,
+    Card,
+    Cards,
+    Chart,
+    Columns,
+    Progress,
+    Section,
+    Table,
+    text,
+)
+from kpi_engine.display.theme import styled
+from kpi_engine.formatting import d3_format, format_compact
+from kpi_engine.kpis import wording
+from kpi_engine.kpis.result import KpiViewResult, Mover
+
+DELTA_COLORS = {"higher": "normal", "lower": "inverse"}
+
+
+def blocks(result: KpiViewResult, title: str = "") -> tuple[Block, ...]:
+    out: list[Block] = [Section("cards", None, card_blocks(result))]
+    out.append(Section("breakdown", wording.breakdown_title(result.by), breakdown_blocks(result)))
+    if result.trend is not None:
+        out.append(Section("trend", wording.TREND, (Chart(trend_figure(result), "trend"),)))
+        note = lines_caption(result)
+        if note:
+            out.append(Section("trend_note", None, (note,)))
+    if result.compare is not None:
+        out.append(Section("compare", wording.COMPARE, (compare_table(result),)))
+    if result.targets:
+        out.append(Section("targets", f"Targets ({len(result.targets)})", target_blocks(result)))
+    return tuple(out)
+
+
+def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
+    out: list[Block] = []
+    if all(k.vanity for k in result.kpis):
+        out.append(text(wording.VANITY, tone="warning", icon="warning"))
+    if not result.cards:
+        return (*out, text(wording.SEVERAL_CURRENCIES, tone="info", icon="payments"))
+    cards = []
+    for card in result.cards:
+        kpi = result.kpi(card.kpi)
+        cards.append(
+            Card(
+                kpi.name,
+                format_compact(card.value, kpi.unit),
+                wording.card_delta(card.change),
+                DELTA_COLORS.get(kpi.direction, "off"),
+                wording.card_help(kpi, card.value),
+                card.sparkline,
+            )
+        )
+    return (*out, Cards(tuple(cards)))
+
+
+def breakdown_blocks(result: KpiViewResult) -> tuple[Block, ...]:
+    frame = pd.DataFrame(list(result.rows))
+    names = {k.id: k.name for k in result.kpis}
+    out: list[Block] = []
+    if result.truncated and result.by:
+        out.append(text(wording.truncated(len(frame), result.by, result.kpis[0]), tone="caption"))
+    tones = _tones(result, frame) if result.by and result.cards else None
+    shown = frame.rename(columns=names)
+    stem = "KPIs by " + ", ".join(result.by) if result.by else "KPI totals"
+    out.append(
+        Table(
+            "breakdown",
+            shown,
+            {k.name: k.unit for k in result.kpis},
+            None if tones is None else tones.rename(columns=names),
+            download=stem,
+            excel=True,
+        )
+    )
+    if result.movers is not None:
+        out.append(text(wording.movers_caption(result.kpi(result.movers.kpi)), tone="caption"))
+        out.append(
+            Columns(
+                (
+                    (_movers_table(result, result.movers.better, "better"),),
+                    (_movers_table(result, result.movers.worse, "worse"),),
+                )
+            )
+        )
+    return tuple(out)
+
+
+def _tones(result: KpiViewResult, frame: pd.DataFrame) -> pd.DataFrame:
+    """A ratio KPI (CTR, CPA, ROAS...) is green where a group does better than the total and
+    red where worse, by the KPI's direction. Counts and money are not coloured: every group
+    has less than the total, which says nothing."""
+    tones = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for card in result.cards:
+        kpi = result.kpi(card.kpi)
+        if kpi.direction == "neutral" or card.value is None or kpi.additive:
+            continue
+        sign = 1 if kpi.direction == "higher" else -1
+        values = pd.to_numeric(frame[kpi.id], errors="coerce")
+        tones[kpi.id] = [
+            ""
+            if pd.isna(v) or v == card.value
+            else ("good" if sign * (v - card.value) > 0 else "bad")
+            for v in values
+        ]
+    return tones
+
+
+def _movers_table(result: KpiViewResult, movers: tuple[Mover, ...], name: str) -> Table:
+    kpi = result.kpi(result.movers.kpi)
+    by = result.movers.by
+    frame = pd.DataFrame(
+        [(m.group, m.before, m.now, m.change) for m in movers],
+        columns=[by, f"{kpi.name} before", kpi.name, "change"],
+    )
+    units = {f"{kpi.name} before": kpi.unit, kpi.name: kpi.unit, "change": "signed_percent"}
+    return Table(f"movers {name}", frame, units)
+
+
+def trend_figure(result: KpiViewResult) -> go.Figure:
+    trend = result.trend
+    kpi = result.kpi(trend.kpi)
+    fig = go.Figure()
+    single = len(trend.lines) == 1 and not trend.lines_by
+    for line in trend.lines:
+        fig.add_trace(
+            go.Scatter(
+                x=list(line.periods),
+                y=list(line.values),
+                mode="lines+markers" if single else "lines",
+                name=line.name,
+            )
+        )
+    if trend.average is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=list(trend.average.periods),
+                y=list(trend.average.values),
+                mode="lines",
+                name=trend.average.name,
+                line={"dash": "dot"},
+            )
+        )
+    if trend.anomalies is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=list(trend.anomalies.periods),
+                y=list(trend.anomalies.values),
+                mode="markers",
+                name=trend.anomalies.name,
+                marker={"size": 12, "color": "#D7263D", "symbol": "x"},
+            )
+        )
+    fig.update_layout(
+        title=wording.trend_title(kpi, trend.grain),
+        showlegend=not single or trend.average is not None,
+    )
+    fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
+    return styled(fig, kpi.unit)
+
+
+def lines_caption(result: KpiViewResult):
+    trend = result.trend
+    if trend is None or not trend.lines_by or trend.groups is None:
+        return None
+    note = wording.lines_note(len(trend.lines), trend.groups, trend.lines_by)
+    return text(note, tone="caption") if note else None
+
+
+def compare_table(result: KpiViewResult) -> Table:
+    comparison = result.compare
+    a, b = wording.period_label(comparison.a), wording.period_label(comparison.b)
+    rows = []
+    for row in comparison.rows:
+        kpi = result.kpi(row.kpi)
+        rows.append(
+            {
+                "KPI": kpi.name,
+                a: format_compact(row.period_a, kpi.unit),
+                b: format_compact(row.period_b, kpi.unit),
+                "change": row.change,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["KPI", a, b, "change"])
+    return Table("two periods", frame, {"change": "signed_percent"})
+
+
+def target_blocks(result: KpiViewResult) -> tuple[Block, ...]:
+    out: list[Block] = []
+    for status in result.targets:
+        line = wording.target_line(status)
+        out.append(text(line, icon=wording.STATUS_ICONS.get(status.status, "flag")))
+        if status.progress is not None:
+            out.append(Progress(status.progress))
+    return tuple(out)

@@ -1,0 +1,84 @@
+"""Every sentence a reader of the KPIs view sees, on the page, in a shared link and in the
+report."""
+
+from __future__ import annotations
+
+from kpi_engine.formatting import format_change, format_value
+from kpi_engine.kpis.dashboard import Pace
+from kpi_engine.kpis.result import KpiMeta, TargetStatus
+
+VANITY = (
+    "These are volume metrics only: add an outcome KPI (CPA, ROAS, conversions) to see whether"
+    " the volume pays off."
+)
+SEVERAL_CURRENCIES = (
+    "This view holds money in several currencies, which are never added up: the totals are in"
+    " the table, one row per currency."
+)
+BREAKDOWN = "Breakdown"
+TREND = "Trend"
+COMPARE = "Two periods side by side"
+STATUS_ICONS = {"reached": "check_circle", "on track": "check_circle", "at risk": "error"}
+
+
+def card_delta(change: float | None) -> str | None:
+    return None if change is None else f"{format_change(change)} vs previous period"
+
+
+def card_help(kpi: KpiMeta, value: float | None) -> str:
+    watch = f" Watch out: {kpi.pitfall}" if kpi.pitfall else ""
+    return (
+        f"{kpi.description}{watch} Formula: {kpi.formula}."
+        f" Exact value: {format_value(value, kpi.unit)}"
+    )
+
+
+def breakdown_title(by: tuple[str, ...]) -> str:
+    return f"{BREAKDOWN} by {', '.join(by)}" if by else BREAKDOWN
+
+
+def truncated(count: int, by: tuple[str, ...], kpi: KpiMeta) -> str:
+    return f"The {count:,} {', '.join(by)} values with the highest {kpi.name}."
+
+
+def movers_caption(kpi: KpiMeta) -> str:
+    return f"Movers on {kpi.name} against the previous period:"
+
+
+def trend_title(kpi: KpiMeta, grain: str) -> str:
+    return f"{kpi.name} by {grain}"
+
+
+def lines_note(shown: int, groups: int, lines_by: str) -> str | None:
+    if groups <= shown:
+        return None
+    return f"One line for each of the {shown} {lines_by} values with the most spend, of {groups}."
+
+
+def anomaly_help() -> str:
+    return "Days outside the median of the previous 14 days ± 3.5 scaled MADs are marked."
+
+
+def pace_text(pace: Pace) -> str:
+    if pace.status == "no data":
+        return "no data in the target period yet"
+    if pace.progress is not None:
+        return (
+            f"{pace.progress:.0%} of target with {pace.elapsed:.0%} of the period gone:"
+            f" {pace.status}"
+        )
+    if pace.gap is None:
+        return pace.status
+    side = "at or better than" if pace.status == "on track" else "short of"
+    return f"{side} target ({pace.gap:+.0%} vs target)"
+
+
+def target_line(status: TargetStatus) -> str:
+    return (
+        f"{status.name}: {format_value(status.value, status.unit)} of"
+        f" {format_value(status.target, status.unit)} by {status.deadline} · {status.text}"
+    )
+
+
+def period_label(period: tuple[str, str]) -> str:
+    return f"{period[0]} to {period[1]}"

@@ -1,0 +1,59 @@
+"""Saved views: a page's spec under a name, in the workspace (view JSON, version 2)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+
+from kpi_engine.analyses import Spec, spec_from_view
+from kpi_engine.errors import KpiLabError
+from kpi_engine.kpis.custom import saved_custom
+from kpi_engine.store import Store, clean_name
+
+
+def save_view(store: Store, name: str, spec: Spec) -> dict:
+    store.dataset(spec.dataset_id)  # the dataset must be in this workspace
+    view = {"view_id": "vw_" + secrets.token_hex(6), "name": clean_name(name)}
+    with store.transaction() as cur:
+        cur.execute(
+            "INSERT INTO views VALUES (?, ?, ?, ?, ?)",
+            [
+                view["view_id"],
+                store.workspace,
+                view["name"],
+                json.dumps(spec.to_view()),
+                datetime.now(),
+            ],
+        )
+    return view
+
+
+def saved_views(store: Store) -> list[dict]:
+    """``{"view_id", "name", "page", "spec", "problem", "created_at"}``: views saved before
+    versions existed are read (migrated) the same way."""
+    with store.cursor() as cur:
+        rows = cur.execute(
+            "SELECT view_id, name, state, created_at FROM views WHERE workspace = ?"
+            " ORDER BY created_at",
+            [store.workspace],
+        ).fetchall()
+    custom = saved_custom(store)
+    out = []
+    for view_id, name, state, created in rows:
+        view = json.loads(state)
+        try:
+            spec, problem = spec_from_view(view, custom), None
+        except KpiLabError as exc:  # a view that no longer reads is listed with the reason
+            spec, problem = None, str(exc)
+        out.append(
+            {
+                "view_id": view_id,
+                "name": name,
+                "page": view.get("page"),
+                "spec": spec,
+                "problem": problem,
+                "created_at": created.isoformat(),
+            }
+        )
+    return out

@@ -1,0 +1,160 @@
+"""Draw a result's blocks with Streamlit: the live pages and the shared page use this one
+drawer, so a stakeholder sees what its owner saw."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from kpi_engine.display.blocks import (
+    Block,
+    Bullets,
+    Cards,
+    Chart,
+    Columns,
+    Download,
+    Heading,
+    Progress,
+    Section,
+    Strong,
+    Table,
+    Text,
+)
+from kpi_engine.export import to_csv_bytes, to_excel_bytes
+from ui.text import plain
+
+FORMATS = {
+    "percent": "percent",
+    "signed_percent": "percent",
+    "currency": "accounting",
+    "ratio": "%.2f",
+    "count": "localized",
+    "seconds": "%.1f",
+    "p_value": "%.4f",
+}
+TONES = {"good": "background-color: #e7f5ec", "bad": "background-color: #fbeaea"}
+
+
+def draw(blocks: tuple[Block, ...], slots: Mapping[str, DeltaGenerator] | None = None) -> None:
+    """Draw ``blocks`` in order; a section whose id has a slot is drawn into that container
+    (a page puts the widgets that set the section above it), without its title."""
+    for block in blocks:
+        if isinstance(block, Section) and slots and block.id in slots:
+            with slots[block.id]:
+                draw(block.blocks)
+        else:
+            _draw(block)
+
+
+def markdown(text: Text) -> str:
+    body = "".join(
+        f"**{plain(s.text)}**" if isinstance(s, Strong) else plain(s) for s in text.spans
+    )
+    if text.icon and text.tone in ("plain", "caption"):
+        return f":material/{text.icon}: {body}"
+    return body
+
+
+def _draw(block: Block) -> None:
+    if isinstance(block, Text):
+        _text(block)
+    elif isinstance(block, Heading):
+        st.subheader(block.text, anchor=False)
+    elif isinstance(block, Bullets):
+        st.markdown("\n".join(f"- {markdown(item)}" for item in block.items))
+    elif isinstance(block, Cards):
+        _cards(block)
+    elif isinstance(block, Table):
+        _table(block)
+    elif isinstance(block, Chart):
+        st.plotly_chart(block.figure, key=block.key)
+    elif isinstance(block, Download):
+        st.download_button(
+            block.label,
+            block.data,
+            file_name=block.file_name,
+            mime=block.mime,
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"download_{block.file_name}",
+        )
+    elif isinstance(block, Progress):
+        st.progress(min(max(block.fraction, 0.0), 1.0))
+    elif isinstance(block, Section):
+        if block.collapsed:
+            icon = f":material/{block.icon}:" if block.icon else None
+            with st.expander(block.title or "", icon=icon):
+                draw(block.blocks)
+        else:
+            if block.title:
+                st.subheader(block.title, anchor=False)
+            draw(block.blocks)
+    elif isinstance(block, Columns):
+        for column, parts in zip(st.columns(len(block.columns)), block.columns, strict=True):
+            with column:
+                draw(parts)
+
+
+def _text(block: Text) -> None:
+    body = markdown(block)
+    icon = f":material/{block.icon}:" if block.icon else None
+    if block.tone == "plain":
+        st.markdown(body)
+    elif block.tone == "caption":
+        st.caption(body)
+    else:
+        getattr(st, block.tone)(body, icon=icon)
+
+
+def _cards(block: Cards) -> None:
+    items = block.items
+    for offset in range(0, len(items), block.per_row):
+        row = items[offset : offset + block.per_row]
+        for column, card in zip(st.columns(block.per_row), row, strict=False):
+            column.metric(
+                card.label,
+                card.value,
+                delta=card.delta,
+                delta_color=card.delta_color,
+                chart_data=list(card.sparkline) or None,
+                help=card.help,
+                border=True,
+            )
+
+
+def _table(block: Table) -> None:
+    frame = block.frame
+    config = {
+        column: st.column_config.NumberColumn(format=FORMATS[unit])
+        for column, unit in block.units.items()
+        if unit in FORMATS and column in frame.columns
+    }
+    shown: pd.DataFrame | object = frame
+    if block.tones is not None:
+        tones = block.tones
+        shown = frame.style.apply(lambda _: tones.map(lambda t: TONES.get(t, "")), axis=None)
+    if block.download:
+        left, right = st.columns(2)
+        left.download_button(
+            "Download table (CSV)",
+            to_csv_bytes(frame),
+            file_name=f"{block.download}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"csv_{block.name}",
+        )
+        if block.excel:
+            right.download_button(
+                "Download table (Excel)",
+                to_excel_bytes(frame),
+                file_name=f"{block.download}.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                icon=":material/table_view:",
+                on_click="ignore",
+                key=f"xlsx_{block.name}",
+            )
+    st.dataframe(shown, hide_index=True, column_config=config)
