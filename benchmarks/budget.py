@@ -49,7 +49,8 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=500)
     parser.add_argument("--days", type=int, default=90)
     args = parser.parse_args()
-    from kpi_engine.budget.analysis import BudgetSpec, run_budget
+    from kpi_engine.budget.analysis import run_budget
+    from kpi_engine.budget.spec import BudgetSpec
     from kpi_engine.ingest import import_file
     from kpi_engine.store import Store
 
@@ -59,18 +60,18 @@ def main() -> None:
         dataset = import_file(store, path).dataset
         print(f"{'campaigns':>10} {'days':>5} {'step':>24} {'seconds':>8}")
         for label, draws in (("fit + optimise", 0), ("fit + optimise + band", 200)):
-            spec = BudgetSpec(lag_days=0, window_days=args.days, bootstrap=draws)
+            spec = BudgetSpec(
+                dataset.dataset_id, lag_days=0, window_days=args.days, bootstrap=draws
+            )
             run_budget(store, dataset, spec)  # warm-up: imports, caches
             start = time.perf_counter()
             result = run_budget(store, dataset, spec)
             seconds = time.perf_counter() - start
             print(f"{args.campaigns:>10} {args.days:>5} {label:>24} {seconds:>8.3f}")
-        tiers = {
-            t: sum(c["tier"] == t for c in result.campaigns) for t in ("fitted", "rule", "fixed")
-        }
+        tiers = {t: sum(c.tier == t for c in result.campaigns) for t in ("fitted", "rule", "fixed")}
         print(
-            f"tiers: {tiers}; uplift {result.portfolio['uplift_pct']:.2%},"
-            f" p10-p90 {result.portfolio['uplift_band']}"
+            f"tiers: {tiers}; uplift {result.portfolio.uplift_pct:.2%},"
+            f" p10-p90 {result.portfolio.uplift_band}"
         )
 
 

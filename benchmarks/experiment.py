@@ -52,18 +52,21 @@ def make_users(rows: int) -> Path:
 
 
 def run_kpilab(path: Path) -> dict:
-    from kpi_engine.experiments.analysis import ExperimentSpec, run_experiment
+    from kpi_engine.experiments.analysis import run_experiment
+    from kpi_engine.experiments.spec import ExperimentSpec
     from kpi_engine.ingest import import_file
     from kpi_engine.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "ws.duckdb")
         dataset = import_file(store, path).dataset
-        spec = ExperimentSpec("variant", "control", ("conversion_rate", "revenue_per_user"))
+        spec = ExperimentSpec(
+            dataset.dataset_id, "variant", "control", ("conversion_rate", "revenue_per_user")
+        )
         start = time.perf_counter()
         result = run_experiment(store, dataset, spec)
         seconds = time.perf_counter() - start
-        p_value = result.results[0]["p_value"]
+        p_value = result.results[0].p_value
     return {"seconds": seconds, "p_value": p_value}
 
 

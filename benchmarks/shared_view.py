@@ -4,8 +4,8 @@
     python benchmarks/shared_view.py --rows 10M
 
 A campaign CSV (from ingest.py's generator) is imported, a KPIs view (5 KPIs, by campaign,
-by day) is shared, and the shared page is rendered in AppTest: the first visit computes the
-content from the snapshot; later visits use the cache keyed by the share id.
+by day) is shared, and the shared page is rendered in AppTest. A link holds the result its
+owner saw, so no visit queries the rows: each reads the link's JSON and draws it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from kpi_engine.ingest import import_file
-    from kpi_engine.sharing.links import create_share, default_view
+    from kpi_engine.kpis.spec import default_spec
+    from kpi_engine.sharing.links import create_share
     from kpi_engine.store import Store
 
     rows = parse_rows(args.rows)
@@ -41,7 +42,7 @@ def main() -> None:
         db = str(Path(tmp) / "ws.duckdb")
         store = Store(db)
         dataset = import_file(store, csv).dataset
-        link = create_share(store, default_view(dataset), "benchmark")
+        link = create_share(store, default_spec(dataset), title="benchmark")
         store.close()
         os.environ["KPILAB_DB"] = db
         print(f"{'rows':>11} {'visit':>7} {'seconds':>8}")

@@ -157,7 +157,7 @@ if dataset is None:
 st.caption(f"{dataset.rows:,} rows · {plain(dataset.source_file or '')}")
 CUSTOM = saved_custom(store)
 catalog_browser(dataset, CUSTOM)
-custom_kpi_form(store)
+custom_kpi_form(store, CUSTOM)
 kpis = _pick_kpis(dataset, CUSTOM)
 if not kpis:
     st.info("Pick at least one KPI above.")

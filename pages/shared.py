@@ -26,7 +26,7 @@ draw(blocks(shared))
 st.divider()
 st.download_button(
     "Download report (HTML)",
-    html_report(shared),
+    lambda: html_report(shared),  # made when clicked: it inlines plotly.js (4.6 MB)
     file_name=f"{shared.title}.html",
     mime="text/html",
     icon=":material/description:",

@@ -18,8 +18,11 @@ from kpi_engine.analyses import Result, Spec, run
 from kpi_engine.store import Dataset, Store
 
 
-def _version(dataset: Dataset) -> str:
-    return f"{dataset.created_at.isoformat()}|{dataset.rows}|{dataset.report.get('imported_at')}"
+def data_version(dataset: Dataset) -> str:
+    """Changes with every import, append or replace of the dataset's rows (datasets imported
+    before reports had a version: the import's time and the row count)."""
+    report = dataset.report
+    return f"{report.get('version') or report.get('imported_at')}|{dataset.rows}"
 
 
 @st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
@@ -35,7 +38,7 @@ class _CachedQueries:
 
     def __init__(self, store: Store, dataset: Dataset) -> None:
         self._store = store
-        self._key = (store.path, store.workspace, dataset.dataset_id, _version(dataset))
+        self._key = (store.path, store.workspace, dataset.dataset_id, data_version(dataset))
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         return _query(*self._key, sql, tuple(params), self._store)
@@ -60,5 +63,5 @@ def _result(
 def result_of(store: Store, dataset: Dataset, spec: Spec) -> Result:
     """The analysis of ``spec`` on ``dataset``, computed once per dataset version."""
     return _result(
-        store.path, store.workspace, dataset.dataset_id, _version(dataset), spec, store, dataset
+        store.path, store.workspace, dataset.dataset_id, data_version(dataset), spec, store, dataset
     )

@@ -7,9 +7,10 @@ import streamlit as st
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, OBJECTIVES, RECOMMENDED, UNITS, Kpi
-from kpi_engine.kpis.custom import make_kpi, save_custom
+from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.store import Dataset, Store
+from ui.text import plain
 
 
 def catalog_browser(dataset: Dataset, custom: tuple[Kpi, ...]) -> None:
@@ -40,8 +41,14 @@ def catalog_browser(dataset: Dataset, custom: tuple[Kpi, ...]) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
-def custom_kpi_form(store: Store) -> None:
-    with st.popover("Add a custom KPI", icon=":material/function:"):
+def custom_kpi_form(store: Store, custom: tuple[Kpi, ...]) -> None:
+    with st.popover("Custom KPIs", icon=":material/function:"):
+        for kpi in custom:
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(f"**{plain(kpi.id)}** = {plain(kpi.formula)}")
+            if right.button("Delete", key=f"delete_kpi_{kpi.id}", icon=":material/delete:"):
+                delete_custom(store, kpi.id)  # shared links and saved views keep their copy
+                st.rerun()
         with st.form("custom_kpi", border=False):
             name = st.text_input("Name", placeholder="profit_per_click", max_chars=40)
             formula = st.text_input(
@@ -56,6 +63,6 @@ def custom_kpi_form(store: Store) -> None:
             if st.form_submit_button("Save KPI"):
                 try:
                     save_custom(store, make_kpi(name, formula, unit, direction))
-                    st.success(f"Saved {name}: pick it in the KPIs list.")
+                    st.success(f"Saved {plain(name)}: pick it in the KPIs list.")
                 except KpiLabError as exc:
                     st.error(str(exc))

@@ -103,6 +103,14 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
 def _variants(sums: pd.DataFrame, spec: ExperimentSpec) -> list[str]:
     """The variants, control first, others in alphabetical order."""
     variants = sorted(sums["variant"].unique().tolist())
+    if not variants and (spec.start or spec.end):
+        raise KpiLabError(
+            f"leaves no rows of this test (from {spec.start or 'the start'} to"
+            f" {spec.end or 'the end'}): widen the test dates",
+            "start",
+        )
+    if not variants:
+        raise KpiLabError(f"{spec.variant_col!r} is empty in every row", "variant_col")
     if spec.control not in variants:
         raise KpiLabError(
             f"{spec.control!r} is not a variant in column {spec.variant_col!r}: the variants"

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi_engine.display.blocks import Block, Chart, Download, Section, Table, text
-from kpi_engine.display.theme import styled
+from kpi_engine.display.theme import COLORS, styled
 from kpi_engine.experiments import wording
 from kpi_engine.experiments.charts import cumulative_lifts, daily_values, forest_rows
 from kpi_engine.experiments.result import ExperimentResult
@@ -151,40 +151,56 @@ def cumulative_figure(result: ExperimentResult) -> go.Figure | None:
     lifts = cumulative_lifts(result)
     if lifts.empty:
         return None
+    order = [k.id for k in result.kpis if k.id in set(lifts["kpi"])]
     fig = go.Figure()
     owners: list[str] = []
-    first = lifts["kpi"].iloc[0]
-    for (kpi_id, variant), line in lifts.groupby(["kpi", "variant"], sort=False):
-        visible = kpi_id == first
-        fig.add_trace(
-            go.Scatter(
-                x=line["day"],
-                y=line["ci_high"],
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-                visible=visible,
+    for kpi_id in order:
+        for v, variant in enumerate(result.data.variants[1:]):
+            line = lifts[(lifts["kpi"] == kpi_id) & (lifts["variant"] == variant)]
+            if line.empty:
+                continue
+            color, visible = COLORS[v % len(COLORS)], kpi_id == order[0]
+            fig.add_trace(
+                go.Scatter(
+                    x=line["day"],
+                    y=line["ci_high"],
+                    line={"width": 0, "color": color},
+                    showlegend=False,
+                    hoverinfo="skip",
+                    visible=visible,
+                )
             )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=line["day"],
-                y=line["ci_low"],
-                fill="tonexty",
-                line={"width": 0},
-                name=f"{variant}: CI",
-                opacity=0.3,
-                visible=visible,
+            fig.add_trace(
+                go.Scatter(
+                    x=line["day"],
+                    y=line["ci_low"],
+                    fill="tonexty",
+                    fillcolor=_faint(color),
+                    line={"width": 0, "color": color},
+                    name=f"{variant}: CI",
+                    visible=visible,
+                )
             )
-        )
-        fig.add_trace(
-            go.Scatter(x=line["day"], y=line["rel_lift"], name=f"{variant}: lift", visible=visible)
-        )
-        owners += [kpi_id] * 3
+            fig.add_trace(
+                go.Scatter(
+                    x=line["day"],
+                    y=line["rel_lift"],
+                    name=f"{variant}: lift",
+                    line={"color": color},
+                    visible=visible,
+                )
+            )
+            owners += [kpi_id] * 3
     fig.add_hline(y=0, line_dash="dot")
-    fig.update_layout(title=_cumulative_title(result, first))
+    fig.update_layout(title=_cumulative_title(result, order[0]))
     _kpi_menu(fig, result, owners, lambda k: _cumulative_title(result, k))
     return styled(fig, "percent").update_yaxes(tickformat=".0%")
+
+
+def _faint(color: str) -> str:
+    """A hex colour at a fifth of its strength (an interval's band)."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},0.2)"
 
 
 def _cumulative_title(result: ExperimentResult, kpi_id: str) -> str:
@@ -195,14 +211,22 @@ def daily_figure(result: ExperimentResult) -> go.Figure | None:
     daily = daily_values(result)
     if daily.empty:
         return None
+    order = [k.id for k in result.kpis if k.id in set(daily["kpi"])]
     fig = go.Figure()
     owners: list[str] = []
-    first = daily["kpi"].iloc[0]
-    for (kpi_id, variant), part in daily.groupby(["kpi", "variant"], sort=False):
-        fig.add_trace(
-            go.Scatter(x=part["day"], y=part["value"], name=variant, visible=kpi_id == first)
-        )
-        owners.append(kpi_id)
-    fig.update_layout(title=wording.daily_title(result.kpi(first).name))
+    for kpi_id in order:
+        for v, variant in enumerate(result.data.variants):
+            part = daily[(daily["kpi"] == kpi_id) & (daily["variant"] == variant)]
+            fig.add_trace(
+                go.Scatter(
+                    x=part["day"],
+                    y=part["value"],
+                    name=variant,
+                    line={"color": COLORS[v % len(COLORS)]},
+                    visible=kpi_id == order[0],
+                )
+            )
+            owners.append(kpi_id)
+    fig.update_layout(title=wording.daily_title(result.kpi(order[0]).name))
     _kpi_menu(fig, result, owners, lambda k: wording.daily_title(result.kpi(k).name))
-    return styled(fig, result.kpi(first).unit)
+    return styled(fig, result.kpi(order[0]).unit)

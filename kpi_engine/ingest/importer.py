@@ -5,6 +5,7 @@ transaction. If anything fails, neither a table nor a registry entry is left beh
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -333,6 +334,7 @@ def _load(
                 "mapping": _plan_mapping(plan),
                 "unique_units": _unique_units(cur, dataset),
                 "imported_at": datetime.now().isoformat(timespec="seconds"),
+                "version": secrets.token_hex(8),  # new with every import, append or replace
             }
             dataset = store.with_report(cur, dataset, report)
             progress(0.95, "Saving")

@@ -173,3 +173,40 @@ def test_workspace_and_share_links_survive_a_restart(server, page):
     page.goto(f"{server.url}/sharing?ws={workspace}")
     wait_for_text(page, "Shared links")
     expect(page.get_by_role("button", name="Revoke")).to_have_count(1, timeout=TIMEOUT)
+
+
+def _verdicts(page) -> list[str]:
+    markdown = page.get_by_test_id("stMarkdown").filter(has_text="chance treatment is better")
+    expect(markdown.first).to_be_visible(timeout=TIMEOUT)
+    return sorted(markdown.all_inner_texts())
+
+
+def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(server, browser):
+    owner = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    owner.goto(server.url + "/")
+    wait_for_text(owner, "Breakdown")
+    picker(owner).click()
+    owner.get_by_role("option", name="Sample experiment (users)").click()
+    expect(picker(owner)).to_have_value("Sample experiment (users)", timeout=TIMEOUT)
+    owner.get_by_test_id("stSidebarNav").get_by_text("Experiments").click()
+    wait_for_text(owner, "Split check passed")
+    owner.get_by_text("Settings: significance").click()
+    split = owner.get_by_label("Intended split, control first")
+    split.fill("70,30")
+    split.press("Enter")
+    wait_for_text(owner, "Sample ratio mismatch")
+    wait_idle(owner)
+    seen = _verdicts(owner)
+    owner.get_by_role("button", name="Save or share this view").click()
+    owner.get_by_role("button", name="Create read-only link").click()
+    link = owner.get_by_test_id("stCode").filter(has_text="shared?token=").first
+    expect(link).to_be_visible(timeout=TIMEOUT)
+    token = query_param(link.inner_text().strip(), "token")
+
+    stakeholder = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    stakeholder.goto(f"{server.url}/shared?token={token}")
+    wait_for_text(stakeholder, "Sample ratio mismatch")
+    forest = stakeholder.locator(".gtitle", has_text="Relative lift with its confidence interval")
+    expect(forest).to_be_visible(timeout=TIMEOUT)
+    assert _verdicts(stakeholder) == seen
+    expect(stakeholder.get_by_test_id("stSidebarNav")).to_have_count(0)

@@ -178,3 +178,35 @@ def test_cached_numbers_follow_appends_and_never_cross_workspaces(workspace, tmp
     b.run()
     assert _metrics(a)["Spend"] != before  # the append is seen at once, not a stale cache
     assert _metrics(b)["Spend"] == before  # and only in its own workspace
+
+
+def test_deleting_a_custom_kpi_keeps_its_links(workspace):
+    from kpi_engine.kpis.custom import make_kpi, save_custom, saved_custom
+    from kpi_engine.sharing.links import open_share
+
+    first = open_app("Sample campaigns")
+    store = engine_store(first)
+    save_custom(store, make_kpi("net_margin", "(sum(revenue) - sum(spend)) / sum(revenue)"))
+    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    _by_label(at.multiselect, "KPIs").set_value(["spend", "net_margin"]).run()
+    next(b for b in at.button if b.label == "Create read-only link").click().run()
+    token = at.session_state["last_share_kpis"]["token"]
+    next(b for b in at.button if b.key == "delete_kpi_net_margin").click().run()
+    assert not at.exception and saved_custom(store) == ()
+    assert "net_margin" not in _by_label(at.multiselect, "KPIs").options
+    shared = open_share(store, token)
+    assert [c.kpi for c in shared.result.cards] == ["spend", "net_margin"]
+
+
+def test_every_append_is_a_new_version_even_within_a_second(store, tmp_path):
+    """Found flaky: an append in the same second as the import kept the cache key (the
+    import's time had seconds only, and a replacing append keeps the row count)."""
+    from kpi_engine.ingest import ImportOptions, import_file
+    from tests.conftest import FIXTURES
+    from ui.cache import data_version
+
+    dataset = import_file(store, FIXTURES / "tiny_campaigns.csv").dataset
+    same = tmp_path / "same.csv"
+    same.write_text("Day,Campaign,Channel,Cost\n2026-03-01,Brand,Search,99\n")
+    again = import_file(store, same, options=ImportOptions(append=dataset.dataset_id)).dataset
+    assert again.rows == dataset.rows and data_version(again) != data_version(dataset)

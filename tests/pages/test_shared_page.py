@@ -1,5 +1,6 @@
 """Workspace links and the stakeholder's shared page in AppTest."""
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
@@ -90,16 +91,74 @@ def test_unusable_links_show_a_message_and_no_data(workspace, case, message, mon
     assert not at.metric and not at.dataframe and not at.get("download_button")
 
 
-def test_experiment_and_budget_views_are_shared_from_their_pages(workspace):
-    for page, name, marker in (
-        ("pages/experiments.py", "Sample A/B test (campaign)", "chance B is better"),
-        ("pages/budget.py", "Sample campaigns", "Move "),
-    ):
-        at = open_app(name, page)
-        next(b for b in at.button if b.label == "Create read-only link").click().run()
-        assert not at.exception, at.exception
-        token = at.session_state[f"last_share_{page.split('/')[1].removesuffix('.py')}"]["token"]
-        shared = _shared(token)
-        text = " ".join(m.value for m in shared.markdown)
-        assert marker in text.replace("\\", "")
-        assert not shared.button and not shared.file_uploader
+def _shown(at: AppTest) -> dict[str, list]:
+    """What a page shows of a result: sentences, alerts, cards, tables and charts."""
+    return {
+        "markdown": [m.value for m in at.markdown],
+        "alerts": [(kind, e.value) for kind in ("error", "warning", "success", "info")
+                   for e in getattr(at, kind)],
+        "metrics": [(m.label, m.value, m.delta) for m in at.metric],
+        "tables": [d.value.to_json() for d in at.dataframe],
+        "charts": [json.dumps(json.loads(c.proto.spec)["data"]) for c in at.get("plotly_chart")],
+    }  # fmt: skip
+
+
+def _share_and_compare(at: AppTest, page: str) -> tuple[dict, dict]:
+    """Create the page's link, open it as a stakeholder: everything the link shows is on the
+    owner's page as well, the same way."""
+    next(b for b in at.button if b.label == "Create read-only link").click().run()
+    assert not at.exception, at.exception
+    token = at.session_state[f"last_share_{page}"]["token"]
+    shared = _shared(token)
+    assert not shared.button and not shared.file_uploader and not shared.text_input
+    owner, stakeholder = _shown(at), _shown(shared)
+    for kind, items in stakeholder.items():
+        missing = [item for item in items if item not in owner[kind]]
+        assert not missing, (kind, missing[:2])
+    return owner, stakeholder
+
+
+def _by_label(widgets, label: str):
+    return next(w for w in widgets if w.label == label)
+
+
+def test_a_shared_experiment_shows_the_split_alarm_and_guardrails_its_owner_saw(workspace):
+    at = open_app("Sample experiment (users)", "pages/experiments.py")
+    _by_label(at.text_input, "Intended split, control first").set_value("70,30").run()
+    _by_label(at.multiselect, "Guardrail KPIs").set_value(["revenue_per_user"]).run()
+    _by_label(at.number_input, "Significance level (alpha)").set_value(0.1).run()
+    assert "Sample ratio mismatch" in at.error[0].value
+    _, shown = _share_and_compare(at, "experiments")
+    assert any("Sample ratio mismatch" in text for kind, text in shown["alerts"])
+    text = " ".join(shown["markdown"]).replace("\\", "")
+    assert "Guardrail Revenue per user" in text and "90% CI" in text
+    assert len(shown["charts"]) == 3  # forest, cumulative lift, daily values
+
+
+def test_a_shared_budget_and_kpis_view_match_their_pages(workspace):
+    from kpi_engine.kpis.custom import make_kpi, save_custom
+
+    at = open_app("Sample campaigns", "pages/budget.py")
+    _by_label(at.selectbox, "Question").set_value("roas").run()
+    _by_label(at.multiselect, "Locked campaigns").set_value(["Search - Brand"]).run()
+    _, shown = _share_and_compare(at, "budget")
+    assert {m[0] for m in shown["metrics"]} >= {"Spend a day", "Revenue a day"}
+    assert len(shown["charts"]) == 2 and any(" a day " in m for m in shown["markdown"])
+
+    save_custom(
+        engine_store(at),
+        make_kpi("net_margin", "(sum(revenue) - sum(spend)) / sum(revenue)", "percent", "higher"),
+    )
+    at = open_app(
+        "Sample campaigns",
+        token=at.query_params["ws"][0]
+        if isinstance(at.query_params["ws"], list)
+        else at.query_params["ws"],
+    )
+    _by_label(at.multiselect, "KPIs").set_value(["spend", "roas", "net_margin"]).run()
+    _by_label(at.multiselect, "Channel").set_value(["Meta Ads", "TikTok"]).run()
+    _by_label(at.selectbox, "Break down by").set_value("channel").run()
+    _by_label(at.button_group, "Grain").set_value("week").run()
+    _, shown = _share_and_compare(at, "kpis")
+    assert [m[0] for m in shown["metrics"]] == ["Spend", "ROAS", "net_margin"]
+    assert len(shown["charts"]) == 1 and shown["tables"]
