@@ -81,55 +81,11 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
         format_func=name,
         key=f"xkpi_{key}",
     )
-    with st.expander("Settings: significance, corrections, sequential testing, split, guardrails"):
-        c1, c2, c3 = st.columns(3)
-        alpha = c1.number_input(
-            LABELS["alpha"],
-            0.001,
-            0.5,
-            DEFAULT_ALPHA,
-            step=0.01,
-            format="%.3f",
-            key=f"xalp_{key}",
-            help="Every test on this page: 0.05 means 95% confidence.",
-        )
-        correction = c1.radio(
-            "Multiple-testing correction",
-            list(CORRECTION_LABELS),
-            format_func=CORRECTION_LABELS.get,
-            key=f"xcor_{key}",
-        )
-        family = c1.radio(
-            "Adjust over", ["both", "variants", "kpis"], horizontal=True, key=f"xfam_{key}"
-        )
-        sequential = c2.toggle(
-            "Peeking-safe (sequential)",
-            key=f"xseq_{key}",
-            help="Valid however often you look; intervals about 1.5x wider.",
-        )
-        tuning = c2.number_input(
-            LABELS["tuning"],
-            min_value=10.0,
-            value=DEFAULT_TUNING,
-            step=1000.0,
-            key=f"xtun_{key}",
-            disabled=not sequential,
-        )
-        unit_col = _unit_choice(c2, dataset, kind, variant_col, key)
-        dates = _dates(c2, store, dataset, key)
-        split_text = c3.text_input(
-            LABELS["split"] + ", control first",
-            value="",
-            placeholder="equal, or e.g. 50,25,25",
-            key=f"xspl_{key}",
-        )
-        guard = c3.multiselect("Guardrail KPIs", allowed, format_func=name, key=f"xgrd_{key}")
-        max_loss = c3.number_input(
-            "Largest acceptable loss (%)", 0.0, 100.0, 5.0, key=f"xgrl_{key}"
-        )
+    settings = _advanced(store, dataset, kind, allowed, variant_col, name)
     if not kpis:
         st.info("Pick at least one KPI to compare.")
         return None
+    split_text, guard = settings["split_text"], settings["guard"]
     try:
         split = tuple(float(x) for x in split_text.split(",")) if split_text.strip() else None
     except ValueError:
@@ -143,20 +99,83 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
             control=control,
             kpis=tuple(kpis),
             custom=tuple(k for k in custom if k.id in named),
-            unit_col=unit_col,
-            correction=correction,
-            family=family,
-            sequential=sequential,
-            tuning=tuning,
+            unit_col=settings["unit_col"],
+            correction=settings["correction"],
+            family=settings["family"],
+            sequential=settings["sequential"],
+            tuning=settings["tuning"],
             split=split,
-            alpha=alpha,
-            guardrails=tuple((k, max_loss / 100) for k in guard),
-            start=dates[0],
-            end=dates[1],
+            alpha=settings["alpha"],
+            guardrails=tuple((k, settings["max_loss"] / 100) for k in guard),
+            start=settings["dates"][0],
+            end=settings["dates"][1],
         )
     except KpiLabError as exc:
         st.error(exc.describe(LABELS), icon=":material/error:")
         return None
+
+
+def _advanced(
+    store: Store, dataset: Dataset, kind: str, allowed: list[str], variant_col: str, name
+) -> dict:
+    """Significance, corrections, sequential testing, units, dates, split and guardrails."""
+    key = dataset.dataset_id
+    box = st.expander("Settings: significance, corrections, sequential testing, split, guardrails")
+    c1, c2, c3 = box.columns(3)
+    alpha = c1.number_input(
+        LABELS["alpha"],
+        0.001,
+        0.5,
+        DEFAULT_ALPHA,
+        step=0.01,
+        format="%.3f",
+        key=f"xalp_{key}",
+        help="Every test on this page: 0.05 means 95% confidence.",
+    )
+    correction = c1.radio(
+        "Multiple-testing correction",
+        list(CORRECTION_LABELS),
+        format_func=CORRECTION_LABELS.get,
+        key=f"xcor_{key}",
+    )
+    family = c1.radio(
+        "Adjust over", ["both", "variants", "kpis"], horizontal=True, key=f"xfam_{key}"
+    )
+    sequential = c2.toggle(
+        "Peeking-safe (sequential)",
+        key=f"xseq_{key}",
+        help="Valid however often you look; intervals about 1.5x wider.",
+    )
+    tuning = c2.number_input(
+        LABELS["tuning"],
+        min_value=10.0,
+        value=DEFAULT_TUNING,
+        step=1000.0,
+        key=f"xtun_{key}",
+        disabled=not sequential,
+    )
+    unit_col = _unit_choice(c2, dataset, kind, variant_col, key)
+    dates = _dates(c2, store, dataset, key)
+    split_text = c3.text_input(
+        LABELS["split"] + ", control first",
+        value="",
+        placeholder="equal, or e.g. 50,25,25",
+        key=f"xspl_{key}",
+    )
+    guard = c3.multiselect("Guardrail KPIs", allowed, format_func=name, key=f"xgrd_{key}")
+    max_loss = c3.number_input("Largest acceptable loss (%)", 0.0, 100.0, 5.0, key=f"xgrl_{key}")
+    return {
+        "alpha": alpha,
+        "correction": correction,
+        "family": family,
+        "sequential": sequential,
+        "tuning": tuning,
+        "unit_col": unit_col,
+        "dates": dates,
+        "split_text": split_text,
+        "guard": guard,
+        "max_loss": max_loss,
+    }
 
 
 def _unit_choice(column, dataset: Dataset, kind: str, variant_col: str, key: str) -> str | None:

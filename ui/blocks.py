@@ -35,6 +35,7 @@ FORMATS = {
     "seconds": "%.1f",
     "p_value": "%.4f",
 }
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TONES = {"good": "background-color: #e7f5ec", "bad": "background-color: #fbeaea"}
 
 
@@ -77,7 +78,7 @@ def _draw(block: Block) -> None:
             block.data,
             file_name=block.file_name,
             mime=block.mime,
-            icon=":material/download:",
+            icon=f":material/{block.icon}:",
             on_click="ignore",
             key=f"download_{block.file_name}",
         )
@@ -139,24 +140,25 @@ def _table(block: Table) -> None:
         tones = block.tones
         shown = frame.style.apply(lambda _: tones.map(lambda t: TONES.get(t, "")), axis=None)
     if block.download:
-        left, right = st.columns(2)
-        left.download_button(
-            "Download table (CSV)",
-            lambda: to_csv_bytes(frame),
-            file_name=f"{block.download}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
-            key=f"csv_{block.name}",
-        )
-        if block.excel:
-            right.download_button(
-                "Download table (Excel)",
-                lambda: to_excel_bytes(frame),
-                file_name=f"{block.download}.xlsx",
-                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                icon=":material/table_view:",
-                on_click="ignore",
-                key=f"xlsx_{block.name}",
+        files = [
+            Download(
+                "Download table (CSV)",
+                lambda: to_csv_bytes(frame),
+                f"{block.download}.csv",
+                "text/csv",
             )
+        ]
+        if block.excel:
+            files.append(
+                Download(
+                    "Download table (Excel)",
+                    lambda: to_excel_bytes(frame),
+                    f"{block.download}.xlsx",
+                    XLSX,
+                    "table_view",
+                )
+            )
+        for column, file in zip(st.columns(2), files, strict=False):
+            with column:
+                _draw(file)
     st.dataframe(shown, hide_index=True, column_config=config)

@@ -87,10 +87,15 @@ def _shared(store: Store, args: argparse.Namespace, spec: Spec, result: Result) 
     return doc
 
 
+def _kpi_ids(args: argparse.Namespace) -> tuple[str, ...]:
+    """The ``--kpi`` ids, then the names the ``--custom`` ones define."""
+    named = (k.split("=", 1)[0].strip() for k in args.custom)
+    return tuple(dict.fromkeys([*args.kpi, *named]))
+
+
 def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
     dataset = store.dataset(args.dataset)
-    named = tuple(k.split("=", 1)[0].strip() for k in args.custom)
-    kpis = tuple(dict.fromkeys([*args.kpi, *named]))
+    kpis = _kpi_ids(args)
     if not kpis:
         raise KpiLabError(
             "choose at least one --kpi or --custom (see `python -m kpi_engine catalog` for the ids)"
@@ -111,8 +116,7 @@ def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
 
 def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
     dataset = store.dataset(args.dataset)
-    named = tuple(k.split("=", 1)[0].strip() for k in args.custom)
-    kpis = tuple(dict.fromkeys([*args.kpi, *named]))
+    kpis = _kpi_ids(args)
     spec = ExperimentSpec(
         dataset_id=dataset.dataset_id,
         variant_col=args.variant_col,

@@ -28,6 +28,20 @@ def _date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kpi_engine", description="KPI Lab engine")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    common, sharing, custom = _parents()
+    _data_commands(sub, common)
+    _kpis_command(sub, common, custom, sharing)
+    _experiment_command(sub, common, custom, sharing)
+    _budget_command(sub, common, sharing)
+    _share_command(sub, common)
+    _power_command(sub, common)
+    return parser
+
+
+def _parents() -> tuple[argparse.ArgumentParser, ...]:
+    """Flags several commands share: --db and --json; --share; --custom."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="workspace database file (default: $KPILAB_DB or ./workspace)")
     common.add_argument("--json", action="store_true", help="print one JSON document")
@@ -48,10 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=FORMULA",
         help="a KPI of your own, e.g. margin=(sum(revenue)-sum(spend))/sum(revenue)",
     )
+    return common, sharing, custom
 
-    parser = _Parser(prog="kpi_engine", description="KPI Lab engine")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+def _data_commands(sub, common) -> None:
+    """import, inspect, presets, datasets, prune, catalog."""
     source = argparse.ArgumentParser(add_help=False)
     source.add_argument("file")
     source.add_argument("--preset", help=f"a platform ({', '.join(PLATFORMS)}) or a saved preset")
@@ -102,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("catalog", parents=[common], help="the KPI catalog")
 
+
+def _kpis_command(sub, common, custom, sharing) -> None:
+    """kpis: the KPIs view of a dataset."""
     p = sub.add_parser("kpis", parents=[common, custom, sharing], help="compute KPIs of a dataset")
     p.add_argument("dataset", help="dataset id or name")
     p.add_argument(
@@ -121,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", help="with several currencies: report this one only")
     p.add_argument("--grain", choices=GRAINS, help="add a trend of the first KPI by this grain")
 
+
+def _experiment_command(sub, common, custom, sharing) -> None:
+    """experiment: an A/B/n test."""
     p = sub.add_parser(
         "experiment",
         parents=[common, custom, sharing],
@@ -169,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date)
     p.add_argument("--end", type=_date)
 
+
+def _budget_command(sub, common, sharing) -> None:
+    """budget: a better split of the budget."""
     p = sub.add_parser(
         "budget", parents=[common, sharing], help="suggest a better split of the budget"
     )
@@ -242,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=200, help="day-bootstrap draws for the band")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the bootstrap's random seed")
 
+
+def _share_command(sub, common) -> None:
+    """share create, open, list, revoke."""
     share = sub.add_parser("share", help="read-only links to frozen views")
     actions = share.add_subparsers(dest="action", required=True, parser_class=_Parser)
     p = actions.add_parser("create", parents=[common], help="share a view of a dataset")
@@ -255,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = actions.add_parser("revoke", parents=[common], help="revoke a link")
     p.add_argument("token", help="the link's token, or its share id")
 
+
+def _power_command(sub, common) -> None:
+    """power: sample size for a conversion-rate test."""
     p = sub.add_parser("power", parents=[common], help="sample size for a conversion-rate test")
     p.add_argument("--baseline", type=float, required=True, help="control conversion rate")
     p.add_argument("--mde", type=float, required=True, help="relative effect, 0.10 for +10%%")
@@ -262,7 +292,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--arms", type=int, default=2)
     p.add_argument("--daily-users", type=float, help="users a day in the whole test")
-    return parser
 
 
 def _split(text: str) -> tuple[float, ...]:

@@ -11,6 +11,7 @@ written. Emphasis is a ``Strong`` span, which each drawer renders its own way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -93,14 +94,16 @@ class Chart:
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Download:
-    """A file the reader can take away (on a page; the HTML report leaves it out)."""
+    """A file the reader can take away (on a page; the HTML report leaves it out). ``data``
+    may be a function that makes the bytes, called only when the reader asks for them."""
 
     label: str
-    data: bytes
+    data: bytes | Callable[[], bytes]
     file_name: str
     mime: str
+    icon: str = "download"
 
 
 @dataclass(frozen=True)

@@ -176,21 +176,7 @@ def _compare(
     p_value, ci_abs = rel.p_value, absolute.ci
     details = TestDetails(finite(rel.se), finite(absolute.se * scale), finite(rel.dof))
     if shape.kind == PROPORTION:
-        z, p_value = compare.pooled_z(control, treated)
-        ci_abs = compare.newcombe_ci(control, treated, alpha)
-        details = replace(
-            details,
-            z=finite(z),
-            wald_ci=_pair(compare.wald_ci(control, treated, alpha)),
-            log_ratio_ci=_pair(compare.log_ratio_ci(control, treated, alpha)),
-            exact_chance_to_beat=finite(compare.beta_chance_to_beat(control, treated))
-            if treated.sum_m < 5000
-            else None,
-        )
-        fisher = compare.small_counts(control, treated)
-        if fisher:
-            p_value = compare.fisher_p(control, treated)
-        method = wording.method_proportion(fisher)
+        p_value, ci_abs, details, method = _proportion_test(control, treated, alpha, details)
     elif shape.kind == MEAN:
         method = wording.method_mean()
     else:
@@ -215,6 +201,32 @@ def _compare(
         enough_data=_enough(shape, control, treated),
         days_more=_days_more(rel, control, treated, days, alpha),
         details=details,
+    )
+
+
+def _proportion_test(
+    control: ArmStats, treated: ArmStats, alpha: float, details: TestDetails
+) -> tuple[float, tuple[float, float], TestDetails, str]:
+    """Conversion rates: the pooled z test (Fisher's exact test for small counts), Newcombe's
+    CI of the difference, and the classic alternatives for the analyst."""
+    z, p_value = compare.pooled_z(control, treated)
+    details = replace(
+        details,
+        z=finite(z),
+        wald_ci=_pair(compare.wald_ci(control, treated, alpha)),
+        log_ratio_ci=_pair(compare.log_ratio_ci(control, treated, alpha)),
+        exact_chance_to_beat=finite(compare.beta_chance_to_beat(control, treated))
+        if treated.sum_m < 5000
+        else None,
+    )
+    fisher = compare.small_counts(control, treated)
+    if fisher:
+        p_value = compare.fisher_p(control, treated)
+    return (
+        p_value,
+        compare.newcombe_ci(control, treated, alpha),
+        details,
+        wording.method_proportion(fisher),
     )
 
 

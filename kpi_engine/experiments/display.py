@@ -46,7 +46,7 @@ def blocks(result: ExperimentResult) -> tuple[Block, ...]:
                 Table("experiment", numbers_table(result), NUMBER_UNITS, download="experiment"),
                 Download(
                     "Download every number (JSON)",
-                    json.dumps(result.to_dict(), indent=1).encode(),
+                    lambda: json.dumps(result.to_dict(), indent=1).encode(),
                     "experiment.json",
                     "application/json",
                 ),

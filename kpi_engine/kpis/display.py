@@ -20,7 +20,7 @@ from kpi_engine.display.blocks import (
 from kpi_engine.display.theme import styled
 from kpi_engine.formatting import d3_format, format_compact
 from kpi_engine.kpis import wording
-from kpi_engine.kpis.result import KpiViewResult, Mover
+from kpi_engine.kpis.result import KpiViewResult, Mover, TrendLine
 
 DELTA_COLORS = {"higher": "normal", "lower": "inverse"}
 
@@ -131,40 +131,22 @@ def trend_figure(result: KpiViewResult) -> go.Figure:
     fig = go.Figure()
     single = len(trend.lines) == 1 and not trend.lines_by
     for line in trend.lines:
-        fig.add_trace(
-            go.Scatter(
-                x=list(line.periods),
-                y=list(line.values),
-                mode="lines+markers" if single else "lines",
-                name=line.name,
-            )
-        )
+        fig.add_trace(_trace(line, mode="lines+markers" if single else "lines"))
     if trend.average is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=list(trend.average.periods),
-                y=list(trend.average.values),
-                mode="lines",
-                name=trend.average.name,
-                line={"dash": "dot"},
-            )
-        )
+        fig.add_trace(_trace(trend.average, mode="lines", line={"dash": "dot"}))
     if trend.anomalies is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=list(trend.anomalies.periods),
-                y=list(trend.anomalies.values),
-                mode="markers",
-                name=trend.anomalies.name,
-                marker={"size": 12, "color": "#D7263D", "symbol": "x"},
-            )
-        )
+        marker = {"size": 12, "color": "#D7263D", "symbol": "x"}
+        fig.add_trace(_trace(trend.anomalies, mode="markers", marker=marker))
     fig.update_layout(
         title=wording.trend_title(kpi, trend.grain),
         showlegend=not single or trend.average is not None,
     )
     fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
     return styled(fig, kpi.unit)
+
+
+def _trace(line: TrendLine, **style) -> go.Scatter:
+    return go.Scatter(x=list(line.periods), y=list(line.values), name=line.name, **style)
 
 
 def lines_caption(result: KpiViewResult):
