@@ -12,13 +12,11 @@ from datetime import date
 
 import pandas as pd
 
-from kpi_engine.aggregate_sql import GRAINS, PERIOD, Rows, kpi_sql, numeric_columns
+from kpi_engine.aggregate_sql import Rows, kpi_sql, numeric_columns
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import CATALOG, Kpi, get_kpi, missing_columns
 from kpi_engine.roles import MONEY_ROLES
 from kpi_engine.store import Dataset, Store
-
-__all__ = ["GRAINS", "PERIOD", "KpiQuery", "kpi_availability", "lookup", "run_kpis"]
 
 
 @dataclass(frozen=True)
