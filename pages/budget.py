@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi_engine.budget import display
+from kpi_engine.budget import display, wording
 from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Dataset, Store
@@ -115,14 +115,11 @@ title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("Budget", anchor=False)
 dataset = current_dataset(store)
 if dataset is None:
-    st.info("No dataset yet. Upload a campaign report with daily spend and revenue or conversions.")
+    st.info(wording.NO_DATASET)
     st.stop()
 needed = [r for r in ("date", "campaign", "spend") if r not in dataset.roles]
 if needed or not ({"revenue", "conversions"} & set(dataset.roles)):
-    st.info(
-        "Budget suggestions need daily rows per campaign with spend and revenue or"
-        f" conversions; this dataset lacks {', '.join(needed) or 'revenue and conversions'}."
-    )
+    st.info(wording.needs_columns(needed))
     st.stop()
 try:
     spec = _spec(store, dataset)

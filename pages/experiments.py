@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi_engine.display.blocks import Strong, text
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments import display
+from kpi_engine.experiments import display, wording
 from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.experiments.shapes import ALLOWED, data_kind, testable_kpis
 from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_TUNING, ExperimentSpec
@@ -45,30 +46,23 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
     key = dataset.dataset_id
     dims = dataset.dimensions
     if not dims:
-        st.info("This dataset has no text column that could name the variants.")
+        st.info(wording.NO_TEXT_COLUMN)
         return None
     if "variant" not in dataset.roles:
-        st.info(
-            "This dataset has no column detected as the variant (A/B). Pick the column that"
-            " names the variants, or choose a test dataset in the sidebar (the samples include"
-            " a campaign A/B test and a user-level experiment).",
-            icon=":material/info:",
-        )
+        st.info(wording.NO_VARIANT_COLUMN, icon=":material/info:")
     default = dims.index(dataset.roles["variant"]) if "variant" in dataset.roles else 0
     cols = st.columns(3)
     variant_col = cols[0].selectbox("Variant column", dims, index=default, key=f"xvar_{key}")
     values = store.distinct_values(dataset, variant_col, limit=50)
     if len(values) < 2:
-        st.warning(
-            f"Column {plain(variant_col)} has fewer than two values: it cannot split a test."
-        )
+        st.warning(wording.one_value(plain(variant_col)))
         return None
     control = cols[1].selectbox("Control", values, key=f"xctl_{key}")
     custom = saved_custom(store)
     kind = data_kind(dataset)
     allowed = testable_kpis(dataset, kind, custom)
     if not allowed:
-        st.warning(f"No KPI of the catalog can be tested on this data: it needs {ALLOWED[kind]}.")
+        st.warning(wording.nothing_testable(ALLOWED[kind]))
         return None
 
     def name(kpi_id: str) -> str:
@@ -83,13 +77,13 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
     )
     settings = _advanced(store, dataset, kind, allowed, variant_col, name)
     if not kpis:
-        st.info("Pick at least one KPI to compare.")
+        st.info(wording.PICK_KPIS)
         return None
     split_text, guard = settings["split_text"], settings["guard"]
     try:
         split = tuple(float(x) for x in split_text.split(",")) if split_text.strip() else None
     except ValueError:
-        st.error("The intended split needs numbers separated by commas, e.g. 50,50.")
+        st.error(wording.BAD_SPLIT)
         return None
     named = {*kpis, *guard}
     try:
@@ -223,17 +217,15 @@ def _power_planner(result: ExperimentResult | None, alpha: float) -> None:
     except KpiLabError as exc:
         st.error(str(exc))
         return
-    text = f"**{planned.n_per_arm:,}** users per variant ({planned.n_total:,} for two variants)"
+    reach = more = None
     if known:
         reach = reachable_mde(baseline / 100, known.n_per_arm, alpha, power)
-        text += (
-            f". With the {known.n_per_arm:,.0f} users per variant in hand, the smallest"
-            f" detectable lift is {reach:.1%}"
-        )
         if known.users_per_day_per_arm:
             more = days_needed(planned.n_per_arm, known.n_per_arm, known.users_per_day_per_arm)
-            text += f"; reaching {planned.n_per_arm:,} takes about {more:.0f} more days"
-    st.markdown(text + ".")
+    before, number, after = wording.planner(
+        planned.n_per_arm, planned.n_total, known.n_per_arm if known else None, reach, more
+    )
+    draw((text(before, Strong(number), after),))
 
 
 require_app_navigation()
@@ -242,7 +234,7 @@ title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("Experiments", anchor=False)
 dataset = current_dataset(store)
 if dataset is None:
-    st.info("No dataset yet. Upload an experiment file on the Data page.")
+    st.info(wording.NO_DATASET)
     st.stop()
 spec = _settings(store, dataset)
 result = None

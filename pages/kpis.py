@@ -51,9 +51,8 @@ def _pick_kpis(dataset: Dataset, custom) -> list[str]:
     if unavailable:
         with st.expander(f"KPIs this dataset cannot compute ({len(unavailable)})"):
             st.caption(
-                "; ".join(
-                    f"{lookup(k, custom).name}: needs column {', '.join(m)}"
-                    for k, m in unavailable.items()
+                wording.unavailable(
+                    {k: (lookup(k, custom).name, m) for k, m in unavailable.items()}
                 )
             )
     return chosen
@@ -77,7 +76,7 @@ def _filters(store: Store, dataset: Dataset) -> tuple[date | None, date | None, 
             elif isinstance(picked, (tuple, list)) and len(picked) == 1:
                 start = end = picked[0]
         else:
-            st.caption("No date column: the KPIs cover all rows.")
+            st.caption(wording.NO_DATE_COLUMN)
     filters = []
     for col, role in zip(cols[1:], [r for r in FILTER_ROLES if r in dataset.roles], strict=True):
         with col:
@@ -150,7 +149,7 @@ title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("KPIs", anchor=False)
 dataset = current_dataset(store)
 if dataset is None:
-    st.info("No dataset yet. Upload a campaign file to see its KPIs.")
+    st.info(wording.NO_DATASET)
     st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
     st.stop()
 
@@ -160,7 +159,7 @@ catalog_browser(dataset, CUSTOM)
 custom_kpi_form(store, CUSTOM)
 kpis = _pick_kpis(dataset, CUSTOM)
 if not kpis:
-    st.info("Pick at least one KPI above.")
+    st.info(wording.PICK_KPIS)
     st.stop()
 start, end, filters = _filters(store, dataset)
 currency = None

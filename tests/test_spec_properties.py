@@ -23,6 +23,7 @@ from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.samples import seed_samples
 from kpi_engine.sharing.links import create_share, open_share
+from kpi_engine.sharing.report import html_report
 from kpi_engine.stats.multiple import CORRECTIONS
 from kpi_engine.store import Store
 from ui.cache import result_of
@@ -68,6 +69,7 @@ def _check(store: Store, spec) -> None:
         assert shared.spec == spec
         assert shared.result == page
         assert shared.result.to_dict() == page.to_dict()
+    assert "<h1>" in html_report(shared)  # the renderer draws every result it is given
 
 
 @hs.composite
@@ -98,9 +100,10 @@ def kpi_specs(draw, store: Store) -> KpiViewSpec:
             filters.append((role, tuple(chosen)))
     by = tuple(draw(hs.lists(hs.sampled_from(["campaign", "channel"]), max_size=2, unique=True)))
     grain = draw(hs.one_of(hs.none(), hs.sampled_from(GRAINS)))
-    lines_by = draw(hs.one_of(hs.none(), hs.sampled_from(["campaign", "channel"])))
-    if grain is None:
-        lines_by = None
+    smooth = grain == "day" and draw(hs.booleans())
+    lines_by = None
+    if grain is not None and not smooth:
+        lines_by = draw(hs.one_of(hs.none(), hs.sampled_from(["campaign", "channel"])))
     compare = None
     if start and end and draw(hs.booleans()):
         compare = tuple(sorted((draw(hs.dates(FIRST, LAST)), draw(hs.dates(FIRST, LAST)))))
@@ -123,7 +126,7 @@ def kpi_specs(draw, store: Store) -> KpiViewSpec:
         grain,
         draw(hs.one_of(hs.none(), hs.sampled_from(kpis))),
         lines_by,
-        grain == "day" and lines_by is None and draw(hs.booleans()),
+        smooth,
         compare,
         targets,
     )

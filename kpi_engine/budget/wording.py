@@ -12,6 +12,7 @@ CAVEATS = (
     "This re-splits the spend of the past window; it is not a forecast of future demand.",
     "The uplift band covers day-to-day noise, not a wrong curve shape.",
 )
+NO_DATASET = "No dataset yet. Upload a campaign report with daily spend and revenue or conversions."
 NO_MOVES = "No money moves: the current split is already the best within the bounds."
 READ_FIRST = "Read before acting"
 MOVES_CHART_TITLE = "Suggested change in daily spend"
@@ -70,6 +71,13 @@ def move(m: Move, currency: str | None) -> tuple[str, str, str]:
     if m.target:
         return "Add ", amount, f" a day to {m.target}"
     return "Cut ", amount, f" a day from {m.source}"
+
+
+def needs_columns(missing: list[str]) -> str:
+    return (
+        "Budget suggestions need daily rows per campaign with spend and revenue or conversions;"
+        f" this dataset lacks {', '.join(missing) or 'revenue and conversions'}."
+    )
 
 
 def window_caption(start: str, end: str, scenario: str) -> str:

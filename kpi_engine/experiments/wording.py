@@ -20,6 +20,15 @@ KIND_TEXT = {
     "campaign": "rows per day and variant: ratio KPIs (CTR, CVR, CPA, ROAS...) with days as"
     " units; no SRM check, because clicks and impressions are not users",
 }
+NO_DATASET = "No dataset yet. Upload an experiment file on the Data page."
+NO_TEXT_COLUMN = "This dataset has no text column that could name the variants."
+NO_VARIANT_COLUMN = (
+    "This dataset has no column detected as the variant (A/B). Pick the column that names the"
+    " variants, or choose a test dataset in the sidebar (the samples include a campaign A/B"
+    " test and a user-level experiment)."
+)
+PICK_KPIS = "Pick at least one KPI to compare."
+BAD_SPLIT = "The intended split needs numbers separated by commas, e.g. 50,50."
 NO_SPLIT_CHECK = (
     "campaign rows have no randomisation units (impressions and clicks are not users), so the"
     " split cannot be checked"
@@ -34,6 +43,33 @@ CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 FOREST_TITLE = "Relative lift with its confidence interval"
 CUMULATIVE_TITLE = "Cumulative relative lift: the interval narrows as data comes in"
 MIN_USERS, MIN_CONVERSIONS, MIN_UNITS = 100, 25, 7
+
+
+def one_value(column: str) -> str:
+    return f"Column {column} has fewer than two values: it cannot split a test."
+
+
+def nothing_testable(allowed: str) -> str:
+    return f"No KPI of the catalog can be tested on this data: it needs {allowed}."
+
+
+def planner(
+    n_per_arm: int,
+    n_total: int,
+    in_hand: float | None,
+    reach: float | None,
+    more_days: float | None,
+) -> tuple[str, ...]:
+    """The power planner's answer: (before, the number, after) for one bold number."""
+    rest = f" users per variant ({n_total:,} for two variants)"
+    if in_hand is not None and reach is not None:
+        rest += (
+            f". With the {in_hand:,.0f} users per variant in hand, the smallest detectable lift"
+            f" is {reach:.1%}"
+        )
+        if more_days is not None:
+            rest += f"; reaching {n_per_arm:,} takes about {more_days:.0f} more days"
+    return "", f"{n_per_arm:,}", rest + "."
 
 
 def data_caption(kind: str) -> str:

@@ -145,8 +145,8 @@ def trend_figure(result: KpiViewResult) -> go.Figure:
     return styled(fig, kpi.unit)
 
 
-def _trace(line: TrendLine, **style) -> go.Scatter:
-    return go.Scatter(x=list(line.periods), y=list(line.values), name=line.name, **style)
+def _trace(series: TrendLine, **style) -> go.Scatter:
+    return go.Scatter(x=list(series.periods), y=list(series.values), name=series.name, **style)
 
 
 def lines_caption(result: KpiViewResult):

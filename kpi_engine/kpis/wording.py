@@ -15,10 +15,18 @@ SEVERAL_CURRENCIES = (
     "This view holds money in several currencies, which are never added up: the totals are in"
     " the table, one row per currency."
 )
+NO_DATASET = "No dataset yet. Upload a campaign file to see its KPIs."
+PICK_KPIS = "Pick at least one KPI above."
+NO_DATE_COLUMN = "No date column: the KPIs cover all rows."
 BREAKDOWN = "Breakdown"
 TREND = "Trend"
 COMPARE = "Two periods side by side"
 STATUS_ICONS = {"reached": "check_circle", "on track": "check_circle", "at risk": "error"}
+
+
+def unavailable(needs: dict[str, tuple[str, list[str]]]) -> str:
+    """KPI id -> (its name, the columns it still needs)."""
+    return "; ".join(f"{name}: needs column {', '.join(cols)}" for name, cols in needs.values())
 
 
 def card_delta(change: float | None) -> str | None:
