@@ -45,12 +45,12 @@ MAX_TREND_LINES = 8
 def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewResult:
     base = spec.query
     totals = run_kpis(store, dataset, base)
+    table, truncated = totals, False
     if spec.by:
-        table = run_kpis(
-            store, dataset, replace(base, by=spec.by, sort=spec.sort, limit=spec.limit)
-        )
-    else:
-        table = totals
+        more = spec.limit + 1 if spec.limit else None  # one row more says whether it stopped
+        table = run_kpis(store, dataset, replace(base, by=spec.by, sort=spec.sort, limit=more))
+        truncated = spec.limit is not None and len(table) > spec.limit
+        table = table.head(spec.limit) if truncated else table
     dated = spec.start is not None and spec.end is not None
     previous = previous_period(spec.start, spec.end) if dated else None
     return KpiViewResult(
@@ -58,10 +58,11 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         kpis=tuple(_meta(lookup(k, spec.custom)) for k in spec.kpis),
         rows=records(table),
         by=spec.by,
-        truncated=spec.limit is not None and len(table) >= spec.limit,
+        truncated=truncated,
         start=_iso(spec.start),
         end=_iso(spec.end),
         previous=(_iso(previous[0]), _iso(previous[1])) if previous else None,
+        filters=spec.filters,
         currency=spec.currency,
         cards=_cards(store, dataset, base, totals, previous) if len(totals) == 1 else (),
         movers=_movers(store, dataset, spec) if dated and len(spec.by) == 1 else None,

@@ -41,7 +41,8 @@ def blocks(result: KpiViewResult, title: str = "") -> tuple[Block, ...]:
 
 
 def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
-    out: list[Block] = []
+    scope = wording.scope(result.start, result.end, result.filters, result.currency)
+    out: list[Block] = [text(scope, tone="caption", icon="filter_alt")]
     if all(k.vanity for k in result.kpis):
         out.append(text(wording.VANITY, tone="warning", icon="warning"))
     if not result.cards:

@@ -110,6 +110,7 @@ class KpiViewResult:
     start: str | None = None
     end: str | None = None
     previous: tuple[str, str] | None = None  # the period the cards compare with
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     currency: str | None = None
     cards: tuple[KpiCard, ...] = ()
     movers: Movers | None = None

@@ -29,6 +29,18 @@ def unavailable(needs: dict[str, tuple[str, list[str]]]) -> str:
     return "; ".join(f"{name}: needs column {', '.join(cols)}" for name, cols in needs.values())
 
 
+def scope(start: str | None, end: str | None, filters, currency: str | None) -> str:
+    """Which rows the view covers, in one line."""
+    if start or end:
+        parts = [f"{start or 'the first day'} to {end or 'the last day'}"]
+    else:
+        parts = ["all dates"]
+    parts += [f"{name}: {', '.join(values)}" for name, values in filters]
+    if currency:
+        parts.append(f"in {currency}")
+    return " · ".join(parts)
+
+
 def card_delta(change: float | None) -> str | None:
     return None if change is None else f"{format_change(change)} vs previous period"
 

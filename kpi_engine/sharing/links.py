@@ -136,6 +136,8 @@ def open_share(store: Store, token: object, now: datetime | None = None) -> Shar
         _migrate(store, row)
         row = _row(store, token)
         state, frozen, result = row[4], row[6], row[10]
+        if result is None:
+            raise KpiLabError(INVALID)
     view = json.loads(state)
     meta = json.loads(frozen)
     return Shared(
