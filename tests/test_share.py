@@ -413,3 +413,23 @@ def test_cli_expired_link_exits_2(tmp_path):
         [*cli, "share", "open", token, "--db", db], capture_output=True, text=True, cwd=PROJECT
     )
     assert opened.returncode == 2 and "expired on" in opened.stderr
+
+
+def test_a_token_that_starts_with_a_dash_opens_from_the_command_line(tmp_path, capsys):
+    """Found by CI: 1 token in 64 began with "-", and `share open TOKEN` read it as a flag."""
+    from kpi_engine.sharing.workspaces import new_token, token_hash
+
+    db = str(tmp_path / "ws.duckdb")
+    main(["import", str(TINY), "--name", "tiny", "--db", db])
+    capsys.readouterr()
+    code, doc, _ = _cli(capsys, "kpis", "tiny", "--kpi", "spend", "--share", "--db", db, "--json")
+    old = "-" + doc["share"]["token"][1:]  # a link made before tokens avoided "-"
+    store = Store(db)
+    with store.transaction() as cur:
+        cur.execute("UPDATE shares SET token_hash = ?", [token_hash(old)])
+    store.close()
+    code, opened, _ = _cli(capsys, "share", "open", old, "--db", db, "--json")
+    assert code == 0 and opened["rows"] == doc["rows"]
+    assert not any(new_token().startswith("-") for _ in range(2000))
+    code, revoked, _ = _cli(capsys, "share", "revoke", old, "--json", "--db", db)
+    assert code == 0 and revoked["revoked"]

@@ -16,14 +16,28 @@ from kpi_engine.cli.commands import COMMANDS, NO_WORKSPACE, field_names
 from kpi_engine.cli.human import print_human, to_plain
 from kpi_engine.cli.parser import build_parser
 from kpi_engine.errors import KpiLabError
+from kpi_engine.sharing.workspaces import well_formed
 from kpi_engine.store import Store
 
 EXIT_BAD_INPUT = 2
 
 
+def _tokens_as_values(argv: list[str]) -> list[str]:
+    """``share open|revoke TOKEN``: a token may start with "-" (links made before tokens
+    avoided it), which argparse would read as a flag. Such a token moves to the end, after
+    "--", which marks what follows as a value."""
+    if argv[:1] != ["share"] or argv[1:2] not in (["open"], ["revoke"]) or "--" in argv:
+        return argv
+    tokens = [a for a in argv[2:] if a.startswith("-") and well_formed(a)]
+    if not tokens:
+        return argv
+    return [a for a in argv if a != tokens[0]] + ["--", tokens[0]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
+        argv = _tokens_as_values(list(sys.argv[1:] if argv is None else argv))
         args = build_parser().parse_args(argv)
         if args.command in NO_WORKSPACE:
             result = COMMANDS[args.command](None, args)

@@ -24,7 +24,7 @@ from kpi_engine.analyses import ANALYSES, Result, Spec, result_from_dict, run, s
 from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.kpis.custom import saved_custom
-from kpi_engine.sharing.workspaces import TOKEN_BYTES, token_hash, well_formed
+from kpi_engine.sharing.workspaces import new_token, token_hash, well_formed
 from kpi_engine.store import Column, Dataset, Store, clean_name
 
 SHARED_PATH = "shared"
@@ -69,7 +69,7 @@ def create_share(
         raise KpiLabError("must be a positive number of days", "expires_days")
     if result is None:
         result = run(store, dataset, spec)
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     share_id = "sh_" + secrets.token_hex(6)
     now = datetime.now()
     expires = now + timedelta(days=expires_days) if expires_days else None

@@ -23,6 +23,14 @@ TOKEN_BYTES = 24  # 192 bits; token_urlsafe writes 32 characters
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
+def new_token() -> str:
+    """192 random bits as 32 URL-safe characters, never starting with "-" (a command line
+    would read that as a flag)."""
+    while (token := secrets.token_urlsafe(TOKEN_BYTES)).startswith("-"):
+        pass
+    return token
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -33,7 +41,7 @@ def well_formed(token: object) -> bool:
 
 def create_workspace(store: Store) -> tuple[Store, str]:
     """A new, empty workspace and its private token."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     workspace_id = "ws_" + secrets.token_hex(8)
     with store.transaction() as cur:
         cur.execute(
