@@ -12,8 +12,10 @@ from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
+from ui.open_view import left_out_notice
 from ui.resources import get_store
 from ui.share_controls import share_controls
+from ui.widget_keys import widget_key
 
 SCENARIOS = {
     "budget": "Split a daily budget",
@@ -44,11 +46,11 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
         LABELS["objective"],
         ["revenue", "conversions"],
         horizontal=True,
-        key=f"bobj_{key}",
+        key=widget_key("bobj", key),
         disabled="revenue" not in dataset.roles or "conversions" not in dataset.roles,
     )
     scenario = c2.selectbox(
-        "Question", list(SCENARIOS), format_func=SCENARIOS.get, key=f"bsc_{key}"
+        "Question", list(SCENARIOS), format_func=SCENARIOS.get, key=widget_key("bsc", key)
     )
     kwargs: dict = {}
     if scenario == "budget":
@@ -57,17 +59,17 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
             min_value=0.01,
             value=None,
             step=100.0,
-            key=f"bbud_{key}",
+            key=widget_key("bbud", key),
             placeholder="today's total",
             help="Empty: today's total, the same money split better.",
         )
     elif scenario == "roas":
         kwargs["target_roas"] = c3.number_input(
-            LABELS["target_roas"], 0.01, 100.0, 2.0, key=f"broas_{key}"
+            LABELS["target_roas"], 0.01, 100.0, 2.0, key=widget_key("broas", key)
         )
     elif scenario == "cpa":
         kwargs["target_cpa"] = c3.number_input(
-            LABELS["target_cpa"], 0.01, 1e6, 50.0, key=f"bcpa_{key}"
+            LABELS["target_cpa"], 0.01, 1e6, 50.0, key=widget_key("bcpa", key)
         )
         objective = "conversions"
     elif scenario == "marginal":
@@ -76,7 +78,7 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
             0.01,
             100.0,
             1.0,
-            key=f"bmar_{key}",
+            key=widget_key("bmar", key),
             help="1.0 spends while a unit of spend returns at least a unit of revenue; for"
             " profit, use 1 / margin (a 40% margin: 2.5).",
         )
@@ -85,17 +87,21 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
     with st.expander("Bounds, locks and window"):
         b1, b2, b3 = st.columns(3)
         max_change = (
-            b1.slider(LABELS["max_change"], 0, 200, 30, step=5, format="%d%%", key=f"bmax_{key}")
+            b1.slider(
+                LABELS["max_change"], 0, 200, 30, step=5, format="%d%%", key=widget_key("bmax", key)
+            )
             / 100
         )
-        min_spend = b1.number_input(LABELS["min_spend"], 0.0, 1e7, 0.0, key=f"bmin_{key}")
+        min_spend = b1.number_input(LABELS["min_spend"], 0.0, 1e7, 0.0, key=widget_key("bmin", key))
         campaigns = store.distinct_values(dataset, dataset.roles["campaign"])
-        locks = b2.multiselect(LABELS["locks"], campaigns, key=f"block_{key}")
+        locks = b2.multiselect(LABELS["locks"], campaigns, key=widget_key("block", key))
         currency = None
         if len(dataset.currencies) > 1:
-            currency = b2.selectbox(LABELS["currency"], dataset.currencies, key=f"bcur_{key}")
-        window = b3.number_input(LABELS["window_days"], 7, 730, 90, key=f"bwin_{key}")
-        lag = b3.number_input(LABELS["lag_days"], 0, 60, 7, key=f"blag_{key}")
+            currency = b2.selectbox(
+                LABELS["currency"], dataset.currencies, key=widget_key("bcur", key)
+            )
+        window = b3.number_input(LABELS["window_days"], 7, 730, 90, key=widget_key("bwin", key))
+        lag = b3.number_input(LABELS["lag_days"], 0, 60, 7, key=widget_key("blag", key))
     return BudgetSpec(
         dataset_id=dataset.dataset_id,
         objective=objective,
@@ -113,6 +119,7 @@ require_app_navigation()
 store = get_store()
 title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("Budget", anchor=False)
+left_out_notice()
 dataset = current_dataset(store)
 if dataset is None:
     st.info(wording.NO_DATASET)

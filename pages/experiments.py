@@ -19,9 +19,11 @@ from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
+from ui.open_view import left_out_notice
 from ui.resources import get_store
 from ui.share_controls import share_controls
 from ui.text import plain
+from ui.widget_keys import widget_key
 
 PREFERRED_KPIS = ("conversion_rate", "revenue_per_user", "cvr", "cpa", "roas", "ctr", "aov")
 CORRECTION_LABELS = {
@@ -52,12 +54,14 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
         st.info(wording.NO_VARIANT_COLUMN, icon=":material/info:")
     default = dims.index(dataset.roles["variant"]) if "variant" in dataset.roles else 0
     cols = st.columns(3)
-    variant_col = cols[0].selectbox("Variant column", dims, index=default, key=f"xvar_{key}")
+    variant_col = cols[0].selectbox(
+        "Variant column", dims, index=default, key=widget_key("xvar", key)
+    )
     values = store.distinct_values(dataset, variant_col, limit=50)
     if len(values) < 2:
         st.warning(wording.one_value(plain(variant_col)))
         return None
-    control = cols[1].selectbox("Control", values, key=f"xctl_{key}")
+    control = cols[1].selectbox("Control", values, key=widget_key("xctl", key))
     custom = saved_custom(store)
     kind = data_kind(dataset)
     allowed = testable_kpis(dataset, kind, custom)
@@ -73,7 +77,7 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
         allowed,
         default=([k for k in PREFERRED_KPIS if k in allowed] or allowed)[:3],
         format_func=name,
-        key=f"xkpi_{key}",
+        key=widget_key("xkpi", key),
     )
     settings = _advanced(store, dataset, kind, allowed, variant_col, name)
     if not kpis:
@@ -123,21 +127,21 @@ def _advanced(
         DEFAULT_ALPHA,
         step=0.01,
         format="%.3f",
-        key=f"xalp_{key}",
+        key=widget_key("xalp", key),
         help="Every test on this page: 0.05 means 95% confidence.",
     )
     correction = c1.radio(
         "Multiple-testing correction",
         list(CORRECTION_LABELS),
         format_func=CORRECTION_LABELS.get,
-        key=f"xcor_{key}",
+        key=widget_key("xcor", key),
     )
     family = c1.radio(
-        "Adjust over", ["both", "variants", "kpis"], horizontal=True, key=f"xfam_{key}"
+        "Adjust over", ["both", "variants", "kpis"], horizontal=True, key=widget_key("xfam", key)
     )
     sequential = c2.toggle(
         "Peeking-safe (sequential)",
-        key=f"xseq_{key}",
+        key=widget_key("xseq", key),
         help="Valid however often you look; intervals about 1.5x wider.",
     )
     tuning = c2.number_input(
@@ -145,7 +149,7 @@ def _advanced(
         min_value=10.0,
         value=DEFAULT_TUNING,
         step=1000.0,
-        key=f"xtun_{key}",
+        key=widget_key("xtun", key),
         disabled=not sequential,
     )
     unit_col = _unit_choice(c2, dataset, kind, variant_col, key)
@@ -154,10 +158,12 @@ def _advanced(
         LABELS["split"] + ", control first",
         value="",
         placeholder="equal, or e.g. 50,25,25",
-        key=f"xspl_{key}",
+        key=widget_key("xspl", key),
     )
-    guard = c3.multiselect("Guardrail KPIs", allowed, format_func=name, key=f"xgrd_{key}")
-    max_loss = c3.number_input("Largest acceptable loss (%)", 0.0, 100.0, 5.0, key=f"xgrl_{key}")
+    guard = c3.multiselect("Guardrail KPIs", allowed, format_func=name, key=widget_key("xgrd", key))
+    max_loss = c3.number_input(
+        "Largest acceptable loss (%)", 0.0, 100.0, 5.0, key=widget_key("xgrl", key)
+    )
     return {
         "alpha": alpha,
         "correction": correction,
@@ -181,7 +187,7 @@ def _unit_choice(column, dataset: Dataset, kind: str, variant_col: str, key: str
         LABELS["unit_col"],
         options,
         format_func=lambda c: "days" if c is None else f"days x {c}",
-        key=f"xunit_{key}",
+        key=widget_key("xunit", key),
     )
 
 
@@ -191,7 +197,11 @@ def _dates(column, store: Store, dataset: Dataset, key: str) -> tuple:
     if not bounds:
         return None, None
     picked = column.date_input(
-        LABELS["start"], value=bounds, min_value=bounds[0], max_value=bounds[1], key=f"xdt_{key}"
+        LABELS["start"],
+        value=bounds,
+        min_value=bounds[0],
+        max_value=bounds[1],
+        key=widget_key("xdt", key),
     )
     if isinstance(picked, (tuple, list)) and len(picked) == 2 and tuple(picked) != bounds:
         return picked[0], picked[1]
@@ -232,6 +242,7 @@ require_app_navigation()
 store = get_store()
 title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("Experiments", anchor=False)
+left_out_notice()
 dataset = current_dataset(store)
 if dataset is None:
     st.info(wording.NO_DATASET)

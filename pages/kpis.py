@@ -19,9 +19,11 @@ from ui.cache import result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
+from ui.open_view import left_out_notice
 from ui.resources import get_store
 from ui.share_controls import share_controls
 from ui.text import plain
+from ui.widget_keys import widget_key
 
 FILTER_ROLES = ("campaign", "channel")
 LABELS = {  # an error about a field names the widget that sets it
@@ -33,6 +35,7 @@ LABELS = {  # an error about a field names the widget that sets it
     "chart_kpi": "KPI on the chart",
     "smooth": "7-day average and anomalies",
     "compare": "Compare the selected dates with",
+    "compare_on": "Put another period beside the selected dates",
     "currency": "Currency",
 }
 
@@ -46,7 +49,7 @@ def _pick_kpis(dataset: Dataset, custom) -> list[str]:
         available,
         default=list(default_kpis(dataset, custom)),
         format_func=lambda k: f"{lookup(k, custom).name} ({lookup(k, custom).family})",
-        key=f"kpis_{dataset.dataset_id}",
+        key=widget_key("kpis", dataset.dataset_id),
     )
     if unavailable:
         with st.expander(f"KPIs this dataset cannot compute ({len(unavailable)})"):
@@ -69,7 +72,7 @@ def _filters(store: Store, dataset: Dataset) -> tuple[date | None, date | None, 
                 value=bounds,
                 min_value=bounds[0],
                 max_value=bounds[1],
-                key=f"dates_{dataset.dataset_id}",
+                key=widget_key("dates", dataset.dataset_id),
             )
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
                 start, end = picked
@@ -84,7 +87,7 @@ def _filters(store: Store, dataset: Dataset) -> tuple[date | None, date | None, 
                 role.capitalize(),
                 store.distinct_values(dataset, dataset.roles[role]),
                 placeholder="All",
-                key=f"filter_{role}_{dataset.dataset_id}",
+                key=widget_key(f"filter_{role}", dataset.dataset_id),
             )
         if values:
             filters.append((role, tuple(values)))
@@ -95,18 +98,18 @@ def _trend_controls(dataset: Dataset, kpis: list[str], by: str | None, custom) -
     key = dataset.dataset_id
     controls = st.columns([2, 3, 2])
     grain = controls[0].segmented_control(
-        LABELS["grain"], GRAINS, default="day", required=True, key=f"grain_{key}"
+        LABELS["grain"], GRAINS, default="day", required=True, key=widget_key("grain", key)
     )
     chart_kpi = controls[1].selectbox(
         LABELS["chart_kpi"],
         kpis,
         format_func=lambda k: lookup(k, custom).name,
-        key=f"trend_kpi_{key}",
+        key=widget_key("trend_kpi", key),
     )
-    split = controls[2].toggle(f"One line per {by}", key=f"split_{key}") if by else False
+    split = controls[2].toggle(f"One line per {by}", key=widget_key("split", key)) if by else False
     smooth = controls[2].toggle(
         LABELS["smooth"],
-        key=f"smooth_{key}",
+        key=widget_key("smooth", key),
         disabled=grain != "day" or split,
         help=wording.anomaly_help(),
     )
@@ -119,13 +122,20 @@ def _trend_controls(dataset: Dataset, kpis: list[str], by: str | None, custom) -
 
 
 def _compare_period(start: date | None, end: date | None, key: str):
-    """A second period beside the selected dates (any dates: a period without data is n/a)."""
+    """A second period beside the selected dates, when asked for (any dates: a period
+    without data is n/a)."""
     if not (start and end):
         return None
+    if not st.toggle(LABELS["compare_on"], key=widget_key("compare_on", key)):
+        return None
     other = st.date_input(
-        LABELS["compare"], value=previous_period(start, end), key=f"compare_{key}"
+        LABELS["compare"], value=previous_period(start, end), key=widget_key("compare", key)
     )
     return tuple(other) if isinstance(other, (tuple, list)) and len(other) == 2 else None
+
+
+def compare_on(dataset: Dataset) -> bool:
+    return bool(st.session_state.get(widget_key("compare_on", dataset.dataset_id)))
 
 
 def _target_form(store: Store, dataset: Dataset, kpis: list[str], start, end, custom) -> None:
@@ -147,6 +157,7 @@ require_app_navigation()
 store = get_store()
 title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("KPIs", anchor=False)
+left_out_notice()
 dataset = current_dataset(store)
 if dataset is None:
     st.info(wording.NO_DATASET)
@@ -169,14 +180,14 @@ if len(dataset.currencies) > 1:
         dataset.currencies,
         default=dataset.currencies[0],
         required=True,
-        key=f"currency_{dataset.dataset_id}",
+        key=widget_key("currency", dataset.dataset_id),
         help="This dataset holds money in several currencies; KPIs never add them up.",
     )
 slots = {"cards": st.container()}
 by = None
 if dataset.dimensions:
     st.subheader(wording.BREAKDOWN, anchor=False)
-    by = st.selectbox(LABELS["by"], dataset.dimensions, key=f"by_{dataset.dataset_id}")
+    by = st.selectbox(LABELS["by"], dataset.dimensions, key=widget_key("by", dataset.dataset_id))
     slots["breakdown"] = st.container()
 trend: dict = {"grain": None}
 compare = None
@@ -185,7 +196,9 @@ if dataset.date_column:
     st.subheader(wording.TREND, anchor=False)
     trend = _trend_controls(dataset, kpis, by, CUSTOM)
     slots["trend"] = slots["trend_note"] = st.container()
-    with st.expander("Compare two periods", icon=":material/compare_arrows:"):
+    with st.expander(
+        "Compare two periods", icon=":material/compare_arrows:", expanded=compare_on(dataset)
+    ):
         compare = _compare_period(start, end, dataset.dataset_id)
         slots["compare"] = st.container()
     computable = {k for k, missing in kpi_availability(dataset, CUSTOM).items() if not missing}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.sharing.links import list_shares, revoke_share
 from kpi_engine.sharing.views import saved_views
 from ui.navigation import require_app_navigation
+from ui.open_view import open_view
 from ui.resources import get_store
+from ui.share_controls import absolute
 from ui.state import Keys
 from ui.text import plain
 
@@ -20,7 +21,7 @@ st.markdown(
     "**Your workspace's private link.** Bookmark it to come back after a refresh, in a"
     " new tab or on another day; anyone with it can see and change this workspace."
 )
-st.code(f"?ws={st.session_state[Keys.WORKSPACE_TOKEN]}", language=None)
+st.code(absolute(f"?ws={st.session_state[Keys.WORKSPACE_TOKEN]}"), language=None)
 
 st.subheader("Shared links", anchor=False)
 shares = list_shares(store)
@@ -43,20 +44,16 @@ for share in shares:
 
 st.subheader("Saved views", anchor=False)
 views = saved_views(store)
-if views:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "name": v["name"],
-                    "page": v["page"],
-                    "saved": v["created_at"],
-                    "note": v["problem"] or "",
-                }
-                for v in views
-            ]
-        ),
-        hide_index=True,
-    )
-else:
-    st.caption("No saved views yet.")
+if not views:
+    st.caption("No saved views yet: use **Save view** next to **Share** on a page.")
+datasets = {d.dataset_id for d in store.datasets()}
+for view in views:
+    cols = st.columns([4, 2, 2, 1])
+    cols[0].markdown(f"**{plain(view['name'])}** · {view['page']}")
+    cols[1].caption(f"saved {view['created_at'][:16].replace('T', ' ')}")
+    if view["spec"] is None:
+        cols[2].caption(plain(view["problem"]))
+    elif view["spec"].dataset_id not in datasets:
+        cols[2].caption("its dataset was deleted")
+    elif cols[3].button("Open", key=f"open_{view['view_id']}"):
+        open_view(store, view["spec"])

@@ -17,3 +17,4 @@ class Keys:
     PRESET_NAME = "preset_name"
     CONFIRM_DELETE = "confirm_delete"
     LAST_SHARE = "last_share"  # + _<page>: the link just created on that page
+    VIEW_LEFT_OUT = "view_left_out"  # what of a saved view just opened its page cannot show

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from kpi_engine.analyses import ANALYSES
 from kpi_engine.display import html
+from kpi_engine.sharing import wording
 from kpi_engine.sharing.links import Shared
 
 
 def subtitle(shared: Shared) -> str:
-    expiry = f" · link valid until {shared.expires_at:%Y-%m-%d}" if shared.expires_at else ""
-    return (
-        f"Shared {shared.created_at:%Y-%m-%d %H:%M} · {shared.dataset_name}"
-        f" ({shared.rows:,} rows, as they were then){expiry} · read-only"
-    )
+    return wording.subtitle(shared.dataset_name, shared.rows, shared.created_at, shared.expires_at)
 
 
 def blocks(shared: Shared):

@@ -162,3 +162,39 @@ def test_a_shared_budget_and_kpis_view_match_their_pages(workspace):
     _, shown = _share_and_compare(at, "kpis")
     assert [m[0] for m in shown["metrics"]] == ["Spend", "ROAS", "net_margin"]
     assert len(shown["charts"]) == 1 and shown["tables"]
+
+
+def test_a_saved_view_opens_on_its_page_as_it_was_saved(workspace):
+    """Saved views open from the Sharing page: the page's widgets take the view's settings,
+    and it shows what the view's link shows."""
+    from kpi_engine.experiments.spec import ExperimentSpec
+    from kpi_engine.sharing.views import save_view, saved_views
+
+    owner = open_app()
+    store = engine_store(owner)
+    ab = store.dataset("Sample experiment (users)")
+    spec = ExperimentSpec(
+        ab.dataset_id, "variant", "control", ("conversion_rate",), split=(70.0, 30.0),
+        alpha=0.1, guardrails=(("revenue_per_user", 0.02),), correction="none",
+    )  # fmt: skip
+    save_view(store, "skewed", spec)
+    campaigns = store.dataset("Sample campaigns")
+    kpis = replace(
+        default_spec(campaigns), kpis=("spend", "cpa"), by=("channel",), sort="spend",
+        filters=(("channel", ("TikTok", "LinkedIn")),), grain="week",
+    )  # fmt: skip
+    save_view(store, "tiktok and linkedin", kpis)
+    for name, saved, page, title in (
+        ("skewed", spec, "experiments", "Experiments"),
+        ("tiktok and linkedin", kpis, "kpis", "KPIs"),
+    ):
+        at = open_app(token=owner.session_state["workspace_token"], page="pages/sharing.py")
+        view_id = next(v for v in saved_views(store) if v["name"] == name)["view_id"]
+        at.button(key=f"open_{view_id}").click().run()
+        assert not at.exception, at.exception
+        assert at.title[0].value == title  # the view's page, on the view's data
+        at.switch_page(f"pages/{page}.py").run()  # AppTest stays there as a browser would
+        assert at.session_state["dataset"] == saved.dataset_id
+        _, shown = _share_and_compare(at, page)
+        link = create_share(store, saved)
+        assert _shown(_shared(link["token"])) == shown  # the page's link = the saved view's link
