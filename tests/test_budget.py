@@ -276,3 +276,15 @@ def test_cli_budget_bad_input(tmp_path, capsys, args, message):
     assert main(["budget", "c", *args, "--bootstrap", "0", "--db", db]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_the_window_states_the_days_it_used(store, tmp_path):
+    """A 30-day file with the default 90-day window: the plan says it used 30 days."""
+    rows = [
+        f"2026-03-{d:02d},{name},{100 + d},{300 + 5 * d},{3 + d % 4}\n"
+        for d in range(1, 31)
+        for name in ("A", "B")
+    ]
+    dataset = import_file(store, _write(tmp_path, "month.csv", rows)).dataset
+    window = run_budget(store, dataset, BudgetSpec(dataset.dataset_id, bootstrap=0)).window
+    assert (window.start, window.end, window.days) == ("2026-03-01", "2026-03-23", 23)

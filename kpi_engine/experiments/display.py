@@ -155,7 +155,7 @@ def cumulative_figure(result: ExperimentResult) -> go.Figure | None:
     fig = go.Figure()
     owners: list[str] = []
     for kpi_id in order:
-        for v, variant in enumerate(result.data.variants[1:]):
+        for v, variant in enumerate(result.data.variants[1:], start=1):  # control is colour 0
             line = lifts[(lifts["kpi"] == kpi_id) & (lifts["variant"] == variant)]
             if line.empty:
                 continue
