@@ -33,3 +33,18 @@ def test_user_level_experiment_and_power(workspace):
 def test_dataset_without_variants_explains(workspace):
     at = _open("Sample campaigns")
     assert "no column detected as the variant" in at.info[0].value
+
+
+def test_an_error_names_the_setting_by_its_label(workspace):
+    at = _open("Sample A/B test (campaign)")
+    split = next(t for t in at.text_input if t.label.startswith("Intended split"))
+    split.set_value("50,30,20").run()
+    assert at.error[0].value.startswith("Intended split has 3 shares for 2 variants (A, B)")
+    assert "--split" not in at.error[0].value
+
+
+def test_alpha_drives_every_verdict(workspace):
+    at = _open("Sample A/B test (campaign)")
+    next(n for n in at.number_input if n.label.startswith("Significance")).set_value(0.1).run()
+    verdicts = [m.value for m in at.markdown if "chance B is better" in m.value]
+    assert verdicts and all("90% CI" in v for v in verdicts)
