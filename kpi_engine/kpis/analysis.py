@@ -1,5 +1,5 @@
 """The KPIs view of a dataset: cards against the previous period, the breakdown and its movers,
-the trend (lines per group, 7-day average, anomaly flags), a second period, targets."""
+the trend (one line, or a line per group), a second period, targets."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pandas as pd
 from kpi_engine.aggregate_sql import PERIOD
 from kpi_engine.kpis import wording
 from kpi_engine.kpis.dashboard import (
-    anomalies,
     as_number,
     compare_periods,
     movers,
@@ -20,7 +19,6 @@ from kpi_engine.kpis.dashboard import (
     period_values,
     previous_period,
     relative_change,
-    rolling_mean,
     sparklines,
 )
 from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
@@ -169,13 +167,7 @@ def _trend(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Trend:
         return Trend(kpi_id, spec.grain, lines, lines_by=spec.lines_by, groups=count)
     frame = run_kpis(store, dataset, one)
     line = _line(lookup(kpi_id, spec.custom).name, frame, kpi_id)
-    if not spec.smooth:
-        return Trend(kpi_id, spec.grain, (line,))
-    series = frame.set_index(PERIOD)[kpi_id]
-    flags = anomalies(series)
-    odd = flags[flags["anomaly"]]
-    average = _series_line("7-day average", rolling_mean(series))
-    return Trend(kpi_id, spec.grain, (line,), average, _series_line("anomaly", odd["value"]))
+    return Trend(kpi_id, spec.grain, (line,), smooth=spec.smooth)
 
 
 def _line(name: str, frame: pd.DataFrame, kpi_id: str) -> TrendLine:
@@ -183,12 +175,6 @@ def _line(name: str, frame: pd.DataFrame, kpi_id: str) -> TrendLine:
         name,
         tuple(str(cell(p)) for p in frame[PERIOD]),
         tuple(as_number(v) for v in frame[kpi_id]),
-    )
-
-
-def _series_line(name: str, series: pd.Series) -> TrendLine:
-    return TrendLine(
-        name, tuple(str(cell(p)) for p in series.index), tuple(as_number(v) for v in series)
     )
 
 

@@ -19,7 +19,7 @@ from kpi_engine.display.blocks import (
 )
 from kpi_engine.display.theme import styled
 from kpi_engine.formatting import d3_format, format_compact
-from kpi_engine.kpis import wording
+from kpi_engine.kpis import charts, wording
 from kpi_engine.kpis.result import KpiViewResult, Mover, TrendLine
 
 DELTA_COLORS = {"higher": "normal", "lower": "inverse"}
@@ -133,14 +133,13 @@ def trend_figure(result: KpiViewResult) -> go.Figure:
     single = len(trend.lines) == 1 and not trend.lines_by
     for line in trend.lines:
         fig.add_trace(_trace(line, mode="lines+markers" if single else "lines"))
-    if trend.average is not None:
-        fig.add_trace(_trace(trend.average, mode="lines", line={"dash": "dot"}))
-    if trend.anomalies is not None:
+    if trend.smooth:
+        fig.add_trace(_trace(charts.average(trend), mode="lines", line={"dash": "dot"}))
         marker = {"size": 12, "color": "#D7263D", "symbol": "x"}
-        fig.add_trace(_trace(trend.anomalies, mode="markers", marker=marker))
+        fig.add_trace(_trace(charts.anomaly_days(trend), mode="markers", marker=marker))
     fig.update_layout(
         title=wording.trend_title(kpi, trend.grain),
-        showlegend=not single or trend.average is not None,
+        showlegend=not single or trend.smooth,
     )
     fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
     return styled(fig, kpi.unit)

@@ -64,8 +64,7 @@ class Trend:
     kpi: str
     grain: str
     lines: tuple[TrendLine, ...]
-    average: TrendLine | None = None  # 7-day average (a smoothed daily trend)
-    anomalies: TrendLine | None = None  # the days outside the expected band
+    smooth: bool = False  # with its 7-day average and anomaly flags (kpis/charts.py)
     lines_by: str | None = None
     groups: int | None = None  # how many groups exist when lines are drawn per group
 
