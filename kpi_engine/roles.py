@@ -45,6 +45,7 @@ METRIC_ROLES = CORE_METRIC_ROLES + EXTRA_METRIC_ROLES
 ROLES = DATE_ROLES + DIMENSION_ROLES + KEY_ROLES + METRIC_ROLES
 CORE_ROLES = DATE_ROLES + DIMENSION_ROLES + KEY_ROLES + CORE_METRIC_ROLES
 MONEY_ROLES = ("spend", "revenue")
+CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "date": (
@@ -58,6 +59,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "date start",
         "period",
         "time",
+        "timestamp",
+        "datetime",
+        "date time",
+        "event time",
+        "event date",
         "week",
         "month",
         "segment date",
@@ -169,6 +175,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "results",
         "ergebnisse",
         "purchases",
+        "purchase",
         "converted",
         "total conversion",
         "total conversions",
@@ -263,7 +270,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "competitor_mentions": ("competitor mentions", "competitors mentions"),
 }
 
-_CURRENCY_SUFFIX = re.compile(r"\((?:[a-z]{3}|[$€£¥₹])\)\s*$")
+_CURRENCY_SUFFIX = re.compile(r"[(\[](?:[a-z]{3}|[$€£¥₹])[)\]]\s*$")  # (USD), [EUR], (€)
 _ID_WORDS = {"name", "id", "title", "label", "code", "key", "nom", "nombre"}
 _RATIO_WORDS = {
     "avg",
@@ -294,9 +301,12 @@ def normalise(header: str) -> str:
 
 
 def header_currency(header: str) -> str | None:
-    """``Amount spent (USD)`` → ``USD``."""
-    match = re.search(r"\(([A-Za-z]{3})\)\s*$", header.strip())
-    return match.group(1).upper() if match else None
+    """``Amount spent (USD)`` or ``Spend [EUR]`` → the code; ``Cost (€)`` → ``EUR``."""
+    match = re.search(r"[(\[]([A-Za-z]{3}|[$€£¥₹])[)\]]\s*$", header.strip())
+    if not match:
+        return None
+    code = match.group(1)
+    return CURRENCY_SYMBOLS.get(code, code.upper())
 
 
 def is_exported_ratio(header: str) -> bool:

@@ -144,3 +144,40 @@ def test_duplicate_rows_are_counted_exactly(store, write_csv):
     found = next(w for w in result.warnings if w["code"] == "duplicate_rows")
     assert found["count"] == 3
     assert result.dataset.rows == 6
+
+
+def test_date_times_are_dates_and_keep_their_time(store, write_csv):
+    """A user-level log with microsecond timestamps (found on a real 294k-row A/B file:
+    setting the timestamp's role to date crashed the import)."""
+    path = write_csv(
+        "user_id,timestamp,group,converted\n"
+        "u1,2017-01-21 22:11:48.556739,control,0\n"
+        "u2,2017-01-12 08:01:45.159739,treatment,1\n"
+        "u3,2017-01-11 16:55:06.154213,control,1\n"
+        "u4,2017-01-08 18:28:03.143765,treatment,0\n"
+    )
+    dataset = import_file(store, path).dataset
+    assert dataset.roles["date"] == "timestamp"
+    assert {c.name: c.type for c in dataset.columns}["timestamp time"] == "TIMESTAMP"
+    with store.cursor() as cur:
+        day, moment = cur.execute(
+            f'SELECT "timestamp", "timestamp time" FROM {dataset.table} WHERE user_id = \'u1\''
+        ).fetchone()
+    assert str(day) == "2017-01-21" and str(moment) == "2017-01-21 22:11:48.556739"
+
+
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        ({"group": "date"}, "column 'group' cannot be the date: its values ('control'"),
+        ({"group": "spend"}, "column 'group' cannot be the spend: its values ('control'"),
+        ({"user_id": "clicks"}, "are not numbers"),
+    ],
+)
+def test_no_role_a_user_picks_crashes_the_import(store, write_csv, mapping, message):
+    path = write_csv("user_id,day,group,converted\nu1,2026-01-01,control,0\nu2,2026-01-02,B,1\n")
+    from kpi_engine.ingest import ImportOptions
+
+    with pytest.raises(KpiLabError, match=message.replace("(", r"\(")):
+        import_file(store, path, options=ImportOptions(mapping=mapping))
+    assert nothing_stored(store)

@@ -95,3 +95,17 @@ def test_metric_role_needs_numbers_or_text_never_a_date():
 def test_normalise():
     assert normalise("\ufeffAmount Spent (EUR)") == "amount spent"
     assert normalise("Conv. value") == "conv value"
+
+
+def test_currency_in_brackets_and_purchase_names():
+    from kpi_engine.roles import header_currency
+
+    roles = _roles({"Day": "date", "Spend [USD]": "number", "Purchase": "number"})
+    assert roles == {"date": "Day", "spend": "Spend [USD]", "conversions": "Purchase"}
+    assert [header_currency(h) for h in ("Spend [USD]", "Cost (€)", "Amount spent (eur)")] == [
+        "USD",
+        "EUR",
+        "EUR",
+    ]
+    for header in ("Purchases", "Käufe", "Achats"):
+        assert _roles({"Day": "date", header: "number"})["conversions"] == header

@@ -22,11 +22,17 @@ from kpi_engine.ingest.mapping import (
     dataset_kind,
     parse_overrides,
 )
-from kpi_engine.ingest.parsing import CURRENCY_SYMBOLS, output_type, to_sql, unparsed_sql
+from kpi_engine.ingest.parsing import (
+    output_type,
+    time_sql,
+    to_sql,
+    unparsed_sql,
+)
 from kpi_engine.ingest.plan import ImportPlan, make_plan, read_sql
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.quality import EXAMPLES, quality_warnings, warning
 from kpi_engine.ingest.source import open_source, readable
+from kpi_engine.roles import CURRENCY_SYMBOLS
 from kpi_engine.store import Column, Dataset, Store
 
 Progress = Callable[[float, str], None]
@@ -174,6 +180,11 @@ def _select_list(plan: ImportPlan, typed: frozenset[str]) -> tuple[list[str], li
         columns.append(
             Column(c.name, typ if not native or c.parse.kind != "date" else "DATE", c.role)
         )
+    for c in plan.columns:  # a date-time's day is the date; its time stays beside it
+        if not c.ignored and c.parse.has_time and c.name not in typed:
+            name = _free_name(f"{c.name} time", {x.name for x in columns})
+            exprs.append(f"{time_sql(q(c.name), c.parse)} AS {q(name)}")
+            columns.append(Column(name, "TIMESTAMP", None))
     if flagged := _label_columns(plan, typed, stored=False):
         exprs.append(f"{_total_label_sql(flagged)} AS {q(TOTAL_FLAG)}")
     taken = {c.name for c in columns}

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from kpi_engine.roles import CURRENCY_SYMBOLS
+
 MISSING = ("", "-", "--", "—", "n/a", "na", "#n/a", "null", "none", "nan", "(not set)", "?")
-CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 MIN_SHARE = 0.9  # of non-missing sample values that must parse for a column to get a kind
 
 _CODES = r"(?:USD|EUR|GBP|INR|JPY|CHF|CAD|AUD|SEK|NOK|DKK|PLN|BRL|MXN|CNY|ZAR)"
@@ -52,6 +53,13 @@ DATE_FORMATS = (
     "%d %B %Y",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M",
     "%m/%d/%Y %H:%M",
     "%d/%m/%Y %H:%M",
     "%Y-%m",
@@ -75,6 +83,11 @@ class ColumnParse:
     currencies: tuple[str, ...] = ()  # currency symbols or codes seen in the values
     ambiguous: bool = False  # a date order or a number locale that the sample did not settle
     percent: bool = False
+
+    @property
+    def has_time(self) -> bool:
+        """A date-time column: the day is the date; the time is kept beside it."""
+        return self.kind == "date" and "%H" in self.style
 
     def describe(self) -> str:
         if self.kind == "number":
@@ -203,6 +216,11 @@ def to_sql(col: str, parse: ColumnParse) -> str:
     if parse.kind == "empty":
         return "CAST(NULL AS VARCHAR)"
     return col
+
+
+def time_sql(col: str, parse: ColumnParse) -> str:
+    """A date-time column's full timestamp (its date is ``to_sql``)."""
+    return f"CAST(try_strptime(trim({col}), '{parse.style}') AS TIMESTAMP)"
 
 
 def unparsed_sql(col: str, parse: ColumnParse) -> str:

@@ -149,6 +149,7 @@ def make_plan(
     for column in columns:  # ids and names stay text, even when they look like numbers
         if column.role in DIMENSION_ROLES + KEY_ROLES and column.parse.style != "native":
             column.parse = ColumnParse("text")
+    _check_roles(columns, sample, types, comma)
     plan = ImportPlan(source, dialect, columns, platform, wide, per_conversion_column(columns))
     plan.currency = _single_currency(plan)
     plan.preview = sample.head(10)
@@ -200,6 +201,35 @@ def _parse_column(values: pd.Series, duck_type: str, comma_hint: bool, expect: s
         return ColumnParse("number", "native") if typ != "BLOB" else ColumnParse("text")
     raw = [None if v is None or v != v else str(v) for v in values.tolist()]
     return analyse(raw, comma_hint, expect)
+
+
+def _check_roles(
+    columns: list[MappedColumn], sample: pd.DataFrame, types: dict[str, str], comma: bool
+) -> None:
+    """A date must hold dates and a metric numbers, whoever chose the role: a column that
+    does not is refused with its values, before anything is stored."""
+    for column in columns:
+        if column.ignored or column.role is None:
+            continue
+        wanted = "date" if column.role == "date" else "number"
+        if column.role != "date" and column.role not in METRIC_ROLES:
+            continue
+        if column.parse.kind == wanted or (wanted == "number" and column.parse.kind == "bool"):
+            continue
+        retry = _parse_column(sample[column.name], types[column.name], comma, wanted)
+        if retry.kind == wanted:
+            column.parse = retry
+            continue
+        examples = ", ".join(repr(v) for v in sample[column.name].dropna().astype(str).head(3))
+        what = (
+            "dates (e.g. 2026-03-01, 01/03/2026, 2026-03-01 14:30:00)"
+            if wanted == "date"
+            else "numbers (e.g. 1234.5, 1,234.50, 3.5%)"
+        )
+        raise KpiLabError(
+            f"column {column.name!r} cannot be the {column.role}: its values ({examples}) are"
+            f" not {what}; give it another role, or none"
+        )
 
 
 def _single_currency(plan: ImportPlan) -> str | None:
