@@ -261,6 +261,32 @@ def test_a_one_megabyte_cell(store, tmp_path):
     assert nothing_stored(store)
 
 
+def test_a_quote_inside_an_unquoted_value_is_named_with_its_line(store, write_csv):
+    """It was refused as "a row longer than 1 MB": the quote opened a value that never ended."""
+    path = write_csv(
+        "Day,Campaign,Cost,Clicks\n2026-01-01,A,10,3\n"
+        '2026-01-02,=HYPERLINK("http://x","y"),20,4\n2026-01-03,B,30,5\n'
+    )
+    with pytest.raises(KpiLabError, match=r"line 3 has a quote inside a value") as info:
+        import_file(store, path)
+    assert "HYPERLINK" in str(info.value) and "1 MB" not in str(info.value)
+    assert nothing_stored(store)
+
+
+def test_one_short_row_is_one_row(store, write_csv):
+    """A row missing six fields was counted six times ("6 of 9 rows" in a file of 4)."""
+    path = write_csv(
+        "Tag;Kampagne;Kosten;Klicks;Konversionen;Umsatz;Impressionen;Kanal\n"
+        "01.01.2026;A;10,5;3;1;20;100;Suche\n02.01.2026;A;12,0;4;2;30;120;Suche\n"
+        "03.01.2026;A\n04.01.2026;A;11,0;5;1;25;110;Suche\n"
+    )
+    result = import_file(store, path)
+    assert (result.rows_read, result.dataset.rows, result.rows_dropped) == (4, 3, 1)
+    [note] = [w for w in result.warnings if w["code"] == "malformed_rows"]
+    assert note["count"] == 1 and note["examples"] == ["03.01.2026;A"]
+    assert "1 row dropped" in note["message"] and "(line 4)" in note["message"]
+
+
 def test_unparsed_values_are_reported_with_examples(store, write_csv):
     rows = "".join(f"2024-01-{d:02d},A,{d}\n" for d in range(1, 20))
     result = import_file(store, write_csv("Date,Campaign,Cost\n" + rows + "2024-01-20,A,oops\n"))

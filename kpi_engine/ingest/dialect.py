@@ -126,3 +126,24 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def stray_quote(lines, delimiter: str) -> tuple[int, str] | None:
+    """The first line (1-based) with a quote inside a value that does not start with one, as
+    ``=HYPERLINK("http://x","y")`` written unquoted: a reader takes that quote for the start
+    of a quoted value that never ends, and the rest of the file for one long row."""
+    for number, line in enumerate(lines, start=1):
+        if '"' not in line:
+            continue
+        in_quotes = False
+        at_start = True
+        for ch in line.rstrip("\r\n"):
+            if ch == '"' and (at_start or in_quotes):
+                in_quotes = not in_quotes
+            elif ch == '"':
+                return number, line.strip()[:120]
+            elif ch == delimiter and not in_quotes:
+                at_start = True
+                continue
+            at_start = False
+    return None

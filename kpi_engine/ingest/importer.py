@@ -28,7 +28,7 @@ from kpi_engine.ingest.parsing import (
     to_sql,
     unparsed_sql,
 )
-from kpi_engine.ingest.plan import ImportPlan, make_plan, read_sql
+from kpi_engine.ingest.plan import ImportPlan, long_row_error, make_plan, read_sql
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.quality import EXAMPLES, quality_warnings, warning
 from kpi_engine.ingest.source import open_source, readable
@@ -365,19 +365,18 @@ def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> in
     if plan.source.format != "csv":
         return 0
     try:
+        # DuckDB reports an error per missing or extra field: a row is a line
         count, kinds, lines, texts = cur.execute(
-            "SELECT count(*), list(DISTINCT error_type), list(line ORDER BY line)[1:3],"
-            " list(csv_line ORDER BY line)[1:3] FROM reject_errors"
+            "SELECT count(*), list_distinct(flatten(list(kinds))), list(line ORDER BY line)[1:3],"
+            " list(csv_line ORDER BY line)[1:3] FROM (SELECT line, any_value(csv_line) AS"
+            " csv_line, list(DISTINCT error_type) AS kinds FROM reject_errors GROUP BY line)"
         ).fetchone()
     except duckdb.CatalogException:
         return 0
     if not count:
         return 0
     if any("LINE SIZE" in str(k).upper() for k in kinds):
-        raise KpiLabError(
-            f"{plan.source.label} has a row longer than 1 MB (a cell that large is not campaign"
-            " data): check that the file is a report export"
-        )
+        raise long_row_error(plan.source, plan.dialect)
     if count >= 0.5 * (count + kept) or (
         count > MAX_REJECTED_SHARE * (count + kept) and count > 100
     ):
@@ -390,8 +389,13 @@ def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> in
         warning(
             "malformed_rows",
             count,
-            f"{count:,} rows dropped: they do not have the header's {len(plan.columns)} columns"
-            f" (lines {', '.join(str(n) for n in lines)})",
+            (
+                f"{count:,} rows dropped: they do not have the header's {len(plan.columns)}"
+                f" columns (lines {', '.join(str(n) for n in lines)})"
+                if count > 1
+                else f"1 row dropped: it does not have the header's {len(plan.columns)} columns"
+                f" (line {lines[0]})"
+            ),
             [t[:200] for t in texts],
         )
     )

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest.dialect import Dialect, detect_dialect
+from kpi_engine.ingest.dialect import Dialect, detect_dialect, stray_quote
 from kpi_engine.ingest.mapping import (
     KIND_LABELS,
     MappedColumn,
@@ -24,7 +24,7 @@ from kpi_engine.ingest.mapping import (
 )
 from kpi_engine.ingest.parsing import ColumnParse, analyse
 from kpi_engine.ingest.platforms import PLATFORMS, detect_platform
-from kpi_engine.ingest.source import HEAD_BYTES, SourceFile
+from kpi_engine.ingest.source import HEAD_BYTES, SourceFile, open_text
 from kpi_engine.roles import (
     DIMENSION_ROLES,
     KEY_ROLES,
@@ -106,13 +106,31 @@ def read_sql(
     )
 
 
-def _duck_error(source: SourceFile, exc: duckdb.Error) -> KpiLabError:
+def long_row_error(source: SourceFile, dialect: Dialect | None) -> KpiLabError:
+    """A row over 1 MB: most often a quote inside an unquoted value, which makes a reader
+    run on to the end of the file; say so, with its line, when that is the cause."""
+    if dialect is not None and source.format == "csv":
+        with open_text(source) as lines:
+            found = stray_quote(lines, dialect.delimiter)
+        if found:
+            number, text = found
+            return KpiLabError(
+                f"{source.label}: line {number} has a quote inside a value that does not start"
+                f' with one ({text}); quote the whole value ("=HYPERLINK(""..."")") or'
+                " remove the formula, and import again"
+            )
+    return KpiLabError(
+        f"{source.label} has a row longer than 1 MB (a cell that large is not campaign"
+        " data): check that the file is a report export"
+    )
+
+
+def _duck_error(
+    source: SourceFile, exc: duckdb.Error, dialect: Dialect | None = None
+) -> KpiLabError:
     text = str(exc)
     if "line size" in text.lower() or "maximum line" in text.lower():
-        return KpiLabError(
-            f"{source.label} has a row longer than 1 MB (a cell that large is not campaign"
-            " data): check that the file is a report export"
-        )
+        return long_row_error(source, dialect)
     first = text.splitlines()[0] if text else type(exc).__name__
     return KpiLabError(f"{source.label} could not be read ({first}): export it as CSV again")
 
@@ -135,7 +153,7 @@ def make_plan(
             r[0]: r[1] for r in cur.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
         }
     except duckdb.Error as exc:
-        raise _duck_error(source, exc) from None
+        raise _duck_error(source, exc, dialect) from None
     if sample.empty:
         raise KpiLabError(f"{source.label} has a header but no data rows: export it again")
     comma = bool(dialect and dialect.decimal_comma_hint)

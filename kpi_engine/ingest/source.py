@@ -18,9 +18,11 @@ import tempfile
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from kpi_engine.errors import KpiLabError
 
@@ -228,3 +230,11 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+@contextmanager
+def open_text(source: SourceFile) -> Iterator[TextIO]:
+    """The file's lines as text, decoded as DuckDB reads it (for a slow look at one problem)."""
+    opener = gzip.open if source.compressed else open
+    with opener(source.path, "rt", encoding=source.encoding, errors="replace", newline="") as fh:
+        yield fh
