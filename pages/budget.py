@@ -42,15 +42,11 @@ LABELS = {  # an error about a field names the widget that sets it
 def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
     key = dataset.dataset_id
     c1, c2, c3 = st.columns(3)
-    objective = c1.radio(
-        LABELS["objective"],
-        ["revenue", "conversions"],
-        horizontal=True,
-        key=widget_key("bobj", key),
-        disabled="revenue" not in dataset.roles or "conversions" not in dataset.roles,
-    )
+    offered = [o for o in ("revenue", "conversions") if o in dataset.roles]
+    objective = c1.radio(LABELS["objective"], offered, horizontal=True, key=widget_key("bobj", key))
+    questions = [q for q in SCENARIOS if q != "roas" or "revenue" in dataset.roles]
     scenario = c2.selectbox(
-        "Question", list(SCENARIOS), format_func=SCENARIOS.get, key=widget_key("bsc", key)
+        "Question", questions, format_func=SCENARIOS.get, key=widget_key("bsc", key)
     )
     kwargs: dict = {}
     if scenario == "budget":

@@ -288,3 +288,24 @@ def test_the_window_states_the_days_it_used(store, tmp_path):
     dataset = import_file(store, _write(tmp_path, "month.csv", rows)).dataset
     window = run_budget(store, dataset, BudgetSpec(dataset.dataset_id, bootstrap=0)).window
     assert (window.start, window.end, window.days) == ("2026-03-01", "2026-03-23", 23)
+
+
+def test_without_revenue_the_plan_optimises_conversions_and_says_so(store, tmp_path):
+    """Spend and purchases only: the default question failed ("needs the column(s) revenue")."""
+    rng = np.random.default_rng(2)
+    rows = ["date,campaign,spend,purchases"]
+    for d in range(60):
+        for name, a in (("A", 0.9), ("B", 0.3)):
+            s = 100 * rng.lognormal(0, 0.3)
+            rows.append(f"2026-01-01,{name},{s:.2f},{rng.poisson(a * s**0.6)}".replace(
+                "2026-01-01", str(np.datetime64("2026-01-01") + d)))  # fmt: skip
+    path = tmp_path / "purchases.csv"
+    path.write_text("\n".join(rows) + "\n")
+    dataset = import_file(store, path).dataset
+    assert "revenue" not in dataset.roles
+    result = run_budget(store, dataset, BudgetSpec(dataset.dataset_id, bootstrap=0))
+    assert result.objective == "conversions" and "maximises conversions" in result.notes[0]
+    assert all(c.marginal_cpa_current for c in result.campaigns if c.tier != "fixed")
+    with pytest.raises(KpiLabError, match="ask for a target CPA") as info:
+        run_budget(store, dataset, BudgetSpec(dataset.dataset_id, target_roas=2.0))
+    assert info.value.field == "target_roas"

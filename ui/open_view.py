@@ -130,7 +130,6 @@ def _experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> WidgetS
 def _budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> WidgetState:
     key = dataset.dataset_id
     values: dict[str, object] = {
-        widget_key("bobj", key): spec.objective,
         widget_key("bmax", key): round(spec.max_change * 100),
         widget_key("bmin", key): spec.min_spend,
         widget_key("block", key): _still_there(
@@ -139,6 +138,8 @@ def _budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> WidgetState:
         widget_key("bwin", key): spec.window_days,
         widget_key("blag", key): spec.lag_days,
     }
+    if spec.objective in dataset.roles:
+        values[widget_key("bobj", key)] = spec.objective
     if spec.question in QUESTIONS:
         values[widget_key("bsc", key)] = QUESTIONS[spec.question]
     for setting, name in (

@@ -36,6 +36,7 @@ EPSILON = 1e-6
 
 
 def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult:
+    spec, notes = _for_the_data(dataset, spec)
     window = load_window(store, dataset, spec)
     locks = set(spec.locks)
     unknown = sorted(locks - set(window.campaigns))
@@ -55,7 +56,22 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
         moves=moves(plans),
         caveats=wording.CAVEATS,
         currency=spec.currency or dataset.currency,
+        notes=notes,
     )
+
+
+def _for_the_data(dataset: Dataset, spec: BudgetSpec) -> tuple[BudgetSpec, tuple[str, ...]]:
+    """Revenue is the default objective; a dataset without revenue but with conversions gets
+    its conversions optimised, and the plan says so."""
+    roles = dataset.roles
+    if "revenue" in roles or "conversions" not in roles:
+        return spec, ()
+    if spec.target_roas is not None:
+        raise KpiLabError(
+            f"needs revenue, which dataset {dataset.name!r} does not have: ask for a target CPA",
+            "target_roas",
+        )
+    return replace(spec, objective="conversions"), (wording.NO_REVENUE,)
 
 
 def _window_info(window: Window, spec: BudgetSpec) -> WindowInfo:

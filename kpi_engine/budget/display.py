@@ -43,6 +43,7 @@ PLAN_UNITS = {
 def blocks(result: BudgetResult) -> tuple[Block, ...]:
     w = result.window
     out: list[Block] = [
+        *(text(note, tone="info", icon="info") for note in result.notes),
         text(wording.window_caption(w.start, w.end, result.scenario), tone="caption"),
         Cards(portfolio_cards(result), per_row=4),
     ]

@@ -78,6 +78,7 @@ class BudgetResult:
     moves: tuple[Move, ...]
     caveats: tuple[str, ...]
     currency: str | None = None
+    notes: tuple[str, ...] = ()  # what the plan decided for the data (e.g. no revenue)
 
     def to_dict(self) -> dict:
         return to_json(self)

@@ -13,6 +13,10 @@ CAVEATS = (
     "The uplift band covers day-to-day noise, not a wrong curve shape.",
 )
 NO_DATASET = "No dataset yet. Upload a campaign report with daily spend and revenue or conversions."
+NO_REVENUE = (
+    "This dataset has no revenue column, so the plan maximises conversions: it compares"
+    " marginal CPAs instead of ROAS."
+)
 NO_MOVES = "No money moves: the current split is already the best within the bounds."
 READ_FIRST = "Read before acting"
 MOVES_CHART_TITLE = "Suggested change in daily spend"

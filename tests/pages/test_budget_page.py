@@ -31,3 +31,21 @@ def test_infeasible_budget_explains_the_way_out(workspace):
 def test_dataset_without_spend_explains(workspace):
     at = _open("Sample experiment (users)")
     assert "need daily rows per campaign" in at.info[0].value
+
+
+def test_a_dataset_without_revenue_gets_a_conversions_plan(workspace, tmp_path):
+    from kpi_engine.ingest import import_file
+    from tests.pages.conftest import engine_store
+
+    rows = ["date,campaign,spend,purchases"]
+    for d in range(1, 29):
+        for name, (s, p) in (("A", (100 + 3 * d, 5 + d % 3)), ("B", (80 + 2 * (d % 5), 2))):
+            rows.append(f"2026-02-{d:02d},{name},{s},{p}")
+    path = tmp_path / "purchases.csv"
+    path.write_text("\n".join(rows) + "\n")
+    first = open_app()
+    import_file(engine_store(first), path)
+    at = open_app("purchases", "pages/budget.py", token=first.session_state["workspace_token"])
+    assert "maximises conversions" in at.info[0].value
+    assert "Conversions a day" in {m.label for m in at.metric}
+    assert at.radio[0].options == ["conversions"]
