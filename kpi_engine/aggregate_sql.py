@@ -200,6 +200,13 @@ def date_range_sql(dataset: Dataset, rows: Rows | None = None) -> tuple[str, lis
     )
 
 
+def days_sql(dataset: Dataset, rows: Rows) -> tuple[str, list]:
+    """On how many days the rows have data."""
+    day = q(dataset.date_column)
+    where, params = where_sql(dataset, rows)
+    return f"SELECT count(DISTINCT {day}) AS days FROM {dataset.table}{where}", params
+
+
 def distinct_sql(dataset: Dataset, name: str, limit: int) -> tuple[str, list]:
     """A column's distinct values as text, sorted (for filter widgets)."""
     col = q(name)

@@ -13,7 +13,9 @@ from kpi_engine.aggregate_sql import PERIOD
 from kpi_engine.kpis import wording
 from kpi_engine.kpis.dashboard import (
     as_number,
+    comparable,
     compare_periods,
+    days_with_data,
     movers,
     pace,
     period_values,
@@ -51,6 +53,13 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         table = table.head(spec.limit) if truncated else table
     dated = spec.start is not None and spec.end is not None
     previous = previous_period(spec.start, spec.end) if dated else None
+    days = None
+    if previous and dataset.date_column:
+        days = (
+            days_with_data(store, dataset, base, spec.start, spec.end),
+            days_with_data(store, dataset, base, *previous),
+        )
+    compared = days is not None and comparable(days[1], days[0])
     return KpiViewResult(
         dataset_id=spec.dataset_id,
         kpis=tuple(_meta(lookup(k, spec.custom)) for k in spec.kpis),
@@ -60,10 +69,12 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         start=_iso(spec.start),
         end=_iso(spec.end),
         previous=(_iso(previous[0]), _iso(previous[1])) if previous else None,
+        days=days,
+        compared=compared,
         filters=spec.filters,
         currency=spec.currency,
-        cards=_cards(store, dataset, base, totals, previous) if len(totals) == 1 else (),
-        movers=_movers(store, dataset, spec) if dated and len(spec.by) == 1 else None,
+        cards=_cards(store, dataset, base, totals, previous, compared) if len(totals) == 1 else (),
+        movers=_movers(store, dataset, spec) if compared and len(spec.by) == 1 else None,
         trend=_trend(store, dataset, spec) if spec.grain and dataset.date_column else None,
         compare=_compare(store, dataset, spec),
         targets=_targets(store, dataset, spec),
@@ -115,9 +126,10 @@ def _cards(
     base: KpiQuery,
     totals: pd.DataFrame,
     previous: tuple[date, date] | None,
+    compared: bool,
 ) -> tuple[KpiCard, ...]:
     row = totals.iloc[0]
-    before = period_values(store, dataset, base, *previous) if previous else {}
+    before = period_values(store, dataset, base, *previous) if compared else {}
     sparks = sparklines(store, dataset, base) if previous else {}
     cards = []
     for kpi_id in base.kpis:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from kpi_engine.aggregate_sql import Rows, days_sql
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
@@ -17,6 +18,7 @@ from kpi_engine.store import Dataset, Store
 
 ANOMALY_WINDOW = 14
 ANOMALY_K = 3.5
+COVERAGE = 0.9  # of the selected period's days with data the previous period must have
 MAD_SCALE = 1.4826  # makes the MAD comparable to a standard deviation for normal data
 
 
@@ -39,6 +41,18 @@ def period_values(
 ) -> dict[str, float | None]:
     row = run_kpis(store, dataset, replace(query, start=start, end=end, by=(), grain=None)).iloc[0]
     return {k: as_number(row[k]) for k in query.kpis}
+
+
+def days_with_data(store: Store, dataset: Dataset, query: KpiQuery, start: date, end: date) -> int:
+    """How many days between start and end have rows (with the query's filters)."""
+    rows = Rows(start, end, query.filters, query.currency)
+    return int(store.query(*days_sql(dataset, rows))["days"].iloc[0])
+
+
+def comparable(days_before: int, days_now: int) -> bool:
+    """A previous period is worth comparing with when it has data on (nearly) as many days as
+    the period itself: +1199% against a period with 9 of 103 days says nothing."""
+    return days_before > 0 and days_before >= COVERAGE * days_now
 
 
 def as_number(value) -> float | None:

@@ -47,6 +47,8 @@ def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
         out.append(text(wording.VANITY, tone="warning", icon="warning"))
     if not result.cards:
         return (*out, text(wording.SEVERAL_CURRENCIES, tone="info", icon="payments"))
+    if result.previous and result.days and not result.compared:
+        out.append(text(wording.not_compared(result.previous, result.days), tone="caption"))
     cards = []
     for card in result.cards:
         kpi = result.kpi(card.kpi)

@@ -109,6 +109,8 @@ class KpiViewResult:
     start: str | None = None
     end: str | None = None
     previous: tuple[str, str] | None = None  # the period the cards compare with
+    days: tuple[int, int] | None = None  # days with data: (selected period, previous period)
+    compared: bool = False  # the previous period has data on enough days to compare with
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     currency: str | None = None
     cards: tuple[KpiCard, ...] = ()

@@ -41,6 +41,14 @@ def scope(start: str | None, end: str | None, filters, currency: str | None) -> 
     return " · ".join(parts)
 
 
+def not_compared(previous: tuple[str, str], days: tuple[int, int]) -> str:
+    now, before = days
+    return (
+        f"No change against the previous period ({previous[0]} to {previous[1]}): it has data"
+        f" on {before:,} day{'s' if before != 1 else ''}, the selected dates on {now:,}."
+    )
+
+
 def card_delta(change: float | None) -> str | None:
     return None if change is None else f"{format_change(change)} vs previous period"
 

@@ -210,3 +210,13 @@ def test_every_append_is_a_new_version_even_within_a_second(store, tmp_path):
     same.write_text("Day,Campaign,Channel,Cost\n2026-03-01,Brand,Search,99\n")
     again = import_file(store, same, options=ImportOptions(append=dataset.dataset_id)).dataset
     assert again.rows == dataset.rows and data_version(again) != data_version(dataset)
+
+
+def test_no_change_against_a_previous_period_with_little_data(app):
+    """It showed "+1199%" against a previous period with 9 of 103 days present."""
+    _by_label(app.date_input, "Date range").set_value(
+        (pd.Timestamp("2026-05-10").date(), pd.Timestamp("2026-06-30").date())
+    ).run()
+    assert not any(m.delta for m in app.metric)
+    captions = " ".join(c.value for c in app.caption).replace("\\", "")
+    assert "it has data on 9 days, the selected dates on 52" in captions  # May 1-9 in the file
