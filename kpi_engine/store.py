@@ -63,6 +63,8 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS targets (
         workspace VARCHAR NOT NULL, dataset_id VARCHAR NOT NULL, kpi VARCHAR NOT NULL,
         target DOUBLE NOT NULL, start_date DATE NOT NULL, deadline DATE NOT NULL)""",
+    # the rows a target counts: the filters and currency active when it was set (JSON)
+    "ALTER TABLE targets ADD COLUMN IF NOT EXISTS scope VARCHAR DEFAULT '{}'",
     """CREATE TABLE IF NOT EXISTS views (
         view_id VARCHAR PRIMARY KEY, workspace VARCHAR NOT NULL, name VARCHAR NOT NULL,
         state VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",

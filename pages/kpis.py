@@ -10,7 +10,13 @@ from kpi_engine.aggregate_sql import GRAINS
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis import display, wording
 from kpi_engine.kpis.custom import saved_custom
-from kpi_engine.kpis.dashboard import Target, previous_period, save_target, targets
+from kpi_engine.kpis.dashboard import (
+    Target,
+    delete_target,
+    previous_period,
+    save_target,
+    targets,
+)
 from kpi_engine.kpis.query import kpi_availability, lookup
 from kpi_engine.kpis.spec import TABLE_LIMIT, KpiViewSpec, default_kpis
 from kpi_engine.store import Dataset, Store
@@ -26,6 +32,7 @@ from ui.text import plain
 from ui.widget_keys import widget_key
 
 FILTER_ROLES = ("campaign", "channel")
+TARGET_LABELS = {"deadline": "The deadline", "target": "The target"}
 LABELS = {  # an error about a field names the widget that sets it
     "kpis": "KPI",
     "start": "Date range",
@@ -138,19 +145,39 @@ def compare_on(dataset: Dataset) -> bool:
     return bool(st.session_state.get(widget_key("compare_on", dataset.dataset_id)))
 
 
-def _target_form(store: Store, dataset: Dataset, kpis: list[str], start, end, custom) -> None:
+def _target_form(
+    store: Store, dataset: Dataset, kpis: list[str], start, end, scope: tuple, custom
+) -> None:
+    """Set a target on the rows the page shows now (its filters and currency)."""
+    filters, currency = scope
     with st.form(f"target_{dataset.dataset_id}", border=False):
         cols = st.columns(4)
         kpi_id = cols[0].selectbox("KPI", kpis, format_func=lambda k: lookup(k, custom).name)
         value = cols[1].number_input("Target", value=0.0, format="%.4f")
         first = cols[2].date_input("From", value=start)
         deadline = cols[3].date_input("Deadline", value=end)
+        where = wording.target_scope(filters, currency)
+        st.caption(f"Counts {where}." if where else "Counts all rows of the dataset.")
         if st.form_submit_button("Save target"):
             try:
-                save_target(store, dataset, Target(kpi_id, value, first, deadline))
+                target = Target(kpi_id, value, first, deadline, filters, currency)
+                save_target(store, dataset, target)
                 st.rerun()
             except KpiLabError as exc:
-                st.error(str(exc))
+                st.error(exc.describe(TARGET_LABELS))
+
+
+def _delete_targets(store: Store, dataset: Dataset, saved: tuple[Target, ...], custom) -> None:
+    for i, target in enumerate(saved):
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        where = wording.target_scope(target.filters, target.currency)
+        left.caption(
+            f"{plain(lookup(target.kpi, custom).name)}{f' ({plain(where)})' if where else ''}"
+            f" · {target.start} to {target.deadline}"
+        )
+        if right.button("Delete", key=f"delete_target_{i}", icon=":material/delete:"):
+            delete_target(store, dataset, target)
+            st.rerun()
 
 
 require_app_navigation()
@@ -207,7 +234,8 @@ if dataset.date_column:
         f"Targets ({len(saved_targets)})", icon=":material/flag:", expanded=bool(saved_targets)
     ):
         slots["targets"] = st.container()
-        _target_form(store, dataset, kpis, start, end, CUSTOM)
+        _delete_targets(store, dataset, saved_targets, CUSTOM)
+        _target_form(store, dataset, kpis, start, end, (filters, currency), CUSTOM)
 try:
     spec = KpiViewSpec(
         dataset.dataset_id,

@@ -223,7 +223,9 @@ def _targets(store: Store, dataset: Dataset, spec: KpiViewSpec) -> tuple[TargetS
     out = []
     for target in spec.targets:
         kpi = lookup(target.kpi, spec.custom)
-        query = replace(spec.query, kpis=(kpi.id,))
+        query = KpiQuery(
+            (kpi.id,), filters=target.filters, currency=target.currency, custom=spec.custom
+        )  # the target's own rows, whatever the view filters
         value = period_values(store, dataset, query, target.start, target.deadline)[kpi.id]
         today = last_day[1] if last_day else target.deadline  # the pace is about the data
         where = pace(kpi, target, value, today)
@@ -240,6 +242,7 @@ def _targets(store: Store, dataset: Dataset, spec: KpiViewSpec) -> tuple[TargetS
                 where.progress,
                 where.elapsed,
                 wording.pace_text(where),
+                wording.target_scope(target.filters, target.currency),
             )
         )
     return tuple(out)

@@ -3,6 +3,7 @@ sparklines, anomalies, movers, two periods side by side, and targets with their 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -169,29 +170,66 @@ def movers(
 
 @dataclass(frozen=True)
 class Target:
+    """A value a KPI should reach by a deadline, on the rows it was set for: the filters and
+    currency active then (all rows when none), whatever a later view filters."""
+
     kpi: str
     target: float
     start: date
     deadline: date
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    currency: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return json.dumps(
+            {"filters": [[k, list(v)] for k, v in self.filters], "currency": self.currency}
+        )
+
+
+def _scope(text: str | None) -> tuple[tuple, str | None]:
+    data = json.loads(text or "{}")
+    filters = tuple((k, tuple(v)) for k, v in data.get("filters", []))
+    return filters, data.get("currency")
 
 
 def save_target(store: Store, dataset: Dataset, target: Target) -> None:
+    """Save a target; one per KPI and scope (a new one replaces it)."""
     if target.deadline < target.start:
-        raise KpiLabError("the deadline is before the start of the target period")
+        raise KpiLabError("is before the start of the target period", "deadline")
     if not math.isfinite(target.target):
-        raise KpiLabError("a target must be a number")
+        raise KpiLabError("must be a number", "target")
     with store.transaction() as cur:
         cur.execute(
-            "DELETE FROM targets WHERE workspace = ? AND dataset_id = ? AND kpi = ?",
-            [store.workspace, dataset.dataset_id, target.kpi],
+            "DELETE FROM targets WHERE workspace = ? AND dataset_id = ? AND kpi = ?"
+            " AND coalesce(scope, '{}') = ?",
+            [store.workspace, dataset.dataset_id, target.kpi, target.scope],
         )
         cur.execute(
-            "INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO targets (workspace, dataset_id, kpi, target, start_date, deadline,"
+            " scope) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 store.workspace,
                 dataset.dataset_id,
                 target.kpi,
                 target.target,
+                target.start,
+                target.deadline,
+                target.scope,
+            ],
+        )
+
+
+def delete_target(store: Store, dataset: Dataset, target: Target) -> None:
+    with store.transaction() as cur:
+        cur.execute(
+            "DELETE FROM targets WHERE workspace = ? AND dataset_id = ? AND kpi = ?"
+            " AND coalesce(scope, '{}') IN (?, '{}') AND start_date = ? AND deadline = ?",
+            [
+                store.workspace,
+                dataset.dataset_id,
+                target.kpi,
+                target.scope,
                 target.start,
                 target.deadline,
             ],
@@ -201,11 +239,13 @@ def save_target(store: Store, dataset: Dataset, target: Target) -> None:
 def targets(store: Store, dataset: Dataset) -> list[Target]:
     with store.cursor() as cur:
         rows = cur.execute(
-            "SELECT kpi, target, start_date, deadline FROM targets WHERE workspace = ?"
-            " AND dataset_id = ? ORDER BY kpi",
+            "SELECT kpi, target, start_date, deadline, scope FROM targets WHERE workspace = ?"
+            " AND dataset_id = ? ORDER BY kpi, scope",
             [store.workspace, dataset.dataset_id],
         ).fetchall()
-    return [Target(*row) for row in rows]
+    return [
+        Target(kpi, value, first, last, *_scope(scope)) for kpi, value, first, last, scope in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -214,7 +254,7 @@ class Pace:
     (share of its period gone) for a count or money KPI; ``gap`` (relative distance to the
     target) for a rate."""
 
-    status: str  # reached, on track, at risk, behind, no data
+    status: str  # reached, on track, at risk, behind, missed (past its deadline), no data
     elapsed: float
     progress: float | None = None
     gap: float | None = None
@@ -228,10 +268,13 @@ def pace(kpi: Kpi, target: Target, value: float | None, today: date) -> Pace:
     gone = min(max((today - target.start).days + 1, 0), total_days) / total_days
     if value is None:
         return Pace("no data", gone)
+    over = today > target.deadline
     if kpi.additive:
         progress = value / target.target if target.target else math.inf
         if progress >= 1:
             status = "reached"
+        elif over:
+            status = "missed"
         elif progress >= gone * 0.95:
             status = "on track"
         elif progress >= gone * 0.8:
@@ -240,4 +283,5 @@ def pace(kpi: Kpi, target: Target, value: float | None, today: date) -> Pace:
             status = "behind"
         return Pace(status, gone, progress)
     good = value >= target.target if kpi.direction != "lower" else value <= target.target
-    return Pace("on track" if good else "behind", gone, gap=relative_change(value, target.target))
+    status = ("reached" if over else "on track") if good else ("missed" if over else "behind")
+    return Pace(status, gone, gap=relative_change(value, target.target))

@@ -93,10 +93,11 @@ class TargetStatus:
     start: str
     deadline: str
     value: float | None
-    status: str  # reached, on track, at risk, behind, no data
+    status: str  # reached, on track, at risk, behind, missed, no data
     progress: float | None
     elapsed: float
     text: str
+    scope: str = ""  # the rows it counts (its filters when set), empty for all
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ class KpiViewSpec:
                     "target": t.target,
                     "start": _iso(t.start),
                     "deadline": _iso(t.deadline),
+                    "filters": {name: list(values) for name, values in t.filters},
+                    "currency": t.currency,
                 }
                 for t in self.targets
             ],
@@ -153,11 +155,13 @@ def _target(item: object) -> Target:
         raise KpiLabError(
             f"must be objects with kpi, target, start, deadline, not {item!r}", "targets"
         )
-    f = ViewFields(item, ("kpi", "target", "start", "deadline"))
+    f = ViewFields(item, ("kpi", "target", "start", "deadline", "filters", "currency"))
     start, deadline, value = f.day("start"), f.day("deadline"), f.number("target")
     if start is None or deadline is None or value is None or not f.text("kpi"):
         raise KpiLabError(f"need a kpi, a target, a start and a deadline, not {item!r}", "targets")
-    return Target(f.text("kpi") or "", value, start, deadline)
+    return Target(
+        f.text("kpi") or "", value, start, deadline, f.filters("filters"), f.text("currency")
+    )
 
 
 def default_kpis(dataset: Dataset, custom: tuple[Kpi, ...] = ()) -> tuple[str, ...]:

@@ -21,12 +21,24 @@ NO_DATE_COLUMN = "No date column: the KPIs cover all rows."
 BREAKDOWN = "Breakdown"
 TREND = "Trend"
 COMPARE = "Two periods side by side"
-STATUS_ICONS = {"reached": "check_circle", "on track": "check_circle", "at risk": "error"}
+STATUS_ICONS = {
+    "reached": "check_circle",
+    "on track": "check_circle",
+    "at risk": "error",
+    "behind": "warning",
+    "missed": "cancel",
+}
 
 
 def unavailable(needs: dict[str, tuple[str, list[str]]]) -> str:
     """KPI id -> (its name, the columns it still needs)."""
     return "; ".join(f"{name}: needs column {', '.join(cols)}" for name, cols in needs.values())
+
+
+def target_scope(filters, currency: str | None) -> str:
+    """The rows a target counts, when not all of them."""
+    parts = [f"{name}: {', '.join(values)}" for name, values in filters]
+    return " · ".join([*parts, *([f"in {currency}"] if currency else [])])
 
 
 def scope(start: str | None, end: str | None, filters, currency: str | None) -> str:
@@ -91,19 +103,23 @@ def pace_text(pace: Pace) -> str:
     if pace.status == "no data":
         return "no data in the target period yet"
     if pace.progress is not None:
+        if pace.status == "missed":
+            return f"{pace.progress:.0%} of target by the deadline: missed"
         return (
             f"{pace.progress:.0%} of target with {pace.elapsed:.0%} of the period gone:"
             f" {pace.status}"
         )
     if pace.gap is None:
         return pace.status
-    side = "at or better than" if pace.status == "on track" else "short of"
-    return f"{side} target ({pace.gap:+.0%} vs target)"
+    side = "at or better than" if pace.status in ("on track", "reached") else "short of"
+    text = f"{side} target ({pace.gap:+.0%} vs target)"
+    return text + (f": {pace.status}" if pace.status in ("reached", "missed") else "")
 
 
 def target_line(status: TargetStatus) -> str:
+    scope = f" ({status.scope})" if status.scope else ""
     return (
-        f"{status.name}: {format_value(status.value, status.unit)} of"
+        f"{status.name}{scope}: {format_value(status.value, status.unit)} of"
         f" {format_value(status.target, status.unit)} by {status.deadline} · {status.text}"
     )
 

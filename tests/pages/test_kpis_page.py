@@ -220,3 +220,54 @@ def test_no_change_against_a_previous_period_with_little_data(app):
     assert not any(m.delta for m in app.metric)
     captions = " ".join(c.value for c in app.caption).replace("\\", "")
     assert "it has data on 9 days, the selected dates on 52" in captions  # May 1-9 in the file
+
+
+def test_a_target_counts_its_own_rows_whatever_the_view_filters(workspace):
+    """An all-channel spend target showed "31%, behind" when the page was filtered to one
+    channel; a target counts the rows it was set on."""
+    from datetime import date
+
+    from kpi_engine.kpis.dashboard import Target, save_target, targets
+
+    first = open_app("Sample campaigns")
+    store = engine_store(first)
+    dataset = store.dataset("Sample campaigns")
+    total = CAMPAIGNS["spend"].sum()
+    linkedin = CAMPAIGNS.loc[CAMPAIGNS["channel"] == "LinkedIn", "spend"].sum()
+    save_target(store, dataset, Target("spend", total / 2, date(2026, 5, 1), date(2026, 8, 28)))
+    save_target(
+        store,
+        dataset,
+        Target(
+            "spend",
+            2 * linkedin,
+            date(2026, 5, 1),
+            date(2026, 8, 28),
+            (("channel", ("LinkedIn",)),),
+        ),
+    )
+    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    _by_label(at.multiselect, "Channel").set_value(["TikTok"]).run()
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "200% of target with 100% of the period gone: reached" in text  # all channels
+    assert (
+        "Spend (channel: LinkedIn)" in text and "50% of target by the deadline: missed" not in text
+    )
+    assert "50% of target with 100% of the period gone: behind" in text
+    next(b for b in at.button if b.key == "delete_target_0").click().run()
+    assert len(targets(store, dataset)) == 1
+
+
+def test_a_target_past_its_deadline_is_missed():
+    from datetime import date
+
+    from kpi_engine.kpis.catalog import CATALOG
+    from kpi_engine.kpis.dashboard import Target, pace
+    from kpi_engine.kpis.wording import pace_text
+
+    target = Target("spend", 1000.0, date(2026, 1, 1), date(2026, 1, 10))
+    late = pace(CATALOG["spend"], target, 600.0, today=date(2026, 1, 20))
+    assert late.status == "missed" and pace_text(late) == "60% of target by the deadline: missed"
+    rate = pace(CATALOG["cpa"], Target("cpa", 10.0, date(2026, 1, 1), date(2026, 1, 10)), 12.0,
+                today=date(2026, 2, 1))  # fmt: skip
+    assert rate.status == "missed" and pace_text(rate).endswith(": missed")
