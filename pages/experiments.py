@@ -50,8 +50,8 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
     if not dims:
         st.info(wording.NO_TEXT_COLUMN)
         return None
-    if "variant" not in dataset.roles:
-        st.info(wording.NO_VARIANT_COLUMN, icon=":material/info:")
+    if "variant" not in dataset.roles and widget_key("xvar", key) not in st.session_state:
+        st.info(wording.NO_VARIANT_COLUMN, icon=":material/info:")  # until a column is picked
     default = dims.index(dataset.roles["variant"]) if "variant" in dataset.roles else 0
     cols = st.columns(3)
     variant_col = cols[0].selectbox(
@@ -258,4 +258,7 @@ if spec is not None:
         with share_col:
             share_controls(store, spec, result, default_title=f"{dataset.name}: experiment")
         draw(display.blocks(result))
-_power_planner(result, spec.alpha if spec else DEFAULT_ALPHA)
+if data_kind(dataset) == "campaign":
+    st.caption(wording.NO_PLANNER)
+else:
+    _power_planner(result, spec.alpha if spec else DEFAULT_ALPHA)

@@ -128,7 +128,18 @@ def _trend_controls(dataset: Dataset, kpis: list[str], by: str | None, custom) -
     }
 
 
-def _compare_period(start: date | None, end: date | None, key: str):
+def _other_period(start: date, end: date, bounds: tuple[date, date] | None) -> tuple[date, date]:
+    """The period before the selected one, kept inside the data; when the selection starts
+    with the data, the first half of it (a default before the data would show only n/a)."""
+    before = previous_period(start, end)
+    if not bounds or before[1] >= bounds[0]:
+        return (max(before[0], bounds[0]) if bounds else before[0]), before[1]
+    return start, start + (end - start) / 2
+
+
+def _compare_period(
+    start: date | None, end: date | None, key: str, bounds: tuple[date, date] | None
+):
     """A second period beside the selected dates, when asked for (any dates: a period
     without data is n/a)."""
     if not (start and end):
@@ -136,7 +147,7 @@ def _compare_period(start: date | None, end: date | None, key: str):
     if not st.toggle(LABELS["compare_on"], key=widget_key("compare_on", key)):
         return None
     other = st.date_input(
-        LABELS["compare"], value=previous_period(start, end), key=widget_key("compare", key)
+        LABELS["compare"], value=_other_period(start, end, bounds), key=widget_key("compare", key)
     )
     return tuple(other) if isinstance(other, (tuple, list)) and len(other) == 2 else None
 
@@ -226,7 +237,7 @@ if dataset.date_column:
     with st.expander(
         "Compare two periods", icon=":material/compare_arrows:", expanded=compare_on(dataset)
     ):
-        compare = _compare_period(start, end, dataset.dataset_id)
+        compare = _compare_period(start, end, dataset.dataset_id, store.date_range(dataset))
         slots["compare"] = st.container()
     computable = {k for k, missing in kpi_availability(dataset, CUSTOM).items() if not missing}
     saved_targets = tuple(t for t in targets(store, dataset) if t.kpi in computable)

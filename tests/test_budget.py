@@ -309,3 +309,17 @@ def test_without_revenue_the_plan_optimises_conversions_and_says_so(store, tmp_p
     with pytest.raises(KpiLabError, match="ask for a target CPA") as info:
         run_budget(store, dataset, BudgetSpec(dataset.dataset_id, target_roas=2.0))
     assert info.value.field == "target_roas"
+
+
+def test_when_the_bounds_decide_the_plan_says_so(store):
+    """'Largest budget at a target CPA' put every campaign at +30% without a word."""
+    seed_samples(store)
+    dataset = store.dataset("Sample campaigns")
+    spec = BudgetSpec(dataset.dataset_id, target_cpa=1000.0, objective="conversions", bootstrap=0)
+    result = run_budget(store, dataset, spec)
+    assert any("ends at its upper bound (+30%" in n for n in result.notes)
+    free = [c for c in result.campaigns if c.tier != "fixed"]
+    assert all(c.suggested_spend == pytest.approx(1.3 * c.current_spend) for c in free
+               if "increasing returns" not in c.flags)  # fmt: skip
+    plain = run_budget(store, dataset, BudgetSpec(dataset.dataset_id, bootstrap=0))
+    assert not any("bound" in n for n in plain.notes)

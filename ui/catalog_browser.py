@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from kpi_engine.errors import KpiLabError
@@ -24,21 +23,23 @@ def catalog_browser(dataset: Dataset, custom: tuple[Kpi, ...]) -> None:
                 + ": "
                 + ", ".join(CATALOG[k].name for k in RECOMMENDED[objective])
             )
-        rows = [
-            {
-                "KPI": k.name,
-                "family": k.family,
-                "formula": k.formula,
-                "available": "yes" if not needs[k.id] else f"needs {', '.join(needs[k.id])}",
-                "what it means": k.description,
-                "watch out": k.pitfall,
-                "vanity": "vanity" if k.vanity else "",
-                "objectives": ", ".join(k.objectives),
-            }
-            for k in (*CATALOG.values(), *custom)
-            if not objective or objective in k.objectives
+        chosen = [
+            k for k in (*CATALOG.values(), *custom) if not objective or objective in k.objectives
         ]
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        for family in dict.fromkeys(k.family for k in chosen):
+            st.markdown(f"**{plain(family)}**")
+            st.markdown("\n".join(_entry(k, needs[k.id]) for k in chosen if k.family == family))
+
+
+def _entry(kpi: Kpi, missing: list[str]) -> str:
+    """One KPI in full: what it means, what to watch out for, whether this data has it."""
+    tags = [t for t in ("vanity metric" if kpi.vanity else "", ", ".join(kpi.objectives)) if t]
+    available = f" *Needs column {plain(', '.join(missing))}.*" if missing else ""
+    return (
+        f"- **{plain(kpi.name)}** ({plain(kpi.formula)}){' · ' if tags else ''}"
+        f"{plain(' · '.join(tags))}: {plain(kpi.description)}"
+        f"{f' Watch out: {plain(kpi.pitfall)}' if kpi.pitfall else ''}{available}"
+    )
 
 
 def custom_kpi_form(store: Store, custom: tuple[Kpi, ...]) -> None:

@@ -27,6 +27,12 @@ def dataset_picker(store: Store) -> Dataset | None:
         st.session_state[Keys.DATASET] = from_url
     elif st.session_state.get(Keys.DATASET) not in datasets:
         st.session_state.pop(Keys.DATASET, None)
+    if from_url and from_url not in datasets and Keys.DATASET not in st.session_state:
+        st.sidebar.info(  # a link to a dataset of another workspace, or one deleted since
+            "The dataset in this link is not in your workspace (deleted, or someone else's):"
+            " showing your first dataset instead.",
+            icon=":material/info:",
+        )
     if not datasets:
         st.query_params.pop(Keys.DATASET, None)
         st.sidebar.caption("No datasets yet: upload one on the Data page.")

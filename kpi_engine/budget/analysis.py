@@ -46,6 +46,7 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
     lb, ub = bounds(window, fitted, spec)
     alloc = solve(fitted, lb, ub, spec, window)
     plans = campaign_plans(window, fitted, alloc, lb, ub, spec)
+    notes += _bound_notes(fitted, alloc, lb, ub, spec)
     return BudgetResult(
         status="unallocated budget" if alloc.unallocated > EPSILON else "ok",
         scenario=spec.question,
@@ -72,6 +73,22 @@ def _for_the_data(dataset: Dataset, spec: BudgetSpec) -> tuple[BudgetSpec, tuple
             "target_roas",
         )
     return replace(spec, objective="conversions"), (wording.NO_REVENUE,)
+
+
+def _bound_notes(
+    fitted: Fitted, alloc: Allocation, lb: np.ndarray, ub: np.ndarray, spec: BudgetSpec
+) -> tuple[str, ...]:
+    """When every campaign that can move ends at the same bound, the bounds decided the
+    answer, not the curves or the target: say so beside it."""
+    free = np.array([tier != "fixed" for tier in fitted.tier]) & (ub > lb + EPSILON)
+    if not free.any():
+        return ()
+    spend = alloc.spend[free]
+    if np.all(np.abs(spend - ub[free]) <= EPSILON * np.maximum(ub[free], 1)):
+        return (wording.all_at_bound("upper", spec.max_change),)
+    if np.all(np.abs(spend - lb[free]) <= EPSILON * np.maximum(lb[free], 1)):
+        return (wording.all_at_bound("lower", spec.max_change),)
+    return ()
 
 
 def _window_info(window: Window, spec: BudgetSpec) -> WindowInfo:

@@ -84,6 +84,15 @@ def needs_columns(missing: list[str]) -> str:
     )
 
 
+def all_at_bound(which: str, max_change: float) -> str:
+    sign = "+" if which == "upper" else "-"
+    return (
+        f"Every campaign that can move ends at its {which} bound ({sign}{max_change:.0%} of"
+        " today's spend, or the limits you set): the bounds decided this answer, not the"
+        " response curves. Widen the largest change to see where the curves would go."
+    )
+
+
 def window_caption(start: str, end: str, scenario: str) -> str:
     return f"Window {start} to {end} · {scenario} · daily amounts"
 

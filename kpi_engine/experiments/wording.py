@@ -28,6 +28,10 @@ NO_VARIANT_COLUMN = (
     " test and a user-level experiment)."
 )
 PICK_KPIS = "Pick at least one KPI to compare."
+NO_PLANNER = (
+    "No power planner here: it plans users for a conversion-rate test, and this test's units"
+    " are days. Each verdict says how many more days the observed lift needs."
+)
 BAD_SPLIT = "The intended split needs numbers separated by commas, e.g. 50,50."
 NO_SPLIT_CHECK = (
     "campaign rows have no randomisation units (impressions and clicks are not users), so the"

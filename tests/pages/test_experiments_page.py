@@ -48,3 +48,13 @@ def test_alpha_drives_every_verdict(workspace):
     next(n for n in at.number_input if n.label.startswith("Significance")).set_value(0.1).run()
     verdicts = [m.value for m in at.markdown if "chance B is better" in m.value]
     assert verdicts and all("90% CI" in v for v in verdicts)
+
+
+def test_a_campaign_test_has_no_user_planner_and_a_picked_column_ends_the_banner(workspace):
+    at = _open("Sample A/B test (campaign)")
+    assert not any(s.label == "Power planner" for s in at.subheader)
+    assert any("units are days" in c.value for c in at.caption)
+    at = _open("Sample campaigns")
+    assert "no column detected as the variant" in at.info[0].value
+    next(s for s in at.selectbox if s.label == "Variant column").set_value("channel").run()
+    assert not any("no column detected" in i.value for i in at.info)

@@ -271,3 +271,34 @@ def test_a_target_past_its_deadline_is_missed():
     rate = pace(CATALOG["cpa"], Target("cpa", 10.0, date(2026, 1, 1), date(2026, 1, 10)), 12.0,
                 today=date(2026, 2, 1))  # fmt: skip
     assert rate.status == "missed" and pace_text(rate).endswith(": missed")
+
+
+def test_an_unknown_dataset_in_the_url_is_said(workspace):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
+
+    first = open_app()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ws"] = first.session_state["workspace_token"]
+    at.query_params["dataset"] = "ds_000000000000"
+    at.run()
+    assert "not in your workspace" in at.sidebar.info[0].value
+    assert at.sidebar.selectbox(key="dataset").value is not None  # the first dataset instead
+
+
+def test_comparing_two_periods_defaults_to_one_with_data(app):
+    """With all dates selected it defaulted to the period before the data: all n/a."""
+    _by_label(app.toggle, "Put another period beside the selected dates").set_value(True).run()
+    other = _by_label(app.date_input, "Compare the selected dates with").value
+    assert tuple(str(d) for d in other) == ("2026-05-01", "2026-06-29")  # the first half
+    table = next(d.value for d in app.dataframe if "change" in d.value.columns)
+    assert "n/a" not in table.iloc[:, 1].tolist()
+
+
+def test_the_catalog_browser_shows_meaning_and_pitfall_in_full(app):
+    from kpi_engine.kpis.catalog import CATALOG
+
+    text = " ".join(m.value for m in app.markdown).replace("\\", "")
+    for kpi in ("ctr", "cpa", "frequency"):
+        assert CATALOG[kpi].description in text and CATALOG[kpi].pitfall in text
