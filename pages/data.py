@@ -224,28 +224,39 @@ def _show_last_import() -> None:
     if last:
         dropped = f", {last['rows_dropped']:,} dropped" if last["rows_dropped"] else ""
         replaced = f", {last['rows_replaced']:,} replaced" if last["rows_replaced"] else ""
-        st.success(
-            f"Imported **{last['rows_kept']:,}** rows as **{plain(last['name'])}**"
-            f" ({last['rows_read']:,} read{dropped}{replaced}).",
-            icon=":material/check_circle:",
-        )
+        counts = f" ({last['rows_read']:,} read{dropped}{replaced})"
+        rows, name = f"**{last['rows_kept']:,}** rows", f"**{plain(last['name'])}**"
+        text = {
+            "append": f"Appended {rows} to {name}{counts}; it now has {last['rows']:,} rows.",
+            "replace": f"Replaced the rows of {name} with {rows}{counts}.",
+        }.get(last.get("action"), f"Imported {rows} as {name}{counts}.")
+        st.success(text, icon=":material/check_circle:")
 
 
 def _report(dataset: Dataset) -> None:
+    """Every import's findings, newest first: an append keeps what the earlier files had."""
     report = dataset.report
     if not report:
         return
-    warnings = report.get("warnings", [])
-    title = f"Data quality: {len(warnings)} finding(s)" if warnings else "Data quality: no issues"
-    with st.expander(title, expanded=bool(warnings), icon=":material/fact_check:"):
-        st.caption(
-            f"{report.get('rows_read', dataset.rows):,} rows read,"
-            f" {report.get('rows_dropped', 0):,} dropped, {dataset.rows:,} kept"
-        )
-        for w in warnings:
-            st.markdown(f"- `{w['code']}` ({w['count']:,}): {plain(w['message'])}")
-            if w.get("examples"):
-                st.caption("e.g. " + plain("; ".join(str(e) for e in w["examples"])))
+    reports = [report, *report.get("earlier", [])]
+    count = sum(len(r.get("warnings", [])) for r in reports)
+    title = f"Data quality: {count} finding(s)" if count else "Data quality: no issues"
+    with st.expander(title, expanded=bool(report.get("warnings")), icon=":material/fact_check:"):
+        for i, one in enumerate(reports):
+            if len(reports) > 1:
+                when = str(one.get("imported_at", "")).replace("T", " ")
+                st.markdown(
+                    f"**{plain(one.get('file') or 'import')}** · {one.get('action', 'import')}"
+                    f"{' (latest)' if i == 0 else ''} · {plain(when)}"
+                )
+            st.caption(
+                f"{one.get('rows_read', dataset.rows):,} rows read,"
+                f" {one.get('rows_dropped', 0):,} dropped"
+            )
+            for w in one.get("warnings", []):
+                st.markdown(f"- `{w['code']}` ({w['count']:,}): {plain(w['message'])}")
+                if w.get("examples"):
+                    st.caption("e.g. " + plain("; ".join(str(e) for e in w["examples"])))
 
 
 def _roles_table(dataset: Dataset) -> pd.DataFrame:

@@ -33,7 +33,13 @@ def _rows(rows: list[dict]) -> None:
 
 def print_human(command: str, result: dict) -> None:
     if command == "import":
-        print(f"imported {result['rows']} rows as {result['name']} ({result['dataset_id']})")
+        if result.get("action") == "append":
+            print(
+                f"appended {result['rows_kept']} rows to {result['name']}"
+                f" ({result['dataset_id']}): it now has {result['rows']} rows"
+            )
+        else:
+            print(f"imported {result['rows']} rows as {result['name']} ({result['dataset_id']})")
         for source, role in result["columns"].items():
             print(f"  {source}: {role or '-'}")
         for warning in result["warnings"]:

@@ -65,6 +65,7 @@ class ImportResult:
     rows_read: int = 0
     rows_dropped: int = 0
     rows_replaced: int = 0
+    action: str = "import"  # import, append or replace
 
     def to_dict(self) -> dict:
         return {
@@ -79,6 +80,7 @@ class ImportResult:
             "rows_kept": self.rows_read - self.rows_dropped,
             "rows_dropped": self.rows_dropped,
             "rows_replaced": self.rows_replaced,
+            "action": self.action,
             "warnings": self.warnings,
         }
 
@@ -337,7 +339,14 @@ def _load(
             if plan.wide and options.unpivot:  # channel rows have no totals, by construction
                 found = [w for w in found if not w["code"].startswith("missing_")]
             warnings += found
+            earlier = _history(dataset.report) if options.append else []
             report = {
+                "action": "append"
+                if options.append
+                else "replace"
+                if options.replace
+                else "import",
+                "file": plan.source.label,
                 "rows_read": staged + rejected,
                 "rows_dropped": dropped,
                 "rows_replaced": replaced,
@@ -346,6 +355,7 @@ def _load(
                 "unique_units": _unique_units(cur, dataset),
                 "imported_at": datetime.now().isoformat(timespec="seconds"),
                 "version": secrets.token_hex(8),  # new with every import, append or replace
+                "earlier": earlier,  # the findings of the imports appended to before, newest first
             }
             dataset = store.with_report(cur, dataset, report)
             progress(0.95, "Saving")
@@ -358,7 +368,22 @@ def _load(
             f"{plan.source.label} could not be imported"
             f" ({str(exc).splitlines()[0]}): check the file"
         ) from None
-    return ImportResult(dataset, warnings, staged + rejected, dropped, replaced)
+    return ImportResult(dataset, warnings, staged + rejected, dropped, replaced, _action(options))
+
+
+HISTORY = 20  # the earlier imports whose findings a dataset keeps
+
+
+def _action(options: ImportOptions) -> str:
+    return "append" if options.append else "replace" if options.replace else "import"
+
+
+def _history(report: dict) -> list[dict]:
+    """A dataset's import reports so far, newest first, for the one about to be added."""
+    if not report:
+        return []
+    latest = {k: v for k, v in report.items() if k not in ("earlier", "mapping")}
+    return [latest, *report.get("earlier", [])][:HISTORY]
 
 
 def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> int:

@@ -131,3 +131,25 @@ def test_first_visit_straight_to_the_data_page_still_gets_the_app_shell(tmp_path
     assert not at.exception
     assert at.sidebar.selectbox(key="dataset").value is not None
     assert at.title[0].value == "Data"
+
+
+def test_an_append_says_so_and_keeps_every_import_s_findings(data_page):
+    """After an append the panel showed only the new file's findings ("no issues") and the
+    message said "Imported"."""
+    at = _import(data_page, "tiny.csv", TINY)  # its finding: days without rows
+    more = (
+        b"Day,Campaign,Channel,Cost,Clicks\n"
+        b"2026-03-20,Brand,Search,10,2\n2026-03-21,Brand,Search,11,3\n"
+    )
+    _upload(at, "more.csv", more)
+    next(r for r in at.radio if r.label == "Import as").set_value("append").run()
+    next(s for s in at.selectbox if s.label == "Dataset" and s.key != "dataset").set_value(
+        next(d.dataset_id for d in engine_store(at).datasets() if d.name == "tiny")
+    ).run()
+    _button(at, "Import").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("Appended **2** rows to **tiny**")
+    assert "it now has 7 rows" in at.success[0].value
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "more.csv** · append (latest)" in text and "tiny.csv** · import" in text
+    assert "date_gaps" in text  # the first import's finding is still there
