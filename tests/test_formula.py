@@ -41,10 +41,9 @@ def test_quoted_column_names_are_quoted_in_sql():
     "text, fragment",
     [
         ("sum(clicks", "expected ')', found the end at position 11"),
-        ("clicks / 2", "'clicks' must be inside an aggregate"),
         ("sum(clicks) +", "expected a number"),
         ("sum(clicks); DROP TABLE datasets", "unexpected character ';' at position 12"),
-        ("avg(clicks)", "'avg' must be inside an aggregate"),
+        ("avg(clicks)", "'avg' is not an aggregate: use sum, count, min, max"),
         ("sum(clicks) sum(spend)", "unexpected 'sum' at position 13"),
         ("", "formula is empty"),
         ("sum(1)", "expected name, found '1'"),
@@ -55,6 +54,13 @@ def test_bad_formulas_point_at_the_problem(text, fragment):
     with pytest.raises(KpiLabError, match=None) as info:
         fx.parse(text)
     assert fragment in str(info.value)
+
+
+def test_a_bare_column_means_its_sum():
+    assert fx.parse("(revenue - spend) / clicks") == fx.parse(
+        "(sum(revenue) - sum(spend)) / sum(clicks)"
+    )
+    assert fx.parse('"Conv. value" / 2') == fx.parse('sum("Conv. value") / 2')
 
 
 def test_quote_identifier_escapes_quotes():

@@ -54,10 +54,10 @@ def custom_kpi_form(store: Store, custom: tuple[Kpi, ...]) -> None:
             name = st.text_input("Name", placeholder="profit_per_click", max_chars=40)
             formula = st.text_input(
                 "Formula",
-                placeholder="(sum(revenue) - sum(spend)) / sum(clicks)",
-                help="+ - * /, numbers, parentheses and sum/count/min/max of"
-                " a column (roles such as spend, or your own columns in"
-                " double quotes).",
+                placeholder="(revenue - spend) / clicks",
+                help="+ - * /, numbers, parentheses and columns: roles such as spend, or your"
+                " own columns in double quotes. A column alone means its sum; count, min and"
+                " max work too, e.g. sum(revenue) / count(unit).",
             )
             unit = st.selectbox("Unit", UNITS, index=UNITS.index("ratio"))
             direction = st.selectbox("Better when", DIRECTIONS, index=DIRECTIONS.index("neutral"))

@@ -3,8 +3,11 @@
     expr  := term (("+" | "-") term)*
     term  := unary (("*" | "/") unary)*
     unary := "-" unary | atom
-    atom  := NUMBER | AGG "(" NAME ")" | "(" expr ")"
+    atom  := NUMBER | AGG "(" NAME ")" | NAME | "(" expr ")"
     AGG   := sum | count | min | max
+
+A bare NAME means sum(NAME), so ``(revenue - spend) / clicks`` is the ratio of sums a marketer
+expects.
 
 Names are base columns (roles such as ``clicks``) or a dataset's own column names, which may
 be written in double quotes (``sum("Approved_Conversion")``). The text of a formula never
@@ -144,15 +147,17 @@ class _Parser:
             self.take("op", ")")
             return node
         if token.kind == "name":
+            self.i += 1
+            if not self.at_op("("):  # a bare column means its sum: revenue / clicks
+                return Aggregate("sum", token.text)
             func = token.text.lower()
             if func not in AGGREGATES:
                 raise _error(
                     self.text,
                     token.pos,
-                    f"{token.text!r} must be inside an aggregate, e.g. sum({token.text})"
-                    f" (allowed: {', '.join(AGGREGATES)})",
+                    f"{token.text!r} is not an aggregate: use {', '.join(AGGREGATES)}"
+                    f" (e.g. sum(clicks)), or the column's name alone for its sum",
                 )
-            self.i += 1
             self.take("op", "(")
             column = self.take("name").text
             self.take("op", ")")
