@@ -1,53 +1,76 @@
-"""Numbers as people read them, by unit. n/a for a missing value (division by zero, no rows)."""
+"""Numbers as people read them, by unit: one set of rules for cards, tables, sentences, the
+shared view and the report. n/a for a missing value (division by zero, no rows); money with
+thousands separators and its currency's symbol when the data says which; percentages with two
+decimals; never "-0.00"."""
 
 from __future__ import annotations
 
 import math
 
 NOT_AVAILABLE = "n/a"
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
 def is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
 
 
-def format_value(value: object, unit: str) -> str:
+def money(text: str, currency: str | None) -> str:
+    """``1,234.50`` in a currency: €1,234.50, -$12.00, 1,234.50 CHF."""
+    if not currency:
+        return text
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    symbol = SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{digits}" if symbol else f"{text} {currency.upper()}"
+
+
+def _rounded(number: float, places: int) -> float:
+    """A value that rounds to zero is zero (no "-0.00")."""
+    return 0.0 if round(number, places) == 0 else number
+
+
+def format_value(value: object, unit: str, currency: str | None = None) -> str:
     if is_missing(value):
         return NOT_AVAILABLE
     number = float(value)  # type: ignore[arg-type]
     if unit == "percent":
-        return f"{number:.2%}"
+        return f"{_rounded(number, 4):.2%}"
     if unit == "currency":
-        return f"{number:,.2f}"
+        return money(f"{_rounded(number, 2):,.2f}", currency)
     if unit == "ratio":
-        return f"{number:,.2f}"
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+        return f"{_rounded(number, 2):,.2f}"
+    if number == int(number):
+        return f"{number:,.0f}"
+    return f"{_rounded(number, 1):,.1f}"
 
 
-def format_compact(value: object, unit: str) -> str:
-    """Short form for cards: 1.32M, 245.1K; rates and ratios as in ``format_value``."""
+def format_compact(value: object, unit: str, currency: str | None = None) -> str:
+    """Short form for cards: 1.32M, €245.1K; rates and ratios as in ``format_value``."""
     if is_missing(value) or unit in ("percent", "ratio") or abs(float(value)) < 10_000:  # type: ignore[arg-type]
-        return format_value(value, unit)
+        return format_value(value, unit, currency)
     number = float(value)  # type: ignore[arg-type]
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(number) >= size:
-            return f"{number / size:,.{1 if abs(number) / size >= 100 else 2}f}{suffix}"
-    return format_value(value, unit)
+            text = f"{number / size:,.{1 if abs(number) / size >= 100 else 2}f}{suffix}"
+            return money(text, currency) if unit == "currency" else text
+    return format_value(value, unit, currency)
 
 
 def d3_format(unit: str) -> str:
-    """The same formats for chart axes and tables (d3/printf style, as Streamlit and Plotly use)."""
-    return {"percent": ".2%", "currency": ",.2f", "ratio": ",.2f"}.get(unit, ",.0f")
+    """Chart axes and hover labels (d3 style, as Plotly uses): trailing zeros trimmed, so
+    neighbouring ticks never read the same."""
+    return {"percent": ".2~%", "currency": ",.2~f", "ratio": ",.2~f"}.get(unit, ",.3~s")
 
 
 def format_change(value: object, decimals: int = 1) -> str:
     """A relative change with its sign: +3.1%, −0.4%, n/a."""
     if is_missing(value):
         return NOT_AVAILABLE
-    return f"{float(value):+.{decimals}%}".replace("-", "−")  # type: ignore[arg-type]
+    number = _rounded(float(value), decimals + 2)  # type: ignore[arg-type]
+    return f"{number:+.{decimals}%}".replace("-", "−")
 
 
-def format_cell(value: object, unit: str) -> str:
+def format_cell(value: object, unit: str, currency: str | None = None) -> str:
     """A table cell by its column's unit ("text" for labels and dates)."""
     if unit == "signed_percent":
         return format_change(value)
@@ -59,4 +82,4 @@ def format_cell(value: object, unit: str) -> str:
         return NOT_AVAILABLE if is_missing(value) else str(value)
     if not isinstance(value, (int, float)) and not hasattr(value, "item"):
         return NOT_AVAILABLE if is_missing(value) else str(value)
-    return format_value(value, unit)
+    return format_value(value, unit, currency)

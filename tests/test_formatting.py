@@ -35,3 +35,23 @@ def test_format_value(value, unit, text):
 )
 def test_format_compact(value, unit, text):
     assert format_compact(value, unit) == text
+
+
+def test_one_set_of_rules_money_percentages_and_zero():
+    from kpi_engine.formatting import d3_format, format_cell, format_change, format_value
+
+    assert format_value(1234.5, "currency", "EUR") == "€1,234.50"
+    assert format_value(-12, "currency", "USD") == "-$12.00"
+    assert format_value(1234.5, "currency", "CHF") == "1,234.50 CHF"
+    assert format_compact(1_324_924.56, "currency", "GBP") == "£1.32M"
+    assert (
+        format_value(-0.001, "currency") == "0.00" and format_value(-0.00001, "percent") == "0.00%"
+    )
+    assert [format_cell(v, "percent") for v in (0.0411, 0.0851, 0.01)] == [
+        "4.11%",
+        "8.51%",
+        "1.00%",
+    ]
+    assert format_change(-0.0001) == "+0.0%" and format_change(-0.031) == "−3.1%"
+    assert format_cell(None, "ratio") == "n/a" and format_cell(float("nan"), "text") == "n/a"
+    assert d3_format("count") == ",.3~s" and d3_format("percent") == ".2~%"

@@ -4,8 +4,8 @@ drawer, so a stakeholder sees what its owner saw."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
-import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -24,17 +24,9 @@ from kpi_engine.display.blocks import (
     Text,
 )
 from kpi_engine.export import to_csv_bytes, to_excel_bytes
+from kpi_engine.formatting import format_cell
 from ui.text import plain
 
-FORMATS = {
-    "percent": "percent",
-    "signed_percent": "percent",
-    "currency": "accounting",
-    "ratio": "%.2f",
-    "count": "localized",
-    "seconds": "%.1f",
-    "p_value": "%.4f",
-}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TONES = {"good": "background-color: #e7f5ec", "bad": "background-color: #fbeaea"}
 
@@ -127,18 +119,19 @@ def _cards(block: Cards) -> None:
 
 
 def _table(block: Table) -> None:
-    """The table, with its downloads made only when clicked (an Excel file of 1,000 rows
-    takes longer to write than the page takes to draw)."""
+    """The table, its numbers written by the same rules as everywhere (``format_cell``)
+    while sorting keeps the values; its downloads made only when clicked (an Excel file of
+    1,000 rows takes longer to write than the page takes to draw)."""
     frame = block.frame
-    config = {
-        column: st.column_config.NumberColumn(format=FORMATS[unit])
+    formats = {
+        column: partial(format_cell, unit=unit, currency=block.currency)
         for column, unit in block.units.items()
-        if unit in FORMATS and column in frame.columns
+        if unit != "text" and column in frame.columns
     }
-    shown: pd.DataFrame | object = frame
+    shown = frame.style.format(formats)
     if block.tones is not None:
         tones = block.tones
-        shown = frame.style.apply(lambda _: tones.map(lambda t: TONES.get(t, "")), axis=None)
+        shown = shown.apply(lambda _: tones.map(lambda t: TONES.get(t, "")), axis=None)
     if block.download:
         files = [
             Download(
@@ -161,4 +154,4 @@ def _table(block: Table) -> None:
         for column, file in zip(st.columns(2), files, strict=False):
             with column:
                 _draw(file)
-    st.dataframe(shown, hide_index=True, column_config=config)
+    st.dataframe(shown, hide_index=True)

@@ -48,12 +48,26 @@ def blocks(result: BudgetResult) -> tuple[Block, ...]:
         Cards(portfolio_cards(result), per_row=4),
     ]
     if result.portfolio.unallocated > 0:
-        out.append(text(wording.unallocated(result.portfolio), tone="warning", icon="warning"))
+        out.append(
+            text(
+                wording.unallocated(result.portfolio, result.currency),
+                tone="warning",
+                icon="warning",
+            )
+        )
     out.append(
         Section(
             "campaigns",
             "Per campaign",
-            (Table("budget plan", plan_table(result), PLAN_UNITS, download="budget plan"),),
+            (
+                Table(
+                    "budget plan",
+                    plan_table(result),
+                    PLAN_UNITS,
+                    download="budget plan",
+                    currency=result.currency,
+                ),
+            ),
         )
     )
     out.append(
@@ -72,27 +86,31 @@ def blocks(result: BudgetResult) -> tuple[Block, ...]:
     return tuple(out)
 
 
-def _money(value: float | None) -> str:
-    if value is not None and abs(value) < 0.005:
-        value = 0.0
-    return format_value(value, "currency")
+def _money(value: float | None, currency: str | None) -> str:
+    return format_value(value, "currency", currency)
 
 
 def portfolio_cards(result: BudgetResult) -> tuple[Card, ...]:
-    p = result.portfolio
+    p, cur = result.portfolio, result.currency
     unit = "currency" if result.objective == "revenue" else "count"
     lo, hi = p.uplift_band
     return (
-        Card("Spend a day", _money(p.suggested_spend), _money(p.suggested_spend - p.current_spend)),
+        Card(
+            "Spend a day",
+            _money(p.suggested_spend, cur),
+            _money(p.suggested_spend - p.current_spend, cur),
+        ),
         Card(
             wording.outcome_label(result.objective),
-            format_value(p.suggested_outcome, unit),
-            format_value(p.uplift, unit),
+            format_value(p.suggested_outcome, unit, cur),
+            format_value(p.uplift, unit, cur),
             "normal",
         ),
         Card(
             "Uplift, p10 to p90",
-            "n/a" if lo is None else f"{format_value(lo, unit)} to {format_value(hi, unit)}",
+            "n/a"
+            if lo is None
+            else f"{format_value(lo, unit, cur)} to {format_value(hi, unit, cur)}",
         ),
         Card(
             "Chance the uplift is positive",
@@ -140,7 +158,7 @@ def ranking_table(result: BudgetResult) -> Table:
         columns=["campaign", "ROAS", "CPA", "spend a day"],
     ).sort_values("ROAS", ascending=False, na_position="last")
     units = {"ROAS": "ratio", "CPA": "currency", "spend a day": "currency", "campaign": "text"}
-    return Table("ranking", frame, units)
+    return Table("ranking", frame, units, currency=result.currency)
 
 
 def moves_figure(result: BudgetResult) -> go.Figure:

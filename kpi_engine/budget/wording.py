@@ -69,7 +69,7 @@ def reason(
 
 def move(m: Move, currency: str | None) -> tuple[str, str, str]:
     """(before, amount, after): "Move " + amount + " a day from A to B"."""
-    amount = format_value(m.amount, "currency")
+    amount = format_value(m.amount, "currency", currency)
     if m.source and m.target:
         return "Move ", amount, f" a day from {m.source} to {m.target}"
     if m.target:
@@ -97,10 +97,10 @@ def window_caption(start: str, end: str, scenario: str) -> str:
     return f"Window {start} to {end} · {scenario} · daily amounts"
 
 
-def unallocated(p: Portfolio) -> str:
+def unallocated(p: Portfolio, currency: str | None = None) -> str:
     return (
-        f"{format_value(p.unallocated, 'currency')} a day cannot be placed: every campaign is at"
-        " its maximum. Raise the bounds or lower the budget."
+        f"{format_value(p.unallocated, 'currency', currency)} a day cannot be placed: every"
+        " campaign is at its maximum. Raise the bounds or lower the budget."
     )
 
 

@@ -86,6 +86,7 @@ class Table:
     tones: pd.DataFrame | None = None
     download: str | None = None
     excel: bool = False
+    currency: str | None = None  # the money columns' currency, for its symbol
 
 
 @dataclass(frozen=True, eq=False)

@@ -114,7 +114,7 @@ def _table(table: Table) -> str:
             unit = table.units.get(column, "text")
             tone = table.tones.iat[i, j] if table.tones is not None else ""
             css = " ".join(x for x in ("text" if unit == "text" else "", tone or "") if x)
-            shown = html.escape(str(neutralise(format_cell(value, unit))))
+            shown = html.escape(str(neutralise(format_cell(value, unit, table.currency))))
             cells.append(f"<td class='{css}'>{shown}</td>" if css else f"<td>{shown}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

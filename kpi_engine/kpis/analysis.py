@@ -72,7 +72,7 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         days=days,
         compared=compared,
         filters=spec.filters,
-        currency=spec.currency,
+        currency=spec.currency or dataset.currency,
         cards=_cards(store, dataset, base, totals, previous, compared) if len(totals) == 1 else (),
         movers=_movers(store, dataset, spec) if compared and len(spec.by) == 1 else None,
         trend=_trend(store, dataset, spec) if spec.grain and dataset.date_column else None,

@@ -55,10 +55,10 @@ def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
         cards.append(
             Card(
                 kpi.name,
-                format_compact(card.value, kpi.unit),
+                format_compact(card.value, kpi.unit, result.currency),
                 wording.card_delta(card.change),
                 DELTA_COLORS.get(kpi.direction, "off"),
-                wording.card_help(kpi, card.value),
+                wording.card_help(kpi, card.value, result.currency),
                 card.sparkline,
             )
         )
@@ -82,6 +82,7 @@ def breakdown_blocks(result: KpiViewResult) -> tuple[Block, ...]:
             None if tones is None else tones.rename(columns=names),
             download=stem,
             excel=True,
+            currency=result.currency,
         )
     )
     if result.movers is not None:
@@ -125,7 +126,7 @@ def _movers_table(result: KpiViewResult, movers: tuple[Mover, ...], name: str) -
         columns=[by, f"{kpi.name} before", kpi.name, "change"],
     )
     units = {f"{kpi.name} before": kpi.unit, kpi.name: kpi.unit, "change": "signed_percent"}
-    return Table(f"movers {name}", frame, units)
+    return Table(f"movers {name}", frame, units, currency=result.currency)
 
 
 def trend_figure(result: KpiViewResult) -> go.Figure:
@@ -168,8 +169,8 @@ def compare_table(result: KpiViewResult) -> Table:
         rows.append(
             {
                 "KPI": kpi.name,
-                a: format_compact(row.period_a, kpi.unit),
-                b: format_compact(row.period_b, kpi.unit),
+                a: format_compact(row.period_a, kpi.unit, result.currency),
+                b: format_compact(row.period_b, kpi.unit, result.currency),
                 "change": row.change,
             }
         )
@@ -180,7 +181,7 @@ def compare_table(result: KpiViewResult) -> Table:
 def target_blocks(result: KpiViewResult) -> tuple[Block, ...]:
     out: list[Block] = []
     for status in result.targets:
-        line = wording.target_line(status)
+        line = wording.target_line(status, result.currency)
         out.append(text(line, icon=wording.STATUS_ICONS.get(status.status, "flag")))
         if status.progress is not None:
             out.append(Progress(status.progress))

@@ -65,11 +65,11 @@ def card_delta(change: float | None) -> str | None:
     return None if change is None else f"{format_change(change)} vs previous period"
 
 
-def card_help(kpi: KpiMeta, value: float | None) -> str:
+def card_help(kpi: KpiMeta, value: float | None, currency: str | None = None) -> str:
     watch = f" Watch out: {kpi.pitfall}" if kpi.pitfall else ""
     return (
         f"{kpi.description}{watch} Formula: {kpi.formula}."
-        f" Exact value: {format_value(value, kpi.unit)}"
+        f" Exact value: {format_value(value, kpi.unit, currency)}"
     )
 
 
@@ -116,11 +116,12 @@ def pace_text(pace: Pace) -> str:
     return text + (f": {pace.status}" if pace.status in ("reached", "missed") else "")
 
 
-def target_line(status: TargetStatus) -> str:
+def target_line(status: TargetStatus, currency: str | None = None) -> str:
     scope = f" ({status.scope})" if status.scope else ""
     return (
-        f"{status.name}{scope}: {format_value(status.value, status.unit)} of"
-        f" {format_value(status.target, status.unit)} by {status.deadline} · {status.text}"
+        f"{status.name}{scope}: {format_value(status.value, status.unit, currency)} of"
+        f" {format_value(status.target, status.unit, currency)} by {status.deadline}"
+        f" · {status.text}"
     )
 
 

@@ -106,9 +106,9 @@ def test_several_currencies_are_shown_one_at_a_time(workspace):
     store = engine_store(first)
     import_file(store, FIXTURES / "import" / "multi_currency.csv")
     at = open_app("multi_currency", token=first.session_state["workspace_token"])
-    assert _metrics(at)["Spend"] == "80.00" and _metrics(at)["ROAS"] == "2.50"  # EUR first
+    assert _metrics(at)["Spend"] == "€80.00" and _metrics(at)["ROAS"] == "2.50"  # EUR first
     _by_label(at.button_group, "Currency").set_value("USD").run()
-    assert _metrics(at)["Spend"] == "150.00" and _metrics(at)["ROAS"] == f"{400 / 150:.2f}"
+    assert _metrics(at)["Spend"] == "$150.00" and _metrics(at)["ROAS"] == f"{400 / 150:.2f}"
 
 
 def test_custom_kpi_and_vanity_warning(workspace):
