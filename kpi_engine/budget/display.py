@@ -22,7 +22,7 @@ from kpi_engine.display.blocks import (
     text,
 )
 from kpi_engine.display.theme import styled
-from kpi_engine.formatting import format_value
+from kpi_engine.formatting import format_value, money
 
 PLAN_UNITS = {
     "campaign": "text",
@@ -106,17 +106,26 @@ def portfolio_cards(result: BudgetResult) -> tuple[Card, ...]:
             format_value(p.uplift, unit, cur),
             "normal",
         ),
-        Card(
-            "Uplift, p10 to p90",
-            "n/a"
-            if lo is None
-            else f"{format_value(lo, unit, cur)} to {format_value(hi, unit, cur)}",
-        ),
+        Card("Uplift, p10 to p90", _band(lo, hi, unit, cur)),
         Card(
             "Chance the uplift is positive",
             "n/a" if p.prob_positive is None else f"{p.prob_positive:.0%}",
         ),
     )
+
+
+def _band(lo: float | None, hi: float | None, unit: str, currency: str | None) -> str:
+    """A range that fits a card: whole numbers once they are large (€1,612–€2,204)."""
+    if lo is None or hi is None:
+        return "n/a"
+
+    def one(x: float) -> str:
+        if min(abs(lo), abs(hi)) < 100:
+            return format_value(x, unit, currency)
+        whole = f"{round(x):,}"
+        return money(whole, currency) if unit == "currency" else whole
+
+    return f"{one(lo)}–{one(hi)}"
 
 
 def plan_table(result: BudgetResult) -> pd.DataFrame:
