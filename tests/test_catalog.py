@@ -62,7 +62,8 @@ def _evaluate(node, sums: dict[str, float], rows: int) -> float:
     if isinstance(node, fx.Number):
         return node.value
     if isinstance(node, fx.Aggregate):
-        return float(rows) if node.func == "count" else sums[node.column]
+        # count(unit) and users(x): every row here is a different user with x above 0
+        return float(rows) if node.func in ("count", "users") else sums[node.column]
     if isinstance(node, fx.Negate):
         return -_evaluate(node.operand, sums, rows)
     left, right = _evaluate(node.left, sums, rows), _evaluate(node.right, sums, rows)

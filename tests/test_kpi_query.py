@@ -124,3 +124,26 @@ def test_no_date_column(store, write_csv):
         run_kpis(store, dataset, KpiQuery(("clicks",), start=date(2026, 1, 1)))
     with pytest.raises(KpiLabError, match="needs a date column"):
         run_kpis(store, dataset, KpiQuery(("clicks",), grain="day"))
+
+
+def test_conversion_rate_counts_users_once_like_the_experiments(store, tmp_path):
+    """The KPIs page divided conversions by rows, the Experiments page converting users by
+    users. With several rows per user both now count users: by hand, 2 of 3 users converted."""
+    from kpi_engine.experiments.analysis import run_experiment
+    from kpi_engine.experiments.spec import ExperimentSpec
+
+    path = tmp_path / "users.csv"
+    rows = ["user_id,variant,converted,revenue", "u1,A,0,0", "u1,A,1,30", "u2,A,0,0"]
+    rows += ["u3,B,1,10", "u3,B,1,5"] + [f"b{i},B,0,0" for i in range(3)]
+    path.write_text("\n".join(rows) + "\n")
+    dataset = import_file(store, path).dataset
+    kpis = ("conversion_rate", "revenue_per_user")
+    total = run_kpis(store, dataset, KpiQuery(kpis)).iloc[0]
+    assert total["conversion_rate"] == pytest.approx(2 / 6)  # u1 and u3 of 6 users
+    assert total["revenue_per_user"] == pytest.approx(45 / 6)
+    by = run_kpis(store, dataset, KpiQuery(kpis, ("variant",))).set_index("variant")
+    spec = ExperimentSpec(dataset.dataset_id, "variant", "A", kpis, correction="none")
+    result = run_experiment(store, dataset, spec)
+    for r in result.results:
+        assert by.loc["A", r.kpi] == pytest.approx(r.control_value)
+        assert by.loc["B", r.kpi] == pytest.approx(r.variant_value)

@@ -78,9 +78,15 @@ def kpi_shape(kpi: Kpi, dataset: Dataset, kind: str) -> KpiShape:
     if not (isinstance(node, fx.BinaryOp) and node.op == "/"):
         raise refuse
     num, den = node.left, node.right
-    if not (isinstance(num, fx.Aggregate) and num.func == "sum" and isinstance(den, fx.Aggregate)):
+    if not (
+        isinstance(num, fx.Aggregate)
+        and num.func in ("sum", "users")
+        and isinstance(den, fx.Aggregate)
+    ):
         raise refuse
     per_unit = den.func == "count" and den.column == "unit"
+    if num.func == "users" and not per_unit:
+        raise refuse
     if (per_unit and kind == "campaign") or (
         not per_unit and (den.func != "sum" or kind == "totals")
     ):
@@ -94,10 +100,9 @@ def kpi_shape(kpi: Kpi, dataset: Dataset, kind: str) -> KpiShape:
             f" dataset {dataset.name!r} does not have",
             "kpis",
         )
-    if per_unit:
-        return KpiShape(
-            PROPORTION if num.column == "conversions" else MEAN, names[num.column], None, scale
-        )
+    if per_unit:  # users(x) / count(unit): a proportion of units; sum(x) / count(unit): a mean
+        kind_of = PROPORTION if num.func == "users" or num.column == "conversions" else MEAN
+        return KpiShape(kind_of, names[num.column], None, scale)
     return KpiShape(RATIO, names[num.column], names[den.column], scale)
 
 

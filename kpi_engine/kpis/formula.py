@@ -4,7 +4,7 @@
     term  := unary (("*" | "/") unary)*
     unary := "-" unary | atom
     atom  := NUMBER | AGG "(" NAME ")" | NAME | "(" expr ")"
-    AGG   := sum | count | min | max
+    AGG   := sum | count | min | max | users
 
 A bare NAME means sum(NAME), so ``(revenue - spend) / clicks`` is the ratio of sums a marketer
 expects.
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from kpi_engine.errors import KpiLabError
 
-AGGREGATES = ("sum", "count", "min", "max")
+AGGREGATES = ("sum", "count", "min", "max", "users")
+UNIT = "unit"  # the role of the column that names a randomisation unit (a user)
 MAX_FORMULA_LENGTH = 500
 
 _TOKEN = re.compile(
@@ -184,8 +185,10 @@ def columns(node: Node) -> list[str]:
     found: list[str] = []
 
     def walk(n: Node) -> None:
-        if isinstance(n, Aggregate) and n.column not in found:
-            found.append(n.column)
+        if isinstance(n, Aggregate):
+            for name in (n.column, UNIT) if n.func == "users" else (n.column,):
+                if name not in found:
+                    found.append(name)
         elif isinstance(n, Negate):
             walk(n.operand)
         elif isinstance(n, BinaryOp):
@@ -196,15 +199,27 @@ def columns(node: Node) -> list[str]:
     return found
 
 
+def _aggregate(node: Aggregate, column_sql: Callable[[str], str]) -> str:
+    """``count(unit)`` counts units (users), each once, however many rows each has;
+    ``users(x)`` counts the units with a row where x is above 0 (users who converted)."""
+    col = column_sql(node.column)
+    if node.func == "users":
+        unit = column_sql(UNIT)
+        return f"COUNT(DISTINCT CASE WHEN {col} > 0 THEN {unit} END)"
+    if node.func == "count" and node.column == UNIT:
+        return f"COUNT(DISTINCT {col})"
+    return f"{node.func.upper()}({col})"
+
+
 def to_sql(node: Node, column_sql: Callable[[str], str]) -> str:
     """Compile to a DuckDB aggregate expression of type DOUBLE.
 
     ``column_sql`` maps a formula name to a quoted column expression (or raises).
     """
     if isinstance(node, Number):
-        return repr(node.value)
+        return f"CAST({node.value!r} AS DOUBLE)"  # a bare 1.0 is a DECIMAL on some engines
     if isinstance(node, Aggregate):
-        return f"CAST({node.func.upper()}({column_sql(node.column)}) AS DOUBLE)"
+        return f"CAST({_aggregate(node, column_sql)} AS DOUBLE)"
     if isinstance(node, Negate):
         return f"(-{to_sql(node.operand, column_sql)})"
     left, right = to_sql(node.left, column_sql), to_sql(node.right, column_sql)
