@@ -1,0 +1,139 @@
+"""What a person waits for in a real browser: from a click (or typing the address) until the
+page is drawn and idle. Playwright drives Debian's Chromium against a real server.
+
+    python benchmarks/browser.py              # the sample data, medians of 3
+    python benchmarks/browser.py --runs 5
+
+Each run starts a server on a fresh workspace file, then times:
+
+  first visitor     the first visit after the server started (imports, the sample template)
+  first visit       a new browser (a new workspace with the sample data) on a warm server
+  first visit, cached
+                    the same, by a browser that has Streamlit's scripts in its cache
+  reload            the KPIs page reloaded
+  Experiments, Budget, KPIs
+                    a click in the sidebar until that page is drawn
+  a setting         KPIs: the trend by week; Experiments: sequential testing on;
+                    Budget: the largest change at 50%
+
+"Drawn and idle": the page's own marker is visible, no chart is still drawing, and Streamlit's
+running indicator has been gone for 0.3 s (that settle wait is subtracted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.server import Server  # noqa: E402
+
+PORT = 8597
+SETTLE = 0.3
+TIMEOUT = 60_000
+
+
+def _idle(page, marker: str) -> None:
+    """Wait until ``marker`` is visible, every chart is drawn and the app has been idle a
+    while."""
+    page.get_by_text(marker).first.wait_for(timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+        ".every(c => c.querySelector('.main-svg'))",
+        timeout=TIMEOUT,
+    )
+    quiet_since = None
+    while True:
+        running = page.query_selector("[data-testid=stStatusWidget]") is not None
+        now = time.perf_counter()
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= SETTLE:
+            return
+        time.sleep(0.01)
+
+
+def _timed(page, action, marker: str) -> float:
+    start = time.perf_counter()
+    action()
+    _idle(page, marker)
+    return time.perf_counter() - start - SETTLE
+
+
+def _nav(page, name: str):
+    return lambda: page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
+
+
+def _pick(page, dataset: str, marker: str) -> None:
+    """Choose a dataset in the sidebar (not timed)."""
+    picker = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Dataset")
+    picker.click()
+    page.get_by_role("option", name=dataset).click()
+    _idle(page, marker)
+
+
+def one_run(browser, tmp: Path) -> dict[str, float]:
+    times: dict[str, float] = {}
+    with Server(tmp / "ws.duckdb", tmp / "server.log", PORT) as server:
+        first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        times["first visitor"] = _timed(first, lambda: first.goto(server.url + "/"), "Breakdown")
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        times["first visit"] = _timed(page, lambda: page.goto(server.url + "/"), "Breakdown")
+        again = page.context.new_page()  # a new workspace, the browser's cache warm
+        times["first visit, cached"] = _timed(
+            again, lambda: again.goto(server.url + "/"), "Breakdown"
+        )
+        again.close()
+        times["reload"] = _timed(page, page.reload, "Breakdown")
+        times["KPIs: trend by week"] = _timed(
+            page,
+            lambda: page.get_by_test_id("stButtonGroup").get_by_text("week", exact=True).click(),
+            "Spend by week",
+        )
+        _pick(page, "Sample A/B test (campaign)", "Breakdown")
+        times["Experiments"] = _timed(page, _nav(page, "Experiments"), "chance B is better")
+        page.get_by_text("Settings: significance").click()
+        times["Experiments: sequential on"] = _timed(
+            page, lambda: page.get_by_text("Peeking-safe (sequential)").click(), "sequential"
+        )
+        _pick(page, "Sample campaigns", "Power planner")
+        times["Budget"] = _timed(page, _nav(page, "Budget"), "Read before acting")
+        times["KPIs"] = _timed(page, _nav(page, "KPIs"), "Breakdown")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    runs: list[dict[str, float]] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.append(one_run(browser, Path(tmp)))
+        browser.close()
+    print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"{'what':>28} {'median s':>9} {'runs':>24}")
+    for what in runs[0]:
+        values = [r[what] for r in runs]
+        shown = " ".join(f"{v:.2f}" for v in values)
+        print(f"{what:>28} {statistics.median(values):>9.2f} {shown:>24}")
+
+
+if __name__ == "__main__":
+    main()
