@@ -339,24 +339,8 @@ def _load(
             if plan.wide and options.unpivot:  # channel rows have no totals, by construction
                 found = [w for w in found if not w["code"].startswith("missing_")]
             warnings += found
-            earlier = _history(dataset.report) if options.append else []
-            report = {
-                "action": "append"
-                if options.append
-                else "replace"
-                if options.replace
-                else "import",
-                "file": plan.source.label,
-                "rows_read": staged + rejected,
-                "rows_dropped": dropped,
-                "rows_replaced": replaced,
-                "warnings": warnings,
-                "mapping": _plan_mapping(plan),
-                "unique_units": _unique_units(cur, dataset),
-                "imported_at": datetime.now().isoformat(timespec="seconds"),
-                "version": secrets.token_hex(8),  # new with every import, append or replace
-                "earlier": earlier,  # the findings of the imports appended to before, newest first
-            }
+            counts = (staged + rejected, dropped, replaced)
+            report = _report_of(cur, plan, options, dataset, counts, warnings)
             dataset = store.with_report(cur, dataset, report)
             progress(0.95, "Saving")
     except duckdb.OutOfMemoryException:
@@ -372,6 +356,26 @@ def _load(
 
 
 HISTORY = 20  # the earlier imports whose findings a dataset keeps
+
+
+def _report_of(
+    cur, plan: ImportPlan, options: ImportOptions, dataset: Dataset, counts, warnings
+) -> dict:
+    """What the dataset keeps of this import (and, after an append, of the earlier ones)."""
+    read, dropped, replaced = counts
+    return {
+        "action": _action(options),
+        "file": plan.source.label,
+        "rows_read": read,
+        "rows_dropped": dropped,
+        "rows_replaced": replaced,
+        "warnings": warnings,
+        "mapping": _plan_mapping(plan),
+        "unique_units": _unique_units(cur, dataset),
+        "imported_at": datetime.now().isoformat(timespec="seconds"),
+        "version": secrets.token_hex(8),  # new with every import, append or replace
+        "earlier": _history(dataset.report) if options.append else [],  # newest first
+    }
 
 
 def _action(options: ImportOptions) -> str:
