@@ -49,6 +49,8 @@ def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
         return (*out, text(wording.SEVERAL_CURRENCIES, tone="info", icon="payments"))
     if result.previous and result.days and not result.compared:
         out.append(text(wording.not_compared(result.previous, result.days), tone="caption"))
+    elif result.previous and result.compared:
+        out.append(text(wording.compared_with(result.previous), tone="caption"))
     cards = []
     for card in result.cards:
         kpi = result.kpi(card.kpi)

@@ -62,7 +62,13 @@ def not_compared(previous: tuple[str, str], days: tuple[int, int]) -> str:
 
 
 def card_delta(change: float | None) -> str | None:
-    return None if change is None else f"{format_change(change)} vs previous period"
+    """Short enough for six cards in a row; ``compared_with`` names the period. An ASCII
+    minus: a card reads the direction of its arrow from it."""
+    return None if change is None else format_change(change).replace("−", "-")
+
+
+def compared_with(previous: tuple[str, str]) -> str:
+    return f"Changes against the previous period, {previous[0]} to {previous[1]}."
 
 
 def card_help(kpi: KpiMeta, value: float | None, currency: str | None = None) -> str:

@@ -137,7 +137,9 @@ def test_cards_compare_with_the_previous_period(app):
     june = CAMPAIGNS[(CAMPAIGNS["date"] >= "2026-05-31") & (CAMPAIGNS["date"] <= "2026-06-30")]
     spend = next(m for m in app.metric if m.label == "Spend")
     expected = july["spend"].sum() / june["spend"].sum() - 1
-    assert spend.delta == f"{expected:+.1%} vs previous period"
+    assert spend.delta == f"{expected:+.1%}"  # an ASCII sign: the arrow's direction
+    captions = " ".join(c.value for c in app.caption).replace("\\", "")
+    assert "Changes against the previous period, 2026-05-31 to 2026-06-30" in captions
 
 
 def test_target_with_pace_and_anomaly_markers(workspace):
