@@ -46,9 +46,6 @@ class ViewFields:
             )
         self.doc = doc
 
-    def has(self, key: str) -> bool:
-        return self.doc.get(key) is not None
-
     def text(self, key: str, default: str | None = None) -> str | None:
         value = self.doc.get(key)
         if value is None:

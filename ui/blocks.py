@@ -16,7 +16,6 @@ from kpi_engine.display.blocks import (
     Chart,
     Columns,
     Download,
-    Heading,
     Progress,
     Section,
     Strong,
@@ -54,8 +53,6 @@ def markdown(text: Text) -> str:
 def _draw(block: Block) -> None:
     if isinstance(block, Text):
         _text(block)
-    elif isinstance(block, Heading):
-        st.subheader(block.text, anchor=False)
     elif isinstance(block, Bullets):
         st.markdown("\n".join(f"- {markdown(item)}" for item in block.items))
     elif isinstance(block, Cards):

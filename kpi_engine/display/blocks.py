@@ -36,18 +36,9 @@ class Text:
     tone: Tone = "plain"
     icon: str | None = None  # a Material icon name ("warning", "check_circle")
 
-    @property
-    def plain(self) -> str:
-        return "".join(s.text if isinstance(s, Strong) else s for s in self.spans)
-
 
 def text(*spans: Span, tone: Tone = "plain", icon: str | None = None) -> Text:
     return Text(tuple(spans), tone, icon)
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
 
 
 @dataclass(frozen=True)
@@ -129,4 +120,4 @@ class Columns:
     columns: tuple[tuple[Block, ...], ...]
 
 
-Block = Text | Heading | Bullets | Cards | Table | Chart | Download | Progress | Section | Columns
+Block = Text | Bullets | Cards | Table | Chart | Download | Progress | Section | Columns

@@ -14,7 +14,6 @@ from kpi_engine.display.blocks import (
     Chart,
     Columns,
     Download,
-    Heading,
     Progress,
     Section,
     Strong,
@@ -59,8 +58,6 @@ def _spans(text: Text) -> str:
 def _block(block: Block, state: dict) -> str:
     if isinstance(block, Text):
         return f"<p class='{block.tone}'>{_spans(block)}</p>"
-    if isinstance(block, Heading):
-        return f"<h2>{html.escape(block.text)}</h2>"
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{_spans(t)}</li>" for t in block.items) + "</ul>"
     if isinstance(block, Cards):

@@ -20,7 +20,6 @@ from kpi_engine.kpis.catalog import CATALOG, Kpi
 from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO
 from kpi_engine.store import Dataset
 
-KINDS = ("users", "totals", "campaign")
 ALLOWED = {
     "users": "conversion_rate, revenue_per_user and ratio KPIs such as aov",
     "totals": "conversion_rate",
