@@ -1,1 +1,2 @@
-"""KPI Lab's engine: ingest, store, KPI catalog and queries. It never imports streamlit."""
+"""KPI Lab's engine: ingest, the store, and a folder per feature (kpis, experiments, budget,
+sharing) over pure statistics (stats). It never imports streamlit."""

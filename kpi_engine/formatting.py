@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 
+from kpi_engine.roles import CURRENCY_SYMBOLS
+
 NOT_AVAILABLE = "n/a"
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+SYMBOLS = {code: symbol for symbol, code in CURRENCY_SYMBOLS.items()}
 
 
 def is_missing(value: object) -> bool:

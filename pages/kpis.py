@@ -68,8 +68,9 @@ def _pick_kpis(dataset: Dataset, custom) -> list[str]:
     return chosen
 
 
-def _filters(store: Store, dataset: Dataset) -> tuple[date | None, date | None, tuple]:
-    bounds = store.date_range(dataset)
+def _filters(
+    store: Store, dataset: Dataset, bounds: tuple[date, date] | None
+) -> tuple[date | None, date | None, tuple]:
     cols = st.columns(1 + len([r for r in FILTER_ROLES if r in dataset.roles]))
     start = end = None
     with cols[0]:
@@ -210,7 +211,8 @@ kpis = _pick_kpis(dataset, CUSTOM)
 if not kpis:
     st.info(wording.PICK_KPIS)
     st.stop()
-start, end, filters = _filters(store, dataset)
+bounds = store.date_range(dataset)  # once a run: a scan of the whole table
+start, end, filters = _filters(store, dataset, bounds)
 currency = None
 if len(dataset.currencies) > 1:
     currency = st.segmented_control(
@@ -237,7 +239,7 @@ if dataset.date_column:
     with st.expander(
         "Compare two periods", icon=":material/compare_arrows:", expanded=compare_on(dataset)
     ):
-        compare = _compare_period(start, end, dataset.dataset_id, store.date_range(dataset))
+        compare = _compare_period(start, end, dataset.dataset_id, bounds)
         slots["compare"] = st.container()
     computable = {k for k, missing in kpi_availability(dataset, CUSTOM).items() if not missing}
     saved_targets = tuple(t for t in targets(store, dataset) if t.kpi in computable)

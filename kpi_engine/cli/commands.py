@@ -18,7 +18,7 @@ from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpis.analysis import run_kpi_view
 from kpi_engine.kpis.catalog import CATALOG, RECOMMENDED, Kpi
 from kpi_engine.kpis.custom import parse_custom, saved_custom
-from kpi_engine.kpis.spec import KpiViewSpec, default_kpis, default_spec
+from kpi_engine.kpis.spec import KpiViewSpec, default_spec
 from kpi_engine.sharing.links import create_share, list_shares, open_share, revoke_share
 from kpi_engine.sharing.workspaces import prune_untouched
 from kpi_engine.stats.power import plan as power_plan
@@ -187,12 +187,12 @@ def _cmd_share(store: Store, args: argparse.Namespace) -> dict:
 
 def _first_view(dataset) -> dict:
     """The KPIs page's first view, as views were written before they had versions."""
-    dims = dataset.dimensions
+    spec = default_spec(dataset)
     return {
         "page": "kpis",
-        "kpis": list(default_kpis(dataset)),
-        "by": dims[0] if dims else None,
-        "grain": "day" if dataset.date_column else None,
+        "kpis": list(spec.kpis),
+        "by": spec.by[0] if spec.by else None,
+        "grain": spec.grain,
     }
 
 

@@ -16,6 +16,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
 from kpi_engine.store import Dataset, Store
+from kpi_engine.typed_json import finite
 
 ANOMALY_WINDOW = 14
 ANOMALY_K = 3.5
@@ -57,12 +58,11 @@ def comparable(days_before: int, days_now: int) -> bool:
 
 
 def as_number(value) -> float | None:
-    """A query value as a float, or None for a missing, NaN or non-numeric value."""
+    """A query value as a float, or None for a missing, non-finite or non-numeric value."""
     try:
-        number = float(value)
+        return finite(value)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(number) else number
 
 
 def compare_periods(

@@ -13,7 +13,6 @@ from datetime import date
 import pandas as pd
 
 from kpi_engine.aggregate_sql import Rows, kpi_sql, numeric_columns
-from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import CATALOG, Kpi, get_kpi, missing_columns
 from kpi_engine.roles import MONEY_ROLES
 from kpi_engine.store import Dataset, Store
@@ -72,8 +71,6 @@ def _with_currency(dataset: Dataset, query: KpiQuery) -> KpiQuery:
 
 def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
     """The one aggregate query for ``query``, with its bound parameters."""
-    if not query.kpis:
-        raise KpiLabError("choose at least one KPI")
     query = _with_currency(dataset, query)
     return kpi_sql(
         dataset,

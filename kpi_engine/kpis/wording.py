@@ -43,14 +43,11 @@ def target_scope(filters, currency: str | None) -> str:
 
 def scope(start: str | None, end: str | None, filters, currency: str | None) -> str:
     """Which rows the view covers, in one line."""
-    if start or end:
-        parts = [f"{start or 'the first day'} to {end or 'the last day'}"]
-    else:
-        parts = ["all dates"]
-    parts += [f"{name}: {', '.join(values)}" for name, values in filters]
-    if currency:
-        parts.append(f"in {currency}")
-    return " · ".join(parts)
+    dates = (
+        f"{start or 'the first day'} to {end or 'the last day'}" if start or end else "all dates"
+    )
+    rows = target_scope(filters, currency)
+    return f"{dates} · {rows}" if rows else dates
 
 
 def not_compared(previous: tuple[str, str], days: tuple[int, int]) -> str:

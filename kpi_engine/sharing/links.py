@@ -17,7 +17,7 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from kpi_engine.analyses import ANALYSES, Result, Spec, result_from_dict, run, spec_from_view
@@ -247,9 +247,7 @@ def _migrate(store: Store, row: tuple) -> None:
             [
                 json.dumps(result.to_dict()),
                 json.dumps(spec.to_view()),
-                json.dumps(
-                    {"name": meta["name"], "rows": int(meta["rows"]), "dataset_id": spec.dataset_id}
-                ),
+                json.dumps(_frozen_dataset(replace(dataset, dataset_id=spec.dataset_id))),
                 share_id,
             ],
         )
