@@ -430,6 +430,8 @@ def test_a_token_that_starts_with_a_dash_opens_from_the_command_line(tmp_path, c
     store.close()
     code, opened, _ = _cli(capsys, "share", "open", old, "--db", db, "--json")
     assert code == 0 and opened["rows"] == doc["rows"]
+    code, opened, _ = _cli(capsys, "share", "open", "--", old, "--db", db, "--json")
+    assert code == 0 and opened["rows"] == doc["rows"]  # "--" written the usual way
     assert not any(new_token().startswith("-") for _ in range(2000))
     code, revoked, _ = _cli(capsys, "share", "revoke", old, "--json", "--db", db)
     assert code == 0 and revoked["revoked"]

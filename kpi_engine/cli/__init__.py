@@ -24,14 +24,15 @@ EXIT_BAD_INPUT = 2
 
 def _tokens_as_values(argv: list[str]) -> list[str]:
     """``share open|revoke TOKEN``: a token may start with "-" (links made before tokens
-    avoided it), which argparse would read as a flag. Such a token moves to the end, after
-    "--", which marks what follows as a value."""
-    if argv[:1] != ["share"] or argv[1:2] not in (["open"], ["revoke"]) or "--" in argv:
+    avoided it), which argparse would read as a flag, and a user may have written "--" before
+    it, the usual way around that. The token moves to the end, after the one "--"."""
+    if argv[:1] != ["share"] or argv[1:2] not in (["open"], ["revoke"]):
         return argv
-    tokens = [a for a in argv[2:] if a.startswith("-") and well_formed(a)]
-    if not tokens:
-        return argv
-    return [a for a in argv if a != tokens[0]] + ["--", tokens[0]]
+    rest = [a for a in argv[2:] if a != "--"]
+    dashed = [a for a in rest if a.startswith("-") and well_formed(a)]
+    if not dashed:
+        return [*argv[:2], *rest]
+    return [*argv[:2], *(a for a in rest if a != dashed[0]), "--", dashed[0]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
