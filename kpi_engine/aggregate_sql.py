@@ -4,7 +4,8 @@ the experiments and the budget, so that only small aggregates ever leave the dat
 - ``kpi_sql``: KPIs from their catalog formulas, as totals, by dimensions and by period (the
   KPIs view; the budget's daily spend and outcome per campaign).
 - ``arm_sums_sql`` and ``variant_totals_sql``: an experiment's sufficient statistics (n, Σm,
-  Σm², Σd, Σd², Σm·d per variant and day, over randomisation units).
+  Σm², Σd, Σd², Σm·d per variant and day, over randomisation units, with exclusions, caps and
+  CUPED covariates applied per unit); ``exposure_weeks_sql``: the same by week since exposure.
 - ``date_range_sql``, ``distinct_sql``, ``shared_units_sql``: what the pages and checks ask.
 
 Only names from the dataset's registry become SQL, always quoted; dates, filter values and
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from kpi_engine.errors import KpiLabError
@@ -42,16 +43,6 @@ class Rows:
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     currency: str | None = None
     present: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Measure:
-    """One KPI of an experiment per randomisation unit: a numerator m over a denominator d
-    (d = 1 when ``den`` is None). ``binary``: m is 1 when the unit's numerator is above 0."""
-
-    num: str
-    den: str | None = None
-    binary: bool = False
 
 
 def column(dataset: Dataset, name: str, field: str = "by") -> str:
@@ -220,6 +211,53 @@ def distinct_sql(dataset: Dataset, name: str, limit: int) -> tuple[str, list]:
 # -- experiments ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Cap:
+    """Winsorising bounds of a per-unit value: numbers, or, where ``*_pct`` is set,
+    percentiles (0-1) of every unit's value in the analysis, pooled across variants."""
+
+    lower: float | None = None
+    upper: float | None = None
+    lower_pct: bool = False
+    upper_pct: bool = False
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One KPI of an experiment per randomisation unit: a numerator m over a denominator d
+    (d = 1 when ``den`` is None). ``binary``: m is 1 when the unit's numerator is above 0.
+    ``cap`` winsorises m and d (and the covariate with m's bounds). A covariate x for CUPED
+    comes from a column (the unit's largest value) or, with ``pre_period``, from the
+    measure's own rows before the unit's exposure."""
+
+    num: str
+    den: str | None = None
+    binary: bool = False
+    cap: Cap | None = None
+    covariate: str | None = None
+    pre_period: bool = False
+
+    @property
+    def has_covariate(self) -> bool:
+        return self.covariate is not None or self.pre_period
+
+
+@dataclass(frozen=True)
+class Units:
+    """How rows become randomisation units: the rows with the same ``keys`` (a user; a day,
+    or a day and a campaign) in one variant, or every row when ``one_row_each``.
+    ``exclude_shared`` drops units seen in more than one variant; ``segment`` adds per-segment
+    sums (a unit's segment is the smallest value among its rows); the pre-period of CUPED is
+    the ``pre_days`` days before ``pre_start``, or before each unit's first day."""
+
+    keys: tuple[str, ...]
+    one_row_each: bool = False
+    exclude_shared: bool = False
+    segment: str | None = None
+    pre_days: int = 14
+    pre_start: date | None = None
+
+
 def _rows_sql(dataset: Dataset, variant: str, rows: Rows) -> tuple[str, list]:
     where, params = where_sql(
         dataset, Rows(rows.start, rows.end, rows.filters, rows.currency, (*rows.present, variant))
@@ -231,47 +269,215 @@ def _as_text(name: str) -> str:
     return f"CAST({q(name)} AS VARCHAR)"
 
 
-def arm_sums_sql(
-    dataset: Dataset,
-    variant: str,
-    measures: Sequence[Measure],
-    rows: Rows,
-    unit_keys: Sequence[str],
-    one_row_per_unit: bool = False,
-) -> tuple[str, list]:
-    """Per variant and day: the number of units n and, per measure i, Σm, Σm², Σd, Σd² and
-    Σm·d (columns n, m{i}, mm{i}, d{i}, dd{i}, md{i}).
-
-    A unit is a group of rows with the same ``unit_keys`` (a user; a day, or a day and a
-    campaign) in one variant: its m and d are the sums of its rows (m is 0/1 for a binary
-    measure), and its day is its first date. With ``one_row_per_unit`` every row is a unit
-    already, and nothing is grouped."""
-    base, params = _rows_sql(dataset, variant, rows)
+def _units_sql(dataset: Dataset, variant: str, measures: Sequence[Measure], units: Units) -> str:
+    """One row per unit from ``base``: variant, day (its first), segment, key k0, m{i}, d{i}
+    and x{i} (a covariate column)."""
     date_col = dataset.date_column
-    cols = []
-    if one_row_per_unit:
-        day = q(date_col) if date_col else "NULL"
-        for i, m in enumerate(measures):
-            value = f"coalesce(CAST({q(m.num)} AS DOUBLE), 0)"
-            cols.append(f"CAST({value} > 0 AS DOUBLE) AS m{i}" if m.binary else f"{value} AS m{i}")
-            den = f"coalesce(CAST({q(m.den)} AS DOUBLE), 0)" if m.den else ONE
-            cols.append(f"{den} AS d{i}")
-        units = (
-            f"SELECT {_as_text(variant)} AS variant, {day} AS day, {', '.join(cols)}"
-            f" FROM ({base}) b"
-        )
+    if units.one_row_each:
+        select = [
+            f"{_as_text(variant)} AS variant",
+            f"{q(date_col) if date_col else 'NULL'} AS day",
+        ]
+        segment = f"CAST({q(units.segment)} AS VARCHAR)" if units.segment else None
+
+        def value(col: str) -> str:
+            return f"coalesce(CAST({q(col)} AS DOUBLE), 0)"
+
+        def largest(col: str) -> str:
+            return value(col)
+
+        tail = ""
     else:
-        day = f"min({q(date_col)})" if date_col else "NULL"
-        for i, m in enumerate(measures):
-            total = f"CAST(coalesce(sum({q(m.num)}), 0) AS DOUBLE)"
-            cols.append(f"CAST({total} > 0 AS DOUBLE) AS m{i}" if m.binary else f"{total} AS m{i}")
-            den = f"CAST(coalesce(sum({q(m.den)}), 0) AS DOUBLE)" if m.den else ONE
-            cols.append(f"{den} AS d{i}")
-        keys = ", ".join(q(k) for k in unit_keys)
-        units = (
-            f"SELECT {_as_text(variant)} AS variant, {day} AS day, {', '.join(cols)}"
-            f" FROM ({base}) b GROUP BY {q(variant)}, {keys}"
-        )
+        shared = units.exclude_shared
+        select = [
+            f"{'min(' + _as_text(variant) + ')' if shared else _as_text(variant)} AS variant",
+            f"{'min(' + q(date_col) + ')' if date_col else 'NULL'} AS day",
+        ]
+        segment = f"min(CAST({q(units.segment)} AS VARCHAR))" if units.segment else None
+
+        def value(col: str) -> str:
+            return f"CAST(coalesce(sum({q(col)}), 0) AS DOUBLE)"
+
+        def largest(col: str) -> str:
+            return f"coalesce(max(CAST({q(col)} AS DOUBLE)), 0)"
+
+        keys = ", ".join(q(k) for k in (*(() if shared else (variant,)), *units.keys))
+        tail = f" GROUP BY {keys}"
+        if shared:
+            tail += f" HAVING count(DISTINCT {q(variant)}) = 1"
+    if segment:
+        select.append(f"coalesce({segment}, '') AS segment")
+    if any(m.pre_period for m in measures):
+        select.append(f"{q(units.keys[0])} AS k0")
+    for i, m in enumerate(measures):
+        total = value(m.num)
+        select.append(f"CAST({total} > 0 AS DOUBLE) AS m{i}" if m.binary else f"{total} AS m{i}")
+        select.append(f"{value(m.den) if m.den else ONE} AS d{i}")
+        if m.covariate:
+            select.append(f"{largest(m.covariate)} AS x{i}")
+    return f"SELECT {', '.join(select)} FROM base b{tail}"
+
+
+def _pre_period_sql(
+    dataset: Dataset, measures: Sequence[Measure], units: Units
+) -> tuple[str, list]:
+    """Per unit k0, each pre-period measure's sum over the unit's rows (any variant, or none)
+    dated in the ``pre_days`` days before the test's start or the unit's first day."""
+    day, key = q(dataset.date_column), q(units.keys[0])
+    cols = []
+    for i, m in enumerate(measures):
+        if m.pre_period:
+            total = f"CAST(coalesce(sum(p.{q(m.num)}), 0) AS DOUBLE)"
+            cols.append(f"CAST({total} > 0 AS DOUBLE) AS x{i}" if m.binary else f"{total} AS x{i}")
+    if units.pre_start is not None:
+        window = f"p.{day} >= ? AND p.{day} < ?"
+        params: list = [units.pre_start - timedelta(days=units.pre_days), units.pre_start]
+    else:
+        window = f"p.{day} < u.day AND date_diff('day', p.{day}, u.day) <= ?"
+        params = [int(units.pre_days)]
+    return (
+        f"SELECT u.k0 AS k0, {', '.join(cols)} FROM units u JOIN {dataset.table} p"
+        f" ON p.{key} = u.k0 WHERE {window} GROUP BY u.k0",
+        params,
+    )
+
+
+def _bound_sql(value: float | None, pct: bool, column: str, name: str) -> tuple[str, list]:
+    if value is None:
+        return "", []
+    if pct:
+        return f"percentile_cont(?) WITHIN GROUP (ORDER BY {column}) AS {name}", [float(value)]
+    return f"CAST(? AS DOUBLE) AS {name}", [float(value)]
+
+
+def _capped(expr: str, lower: str | None, upper: str | None) -> str:
+    if lower:
+        expr = f"greatest({expr}, {lower})"
+    if upper:
+        expr = f"least({expr}, {upper})"
+    return expr
+
+
+def _caps_sql(measures: Sequence[Measure]) -> tuple[str, list, list[str], list[str]]:
+    """The caps CTE (one row of bounds), the capped per-unit columns and the bounds to report.
+    Bound names: lm{i}/hm{i} (numerator), ld{i}/hd{i} (denominator); c{i} flags a capped unit."""
+    bounds, params, columns, report = [], [], [], []
+    for i, m in enumerate(measures):
+        cap = m.cap
+        names = {}
+        for part in ("m", "d") if cap else ():
+            if part == "d" and m.den is None:
+                continue
+            for side, value, pct in (
+                ("l", cap.lower, cap.lower_pct),
+                ("h", cap.upper, cap.upper_pct),
+            ):
+                sql, values = _bound_sql(value, pct, f"{part}{i}", f"{side}{part}{i}")
+                if sql:
+                    bounds.append(sql)
+                    params += values
+                    names[side + part] = f"{side}{part}{i}"
+                    columns.append(f"{side}{part}{i}")
+                    report.append(f"max({side}{part}{i}) AS {side}{part}{i}")
+        columns.append(_capped(f"m{i}", names.get("lm"), names.get("hm")) + f" AS m{i}")
+        columns.append(_capped(f"d{i}", names.get("ld"), names.get("hd")) + f" AS d{i}")
+        if m.has_covariate:
+            columns.append(_capped(f"x{i}", names.get("lm"), names.get("hm")) + f" AS x{i}")
+        if names:
+            beyond = [
+                f"{part}{i} {'<' if side == 'l' else '>'} {name}"
+                for (side, part), name in ((tuple(k), v) for k, v in names.items())
+            ]
+            columns.append(f"CASE WHEN {' OR '.join(beyond)} THEN 1 ELSE 0 END AS c{i}")
+            report.append(f"sum(c{i}) AS c{i}")
+    percentiles = any(b.startswith("percentile_cont") for b in bounds)
+    caps = f"SELECT {', '.join(bounds)}{' FROM covs' if percentiles else ''}" if bounds else ""
+    return caps, params, columns, report
+
+
+def arm_sums_sql(
+    dataset: Dataset, variant: str, measures: Sequence[Measure], rows: Rows, units: Units
+) -> tuple[str, list]:
+    """Per variant and day (a unit's day is its first date), and, with a segment, per variant
+    and segment (``by_segment`` = 1): the number of units n and, per measure i, Σm, Σm², Σd,
+    Σd², Σm·d (columns n, m{i}, mm{i}, d{i}, dd{i}, md{i}); with a covariate Σx, Σx², Σm·x
+    (x{i}, xx{i}, mx{i}); with a cap, its bounds and the units capped (lm{i}, hm{i}, ld{i},
+    hd{i}, c{i}). Capping, exclusions and CUPED all happen here, on per-unit values."""
+    base, params = _rows_sql(dataset, variant, rows)
+    ctes = [f"base AS ({base})", f"units AS ({_units_sql(dataset, variant, measures, units)})"]
+    pre = [i for i, m in enumerate(measures) if m.pre_period]
+    if pre:
+        pre_sql, pre_params = _pre_period_sql(dataset, measures, units)
+        ctes.append(f"pre AS ({pre_sql})")
+        params += pre_params
+        filled = ", ".join(f"coalesce(pre.x{i}, 0) AS x{i}" for i in pre)
+        ctes.append(f"covs AS (SELECT u.*, {filled} FROM units u LEFT JOIN pre ON pre.k0 = u.k0)")
+    else:
+        ctes.append("covs AS (SELECT * FROM units)")
+    caps, cap_params, columns, report = _caps_sql(measures)
+    keep = ["variant", "day", *(["segment"] if units.segment else [])]
+    if caps:
+        ctes.append(f"caps AS ({caps})")
+        params += cap_params
+        source = "covs CROSS JOIN caps"
+    else:
+        source = "covs"
+    ctes.append(f"capped AS (SELECT {', '.join(keep + columns)} FROM {source})")
+    sums = ["count(*) AS n"]
+    for i, m in enumerate(measures):
+        sums += [
+            f"sum(m{i}) AS m{i}",
+            f"sum(m{i} * m{i}) AS mm{i}",
+            f"sum(d{i}) AS d{i}",
+            f"sum(d{i} * d{i}) AS dd{i}",
+            f"sum(m{i} * d{i}) AS md{i}",
+        ]
+        if m.has_covariate:
+            sums += [
+                f"sum(x{i}) AS x{i}",
+                f"sum(x{i} * x{i}) AS xx{i}",
+                f"sum(m{i} * x{i}) AS mx{i}",
+            ]
+    sums += report
+    if units.segment:
+        head = "variant, day, segment, 1 - grouping(segment) AS by_segment"
+        groups = "GROUPING SETS ((variant, day), (variant, segment))"
+    else:
+        head, groups = "variant, day", "variant, day"
+    return (
+        f"WITH {', '.join(ctes)} SELECT {head}, {', '.join(sums)} FROM capped GROUP BY {groups}",
+        params,
+    )
+
+
+def exposure_weeks_sql(
+    dataset: Dataset, variant: str, measures: Sequence[Measure], rows: Rows, units: Units
+) -> tuple[str, list]:
+    """Per variant, first day and week since exposure (0 = the first 7 days): each measure's
+    sums over the units' rows of that week (columns n, m{i}, mm{i}, d{i}, dd{i}, md{i}).
+    Units without rows in a week are not rows here: the caller counts them from the days."""
+    base, params = _rows_sql(dataset, variant, rows)
+    key, day = q(units.keys[0]), q(dataset.date_column)
+    shared = units.exclude_shared
+    first = (
+        f"SELECT {key} AS k0, {'min(' + _as_text(variant) + ')' if shared else _as_text(variant)}"
+        f" AS variant, min({day}) AS day FROM base"
+        f" GROUP BY {key if shared else _as_text(variant) + ', ' + key}"
+        + (f" HAVING count(DISTINCT {q(variant)}) = 1" if shared else "")
+    )
+    week = f"CAST(floor(date_diff('day', f.day, b.{day}) / 7) AS INTEGER)"
+    cols = []
+    for i, m in enumerate(measures):
+        total = f"CAST(coalesce(sum(b.{q(m.num)}), 0) AS DOUBLE)"
+        cols.append(f"CAST({total} > 0 AS DOUBLE) AS m{i}" if m.binary else f"{total} AS m{i}")
+        den = f"CAST(coalesce(sum(b.{q(m.den)}), 0) AS DOUBLE)" if m.den else ONE
+        cols.append(f"{den} AS d{i}")
+    same_variant = "" if shared else f" AND CAST(b.{q(variant)} AS VARCHAR) = f.variant"
+    per = (
+        f"SELECT f.variant AS variant, f.day AS day, {week} AS week, {', '.join(cols)}"
+        f" FROM first f JOIN base b ON b.{key} = f.k0{same_variant}"
+        f" GROUP BY f.variant, f.day, f.k0, {week}"
+    )
     sums = ["count(*) AS n"]
     for i in range(len(measures)):
         sums += [
@@ -282,7 +488,8 @@ def arm_sums_sql(
             f"sum(m{i} * d{i}) AS md{i}",
         ]
     return (
-        f"SELECT variant, day, {', '.join(sums)} FROM ({units}) u GROUP BY variant, day",
+        f"WITH base AS ({base}), first AS ({first}), per AS ({per})"
+        f" SELECT variant, day, week, {', '.join(sums)} FROM per GROUP BY variant, day, week",
         params,
     )
 
@@ -290,21 +497,24 @@ def arm_sums_sql(
 def variant_totals_sql(
     dataset: Dataset, variant: str, users: str, measures: Sequence[Measure], rows: Rows
 ) -> tuple[str, list]:
-    """Totals per variant (n = Σusers, m{i} = Σnumerator) for data that has only totals."""
+    """Totals per variant, and per day when the data has dates (n = Σusers, m{i} = Σnumerator),
+    for data that has only totals."""
     base, params = _rows_sql(dataset, variant, rows)
+    day = q(dataset.date_column) if dataset.date_column else None
     cols = [f"sum({q(users)}) AS n"] + [f"sum({q(m.num)}) AS m{i}" for i, m in enumerate(measures)]
     return (
-        f"SELECT {_as_text(variant)} AS variant, NULL AS day, {', '.join(cols)}"
-        f" FROM ({base}) b GROUP BY {_as_text(variant)}",
+        f"SELECT {_as_text(variant)} AS variant, {day or 'NULL'} AS day, {', '.join(cols)}"
+        f" FROM ({base}) b GROUP BY {_as_text(variant)}{', ' + day if day else ''}",
         params,
     )
 
 
 def shared_units_sql(dataset: Dataset, variant: str, unit: str, rows: Rows) -> tuple[str, list]:
-    """How many units appear in more than one variant."""
+    """How many units appear in more than one variant (``shared``), of how many (``units``)."""
     base, params = _rows_sql(dataset, variant, rows)
     return (
-        f"SELECT count(*) AS units FROM (SELECT {q(unit)} FROM ({base}) b GROUP BY {q(unit)}"
-        f" HAVING count(DISTINCT {q(variant)}) > 1) s",
+        f"SELECT coalesce(sum(CASE WHEN v > 1 THEN 1 ELSE 0 END), 0) AS shared,"
+        f" count(*) AS units FROM (SELECT {q(unit)}, count(DISTINCT {q(variant)}) AS v"
+        f" FROM ({base}) b GROUP BY {q(unit)}) s",
         params,
     )

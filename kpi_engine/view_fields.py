@@ -123,6 +123,17 @@ class ViewFields:
             )
         return tuple(out)
 
+    def text_pairs(self, key: str) -> tuple[tuple[str, str], ...]:
+        """``[[name, text], ...]`` or ``{name: text}``."""
+        value = self.doc.get(key) or []
+        items = value.items() if isinstance(value, Mapping) else value
+        out = []
+        for item in items:
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise KpiLabError(f"must be pairs of a name and a text, not {item!r}", key)
+            out.append((self._one_text(key, item[0]), self._one_text(key, item[1])))
+        return tuple(out)
+
     def filters(self, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """``{column: [values]}`` or ``[[column, [values]], ...]``."""
         value = self.doc.get(key) or {}

@@ -390,14 +390,23 @@ def test_users_with_several_rows_are_one_unit(store, tmp_path):
     path.write_text("\n".join(rows) + "\n")
     dataset = import_file(store, path).dataset
     assert dataset.report["unique_units"] is False
-    result = run_experiment(
-        store, dataset, _spec(dataset, "variant", "A", ("conversion_rate", "revenue_per_user"))
+    kpis = ("conversion_rate", "revenue_per_user")
+    kept = run_experiment(
+        store, dataset, _spec(dataset, "variant", "A", kpis, keep_multiple_exposures=True)
     )
-    conv = _one(result, "conversion_rate")
+    conv = _one(kept, "conversion_rate")
     assert conv.n_control == 202 and conv.n_variant == 201  # u1 once; u9 in both arms
     assert conv.control_value == pytest.approx((1 + 50) / 202)
-    assert _one(result, "revenue_per_user").control_value == pytest.approx(30 / 202)
-    assert {w.code for w in result.warnings} >= {"units_in_several_variants"}
+    assert _one(kept, "revenue_per_user").control_value == pytest.approx(30 / 202)
+    notice = next(w for w in kept.warnings if w.code == "multiple_exposures")
+    assert notice.count == 1 and "counted in every variant" in notice.message
+    # by default u9, seen in both variants, is left out and counted in the warning
+    result = run_experiment(store, dataset, _spec(dataset, "variant", "A", kpis))
+    conv = _one(result, "conversion_rate")
+    assert conv.n_control == 201 and conv.n_variant == 200
+    assert conv.control_value == pytest.approx((1 + 50) / 201)
+    notice = next(w for w in result.warnings if w.code == "multiple_exposures")
+    assert notice.count == 1 and "(0.2% of units)" in notice.message and "left out" in notice.message
 
 
 def test_one_row_per_user_takes_the_fast_path_with_the_same_numbers(store, tmp_path):

@@ -1,6 +1,8 @@
-"""An A/B/n experiment on a dataset: one query of sufficient statistics, the right test per
-KPI (see METHODS.md), corrections over the family the user chose, the design checks, power,
-and a sentence per result."""
+"""An A/B/n experiment on a dataset: one query of sufficient statistics (units seen in several
+variants excluded, values capped, CUPED covariates summed), the right test per KPI (see
+METHODS.md), the day-stratified estimate beside the pooled one, non-inferiority, corrections
+over the family the user chose, the design checks, segments, lift by week since exposure,
+power, and a sentence per result."""
 
 from __future__ import annotations
 
@@ -11,26 +13,33 @@ import pandas as pd
 from scipy import stats as st
 
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments import checks, wording
+from kpi_engine.experiments import applicable, checks, wording
+from kpi_engine.experiments.capping import cap_summaries
+from kpi_engine.experiments.exposure_weeks import week_lifts
+from kpi_engine.experiments.pairs import Pair, pair_of
 from kpi_engine.experiments.result import (
     DailyArm,
     DataSummary,
     ExperimentResult,
     KpiComparison,
     KpiInfo,
+    LiftSummary,
     Notice,
     PowerSummary,
     TestDetails,
+    WeekLift,
 )
-from kpi_engine.experiments.shapes import KpiShape, data_kind, kpi_shape
+from kpi_engine.experiments.segments import segment_results
+from kpi_engine.experiments.shapes import KpiShape, data_kind, kpi_shape, one_row_per_unit
 from kpi_engine.experiments.spec import ExperimentSpec
-from kpi_engine.experiments.sums import arm, fetch_sums, units_in_several_variants
+from kpi_engine.experiments.sums import Sums, arm, exposures, fetch_sums, fetch_weeks
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.query import lookup
 from kpi_engine.stats import compare
 from kpi_engine.stats.multiple import adjust
 from kpi_engine.stats.power import reachable_mde, sample_size_per_arm
-from kpi_engine.stats.sufficient import MEAN, PROPORTION, TOTALS, ArmStats
+from kpi_engine.stats.stratified import post_stratified
+from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO, TOTALS, ArmStats
 from kpi_engine.store import Dataset, Store
 from kpi_engine.typed_json import finite
 
@@ -45,44 +54,36 @@ FAMILY_KEY = {
 
 def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> ExperimentResult:
     """The analysis of ``spec`` on ``dataset`` (the spec's dataset, or a frozen copy of it)."""
-    for name, field in ((spec.variant_col, "variant_col"), (spec.unit_col, "unit_col")):
-        if name is not None and name not in dataset.column_names:
-            raise KpiLabError(
-                f"names no column {name!r} of dataset {dataset.name!r}: choose among"
-                f" {', '.join(dataset.dimensions) or '(no text columns)'}",
-                field,
-            )
     kind = data_kind(dataset, spec.unit_col)
     kpis = {k: lookup(k, spec.custom) for k in spec.compared}
     shapes = {k: kpi_shape(kpi, dataset, kind) for k, kpi in kpis.items()}
-    sums = fetch_sums(store, dataset, spec, kind, list(shapes.values()))
-    order = _variants(sums, spec)
-    totals = sums.drop(columns="day").groupby("variant").sum(numeric_only=True)
+    applicable.check(spec, dataset, kind, shapes)
+    sums = fetch_sums(store, dataset, spec, kind, shapes)
+    order = _variants(sums.by_day, spec)
+    totals = sums.by_day.drop(columns="day").groupby("variant").sum(numeric_only=True)
     if (totals["n"] <= 0).any():
         raise KpiLabError("a variant has zero users or units: check the variant column")
-    warnings: list[Notice] = []
-    shared = units_in_several_variants(store, dataset, spec, kind)
-    if shared:
-        warnings.append(
-            Notice("units_in_several_variants", shared, wording.several_variants(shared))
-        )
-    srm, notices = checks.split_check(sums, totals, order, spec, kind)
+    warnings = _exposure_notices(store, dataset, spec, kind)
+    srm, notices = checks.split_check(sums.by_day, totals, order, spec, kind)
     warnings += notices
-    days = sums["day"].dropna().nunique()
+    days = sums.by_day["day"].dropna().nunique()
     results = []
     for i, (kpi_id, shape) in enumerate(shapes.items()):
-        control = arm(kind, totals.loc[spec.control].to_dict(), i, shape)
+        control = totals.loc[spec.control].to_dict()
         for variant in order[1:]:
-            treated = arm(kind, totals.loc[variant].to_dict(), i, shape)
-            results.append(
-                _compare(kpis[kpi_id], shape, control, treated, variant, spec, kind, days)
-            )
+            pair = pair_of(kind, control, totals.loc[variant].to_dict(), i, shape)
+            result = _compare(kpis[kpi_id], shape, pair, variant, spec, kind, days)
+            strata = _strata(sums.by_day, kind, i, shape, spec.control, variant)
+            stratified = post_stratified(strata, spec.alpha) if shape.kind != RATIO else None
+            if stratified is not None:
+                result = replace(result, stratified=_summary(stratified[1]))
+                if shape.kind == PROPORTION:
+                    warnings += checks.simpson(variant, strata, pair, stratified[0], spec.alpha)
+            results.append(result)
     results = [
         replace(r, verdict=wording.verdict(r, kpis[r.kpi].name, spec.alpha, spec.correction))
         for r in _adjust(results, spec)
     ]
-    if kind == "users" and "conversion_rate" in shapes:
-        warnings += checks.simpson(sums, list(shapes).index("conversion_rate"), spec, order[1:])
     units = {"users": "users", "totals": "users", "campaign": "days"}[kind]
     if kind == "campaign" and spec.unit_col:
         units = f"days x {spec.unit_col}"
@@ -96,8 +97,54 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
         guardrails=tuple(checks.guardrails(results, spec)),
         power=_power(results, totals, spec, days),
         warnings=tuple(warnings),
-        daily=_daily(sums, shapes, kind),
+        daily=_daily(sums.by_day, shapes, kind),
+        capping=cap_summaries(sums.by_day, spec),
+        segments=segment_results(sums.by_segment, totals, order, shapes, kind, spec),
+        by_exposure_week=_weeks(store, dataset, spec, kind, shapes, sums, order),
     )
+
+
+def _exposure_notices(
+    store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str
+) -> list[Notice]:
+    shared, units = exposures(store, dataset, spec, kind)
+    if not shared:
+        return []
+    kept = spec.keep_multiple_exposures
+    return [Notice("multiple_exposures", shared, wording.multiple_exposures(shared, units, kept))]
+
+
+def _strata(
+    by_day: pd.DataFrame, kind: str, i: int, shape: KpiShape, control: str, variant: str
+) -> list[tuple[ArmStats, ArmStats]]:
+    """Per day with units in both arms: (control, variant) sufficient statistics."""
+    per_day = by_day.dropna(subset=["day"])
+    strata = []
+    for _, part in per_day.groupby("day"):
+        arms = {row["variant"]: row for row in part.to_dict(orient="records")}
+        if control in arms and variant in arms:
+            strata.append((arm(kind, arms[control], i, shape), arm(kind, arms[variant], i, shape)))
+    return strata
+
+
+def _summary(c: compare.Comparison) -> LiftSummary:
+    return LiftSummary(finite(c.estimate), _pair(c.ci), finite(c.p_value))
+
+
+def _weeks(
+    store: Store,
+    dataset: Dataset,
+    spec: ExperimentSpec,
+    kind: str,
+    shapes: dict[str, KpiShape],
+    sums: Sums,
+    order: list[str],
+) -> tuple[WeekLift, ...]:
+    """Lift by week since exposure, where units have rows on several days."""
+    if kind != "users" or not dataset.date_column or one_row_per_unit(dataset, spec.unit_col):
+        return ()
+    frame, last_day = fetch_weeks(store, dataset, spec, shapes)
+    return week_lifts(frame, sums.by_day, last_day, order, shapes, spec.alpha)
 
 
 def _variants(sums: pd.DataFrame, spec: ExperimentSpec) -> list[str]:
@@ -135,8 +182,7 @@ def _variants(sums: pd.DataFrame, spec: ExperimentSpec) -> list[str]:
 def _compare(
     kpi: Kpi,
     shape: KpiShape,
-    control: ArmStats,
-    treated: ArmStats,
+    pair: Pair,
     variant: str,
     spec: ExperimentSpec,
     kind: str,
@@ -144,6 +190,7 @@ def _compare(
 ) -> KpiComparison:
     """The right test for the KPI's shape; the verdict and adjusted p-value come later."""
     alpha, scale = spec.alpha, shape.scale
+    control, treated = pair.control, pair.treated
     common = {
         "kpi": kpi.id,
         "variant": variant,
@@ -157,7 +204,7 @@ def _compare(
         "p_value_adjusted": None,
         "significant": False,
     }
-    if not (control.has_variance and treated.has_variance) or control.value == 0:
+    if not pair.testable:
         reason = wording.NO_VARIANCE if treated.kind == TOTALS else wording.TOO_FEW
         return KpiComparison(
             **common,
@@ -171,17 +218,29 @@ def _compare(
             days_more=None,
             details=None,
         )
-    rel = compare.relative(control, treated, alpha)
-    absolute = compare.absolute(control, treated, alpha)
+    plain_rel, _ = pair.plain(alpha)
+    rel, absolute = pair.estimates(alpha)
     p_value, ci_abs = rel.p_value, absolute.ci
     details = TestDetails(finite(rel.se), finite(absolute.se * scale), finite(rel.dof))
-    if shape.kind == PROPORTION:
+    adjusted = {}
+    if pair.adjusted:
+        reduction = 1 - rel.se**2 / plain_rel.se**2 if plain_rel.se else None
+        adjusted = {
+            "variance_reduction": finite(reduction),
+            "unadjusted": _summary(plain_rel),
+        }
+        common["abs_lift"] = finite(absolute.estimate * scale)
+        common["rel_lift"] = finite(rel.estimate)
+        method = wording.method_cuped(reduction, dict(spec.covariates).get(kpi.id), spec.pre_days)
+    elif shape.kind == PROPORTION:
         p_value, ci_abs, details, method = _proportion_test(control, treated, alpha, details)
     elif shape.kind == MEAN:
         method = wording.method_mean()
     else:
         unit_name = "days" if kind == "campaign" else "users"
         method = wording.method_ratio(int(control.n + treated.n), unit_name, rel.dof)
+    if spec.cuped and not pair.adjusted and kind == "users":
+        method += wording.NO_CUPED_FOR_RATIO
     ci_rel = rel.ci
     if spec.sequential:
         n_total = control.n + treated.n
@@ -190,6 +249,14 @@ def _compare(
         ci_rel, ci_abs, p_value = seq_rel.ci, seq_abs.ci, seq_rel.p_value
         method += wording.method_sequential(spec.tuning)
     higher = kpi.direction != "lower"
+    margin = dict(spec.non_inferiority).get(kpi.id)
+    if margin is not None:
+        p_ni = compare.non_inferiority(rel, margin, higher)
+        adjusted |= {
+            "margin": margin,
+            "p_non_inferiority": finite(p_ni),
+            "non_inferior": bool(p_ni < alpha),
+        }
     return KpiComparison(
         **common,
         ci_abs=_pair((ci_abs[0] * scale, ci_abs[1] * scale)),
@@ -201,6 +268,7 @@ def _compare(
         enough_data=_enough(shape, control, treated),
         days_more=_days_more(rel, control, treated, days, alpha),
         details=details,
+        **adjusted,
     )
 
 

@@ -3,16 +3,18 @@ drifting split make the pooled result lie (Simpson), do the guardrail KPIs hold?
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 from scipy import stats as st
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import wording
+from kpi_engine.experiments.pairs import Pair
 from kpi_engine.experiments.result import Guardrail, KpiComparison, Notice, SplitCheck
 from kpi_engine.experiments.spec import ExperimentSpec
+from kpi_engine.stats.compare import Comparison
 from kpi_engine.stats.srm import SRM_ALPHA, srm_check
+from kpi_engine.stats.stratified import split_changed
+from kpi_engine.stats.sufficient import ArmStats
 
 
 def split_check(
@@ -57,47 +59,29 @@ def split_check(
     return check, notices
 
 
-def simpson(sums: pd.DataFrame, i: int, spec: ExperimentSpec, others: list[str]) -> list[Notice]:
+def simpson(
+    variant: str,
+    strata: list[tuple[ArmStats, ArmStats]],
+    pair: Pair,
+    stratified: Comparison,
+    alpha: float,
+) -> list[Notice]:
     """When the split changes from day to day, a pooled comparison can point the wrong way:
-    compare it with the day-stratified (post-stratified) difference, at the spec's alpha."""
-    per_day = sums.dropna(subset=["day"])
-    if per_day["day"].nunique() < 2:
+    warn when the split changed (p < 0.001) and the day-stratified difference disagrees with
+    the pooled one in sign or in significance at ``alpha``."""
+    if len(strata) < 2 or split_changed(strata) >= SRM_ALPHA:
         return []
-    z = st.norm.ppf(1 - spec.alpha / 2)
-    out = []
-    for variant in others:
-        table = per_day[per_day["variant"].isin([spec.control, variant])]
-        pivot_n = table.pivot_table(
-            index="day", columns="variant", values="n", aggfunc="sum"
-        ).dropna()
-        if len(pivot_n) < 2:
-            continue
-        pivot_m = table.pivot_table(
-            index="day", columns="variant", values=f"m{i}", aggfunc="sum"
-        ).loc[pivot_n.index]
-        shares = pivot_n[variant] / pivot_n.sum(axis=1)
-        _, p_split, _, _ = st.chi2_contingency(pivot_n.values.T)
-        pa = pivot_m[spec.control] / pivot_n[spec.control]
-        pb = pivot_m[variant] / pivot_n[variant]
-        w = pivot_n.sum(axis=1) / pivot_n.values.sum()
-        stratified = float((w * (pb - pa)).sum())
-        var = float(
-            (
-                w**2 * (pa * (1 - pa) / pivot_n[spec.control] + pb * (1 - pb) / pivot_n[variant])
-            ).sum()
-        )
-        pooled = float(
-            pivot_m[variant].sum() / pivot_n[variant].sum()
-            - pivot_m[spec.control].sum() / pivot_n[spec.control].sum()
-        )
-        se = math.sqrt(var) if var > 0 else math.nan
-        disagree = (stratified * pooled < 0) or (
-            se and (abs(stratified) > z * se) != (abs(pooled) > z * se)
-        )
-        if p_split < SRM_ALPHA and disagree:
-            message = wording.simpson(variant, shares.min(), shares.max(), stratified, pooled)
-            out.append(Notice("simpson", 1, message))
-    return out
+    z = st.norm.ppf(1 - alpha / 2)
+    pooled = pair.treated.value - pair.control.value
+    se = stratified.se
+    disagree = stratified.estimate * pooled < 0 or (
+        bool(se) and (abs(stratified.estimate) > z * se) != (abs(pooled) > z * se)
+    )
+    if not disagree:
+        return []
+    shares = [b.n / (a.n + b.n) for a, b in strata]
+    message = wording.simpson(variant, min(shares), max(shares), stratified.estimate, pooled)
+    return [Notice("simpson", 1, message)]
 
 
 def guardrails(results: list[KpiComparison], spec: ExperimentSpec) -> list[Guardrail]:

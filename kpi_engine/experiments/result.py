@@ -62,6 +62,15 @@ class TestDetails:
 
 
 @dataclass(frozen=True)
+class LiftSummary:
+    """A relative lift by another estimator, next to the headline one."""
+
+    rel_lift: float | None
+    ci_rel: tuple[float | None, float | None]
+    p_value: float | None
+
+
+@dataclass(frozen=True)
 class KpiComparison:
     """One KPI, one variant against the control."""
 
@@ -86,6 +95,12 @@ class KpiComparison:
     days_more: float | None  # more days at this traffic to detect the observed lift (80% power)
     details: TestDetails | None
     verdict: str = ""
+    variance_reduction: float | None = None  # CUPED: 1 - adjusted / unadjusted variance
+    unadjusted: LiftSummary | None = None  # without CUPED, when the headline uses it
+    stratified: LiftSummary | None = None  # day-stratified, beside the pooled headline
+    non_inferior: bool | None = None  # asked for: not worse than the control by the margin
+    p_non_inferiority: float | None = None  # one-sided, unadjusted
+    margin: float | None = None
 
     @property
     def has_interval(self) -> bool:
@@ -133,6 +148,48 @@ class DailyArm:
 
 
 @dataclass(frozen=True)
+class CapSummary:
+    """Where a KPI's per-unit values were capped, and how many units were beyond a cap."""
+
+    lower: float | None
+    upper: float | None
+    units_capped: int
+    lower_den: float | None = None  # a ratio's denominator is capped on its own
+    upper_den: float | None = None
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """One KPI and variant within one segment, and whether its lift differs from the rest."""
+
+    segment_col: str
+    segment: str
+    kpi: str
+    variant: str
+    n_control: float
+    n_variant: float
+    rel_lift: float | None
+    ci_rel: tuple[float | None, float | None]
+    p_value: float | None
+    differs: bool
+    p_differs: float | None
+
+
+@dataclass(frozen=True)
+class WeekLift:
+    """The lift among units in their n-th week after first exposure (week 1 = days 0-6)."""
+
+    kpi: str
+    variant: str
+    week: int
+    n_control: float
+    n_variant: float
+    rel_lift: float | None
+    ci_rel: tuple[float | None, float | None]
+    p_value: float | None
+
+
+@dataclass(frozen=True)
 class ExperimentResult:
     data: DataSummary
     control: str
@@ -144,6 +201,9 @@ class ExperimentResult:
     power: PowerSummary | None = None
     warnings: tuple[Notice, ...] = ()
     daily: tuple[DailyArm, ...] = ()
+    capping: dict[str, CapSummary] = field(default_factory=dict)
+    segments: tuple[SegmentResult, ...] = ()
+    by_exposure_week: tuple[WeekLift, ...] = ()
 
     def kpi(self, kpi_id: str) -> KpiInfo:
         return next(k for k in self.kpis if k.id == kpi_id)

@@ -3,8 +3,9 @@ and denominator on it (see METHODS.md).
 
   users      one row per randomisation unit (user), or several rows per user: proportions,
              means and ratios over users
-  totals     one row per variant with users (and conversions): proportions; means without
-             per-user data have no variance, so they get an estimate and no p-value
+  totals     one row per variant (or per variant and day) with users and conversions:
+             proportions with users as units; means without per-user data have no variance,
+             so they get an estimate and no p-value
   campaign   rows per day (or day x campaign) and variant: ratio KPIs by the delta method with
              days as units, because impressions and clicks are not independent
 """
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpi_engine.aggregate_sql import Measure
+from kpi_engine.aggregate_sql import Cap, Measure
 from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.mapping import AD_METRICS
 from kpi_engine.kpis import formula as fx
 from kpi_engine.kpis.catalog import CATALOG, Kpi
 from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO
@@ -36,19 +38,31 @@ class KpiShape:
     den: str | None
     scale: float = 1.0
 
-    @property
-    def measure(self) -> Measure:
-        return Measure(self.num, self.den, self.kind == PROPORTION)
+    def measure(self, cap: Cap | None = None, covariate: str | None = None) -> Measure:
+        """The per-unit measure, capped and with a CUPED covariate column when given; with
+        ``covariate`` == PRE_PERIOD, the covariate is the measure's own pre-exposure rows."""
+        return Measure(
+            self.num,
+            self.den,
+            self.kind == PROPORTION,
+            cap,
+            None if covariate == PRE_PERIOD else covariate,
+            covariate == PRE_PERIOD,
+        )
+
+
+PRE_PERIOD = "(rows before exposure)"
 
 
 def data_kind(dataset: Dataset, unit_col: str | None = None) -> str:
+    """users, totals (per variant, or per variant and day) or campaign rows."""
     roles = dataset.roles
     if unit_col and unit_col != roles.get("date"):
         if dataset.kind == "user_level" or "unit" in roles and unit_col == roles["unit"]:
             return "users"
     if "unit" in roles:
         return "users"
-    if "users" in roles and "date" not in roles:
+    if "users" in roles and ("date" not in roles or not any(r in roles for r in AD_METRICS)):
         return "totals"
     return "campaign"
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from kpi_engine.errors import KpiLabError
+from kpi_engine.experiments.capping import parse_cap
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.stats.multiple import CORRECTIONS
 from kpi_engine.view_fields import ViewFields, custom_to_view, header
@@ -20,6 +21,8 @@ FAMILIES = ("both", "variants", "kpis")
 DEFAULT_TUNING = 5000.0
 DEFAULT_ALPHA = 0.05
 MAX_ALPHA = 0.5
+DEFAULT_PRE_DAYS = 14  # GrowthBook's default CUPED lookback
+MAX_PRE_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,13 @@ class ExperimentSpec:
     guardrails: tuple[tuple[str, float], ...] = ()  # (kpi, largest acceptable loss, e.g. 0.05)
     start: date | None = None
     end: date | None = None
+    keep_multiple_exposures: bool = False  # count a unit seen in several variants in each
+    caps: tuple[tuple[str, str], ...] = ()  # (kpi, "p99" | "p1:p99" | "0:500" | ":500")
+    covariates: tuple[tuple[str, str], ...] = ()  # CUPED: (kpi, column of its pre-test value)
+    cuped: bool = False  # CUPED on each KPI's own rows in the days before exposure
+    pre_days: int = DEFAULT_PRE_DAYS
+    segment_col: str | None = None
+    non_inferiority: tuple[tuple[str, float], ...] = ()  # (kpi, margin, e.g. 0.02)
 
     def __post_init__(self) -> None:
         if not self.variant_col:
@@ -78,6 +88,36 @@ class ExperimentSpec:
                 )
         if self.start and self.end and self.start > self.end:
             raise KpiLabError(f"{self.start} is after the end date {self.end}", "start")
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        """Caps, CUPED, segments and margins: each names the KPI it is about."""
+        for field, pairs in (
+            ("caps", self.caps),
+            ("covariates", self.covariates),
+            ("non_inferiority", self.non_inferiority),
+        ):
+            for kpi, _ in pairs:
+                if kpi not in self.compared:
+                    raise KpiLabError(
+                        f"names {kpi!r}, which is not one of the KPIs compared"
+                        f" ({', '.join(self.compared)})",
+                        field,
+                    )
+        for _, cap in self.caps:
+            parse_cap(cap)
+        for kpi, margin in self.non_inferiority:
+            if not (math.isfinite(margin) and 0 < margin < 1):
+                raise KpiLabError(
+                    f"for {kpi} must be a margin above 0% and below 100%, not {margin:.0%}",
+                    "non_inferiority",
+                )
+        if not 1 <= self.pre_days <= MAX_PRE_DAYS:
+            raise KpiLabError(
+                f"must be between 1 and {MAX_PRE_DAYS} days, not {self.pre_days}", "pre_days"
+            )
+        if self.segment_col is not None and self.segment_col == self.variant_col:
+            raise KpiLabError("is the variant column: choose another column", "segment_col")
 
     @property
     def compared(self) -> tuple[str, ...]:
@@ -101,6 +141,13 @@ class ExperimentSpec:
             "guardrails": [list(g) for g in self.guardrails],
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
+            "keep_multiple_exposures": self.keep_multiple_exposures,
+            "caps": [list(c) for c in self.caps],
+            "covariates": [list(c) for c in self.covariates],
+            "cuped": self.cuped,
+            "pre_days": self.pre_days,
+            "segment_col": self.segment_col,
+            "non_inferiority": [list(m) for m in self.non_inferiority],
         }
 
     @classmethod
@@ -122,4 +169,11 @@ class ExperimentSpec:
             guardrails=f.pairs("guardrails"),
             start=f.day("start"),
             end=f.day("end"),
+            keep_multiple_exposures=f.flag("keep_multiple_exposures"),
+            caps=f.text_pairs("caps"),
+            covariates=f.text_pairs("covariates"),
+            cuped=f.flag("cuped"),
+            pre_days=f.integer("pre_days", DEFAULT_PRE_DAYS),
+            segment_col=f.text("segment_col"),
+            non_inferiority=f.pairs("non_inferiority"),
         )

@@ -1,37 +1,80 @@
-"""An experiment's sufficient statistics, fetched in one aggregate query.
+"""An experiment's sufficient statistics, fetched in aggregate queries.
 
 One row per variant and day: n units and, per KPI i, Σm, Σm², Σd, Σd², Σm·d (``m{i}``,
-``mm{i}``, ``d{i}``, ``dd{i}``, ``md{i}``). Everything the statistics need; no unit-level row
-ever leaves the database.
+``mm{i}``, ``d{i}``, ``dd{i}``, ``md{i}``), with CUPED Σx, Σx², Σm·x, with capping the cap
+values and the units capped; with a segment column, the same per variant and segment.
+Everything the statistics need; no unit-level row ever leaves the database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from kpi_engine.aggregate_sql import Rows, arm_sums_sql, shared_units_sql, variant_totals_sql
+from kpi_engine.aggregate_sql import (
+    Measure,
+    Rows,
+    Units,
+    arm_sums_sql,
+    date_range_sql,
+    exposure_weeks_sql,
+    shared_units_sql,
+    variant_totals_sql,
+)
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments.shapes import KpiShape, one_row_per_unit, unit_column
+from kpi_engine.experiments.capping import parse_cap
+from kpi_engine.experiments.shapes import PRE_PERIOD, KpiShape, one_row_per_unit, unit_column
 from kpi_engine.experiments.spec import ExperimentSpec
-from kpi_engine.stats.sufficient import PROPORTION, TOTALS, ArmStats
+from kpi_engine.stats.cuped import CovariateSums
+from kpi_engine.stats.sufficient import PROPORTION, RATIO, TOTALS, ArmStats
 from kpi_engine.store import Dataset, Store
 
 
+@dataclass(frozen=True)
+class Sums:
+    by_day: pd.DataFrame  # variant, day, n, m{i}, ...
+    by_segment: pd.DataFrame | None  # variant, segment, n, m{i}, ...
+
+
+def covariate_of(spec: ExperimentSpec, kpi: str, shape: KpiShape) -> str | None:
+    """The CUPED covariate of a KPI: its column, its own pre-exposure rows, or none (ratio
+    KPIs are compared unadjusted)."""
+    columns = dict(spec.covariates)
+    if kpi in columns:
+        return columns[kpi]
+    return PRE_PERIOD if spec.cuped and shape.kind != RATIO else None
+
+
+def measures(spec: ExperimentSpec, shapes: dict[str, KpiShape]) -> list[Measure]:
+    caps = dict(spec.caps)
+    return [
+        shape.measure(parse_cap(caps[k]) if k in caps else None, covariate_of(spec, k, shape))
+        for k, shape in shapes.items()
+    ]
+
+
+def _units(dataset: Dataset, spec: ExperimentSpec) -> Units:
+    return Units(
+        (unit_column(dataset, spec.unit_col),),
+        one_row_per_unit(dataset, spec.unit_col),
+        not spec.keep_multiple_exposures,
+        spec.segment_col,
+        spec.pre_days,
+        spec.start,
+    )
+
+
 def fetch_sums(
-    store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: list[KpiShape]
-) -> pd.DataFrame:
+    store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[str, KpiShape]
+) -> Sums:
     rows = Rows(spec.start, spec.end)
-    measures = [s.measure for s in shapes]
     if kind == "totals":
-        sql = variant_totals_sql(dataset, spec.variant_col, dataset.roles["users"], measures, rows)
+        plain = [s.measure() for s in shapes.values()]
+        sql = variant_totals_sql(dataset, spec.variant_col, dataset.roles["users"], plain, rows)
     elif kind == "users":
         sql = arm_sums_sql(
-            dataset,
-            spec.variant_col,
-            measures,
-            rows,
-            (unit_column(dataset, spec.unit_col),),
-            one_row_per_unit(dataset, spec.unit_col),
+            dataset, spec.variant_col, measures(spec, shapes), rows, _units(dataset, spec)
         )
     else:
         if not dataset.date_column:
@@ -40,22 +83,41 @@ def fetch_sums(
                 " use days as units"
             )
         keys = (dataset.date_column, *((spec.unit_col,) if spec.unit_col else ()))
-        sql = arm_sums_sql(dataset, spec.variant_col, measures, rows, keys)
+        plain = [s.measure() for s in shapes.values()]
+        sql = arm_sums_sql(dataset, spec.variant_col, plain, rows, Units(keys))
     frame = store.query(*sql)
     frame["variant"] = frame["variant"].astype(str)
-    return frame
+    if "by_segment" not in frame:
+        return Sums(frame, None)
+    by_segment = frame["by_segment"] == 1
+    return Sums(
+        frame[~by_segment].drop(columns=["segment", "by_segment"]),
+        frame[by_segment].drop(columns=["day", "by_segment"]),
+    )
 
 
-def units_in_several_variants(
-    store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str
-) -> int:
-    """Units seen in more than one variant (0 where each row is its own unit)."""
+def exposures(store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str) -> tuple[int, int]:
+    """(units seen in more than one variant, all units); (0, 0) where each row is a unit."""
     if kind != "users" or one_row_per_unit(dataset, spec.unit_col):
-        return 0
+        return 0, 0
     sql = shared_units_sql(
         dataset, spec.variant_col, unit_column(dataset, spec.unit_col), Rows(spec.start, spec.end)
     )
-    return int(store.query(*sql)["units"].iloc[0])
+    row = store.query(*sql).iloc[0]
+    return int(row["shared"]), int(row["units"])
+
+
+def fetch_weeks(
+    store: Store, dataset: Dataset, spec: ExperimentSpec, shapes: dict[str, KpiShape]
+) -> tuple[pd.DataFrame, object]:
+    """Sums by variant, first day and week since exposure, and the data's last day."""
+    rows = Rows(spec.start, spec.end)
+    plain = [s.measure() for s in shapes.values()]
+    sql = exposure_weeks_sql(dataset, spec.variant_col, plain, rows, _units(dataset, spec))
+    frame = store.query(*sql)
+    frame["variant"] = frame["variant"].astype(str)
+    last = store.query(*date_range_sql(dataset, rows))["last_day"].iloc[0]
+    return frame, last
 
 
 def arm(kind: str, row: dict, i: int, shape: KpiShape) -> ArmStats:
@@ -76,3 +138,10 @@ def arm(kind: str, row: dict, i: int, shape: KpiShape) -> ArmStats:
         float(row[f"dd{i}"]),
         float(row[f"md{i}"]),
     )
+
+
+def covariate(row: dict, i: int) -> CovariateSums | None:
+    """KPI ``i``'s CUPED sums from one row of the sums, or None without a covariate."""
+    if f"x{i}" not in row:
+        return None
+    return CovariateSums(float(row[f"x{i}"]), float(row[f"xx{i}"]), float(row[f"mx{i}"]))

@@ -15,8 +15,9 @@ from kpi_engine.experiments.result import (
 KIND_TEXT = {
     "users": "one row per user: conversion rates, revenue per user and ratios over users, with"
     " an SRM check on users",
-    "totals": "totals per variant: conversion rates; other KPIs get an estimate without a"
-    " p-value (no per-user values, no variance)",
+    "totals": "totals per variant (or per variant and day): conversion rates with users as"
+    " units, and by day the day-stratified estimate beside the pooled one; other KPIs get an"
+    " estimate without a p-value (no per-user values, no variance)",
     "campaign": "rows per day and variant: ratio KPIs (CTR, CVR, CPA, ROAS...) with days as"
     " units; no SRM check, because clicks and impressions are not users",
 }
@@ -47,6 +48,19 @@ CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 FOREST_TITLE = "Relative lift with its confidence interval"
 CUMULATIVE_TITLE = "Cumulative relative lift: the interval narrows as data comes in"
 MIN_USERS, MIN_CONVERSIONS, MIN_UNITS = 100, 25, 7
+NO_CUPED_FOR_RATIO = "; no CUPED (it adjusts per-user KPIs, and this one is a ratio)"
+EMPTY_SEGMENT = "(empty)"
+OTHER_SEGMENT = "(other)"
+SEGMENTS_TITLE = "By segment"
+SEGMENT_HINT = (
+    "A flagged segment's lift differs from the rest of the test (Welch test at alpha divided"
+    " by the number of segments): a hint to look closer, not a finding."
+)
+WEEKS_TITLE = "Relative lift by week since first exposure"
+WEEKS_HINT = (
+    "Each week counts the users whose whole week lies inside the data, on their rows of that"
+    " week (no capping or CUPED here)."
+)
 
 
 def one_value(column: str) -> str:
@@ -114,10 +128,69 @@ def method_estimate_only(reason: str) -> str:
 # -- warnings -------------------------------------------------------------------------------
 
 
-def several_variants(units: int) -> str:
+def multiple_exposures(shared: int, units: int, kept: bool) -> str:
+    share = f"{shared / units:.1%}" if units else "some"
+    if kept:
+        return (
+            f"{shared:,} units ({share} of units) appear in more than one variant; as asked,"
+            " each is counted in every variant it appears in"
+        )
     return (
-        f"{units:,} units appear in more than one variant; each is counted in every variant it"
-        " appears in"
+        f"{shared:,} units ({share} of units) appear in more than one variant and are left out"
+        " of the analysis (their outcome cannot be credited to one variant)"
+    )
+
+
+def method_cuped(reduction: float | None, column: str | None, pre_days: int) -> str:
+    source = (
+        f"column {column}" if column else f"the same KPI in the {pre_days} days before exposure"
+    )
+    gain = f", variance {reduction:.0%} lower" if reduction is not None else ""
+    return f"CUPED (covariate: {source}{gain}); Welch t on adjusted means; delta-method relative CI"
+
+
+def cuped_sentence(name: str, reduction: float) -> str:
+    """What variance reduction buys, in users."""
+    if reduction <= 0:
+        return f"CUPED did not make {name} more precise: the covariate does not predict it."
+    more = 1 / (1 - reduction) - 1 if reduction < 1 else math.inf
+    return (
+        f"CUPED made {name} as precise as a test with {more:.0%} more users"
+        f" (variance {reduction:.0%} lower)."
+    )
+
+
+def non_inferiority_sentence(r: KpiComparison, name: str, control: str, alpha: float) -> str:
+    margin = f"{r.margin:.0%}" if r.margin and r.margin >= 0.01 else f"{(r.margin or 0):.1%}"
+    p = "n/a" if r.p_non_inferiority is None else _p(r.p_non_inferiority)
+    if r.non_inferior:
+        return f"{r.variant} is not worse than {control} on {name} by more than {margin} ({p})."
+    return (
+        f"{r.variant} is not shown to be within {margin} of {control} on {name} ({p}, one-sided"
+        f" at {alpha:g}): it may be worse by more than that."
+    )
+
+
+def capping_sentence(name: str, lower: float | None, upper: float | None, units: int) -> str:
+    ends = " and ".join(
+        f"{side} {value:,.4g}"
+        for side, value in (("below at", lower), ("above at", upper))
+        if value is not None
+    )
+    return f"{name} capped {ends} per user: {units:,} user(s) beyond a cap."
+
+
+def stratified_sentence(r: KpiComparison, name: str) -> str:
+    s = r.stratified
+    lift = "n/a" if s is None or s.rel_lift is None else pct(s.rel_lift)
+    p = "" if s is None or s.p_value is None else f", {_p(s.p_value)}"
+    return f"{name} · {r.variant}, stratified by day: {lift}{p} (pooled {pct(r.rel_lift or 0)})."
+
+
+def segment_flag(kpi_name: str, variant: str, segment: str, column: str, p: float) -> str:
+    return (
+        f"{variant} on {kpi_name}: the lift in {column} = {segment} differs from the rest of"
+        f" the test ({_p(p)}). {SEGMENT_HINT.split(': ')[1].capitalize()}"
     )
 
 

@@ -176,11 +176,15 @@ def per_conversion_column(columns: list[MappedColumn]) -> str | None:
     )
 
 
+AD_METRICS = ("impressions", "clicks", "spend")  # roles that make rows campaign rows
+
+
 def dataset_kind(roles: dict[str, str]) -> str:
     """campaign (rows per day/campaign), user_level (a row per user) or variant_totals."""
     if "unit" in roles:
         return "user_level"
-    if "variant" in roles and "users" in roles and "date" not in roles:
+    ad_metrics = any(r in roles for r in AD_METRICS)
+    if "variant" in roles and "users" in roles and ("date" not in roles or not ad_metrics):
         return "variant_totals"
     return "campaign"
 
@@ -188,7 +192,7 @@ def dataset_kind(roles: dict[str, str]) -> str:
 KIND_LABELS = {
     "campaign": "Campaign report: rows per day, campaign or channel",
     "user_level": "User-level file: one row per user (an experiment log)",
-    "variant_totals": "Experiment totals: one row per variant",
+    "variant_totals": "Experiment totals: one row per variant (or per variant and day)",
 }
 
 

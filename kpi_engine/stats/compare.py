@@ -46,6 +46,32 @@ def _t_test(estimate: float, variance: float, dof: float, alpha: float) -> Compa
     )
 
 
+def z_test(estimate: float, variance: float, alpha: float = 0.05) -> Comparison:
+    """A normal (large-sample) test of an estimate with a known variance."""
+    return _t_test(estimate, variance, math.inf, alpha)
+
+
+def non_inferiority(comparison: Comparison, margin: float, higher_is_better: bool) -> float:
+    """One-sided p-value of H0 "the variant is worse than the control by ``margin`` or more"
+    (a relative margin, e.g. 0.02): for a KPI where higher is better H0 is lift <= -margin,
+    where lower is better lift >= +margin."""
+    estimate, se = comparison.estimate, comparison.se
+    if not se or math.isnan(se):
+        return math.nan
+    distance = estimate + margin if higher_is_better else margin - estimate
+    return float(st.t.sf(distance / se, comparison.dof))
+
+
+def differ(a: Comparison, b: Comparison) -> float:
+    """Two-sided p-value of a Welch test that two independent estimates differ."""
+    variance = a.se**2 + b.se**2
+    if not variance or math.isnan(variance):
+        return math.nan
+    denominator = a.se**4 / a.dof + b.se**4 / b.dof
+    dof = variance**2 / denominator if denominator > 0 else math.inf
+    return float(2 * st.t.sf(abs(a.estimate - b.estimate) / math.sqrt(variance), dof))
+
+
 def absolute(a: ArmStats, b: ArmStats, alpha: float = 0.05) -> Comparison:
     return _t_test(b.value - a.value, a.variance + b.variance, welch_dof(a, b), alpha)
 

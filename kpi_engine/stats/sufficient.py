@@ -38,6 +38,17 @@ class ArmStats:
             self.sum_md + other.sum_md,
         )
 
+    def __sub__(self, other: ArmStats) -> ArmStats:
+        return ArmStats(
+            self.kind,
+            self.n - other.n,
+            self.sum_m - other.sum_m,
+            self.sumsq_m - other.sumsq_m,
+            self.sum_d - other.sum_d,
+            self.sumsq_d - other.sumsq_d,
+            self.sum_md - other.sum_md,
+        )
+
     @property
     def value(self) -> float:
         """The KPI: a ratio of sums (Σm / Σd), or Σm / n for proportions, means and totals."""

@@ -1,0 +1,445 @@
+"""Multiple exposures, daily totals, capping, CUPED, segments, non-inferiority and lift by week
+since exposure, each checked against an independent computation (numpy, scipy, statsmodels)
+on fresh synthetic data."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats as st
+
+from kpi_engine.errors import KpiLabError
+from kpi_engine.experiments.analysis import run_experiment
+from kpi_engine.experiments.capping import parse_cap
+from kpi_engine.experiments.pairs import Pair
+from kpi_engine.experiments.spec import ExperimentSpec
+from kpi_engine.ingest import import_file
+from kpi_engine.stats import compare
+from kpi_engine.stats.cuped import CovariateSums
+from kpi_engine.stats.sufficient import MEAN, ArmStats
+
+START = date(2026, 3, 2)
+
+
+def _import(store, tmp_path, frame: pd.DataFrame, name: str):
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    return import_file(store, path).dataset
+
+
+def _spec(dataset, kpis=("conversion_rate",), **kwargs) -> ExperimentSpec:
+    return ExperimentSpec(dataset.dataset_id, "variant", "A", tuple(kpis), **kwargs)
+
+
+def _one(result, kpi, variant="B"):
+    return next(r for r in result.results if r.kpi == kpi and r.variant == variant)
+
+
+def _users(n: int, seed: int, lift: float = 0.0, rho: float = 0.0) -> pd.DataFrame:
+    """One row per user: variant, converted, revenue (heavy-tailed) and a pre-test revenue
+    correlated with revenue by about ``rho`` and independent of the variant."""
+    rng = np.random.default_rng(seed)
+    variant = rng.choice(["A", "B"], size=n)
+    latent = rng.normal(size=n)
+    noise = rng.normal(size=n)
+    value = 50 + 20 * (rho * latent + math.sqrt(1 - rho**2) * noise)
+    revenue = value * (1 + lift * (variant == "B"))
+    return pd.DataFrame(
+        {
+            "user_id": [f"u{i}" for i in range(n)],
+            "variant": variant,
+            "converted": (rng.random(n) < 0.1 + 0.02 * (variant == "B")).astype(int),
+            "revenue": revenue.round(4),
+            "pre_revenue": (50 + 20 * latent).round(4),
+            "device": rng.choice(["mobile", "desktop", "tablet"], size=n, p=[0.5, 0.4, 0.1]),
+        }
+    )
+
+
+# -- multiple exposures ------------------------------------------------------------------
+
+
+def test_units_in_both_variants_are_excluded_and_the_rest_match_scipy(store, tmp_path):
+    rng = np.random.default_rng(1)
+    users = _users(6000, 1)
+    shared = users.sample(300, random_state=2).copy()
+    shared["variant"] = np.where(shared["variant"] == "A", "B", "A")
+    shared["converted"] = rng.integers(0, 2, size=len(shared))
+    frame = pd.concat([users, shared])
+    dataset = _import(store, tmp_path, frame, "exposed")
+    result = run_experiment(store, dataset, _spec(dataset))
+    clean = users[~users["user_id"].isin(shared["user_id"])]
+    table = clean.groupby("variant")["converted"].agg(["sum", "count"])
+    r = _one(result, "conversion_rate")
+    assert (r.n_control, r.n_variant) == (table.loc["A", "count"], table.loc["B", "count"])
+    chi2 = st.chi2_contingency(
+        [[s, c - s] for s, c in zip(table["sum"], table["count"], strict=True)], correction=False
+    )
+    assert r.p_value == pytest.approx(chi2.pvalue, rel=1e-9)
+    notice = next(w for w in result.warnings if w.code == "multiple_exposures")
+    assert notice.count == 300 and "(5.0% of units)" in notice.message
+
+
+# -- daily totals ----------------------------------------------------------------------------
+
+
+def _daily_totals() -> pd.DataFrame:
+    """Allocation to B ramps up while conversion falls day by day: the pooled lift is far below
+    the within-day lifts (Simpson)."""
+    rows = []
+    for d in range(10):
+        share_b = 0.1 + 0.08 * d
+        base = 0.12 - 0.008 * d
+        for variant, share, rate in (("A", 1 - share_b, base), ("B", share_b, base * 1.1)):
+            users = int(20_000 * share)
+            rows.append(
+                {
+                    "date": (START + timedelta(days=d)).isoformat(),
+                    "variant": variant,
+                    "users": users,
+                    "conversions": round(users * rate),
+                    "revenue": round(users * rate * 40.0, 2),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_daily_totals_are_users_with_a_stratified_estimate_and_per_day_srm(store, tmp_path):
+    frame = _daily_totals()
+    dataset = _import(store, tmp_path, frame, "daily_totals")
+    assert dataset.kind == "variant_totals"
+    result = run_experiment(
+        store, dataset, _spec(dataset, ("conversion_rate", "revenue_per_user"), split=(50, 50))
+    )
+    assert result.data.kind == "totals" and result.data.units == "users"
+    conv = _one(result, "conversion_rate")
+    pooled = frame.groupby("variant")[["users", "conversions"]].sum()
+    assert conv.n_control == pooled.loc["A", "users"]
+    chi2 = st.chi2_contingency(
+        [[c, u - c] for u, c in zip(pooled["users"], pooled["conversions"], strict=True)],
+        correction=False,
+    )
+    assert conv.p_value == pytest.approx(chi2.pvalue, rel=1e-9)
+    # the day-stratified lift, computed here with numpy on the daily table
+    wide = frame.pivot(index="date", columns="variant", values=["users", "conversions"])
+    weights = (wide["users"]["A"] + wide["users"]["B"]) / wide["users"].to_numpy().sum()
+    rate = wide["conversions"] / wide["users"]
+    pa, pb = float((weights * rate["A"]).sum()), float((weights * rate["B"]).sum())
+    var_a = float((weights**2 * rate["A"] * (1 - rate["A"]) / wide["users"]["A"]).sum())
+    var_b = float((weights**2 * rate["B"] * (1 - rate["B"]) / wide["users"]["B"]).sum())
+    se = math.sqrt(var_b / pa**2 + var_a * pb**2 / pa**4)
+    assert conv.stratified.rel_lift == pytest.approx(pb / pa - 1, rel=1e-9)
+    assert conv.stratified.p_value == pytest.approx(2 * st.norm.sf(abs(pb / pa - 1) / se))
+    assert conv.stratified.rel_lift == pytest.approx(0.1, abs=0.01)
+    assert conv.rel_lift < 0.05  # the pooled lift is pulled down by the drifting split
+    codes = {w.code for w in result.warnings}
+    assert {"srm", "srm_by_day", "simpson"} <= codes
+    assert len(result.srm.days_flagged) >= 8
+    rpu = _one(result, "revenue_per_user")
+    assert rpu.p_value is None and rpu.rel_lift is not None  # an estimate, no variance
+
+
+# -- capping -----------------------------------------------------------------------------
+
+
+def test_cap_text():
+    assert parse_cap("p99") == parse_cap(":p99")
+    cap = parse_cap("p1:p99")
+    assert (cap.lower, cap.upper, cap.lower_pct, cap.upper_pct) == (0.01, 0.99, True, True)
+    cap = parse_cap("0:500")
+    assert (cap.lower, cap.upper, cap.lower_pct, cap.upper_pct) == (0, 500, False, False)
+    for bad in ("p101", "abc", ":", "500:0", "pnan"):
+        with pytest.raises(KpiLabError) as err:
+            parse_cap(bad)
+        assert err.value.field == "caps"
+
+
+def test_percentile_caps_match_numpy_and_scipy(store, tmp_path):
+    frame = _users(4000, 3)
+    whales = frame.sample(40, random_state=4).index
+    frame.loc[whales, "revenue"] *= 200
+    frame.loc[frame.sample(30, random_state=5).index, "revenue"] = -5.0  # refunds
+    dataset = _import(store, tmp_path, frame, "whales")
+    spec = _spec(dataset, ("revenue_per_user",), caps=(("revenue_per_user", "p1:p99"),))
+    result = run_experiment(store, dataset, spec)
+    low, high = np.percentile(frame["revenue"], [1, 99])
+    cap = result.capping["revenue_per_user"]
+    assert cap.lower == pytest.approx(low, rel=1e-9) and cap.upper == pytest.approx(high, rel=1e-9)
+    assert cap.units_capped == int(((frame["revenue"] < low) | (frame["revenue"] > high)).sum())
+    capped = frame.assign(revenue=frame["revenue"].clip(low, high))
+    a = capped.loc[capped["variant"] == "A", "revenue"]
+    b = capped.loc[capped["variant"] == "B", "revenue"]
+    r = _one(result, "revenue_per_user")
+    assert r.control_value == pytest.approx(a.mean(), rel=1e-9)
+    welch = st.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert r.ci_abs == pytest.approx((welch.low, welch.high), rel=1e-7)
+
+
+def test_absolute_caps_on_a_ratio_cap_numerator_and_denominator_separately(store, tmp_path):
+    rng = np.random.default_rng(6)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "user_id": [f"u{i}" for i in range(n)],
+            "variant": rng.choice(["A", "B"], size=n),
+            "orders": rng.poisson(2, size=n) + 1,
+            "revenue": rng.gamma(2, 60, size=n).round(2),
+        }
+    )
+    dataset = _import(store, tmp_path, frame, "orders")
+    spec = _spec(dataset, ("aov",), caps=(("aov", ":300"),))
+    result = run_experiment(store, dataset, spec)
+    cap = result.capping["aov"]
+    assert (cap.lower, cap.upper, cap.upper_den) == (None, 300.0, 300.0)
+    capped = frame.assign(revenue=frame["revenue"].clip(upper=300))
+    assert cap.units_capped == int((frame["revenue"] > 300).sum())
+    a = capped[capped["variant"] == "A"]
+    assert _one(result, "aov").control_value == pytest.approx(
+        a["revenue"].sum() / a["orders"].sum(), rel=1e-9
+    )
+
+
+# -- CUPED -------------------------------------------------------------------------------
+
+
+def _ols(y: np.ndarray, treated: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """The variant's coefficient and its standard error in OLS of y on the variant and x."""
+    design = sm.add_constant(np.column_stack([np.asarray(treated), np.asarray(x)]))
+    fit = sm.OLS(np.asarray(y), design).fit()
+    return float(fit.params[1]), float(fit.bse[1])
+
+
+def test_cuped_with_a_covariate_column_matches_ols(store, tmp_path):
+    frame = _users(30_000, 7, lift=0.03, rho=0.7)
+    dataset = _import(store, tmp_path, frame, "cuped_column")
+    spec = _spec(dataset, ("revenue_per_user",), covariates=(("revenue_per_user", "pre_revenue"),))
+    r = _one(run_experiment(store, dataset, spec), "revenue_per_user")
+    effect, se = _ols(
+        frame["revenue"], (frame["variant"] == "B").astype(float), frame["pre_revenue"]
+    )
+    assert r.abs_lift == pytest.approx(effect, rel=0.01)
+    assert r.details.se_abs == pytest.approx(se, rel=0.05)
+    assert r.variance_reduction == pytest.approx(0.49, abs=0.03)
+    assert r.unadjusted.p_value is not None and "CUPED" in r.method
+    # the plain result is one field away and agrees with Welch's t on the raw values
+    a = frame.loc[frame["variant"] == "A", "revenue"]
+    b = frame.loc[frame["variant"] == "B", "revenue"]
+    assert r.unadjusted.rel_lift == pytest.approx(b.mean() / a.mean() - 1, rel=1e-9)
+
+
+def test_cuped_on_rows_before_exposure_matches_ols_on_the_same_covariate(store, tmp_path):
+    """Event rows: each user's pre-period rows (no variant yet) in the 14 days before the
+    first row in the test; rows older than that do not count."""
+    rng = np.random.default_rng(8)
+    n = 20_000
+    users = _users(n, 8, lift=0.05, rho=0.7)
+    first = pd.Timestamp(START) + pd.to_timedelta(rng.integers(20, 34, size=n), unit="D")
+    test_rows = users[["user_id", "variant", "revenue"]].assign(date=first)
+    pre_rows = users[["user_id", "pre_revenue"]].rename(columns={"pre_revenue": "revenue"})
+    pre_rows = pre_rows.assign(variant=None, date=first - pd.to_timedelta(3, unit="D"))
+    old_rows = pre_rows.assign(date=first - pd.to_timedelta(30, unit="D"), revenue=1000.0)
+    frame = pd.concat([test_rows, pre_rows, old_rows]).sort_values("date")
+    frame["date"] = frame["date"].dt.date.astype(str)
+    dataset = _import(store, tmp_path, frame, "cuped_rows")
+    result = run_experiment(store, dataset, _spec(dataset, ("revenue_per_user",), cuped=True))
+    r = _one(result, "revenue_per_user")
+    effect, se = _ols(
+        users["revenue"], (users["variant"] == "B").astype(float), users["pre_revenue"]
+    )
+    assert r.abs_lift == pytest.approx(effect, rel=0.01)
+    assert r.details.se_abs == pytest.approx(se, rel=0.05)
+    assert 0.4 < r.variance_reduction < 0.6
+    assert "14 days before exposure" in r.method
+
+
+def _cuped_sums(y: np.ndarray, x: np.ndarray) -> tuple[ArmStats, CovariateSums]:
+    arm = ArmStats(MEAN, len(y), y.sum(), (y * y).sum(), len(y), len(y), y.sum())
+    return arm, CovariateSums(x.sum(), (x * x).sum(), (x * y).sum())
+
+
+def _simulate(rng: np.random.Generator, lift: float, n: int = 2000) -> compare.Comparison:
+    x = rng.normal(10, 3, size=2 * n)
+    y = 10 + 0.7 * (x - 10) + rng.normal(0, 3 * math.sqrt(1 - 0.49), size=2 * n)
+    y[n:] *= 1 + lift
+    control, treated = _cuped_sums(y[:n], x[:n]), _cuped_sums(y[n:], x[n:])
+    return Pair(control[0], treated[0], control[1], treated[1]).estimates(0.05)[0]
+
+
+def test_cuped_keeps_its_false_positive_rate_and_coverage():
+    rng = np.random.default_rng(9)
+    false_positives = sum(_simulate(rng, 0.0).p_value < 0.05 for _ in range(500))
+    assert 0.03 <= false_positives / 500 <= 0.07
+    covered = 0
+    for _ in range(500):
+        rel = _simulate(rng, 0.05)
+        covered += rel.ci[0] <= 0.05 <= rel.ci[1]
+    assert 0.93 <= covered / 500 <= 0.97
+
+
+# -- segments ----------------------------------------------------------------------------
+
+
+def test_a_segment_whose_lift_differs_is_flagged_against_scipy(store, tmp_path):
+    frame = _users(40_000, 10)
+    mobile_b = (frame["device"] == "mobile") & (frame["variant"] == "B")
+    frame.loc[mobile_b, "revenue"] *= 1.15
+    dataset = _import(store, tmp_path, frame, "segments")
+    spec = _spec(dataset, ("revenue_per_user",), segment_col="device")
+    result = run_experiment(store, dataset, spec)
+    rows = {s.segment: s for s in result.segments}
+    assert set(rows) == {"mobile", "desktop", "tablet"}
+    assert rows["mobile"].differs
+
+    def lift(part: pd.DataFrame) -> tuple[float, float, float]:
+        a = part.loc[part["variant"] == "A", "revenue"]
+        b = part.loc[part["variant"] == "B", "revenue"]
+        var_a, var_b = a.var() / len(a), b.var() / len(b)
+        rel = b.mean() / a.mean() - 1
+        se = math.sqrt(var_b / a.mean() ** 2 + var_a * b.mean() ** 2 / a.mean() ** 4)
+        dof = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
+        return rel, se, dof
+
+    rel_s, se_s, _ = lift(frame[frame["device"] == "mobile"])
+    rel_r, se_r, _ = lift(frame[frame["device"] != "mobile"])
+    assert rows["mobile"].rel_lift == pytest.approx(rel_s, rel=1e-9)
+    z = (rel_s - rel_r) / math.sqrt(se_s**2 + se_r**2)
+    assert rows["mobile"].p_differs == pytest.approx(2 * st.norm.sf(abs(z)), rel=1e-3)
+    assert (
+        rows["mobile"].n_control
+        == ((frame["device"] == "mobile") & (frame["variant"] == "A")).sum()
+    )
+    # without a planted difference nothing is flagged
+    plain = _users(40_000, 15)
+    dataset = _import(store, tmp_path, plain, "no_difference")
+    result = run_experiment(
+        store, dataset, spec.__class__(**{**spec.__dict__, "dataset_id": dataset.dataset_id})
+    )
+    assert not any(s.differs for s in result.segments)
+
+
+def test_segments_beyond_twenty_are_grouped_as_other(store, tmp_path):
+    frame = _users(5000, 11)
+    frame["country"] = [f"c{i % 30:02d}" for i in range(len(frame))]
+    dataset = _import(store, tmp_path, frame, "countries")
+    result = run_experiment(
+        store, dataset, _spec(dataset, ("conversion_rate",), segment_col="country")
+    )
+    segments = {s.segment for s in result.segments}
+    assert len(segments) == 21 and "(other)" in segments
+    total = sum(s.n_control + s.n_variant for s in result.segments)
+    assert total == len(frame)
+
+
+# -- non-inferiority ---------------------------------------------------------------------
+
+
+def test_non_inferiority_is_a_one_sided_test_at_the_margin(store, tmp_path):
+    frame = _users(20_000, 12, lift=-0.005)
+    dataset = _import(store, tmp_path, frame, "cheaper")
+    spec = _spec(
+        dataset,
+        ("revenue_per_user",),
+        non_inferiority=(("revenue_per_user", 0.03),),
+    )
+    r = _one(run_experiment(store, dataset, spec), "revenue_per_user")
+    expected = st.t.sf((r.rel_lift + 0.03) / r.details.se_rel, r.details.dof)
+    assert r.p_non_inferiority == pytest.approx(expected, rel=1e-9)
+    assert r.non_inferior is True and r.margin == 0.03
+    spec = _spec(dataset, ("revenue_per_user",), non_inferiority=(("revenue_per_user", 0.001),))
+    assert _one(run_experiment(store, dataset, spec), "revenue_per_user").non_inferior is False
+
+
+def test_non_inferiority_where_lower_is_better():
+    comparison = compare.Comparison(0.01, 0.01, math.inf, (0, 0), 0.3)  # CPA 1% higher
+    p = compare.non_inferiority(comparison, 0.05, higher_is_better=False)
+    assert p == pytest.approx(st.norm.sf((0.05 - 0.01) / 0.01))
+
+
+# -- lift by week since exposure ---------------------------------------------------------
+
+
+def test_lift_by_week_since_exposure_shows_a_novelty_effect(store, tmp_path):
+    """B converts 50% more in a user's first week, as much as A afterwards."""
+    rng = np.random.default_rng(13)
+    rows = []
+    for i in range(6000):
+        variant = "AB"[i % 2]
+        first = START + timedelta(days=int(rng.integers(0, 7)))
+        rows.append((f"u{i}", variant, first, 0))
+        for day in range(28):
+            rate = 0.02 * (1.5 if variant == "B" and day < 7 else 1.0)
+            if rng.random() < rate:
+                rows.append((f"u{i}", variant, first + timedelta(days=day), 1))
+    frame = pd.DataFrame(rows, columns=["user_id", "variant", "date", "converted"])
+    frame["date"] = frame["date"].astype(str)
+    dataset = _import(store, tmp_path, frame, "novelty")
+    result = run_experiment(store, dataset, _spec(dataset, ("conversion_rate",)))
+    weeks = {w.week: w for w in result.by_exposure_week}
+    assert set(weeks) >= {1, 2, 3}
+    first_week = frame.assign(
+        week=(
+            pd.to_datetime(frame["date"])
+            - pd.to_datetime(frame.groupby("user_id")["date"].transform("min"))
+        ).dt.days
+        // 7
+    )
+    converted = first_week[first_week["week"] == 0].groupby("user_id")["converted"].max()
+    by_variant = converted.groupby(
+        frame.drop_duplicates("user_id").set_index("user_id")["variant"]
+    ).mean()
+    assert weeks[1].rel_lift == pytest.approx(by_variant["B"] / by_variant["A"] - 1, rel=1e-9)
+    assert weeks[1].rel_lift > 0.3 and weeks[1].p_value < 0.01
+    assert abs(weeks[3].rel_lift) < 0.2
+
+
+# -- what cannot apply -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "words"),
+    [
+        ({"caps": (("conversion_rate", "p99"),)}, "caps", "nothing to cap"),
+        ({"covariates": (("conversion_rate", "nope"),)}, "covariates", "not a numeric column"),
+        ({"segment_col": "nope"}, "segment_col", "names no column"),
+    ],
+)
+def test_settings_that_cannot_apply_name_their_field(store, tmp_path, kwargs, field, words):
+    dataset = _import(store, tmp_path, _users(500, 14), "small")
+    with pytest.raises(KpiLabError) as err:
+        run_experiment(store, dataset, _spec(dataset, **kwargs))
+    assert err.value.field == field and words in str(err.value)
+
+
+def test_user_level_methods_on_campaign_rows_say_what_they_need(store):
+    from kpi_engine.samples import seed_samples
+
+    seed_samples(store)
+    dataset = store.dataset("Sample A/B test (campaign)")
+    for kwargs, field in (
+        ({"caps": (("cpa", "p99"),)}, "caps"),
+        ({"cuped": True}, "cuped"),
+        ({"segment_col": "campaign"}, "segment_col"),
+    ):
+        spec = ExperimentSpec(dataset.dataset_id, "variant", "A", ("cpa",), **kwargs)
+        with pytest.raises(KpiLabError) as err:
+            run_experiment(store, dataset, spec)
+        assert err.value.field == field and "user-level data" in str(err.value)
+
+
+def test_a_spec_refuses_settings_about_kpis_it_does_not_compare():
+    with pytest.raises(KpiLabError) as err:
+        ExperimentSpec("d", "variant", "A", ("conversion_rate",), caps=(("aov", "p99"),))
+    assert err.value.field == "caps"
+    with pytest.raises(KpiLabError) as err:
+        ExperimentSpec(
+            "d", "variant", "A", ("conversion_rate",), non_inferiority=(("conversion_rate", 2),)
+        )
+    assert err.value.field == "non_inferiority"
+    with pytest.raises(KpiLabError) as err:
+        ExperimentSpec("d", "variant", "A", ("conversion_rate",), pre_days=0)
+    assert err.value.field == "pre_days"
