@@ -4,6 +4,7 @@ on fresh synthetic data."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, timedelta
 
@@ -443,3 +444,45 @@ def test_a_spec_refuses_settings_about_kpis_it_does_not_compare():
     with pytest.raises(KpiLabError) as err:
         ExperimentSpec("d", "variant", "A", ("conversion_rate",), pre_days=0)
     assert err.value.field == "pre_days"
+
+
+# -- the command line's contract ---------------------------------------------------------
+
+
+def test_the_command_line_carries_every_setting_and_the_json_contract(tmp_path, capsys):
+    from kpi_engine.cli import main
+
+    frame = _users(3000, 16, lift=0.02, rho=0.6)
+    swapped = frame.head(30).assign(variant=lambda f: np.where(f["variant"] == "A", "B", "A"))
+    frame = pd.concat([frame, swapped])  # 30 users in both variants
+    path = tmp_path / "users.csv"
+    frame.to_csv(path, index=False)
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["import", str(path), "--db", db, "--name", "users", "--json"]) == 0
+    capsys.readouterr()
+    args = ["experiment", "users", "--db", db, "--variant-col", "variant", "--control", "A"]
+    args += ["--kpi", "conversion_rate", "--kpi", "revenue_per_user", "--json"]
+    args += ["--cap", "revenue_per_user=p1:p99", "--covariate", "revenue_per_user=pre_revenue"]
+    args += ["--segment-col", "device", "--non-inferiority", "conversion_rate=10"]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    warning = next(w for w in doc["warnings"] if w["code"] == "multiple_exposures")
+    assert warning["count"] == 30 and "% of units" in warning["message"]
+    assert set(doc["capping"]["revenue_per_user"]) >= {"lower", "upper", "units_capped"}
+    results = {r["kpi"]: r for r in doc["results"]}
+    assert results["revenue_per_user"]["variance_reduction"] > 0.2
+    assert results["conversion_rate"]["variance_reduction"] is None
+    assert isinstance(results["conversion_rate"]["non_inferior"], bool)
+    assert 0 <= results["conversion_rate"]["p_non_inferiority"] <= 1
+    keys = {"segment_col", "segment", "kpi", "variant", "n_control", "n_variant", "rel_lift"}
+    keys |= {"ci_rel", "p_value", "differs", "p_differs"}
+    assert doc["segments"] and set(doc["segments"][0]) >= keys
+    first = doc["results"][0]
+    assert first["n_control"] + first["n_variant"] == 3000 - 30
+    assert main([*args, "--keep-multiple-exposures"]) == 0
+    first = json.loads(capsys.readouterr().out)["results"][0]
+    assert first["n_control"] + first["n_variant"] == 3000 + 30
+    assert main([*args, "--cap", "revenue_per_user=lots"]) == 2
+    assert "--cap" in capsys.readouterr().err
+    assert main([*args, "--pre-days", "0"]) == 2
+    assert "--pre-days" in capsys.readouterr().err

@@ -44,6 +44,13 @@ FLAGS = {
     "split": "--split",
     "alpha": "--alpha",
     "guardrails": "--guardrail",
+    "keep_multiple_exposures": "--keep-multiple-exposures",
+    "caps": "--cap",
+    "covariates": "--covariate",
+    "cuped": "--cuped",
+    "pre_days": "--pre-days",
+    "segment_col": "--segment-col",
+    "non_inferiority": "--non-inferiority",
     "daily_budget": "--daily-budget",
     "target_roas": "--target-roas",
     "target_cpa": "--target-cpa",
@@ -133,6 +140,13 @@ def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
         guardrails=tuple(args.guardrail),
         start=args.start,
         end=args.end,
+        keep_multiple_exposures=args.keep_multiple_exposures,
+        caps=tuple(args.cap),
+        covariates=tuple(args.covariate),
+        cuped=args.cuped,
+        pre_days=args.pre_days,
+        segment_col=args.segment_col,
+        non_inferiority=tuple(args.non_inferiority),
     )
     return _shared(store, args, spec, run_experiment(store, dataset, spec))
 

@@ -7,6 +7,9 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+from kpi_engine.experiments.result import ExperimentResult
+from kpi_engine.experiments.wording import method_notes
+
 
 def to_plain(value: Any) -> Any:
     """JSON for what ``json`` cannot write itself (dates, numpy scalars, NaN as null)."""
@@ -57,6 +60,8 @@ def print_human(command: str, result: dict) -> None:
             print(f"SRM p = {srm['p_value']:.3g}" + ("  MISMATCH" if srm["flag"] else ""))
         for r in result["results"]:
             print(r["verdict"])
+        for line in method_notes(ExperimentResult.from_dict(result)):
+            print(line)
         for w in result["warnings"]:
             print(f"warning: {w['message']}")
         _share(result)

@@ -9,7 +9,7 @@ from datetime import date
 from kpi_engine.aggregate_sql import GRAINS
 from kpi_engine.budget.spec import DEFAULT_SEED, OBJECTIVES
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_TUNING, FAMILIES
+from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_PRE_DAYS, DEFAULT_TUNING, FAMILIES
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS
 from kpi_engine.stats.multiple import CORRECTIONS
@@ -183,12 +183,58 @@ def _experiment_command(sub, common, custom, sharing) -> None:
         "--guardrail",
         action="append",
         default=[],
-        type=_guardrail,
+        type=_kpi_percent,
         metavar="KPI=PCT",
         help="a KPI that must not get worse by more than PCT%%",
     )
     p.add_argument("--start", type=_date)
     p.add_argument("--end", type=_date)
+    _experiment_methods(p)
+
+
+def _experiment_methods(p: argparse.ArgumentParser) -> None:
+    """Exposures, capping, CUPED, segments and non-inferiority."""
+    p.add_argument(
+        "--keep-multiple-exposures",
+        action="store_true",
+        help="count a unit seen in several variants in each (default: leave it out)",
+    )
+    p.add_argument(
+        "--cap",
+        action="append",
+        default=[],
+        type=_kpi_text,
+        metavar="KPI=SPEC",
+        help="cap each user's value: p99, p1:p99, 0:500 or :500 (repeatable)",
+    )
+    p.add_argument(
+        "--covariate",
+        action="append",
+        default=[],
+        type=_kpi_text,
+        metavar="KPI=COLUMN",
+        help="CUPED with this column as the KPI's pre-test value per user (repeatable)",
+    )
+    p.add_argument(
+        "--cuped",
+        action="store_true",
+        help="CUPED with each KPI's own rows in the --pre-days days before exposure",
+    )
+    p.add_argument(
+        "--pre-days",
+        type=int,
+        default=DEFAULT_PRE_DAYS,
+        help="CUPED lookback in days (default %(default)s)",
+    )
+    p.add_argument("--segment-col", metavar="COLUMN", help="results per value of this column")
+    p.add_argument(
+        "--non-inferiority",
+        action="append",
+        default=[],
+        type=_kpi_percent,
+        metavar="KPI=PCT",
+        help="test that the variant is not worse than control by more than PCT%% (repeatable)",
+    )
 
 
 def _budget_command(sub, common, sharing) -> None:
@@ -319,9 +365,18 @@ def _filter(text: str) -> tuple[str, tuple[str, ...]]:
     return column.strip(), tuple(v.strip() for v in values.split(","))
 
 
-def _guardrail(text: str) -> tuple[str, float]:
+def _kpi_percent(text: str) -> tuple[str, float]:
     kpi, _, pct = text.partition("=")
     try:
         return kpi.strip(), float(pct.rstrip("%")) / 100
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: write KPI=PCT, e.g. cpa=5") from None
+
+
+def _kpi_text(text: str) -> tuple[str, str]:
+    kpi, sep, value = text.partition("=")
+    if not sep or not kpi.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write KPI=VALUE, e.g. revenue_per_user=p99"
+        ) from None
+    return kpi.strip(), value.strip()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from kpi_engine.experiments.result import (
+    ExperimentResult,
     Guardrail,
     KpiComparison,
     PowerSummary,
@@ -156,8 +157,34 @@ def cuped_sentence(name: str, reduction: float) -> str:
     more = 1 / (1 - reduction) - 1 if reduction < 1 else math.inf
     return (
         f"CUPED made {name} as precise as a test with {more:.0%} more users"
-        f" (variance {reduction:.0%} lower)."
+        f" (variance {reduction:.0%} lower); the unadjusted result is in the numbers below."
     )
+
+
+def method_notes(result: ExperimentResult) -> list[str]:
+    """What capping, CUPED, stratification, non-inferiority and segments add, one sentence
+    each, after the verdicts."""
+    lines = []
+    for kpi, cap in result.capping.items():
+        lines.append(capping_sentence(result.kpi(kpi).name, cap.lower, cap.upper, cap.units_capped))
+    several = len(result.data.variants) > 2
+    for r in result.results:
+        name = result.kpi(r.kpi).name + (f" ({r.variant})" if several else "")
+        if r.variance_reduction is not None:
+            lines.append(cuped_sentence(name, r.variance_reduction))
+        if r.stratified is not None and result.data.kind == "totals":
+            lines.append(stratified_sentence(r, result.kpi(r.kpi).name))
+        if r.margin is not None:
+            lines.append(
+                non_inferiority_sentence(r, result.kpi(r.kpi).name, result.control, result.alpha)
+            )
+    for seg in result.segments:
+        if seg.differs and seg.p_differs is not None:
+            name = result.kpi(seg.kpi).name
+            lines.append(
+                segment_flag(name, seg.variant, seg.segment, seg.segment_col, seg.p_differs)
+            )
+    return lines
 
 
 def non_inferiority_sentence(r: KpiComparison, name: str, control: str, alpha: float) -> str:
