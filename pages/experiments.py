@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi_engine.aggregate_sql import numeric_columns
 from kpi_engine.display.blocks import Strong, text
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import display, wording
 from kpi_engine.experiments.result import ExperimentResult
-from kpi_engine.experiments.shapes import ALLOWED, data_kind, testable_kpis
-from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_TUNING, ExperimentSpec
+from kpi_engine.experiments.shapes import ALLOWED, data_kind, per_user_kpis, testable_kpis
+from kpi_engine.experiments.spec import (
+    CUPED_ROWS,
+    DEFAULT_ALPHA,
+    DEFAULT_PRE_DAYS,
+    DEFAULT_TUNING,
+    ExperimentSpec,
+)
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.query import lookup
 from kpi_engine.stats.power import days_needed, reachable_mde
 from kpi_engine.stats.power import plan as power_plan
+from kpi_engine.stats.sufficient import PROPORTION, RATIO
 from kpi_engine.store import Dataset, Store
 from ui.blocks import draw
 from ui.cache import result_of
@@ -41,7 +49,16 @@ LABELS = {  # an error about a field names the widget that sets it
     "tuning": "Expected users or days at the decision",
     "guardrails": "Guardrail",
     "start": "Test dates",
+    "caps": "Cap",
+    "covariates": "CUPED",
+    "cuped": "CUPED",
+    "pre_days": "Days before exposure",
+    "segment_col": "Segment by",
+    "non_inferiority": "Non-inferiority margin (%)",
 }
+CAP_PRESETS = ["none", "p99", "p99.9", "p95", "p1:p99"]
+CUPED_OFF = "off"
+CUPED_CHOICES = {CUPED_OFF: "off", CUPED_ROWS: "each user's rows before exposure"}
 
 
 def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
@@ -83,6 +100,7 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
     if not kpis:
         st.info(wording.PICK_KPIS)
         return None
+    methods = _methods(dataset, kind, [lookup(k, custom) for k in kpis], variant_col)
     split_text, guard = settings["split_text"], settings["guard"]
     try:
         split = tuple(float(x) for x in split_text.split(",")) if split_text.strip() else None
@@ -107,6 +125,7 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
             guardrails=tuple((k, settings["max_loss"] / 100) for k in guard),
             start=settings["dates"][0],
             end=settings["dates"][1],
+            **methods,
         )
     except KpiLabError as exc:
         st.error(exc.describe(LABELS), icon=":material/error:")
@@ -176,6 +195,82 @@ def _advanced(
         "guard": guard,
         "max_loss": max_loss,
     }
+
+
+def _methods(dataset: Dataset, kind: str, kpis: list, variant_col: str) -> dict:
+    """Exposures, capping, CUPED, segments (user-level data) and non-inferiority."""
+    key = dataset.dataset_id
+    box = st.expander("Methods: exposures, capping, CUPED, segments, non-inferiority")
+    shapes = per_user_kpis(dataset, kind, kpis)
+    out: dict = {}
+    if shapes:
+        c1, c2, c3 = box.columns(3)
+        out["keep_multiple_exposures"] = not c1.toggle(
+            "Leave out users seen in several variants",
+            value=True,
+            key=widget_key("xmex", key),
+            help="Their outcome cannot be credited to one variant (GrowthBook's default).",
+        )
+        caps = []
+        for kpi in kpis:
+            if shapes[kpi.id] == PROPORTION:
+                continue
+            cap = c1.selectbox(
+                f"{LABELS['caps']} {kpi.name} per user",
+                CAP_PRESETS,
+                key=widget_key(f"xcap:{kpi.id}", key),
+                accept_new_options=True,
+                help="p99 caps each user's value at the 99th percentile of all users;"
+                " p1:p99 at both ends; :500 or 0:500 at numbers.",
+            )
+            if cap and cap != "none":
+                caps.append((kpi.id, cap))
+        out["caps"] = tuple(caps)
+        out.update(_cuped(c2, dataset, kpis, shapes, key))
+        segments = [None, *(d for d in dataset.dimensions if d != variant_col)]
+        out["segment_col"] = c3.selectbox(
+            LABELS["segment_col"],
+            segments,
+            format_func=lambda c: "no segments" if c is None else c,
+            key=widget_key("xseg", key),
+        )
+    else:
+        c3 = box
+    chosen = c3.multiselect(
+        "Show not worse than control (non-inferiority)",
+        [k.id for k in kpis],
+        format_func=lambda k: next(x.name for x in kpis if x.id == k),
+        key=widget_key("xnik", key),
+    )
+    margin = c3.number_input(LABELS["non_inferiority"], 0.1, 50.0, 2.0, key=widget_key("xnim", key))
+    out["non_inferiority"] = tuple((k, margin / 100) for k in chosen)
+    return out
+
+
+def _cuped(column, dataset: Dataset, kpis: list, shapes: dict, key: str) -> dict:
+    """CUPED: off, each user's own rows before exposure, or a column of pre-test values."""
+    options = [CUPED_OFF, *([CUPED_ROWS] if dataset.date_column else []), *numeric_columns(dataset)]
+    mode = column.selectbox(
+        LABELS["cuped"],
+        options,
+        key=widget_key("xcup", key),
+        format_func=lambda o: CUPED_CHOICES.get(o, f"column {o}"),
+        help="Variance reduction with each user's value before the test (ratio KPIs stay"
+        " unadjusted).",
+    )
+    pre_days = column.number_input(
+        LABELS["pre_days"],
+        1,
+        365,
+        DEFAULT_PRE_DAYS,
+        key=widget_key("xpre", key),
+        disabled=mode != CUPED_ROWS,
+    )
+    if mode == CUPED_ROWS:
+        return {"cuped": True, "pre_days": int(pre_days)}
+    if mode == CUPED_OFF:
+        return {}
+    return {"covariates": tuple((k.id, mode) for k in kpis if shapes[k.id] != RATIO)}
 
 
 def _unit_choice(column, dataset: Dataset, kind: str, variant_col: str, key: str) -> str | None:

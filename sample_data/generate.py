@@ -9,9 +9,11 @@ campaigns.csv         date, campaign, channel, impressions, clicks, conversions,
 ab_test_campaign.csv  date, campaign, variant, impressions, clicks, conversions, spend, revenue
                       28 days x 2 campaigns x variants A/B with the same traffic and cost; B's
                       landing page converts clicks 15% better (true CVR lift +15%).
-experiment_users.csv  user_id, date, variant, converted, revenue
+experiment_users.csv  user_id, date, variant, converted, revenue, pre_revenue, device
                       one row per user, 50/50 split; control converts at 5.0%, treatment at
-                      5.6% (true lift +12%); order values are the same in both arms.
+                      5.6% (true lift +12%); order values are the same in both arms; a
+                      user's revenue in the 30 days before the test (a CUPED covariate) and
+                      device (a segment without a planted difference).
 """
 
 from __future__ import annotations
@@ -130,17 +132,32 @@ def ab_test_campaign(rng: np.random.Generator) -> list[list]:
 
 
 def experiment_users(rng: np.random.Generator, users: int = 40_000) -> list[list]:
-    """User-level test: control converts at 5.0%, treatment at 5.6% (+12% relative)."""
+    """User-level test: control converts at 5.0%, treatment at 5.6% (+12% relative). Each
+    user has a spending propensity (mean 1) that drives both the test's conversions and the
+    revenue of the 30 days before it (``pre_revenue``, untouched by the test: a CUPED
+    covariate); the device is independent of everything (a segment with no planted effect)."""
     variants = rng.choice(["control", "treatment"], size=users)
     days = rng.integers(0, 21, size=users)
-    rows = []
-    for i in range(users):
-        rate = 0.050 if variants[i] == "control" else 0.056
-        converted = int(rng.random() < rate)
-        revenue = round(float(rng.gamma(2.0, 30.0)), 2) if converted else 0.0
-        day = START + timedelta(days=70 + int(days[i]))
-        rows.append([f"u{100000 + i}", day.isoformat(), variants[i], converted, revenue])
-    return rows
+    propensity = rng.gamma(2.0, 0.5, size=users)
+    rate = np.minimum(np.where(variants == "control", 0.050, 0.056) * propensity, 1.0)
+    converted = rng.random(users) < rate
+    revenue = np.where(converted, rng.gamma(2.0, 30.0, size=users) * propensity, 0.0)
+    orders_before = rng.poisson(1.5 * propensity)
+    pre_revenue = np.array([rng.gamma(2.0, 30.0, size=k).sum() for k in orders_before])
+    pre_revenue *= propensity
+    devices = rng.choice(["mobile", "desktop", "tablet"], size=users, p=[0.55, 0.35, 0.10])
+    return [
+        [
+            f"u{100000 + i}",
+            (START + timedelta(days=70 + int(days[i]))).isoformat(),
+            variants[i],
+            int(converted[i]),
+            round(float(revenue[i]), 2),
+            round(float(pre_revenue[i]), 2),
+            devices[i],
+        ]
+        for i in range(users)
+    ]
 
 
 def _write(name: str, header: list[str], rows: list[list]) -> None:
@@ -157,7 +174,7 @@ def main() -> None:
     _write("ab_test_campaign.csv", ["date", "campaign", "variant", *metrics], ab_test_campaign(rng))
     _write(
         "experiment_users.csv",
-        ["user_id", "date", "variant", "converted", "revenue"],
+        ["user_id", "date", "variant", "converted", "revenue", "pre_revenue", "device"],
         experiment_users(rng),
     )
 

@@ -167,6 +167,10 @@ def experiment_specs(draw, store: Store) -> ExperimentSpec:
         hs.one_of(hs.none(), hs.lists(hs.floats(1, 99), min_size=2, max_size=3).map(tuple))
     )
     named = {*kpis, *guard}
+    methods = draw(user_methods(kpis)) if kind == "users" else {}
+    if draw(hs.booleans()):
+        margins = draw(hs.lists(hs.sampled_from(kpis), max_size=2, unique=True))
+        methods["non_inferiority"] = tuple((k, draw(hs.floats(0.005, 0.2))) for k in margins)
     return ExperimentSpec(
         dataset_id=dataset.dataset_id,
         variant_col="variant",
@@ -183,7 +187,24 @@ def experiment_specs(draw, store: Store) -> ExperimentSpec:
         guardrails=tuple((k, draw(hs.floats(0, 0.5))) for k in guard),
         start=start,
         end=end,
+        **methods,
     )
+
+
+@hs.composite
+def user_methods(draw, kpis: tuple[str, ...]) -> dict:
+    """Exposures, capping, CUPED and segments on the user-level sample."""
+    methods: dict = {"keep_multiple_exposures": draw(hs.booleans())}
+    if "revenue_per_user" in kpis:
+        cap = draw(hs.sampled_from([None, "p99", "p1:p99", ":200", "0:150"]))
+        methods["caps"] = (("revenue_per_user", cap),) if cap else ()
+        cuped = draw(hs.sampled_from(["off", "rows", "column"]))
+        if cuped == "rows":
+            methods |= {"cuped": True, "pre_days": draw(hs.integers(1, 60))}
+        elif cuped == "column":
+            methods["covariates"] = (("revenue_per_user", "pre_revenue"),)
+    methods["segment_col"] = draw(hs.sampled_from([None, "device"]))
+    return methods
 
 
 @hs.composite

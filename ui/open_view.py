@@ -14,7 +14,7 @@ import streamlit as st
 from kpi_engine.analyses import Spec
 from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.experiments.shapes import data_kind, testable_kpis
-from kpi_engine.experiments.spec import ExperimentSpec
+from kpi_engine.experiments.spec import CUPED_ROWS, ExperimentSpec
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.spec import KpiViewSpec
@@ -124,7 +124,31 @@ def _experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> WidgetS
         values[widget_key("xdt", key)] = dates
     if len({loss for _, loss in spec.guardrails}) > 1:
         left_out.append("a loss limit per guardrail (the page has one for all)")
+    _experiment_methods(values, left_out, spec, key)
     return WidgetState(values, tuple(left_out))
+
+
+def _experiment_methods(
+    values: dict[str, object], left_out: list[str], spec: ExperimentSpec, key: str
+) -> None:
+    """Exposures, caps, CUPED, segments and non-inferiority onto the Methods widgets."""
+    values[widget_key("xmex", key)] = not spec.keep_multiple_exposures
+    for kpi, cap in spec.caps:
+        values[widget_key(f"xcap:{kpi}", key)] = cap
+    columns = {column for _, column in spec.covariates}
+    if spec.cuped:
+        values[widget_key("xcup", key)] = CUPED_ROWS
+        values[widget_key("xpre", key)] = spec.pre_days
+    elif columns:
+        values[widget_key("xcup", key)] = sorted(columns)[0]
+    if len(columns) > 1:
+        left_out.append("a CUPED column per KPI (the page uses one for all)")
+    values[widget_key("xseg", key)] = spec.segment_col
+    values[widget_key("xnik", key)] = [kpi for kpi, _ in spec.non_inferiority]
+    if spec.non_inferiority:
+        values[widget_key("xnim", key)] = spec.non_inferiority[0][1] * 100
+    if len({margin for _, margin in spec.non_inferiority}) > 1:
+        left_out.append("a non-inferiority margin per KPI (the page has one for all)")
 
 
 def _budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> WidgetState:

@@ -32,6 +32,23 @@ def forest_rows(result: ExperimentResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def week_rows(result: ExperimentResult) -> pd.DataFrame:
+    """The lift by week since exposure, where it has an interval."""
+    rows = [
+        {
+            "kpi": w.kpi,
+            "variant": w.variant,
+            "week": w.week,
+            "rel_lift": w.rel_lift,
+            "ci_low": w.ci_rel[0],
+            "ci_high": w.ci_rel[1],
+        }
+        for w in result.by_exposure_week
+        if w.rel_lift is not None and w.ci_rel[0] is not None and w.ci_rel[1] is not None
+    ]
+    return pd.DataFrame(rows, columns=["kpi", "variant", "week", "rel_lift", "ci_low", "ci_high"])
+
+
 def daily_values(result: ExperimentResult) -> pd.DataFrame:
     """Each KPI's value per day and variant."""
     rows = [

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from kpi_engine.display.blocks import Block, Chart, Download, Section, Table, text
 from kpi_engine.display.theme import COLORS, styled
 from kpi_engine.experiments import wording
-from kpi_engine.experiments.charts import cumulative_lifts, daily_values, forest_rows
+from kpi_engine.experiments.charts import cumulative_lifts, daily_values, forest_rows, week_rows
 from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.formatting import d3_format, format_value
 
@@ -28,16 +28,31 @@ def blocks(result: ExperimentResult) -> tuple[Block, ...]:
             ("check_circle" if r.good else "error") if r.significant else "radio_button_unchecked"
         )
         out.append(text(r.verdict, icon=icon))
+    out += [text(line, icon="info") for line in wording.method_notes(result)]
     out += [text(wording.guardrail_line(g, result.kpi(g.kpi).name)) for g in result.guardrails]
     if result.power is not None:
         out.append(text(wording.power_sentence(result.power), tone="caption"))
     for key, figure in (
         ("forest", forest_figure(result)),
         ("cumulative", cumulative_figure(result)),
+        ("weeks", weeks_figure(result)),
         ("daily", daily_figure(result)),
     ):
         if figure is not None:
             out.append(Chart(figure, key))
+            if key == "weeks":
+                out.append(text(wording.WEEKS_HINT, tone="caption"))
+    if result.segments:
+        out.append(
+            Section(
+                "segments",
+                wording.SEGMENTS_TITLE,
+                (
+                    text(wording.SEGMENT_HINT, tone="caption"),
+                    Table("segments", segments_table(result), SEGMENT_UNITS, download="segments"),
+                ),
+            )
+        )
     out.append(
         Section(
             "numbers",
@@ -70,8 +85,45 @@ NUMBER_UNITS = {
     "p adjusted": "p_value",
     "chance to beat": "percent",
     "expected loss": "percent",
+    "unadjusted rel lift": "signed_percent",
+    "variance reduction": "percent",
+    "stratified rel lift": "signed_percent",
+    "p non-inferiority": "p_value",
     "method": "text",
 }
+SEGMENT_UNITS = {
+    "segment": "text",
+    "KPI": "text",
+    "variant": "text",
+    "users (control)": "count",
+    "users (variant)": "count",
+    "rel lift": "signed_percent",
+    "rel CI low": "signed_percent",
+    "rel CI high": "signed_percent",
+    "p": "p_value",
+    "differs from the rest": "text",
+    "p differs": "p_value",
+}
+
+
+def segments_table(result: ExperimentResult) -> pd.DataFrame:
+    rows = [
+        {
+            "segment": s.segment,
+            "KPI": result.kpi(s.kpi).name,
+            "variant": s.variant,
+            "users (control)": s.n_control,
+            "users (variant)": s.n_variant,
+            "rel lift": s.rel_lift,
+            "rel CI low": s.ci_rel[0],
+            "rel CI high": s.ci_rel[1],
+            "p": s.p_value,
+            "differs from the rest": "yes: look closer" if s.differs else "no",
+            "p differs": s.p_differs,
+        }
+        for s in result.segments
+    ]
+    return pd.DataFrame(rows, columns=list(SEGMENT_UNITS))
 
 
 def numbers_table(result: ExperimentResult) -> pd.DataFrame:
@@ -92,6 +144,10 @@ def numbers_table(result: ExperimentResult) -> pd.DataFrame:
                 "p adjusted": r.p_value_adjusted,
                 "chance to beat": r.chance_to_beat,
                 "expected loss": r.expected_loss,
+                "unadjusted rel lift": r.unadjusted.rel_lift if r.unadjusted else None,
+                "variance reduction": r.variance_reduction,
+                "stratified rel lift": r.stratified.rel_lift if r.stratified else None,
+                "p non-inferiority": r.p_non_inferiority,
                 "method": r.method,
             }
         )
@@ -230,3 +286,42 @@ def daily_figure(result: ExperimentResult) -> go.Figure | None:
     fig.update_layout(title=wording.daily_title(result.kpi(order[0]).name))
     _kpi_menu(fig, result, owners, lambda k: wording.daily_title(result.kpi(k).name))
     return styled(fig, result.kpi(order[0]).unit)
+
+
+def weeks_figure(result: ExperimentResult) -> go.Figure | None:
+    """Relative lift by week since first exposure, with its CI, a KPI at a time."""
+    weeks = week_rows(result)
+    if weeks.empty:
+        return None
+    order = [k.id for k in result.kpis if k.id in set(weeks["kpi"])]
+    fig = go.Figure()
+    owners: list[str] = []
+    for kpi_id in order:
+        for v, variant in enumerate(result.data.variants[1:], start=1):
+            line = weeks[(weeks["kpi"] == kpi_id) & (weeks["variant"] == variant)]
+            fig.add_trace(
+                go.Scatter(
+                    x=line["week"],
+                    y=line["rel_lift"],
+                    name=variant,
+                    mode="lines+markers",
+                    line={"color": COLORS[v % len(COLORS)]},
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": line["ci_high"] - line["rel_lift"],
+                        "arrayminus": line["rel_lift"] - line["ci_low"],
+                    },
+                    visible=kpi_id == order[0],
+                )
+            )
+            owners.append(kpi_id)
+    fig.add_hline(y=0, line_dash="dot")
+    fig.update_layout(title=_weeks_title(result, order[0]))
+    fig.update_xaxes(title="week since first exposure", dtick=1)
+    _kpi_menu(fig, result, owners, lambda k: _weeks_title(result, k))
+    return styled(fig, "percent").update_yaxes(tickformat=".0%")
+
+
+def _weeks_title(result: ExperimentResult, kpi_id: str) -> str:
+    return f"{wording.WEEKS_TITLE} ({result.kpi(kpi_id).name})"

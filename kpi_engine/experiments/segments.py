@@ -18,16 +18,20 @@ from kpi_engine.typed_json import finite
 TOP_SEGMENTS = 20
 
 
-def group_segments(by_segment: pd.DataFrame) -> pd.DataFrame:
-    """Sums per variant and segment, the 20 largest segments by units kept and the rest
-    summed as one "other" segment."""
-    size = by_segment.groupby("segment")["n"].sum().sort_values(ascending=False, kind="stable")
-    top = set(size.index[:TOP_SEGMENTS])
+def group_segments(by_segment: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
+    """The segments, largest first (ties by name) and "other" last, and their sums per
+    variant: the 20 largest segments by units are kept and the rest summed as "other"."""
+    size = by_segment.groupby("segment")["n"].sum().reset_index()
+    size = size.sort_values(["n", "segment"], ascending=[False, True])
+    top = set(size["segment"].iloc[:TOP_SEGMENTS])
     labels = by_segment["segment"].map(
         lambda s: (s or wording.EMPTY_SEGMENT) if s in top else wording.OTHER_SEGMENT
     )
-    grouped = by_segment.assign(segment=labels).groupby(["segment", "variant"], sort=False)
-    return grouped.sum(numeric_only=True).reset_index()
+    grouped = by_segment.assign(segment=labels).groupby(["segment", "variant"])
+    order = [s or wording.EMPTY_SEGMENT for s in size["segment"].iloc[:TOP_SEGMENTS]]
+    if len(size) > TOP_SEGMENTS:
+        order.append(wording.OTHER_SEGMENT)
+    return order, grouped.sum(numeric_only=True).reset_index()
 
 
 def _lift(pair: Pair, alpha: float) -> compare.Comparison | None:
@@ -44,8 +48,7 @@ def segment_results(
 ) -> tuple[SegmentResult, ...]:
     if by_segment is None or by_segment.empty:
         return ()
-    grouped = group_segments(by_segment)
-    segments = list(dict.fromkeys(grouped["segment"]))
+    segments, grouped = group_segments(by_segment)
     threshold = spec.alpha / len(segments)
     rows = {(r["segment"], r["variant"]): r for r in grouped.to_dict(orient="records")}
     out = []

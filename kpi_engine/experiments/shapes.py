@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from kpi_engine.aggregate_sql import Cap, Measure
 from kpi_engine.errors import KpiLabError
+from kpi_engine.experiments.spec import CUPED_ROWS
 from kpi_engine.ingest.mapping import AD_METRICS
 from kpi_engine.kpis import formula as fx
 from kpi_engine.kpis.catalog import CATALOG, Kpi
@@ -40,18 +41,15 @@ class KpiShape:
 
     def measure(self, cap: Cap | None = None, covariate: str | None = None) -> Measure:
         """The per-unit measure, capped and with a CUPED covariate column when given; with
-        ``covariate`` == PRE_PERIOD, the covariate is the measure's own pre-exposure rows."""
+        ``covariate`` == CUPED_ROWS, the covariate is the measure's own pre-exposure rows."""
         return Measure(
             self.num,
             self.den,
             self.kind == PROPORTION,
             cap,
-            None if covariate == PRE_PERIOD else covariate,
-            covariate == PRE_PERIOD,
+            None if covariate == CUPED_ROWS else covariate,
+            covariate == CUPED_ROWS,
         )
-
-
-PRE_PERIOD = "(rows before exposure)"
 
 
 def data_kind(dataset: Dataset, unit_col: str | None = None) -> str:
@@ -129,3 +127,10 @@ def testable_kpis(dataset: Dataset, kind: str, custom: tuple[Kpi, ...] = ()) -> 
             continue
         found.append(kpi.id)
     return found
+
+
+def per_user_kpis(dataset: Dataset, kind: str, kpis: list[Kpi]) -> dict[str, str]:
+    """The KPIs a per-user method applies to, by id: PROPORTION, MEAN or RATIO."""
+    if kind != "users":
+        return {}
+    return {kpi.id: kpi_shape(kpi, dataset, kind).kind for kpi in kpis}

@@ -23,6 +23,7 @@ DEFAULT_ALPHA = 0.05
 MAX_ALPHA = 0.5
 DEFAULT_PRE_DAYS = 14  # GrowthBook's default CUPED lookback
 MAX_PRE_DAYS = 365
+CUPED_ROWS = "(rows before exposure)"  # CUPED on each KPI's own rows, not a column
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from kpi_engine.aggregate_sql import (
 )
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.capping import parse_cap
-from kpi_engine.experiments.shapes import PRE_PERIOD, KpiShape, one_row_per_unit, unit_column
+from kpi_engine.experiments.shapes import CUPED_ROWS, KpiShape, one_row_per_unit, unit_column
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.stats.cuped import CovariateSums
 from kpi_engine.stats.sufficient import PROPORTION, RATIO, TOTALS, ArmStats
@@ -43,7 +43,7 @@ def covariate_of(spec: ExperimentSpec, kpi: str, shape: KpiShape) -> str | None:
     columns = dict(spec.covariates)
     if kpi in columns:
         return columns[kpi]
-    return PRE_PERIOD if spec.cuped and shape.kind != RATIO else None
+    return CUPED_ROWS if spec.cuped and shape.kind != RATIO else None
 
 
 def measures(spec: ExperimentSpec, shapes: dict[str, KpiShape]) -> list[Measure]:

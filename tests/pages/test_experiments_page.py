@@ -58,3 +58,23 @@ def test_a_campaign_test_has_no_user_planner_and_a_picked_column_ends_the_banner
     assert "no column detected as the variant" in at.info[0].value
     next(s for s in at.selectbox if s.label == "Variant column").set_value("channel").run()
     assert not any("no column detected" in i.value for i in at.info)
+
+
+def test_methods_capping_cuped_segments_and_non_inferiority(workspace):
+    at = _open("Sample experiment (users)")
+    assert not any("CUPED made" in m.value for m in at.markdown)
+    next(s for s in at.selectbox if s.label == "CUPED").set_value("pre_revenue").run()
+    next(s for s in at.selectbox if s.label.startswith("Cap Revenue per user")).set_value(
+        "p99"
+    ).run()
+    next(s for s in at.selectbox if s.label == "Segment by").set_value("device").run()
+    ni = next(m for m in at.multiselect if m.label.startswith("Show not worse"))
+    ni.set_value(["conversion_rate"]).run()
+    assert not at.exception and not at.error
+    texts = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "CUPED made Revenue per user as precise as a test with" in texts
+    assert "Revenue per user capped above at" in texts
+    assert "than 2% (p" in texts  # the non-inferiority sentence with its margin
+    assert any(h.value == "By segment" for h in at.subheader)
+    segments = next(d for d in at.dataframe if "differs from the rest" in d.value.columns)
+    assert set(segments.value["segment"]) == {"mobile", "desktop", "tablet"}
