@@ -1,13 +1,16 @@
 """An experiment over many user rows: KPI Lab (one DuckDB query + the tests) next to pandas +
-scipy on the same data.
+scipy on the same data, plain and with capping, CUPED and a segment column.
 
     python benchmarks/experiment.py              # 1M and 10M users
     python benchmarks/experiment.py --rows 2M    # other sizes
 
-The users (user_id, date, variant, converted, revenue; 50/50, 5% vs 5.5% conversion) are
-written by DuckDB to a Parquet file and imported once; the timings are the analysis only:
-conversion rate and revenue per user, control vs treatment, with SRM and Holm correction.
-pandas reads the same Parquet file and runs scipy's tests (z test, Welch).
+The users (user_id, date, variant, converted, revenue, pre_revenue, device; 50/50, 5% vs 5.5%
+conversion; pre_revenue correlated with revenue) are written by DuckDB to a Parquet file and
+imported once; the timings are the analysis only: conversion rate and revenue per user,
+control vs treatment, with SRM and Holm correction. "+methods" adds a p99 cap on revenue per
+user, CUPED with pre_revenue and results per device. pandas reads the same Parquet file and
+runs scipy's tests (z test, Welch), and for "+methods" numpy's percentile, the CUPED
+adjustment and the same tests per device.
 """
 
 from __future__ import annotations
@@ -31,18 +34,22 @@ def make_users(rows: int) -> Path:
     import duckdb
 
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"users_{rows}.parquet"
+    path = DATA / f"users_methods_{rows}.parquet"
     if not path.exists():
         con = duckdb.connect()
         con.execute("SELECT setseed(0.7)")
         con.execute(f"""COPY (
             SELECT 'u' || i AS user_id, DATE '2026-01-01' + CAST(i % 28 AS INTEGER) AS date,
                    CASE WHEN random() < 0.5 THEN 'control' ELSE 'treatment' END AS variant,
-                   0 AS converted, 0.0 AS revenue
+                   -ln(random()) AS propensity,
+                   CASE WHEN random() < 0.55 THEN 'mobile'
+                        WHEN random() < 0.8 THEN 'desktop' ELSE 'tablet' END AS device
             FROM range({rows}) t(i)) TO '{path}.tmp' (FORMAT parquet)""")
         con.execute(f"""COPY (
             SELECT user_id, date, variant, c AS converted,
-                   CASE WHEN c = 1 THEN round(20 + 60 * random(), 2) ELSE 0 END AS revenue
+                   CASE WHEN c = 1 THEN round(propensity * (20 + 60 * random()), 2)
+                        ELSE 0 END AS revenue,
+                   round(propensity * 30 * (0.5 + random()), 2) AS pre_revenue, device
             FROM (SELECT *,
                   CAST(random() < CASE WHEN variant = 'control' THEN 0.05 ELSE 0.055 END
                        AS INTEGER) AS c
@@ -51,23 +58,62 @@ def make_users(rows: int) -> Path:
     return path
 
 
-def run_kpilab(path: Path) -> dict:
+def run_kpilab(path: Path, methods: bool = False) -> dict:
     from kpi_engine.experiments.analysis import run_experiment
     from kpi_engine.experiments.spec import ExperimentSpec
     from kpi_engine.ingest import import_file
     from kpi_engine.store import Store
 
+    extra = {}
+    if methods:
+        extra = {
+            "caps": (("revenue_per_user", "p99"),),
+            "covariates": (("revenue_per_user", "pre_revenue"),),
+            "segment_col": "device",
+        }
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "ws.duckdb")
         dataset = import_file(store, path).dataset
         spec = ExperimentSpec(
-            dataset.dataset_id, "variant", "control", ("conversion_rate", "revenue_per_user")
+            dataset.dataset_id,
+            "variant",
+            "control",
+            ("conversion_rate", "revenue_per_user"),
+            **extra,
         )
         start = time.perf_counter()
         result = run_experiment(store, dataset, spec)
         seconds = time.perf_counter() - start
-        p_value = result.results[0].p_value
-    return {"seconds": seconds, "p_value": p_value}
+        revenue = result.results[1]
+    return {"seconds": seconds, "p_value": revenue.p_value, "reduction": revenue.variance_reduction}
+
+
+def run_pandas_methods(path: Path) -> dict:
+    """The same as KPI Lab's "+methods", written with pandas, numpy and scipy."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats as st
+
+    start = time.perf_counter()
+    frame = pd.read_parquet(path)
+    frame["revenue"] = frame["revenue"].clip(upper=np.percentile(frame["revenue"], 99))
+    x, y = frame["pre_revenue"].to_numpy(), frame["revenue"].to_numpy()
+    theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+    frame["adjusted"] = y - theta * (x - x.mean())
+    treated = frame["variant"] == "treatment"
+    adjusted = frame.loc[treated, "adjusted"], frame.loc[~treated, "adjusted"]
+    result = st.ttest_ind(*adjusted, equal_var=False)
+    for _, part in frame.groupby("device"):
+        arm = part["variant"] == "treatment"
+        st.ttest_ind(part.loc[arm, "adjusted"], part.loc[~arm, "adjusted"], equal_var=False)
+        conv = part.groupby("variant")["converted"].agg(["sum", "count"])
+        st.chi2_contingency(np.column_stack([conv["sum"], conv["count"] - conv["sum"]]))
+    reduction = 1 - frame["adjusted"].var() / frame["revenue"].var()
+    return {
+        "seconds": time.perf_counter() - start,
+        "p_value": float(result.pvalue),
+        "reduction": float(reduction),
+    }
 
 
 def run_pandas(path: Path) -> dict:
@@ -83,18 +129,26 @@ def run_pandas(path: Path) -> dict:
     pooled = conv.sum() / n.sum()
     se = np.sqrt(pooled * (1 - pooled) * (1 / n["control"] + 1 / n["treatment"]))
     z = (conv["treatment"] / n["treatment"] - conv["control"] / n["control"]) / se
-    p_value = float(2 * st.norm.sf(abs(z)))
-    st.ttest_ind(
+    2 * st.norm.sf(abs(z))
+    welch = st.ttest_ind(
         frame.loc[frame.variant == "treatment", "revenue"],
         frame.loc[frame.variant == "control", "revenue"],
         equal_var=False,
     )
     st.chisquare(n.values)
-    return {"seconds": time.perf_counter() - start, "p_value": p_value}
+    return {"seconds": time.perf_counter() - start, "p_value": float(welch.pvalue)}
+
+
+METHODS = {
+    "kpilab": run_kpilab,
+    "pandas": run_pandas,
+    "kpilab+methods": lambda path: run_kpilab(path, methods=True),
+    "pandas+methods": run_pandas_methods,
+}
 
 
 def worker(method: str, path: Path) -> None:
-    result = {"kpilab": run_kpilab, "pandas": run_pandas}[method](path)
+    result = METHODS[method](path)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -112,10 +166,13 @@ def main() -> None:
     from ingest import parse_rows
 
     sizes = [parse_rows(r) for r in args.rows] or [1_000_000, 10_000_000]
-    print(f"{'users':>11} {'method':>7} {'seconds':>8} {'peak RSS MB':>12} {'p (conversion)':>15}")
+    print(
+        f"{'users':>11} {'method':>15} {'seconds':>8} {'peak RSS MB':>12}"
+        f" {'p (revenue)':>12} {'var. reduction':>15}"
+    )
     for rows in sizes:
         path = make_users(rows)
-        for method in ("kpilab", "pandas"):
+        for method in METHODS:
             out = subprocess.run(
                 [sys.executable, __file__, "--worker", method, str(path)],
                 capture_output=True,
@@ -123,9 +180,10 @@ def main() -> None:
                 check=True,
             )
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            reduction = r.get("reduction")
             print(
-                f"{rows:>11,} {method:>7} {r['seconds']:>8.3f} {r['peak_mb']:>12.0f}"
-                f" {r['p_value']:>15.6g}",
+                f"{rows:>11,} {method:>15} {r['seconds']:>8.3f} {r['peak_mb']:>12.0f}"
+                f" {r['p_value']:>12.6g} {'' if reduction is None else f'{reduction:.1%}':>15}",
                 flush=True,
             )
 

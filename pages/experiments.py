@@ -216,12 +216,12 @@ def _methods(dataset: Dataset, kind: str, kpis: list, variant_col: str) -> dict:
             if shapes[kpi.id] == PROPORTION:
                 continue
             cap = c1.selectbox(
-                f"{LABELS['caps']} {kpi.name} per user",
+                f"{LABELS['caps']} {kpi.name}",
                 CAP_PRESETS,
                 key=widget_key(f"xcap:{kpi.id}", key),
                 accept_new_options=True,
-                help="p99 caps each user's value at the 99th percentile of all users;"
-                " p1:p99 at both ends; :500 or 0:500 at numbers.",
+                help="Caps each user's value: p99 at the 99th percentile of all users,"
+                " p1:p99 at both ends, :500 or 0:500 at numbers. Type your own.",
             )
             if cap and cap != "none":
                 caps.append((kpi.id, cap))

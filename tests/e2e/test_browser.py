@@ -210,3 +210,44 @@ def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(ser
     expect(forest).to_be_visible(timeout=TIMEOUT)
     assert _verdicts(stakeholder) == seen
     expect(stakeholder.get_by_test_id("stSidebarNav")).to_have_count(0)
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick an option of a select box (a click while its expander still opens can miss)."""
+    box, choice = page.get_by_role("combobox", name=label), page.get_by_role("option", name=option)
+    for _ in range(3):
+        box.click()
+        try:
+            expect(choice).to_be_visible(timeout=3_000)
+            break
+        except AssertionError:
+            continue
+    choice.click()
+    wait_idle(page)
+
+
+def test_cuped_and_segments_reach_a_shared_link(server, browser):
+    owner = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    owner.goto(server.url + "/")
+    wait_for_text(owner, "Breakdown")
+    picker(owner).click()
+    owner.get_by_role("option", name="Sample experiment (users)").click()
+    expect(picker(owner)).to_have_value("Sample experiment (users)", timeout=TIMEOUT)
+    owner.get_by_test_id("stSidebarNav").get_by_text("Experiments").click()
+    wait_for_text(owner, "Split check passed")
+    owner.get_by_text("Methods: exposures, capping").click()
+    _choose(owner, "CUPED", "column pre_revenue")
+    wait_for_text(owner, "CUPED made Revenue per user as precise as a test with")
+    _choose(owner, "Segment by", "device")
+    wait_for_text(owner, "By segment")
+    cuped = owner.get_by_text("CUPED made Revenue per user").first.inner_text()
+    owner.get_by_role("button", name="Save or share this view").click()
+    owner.get_by_role("button", name="Create read-only link").click()
+    link = owner.get_by_test_id("stCode").filter(has_text="shared?token=").first
+    expect(link).to_be_visible(timeout=TIMEOUT)
+    token = query_param(link.inner_text().strip(), "token")
+
+    stakeholder = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    stakeholder.goto(f"{server.url}/shared?token={token}")
+    wait_for_text(stakeholder, "By segment")
+    assert stakeholder.get_by_text("CUPED made Revenue per user").first.inner_text() == cuped
