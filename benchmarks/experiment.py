@@ -8,9 +8,11 @@ The users (user_id, date, variant, converted, revenue, pre_revenue, device; 50/5
 conversion; pre_revenue correlated with revenue) are written by DuckDB to a Parquet file and
 imported once; the timings are the analysis only: conversion rate and revenue per user,
 control vs treatment, with SRM and Holm correction. "+methods" adds a p99 cap on revenue per
-user, CUPED with pre_revenue and results per device. pandas reads the same Parquet file and
-runs scipy's tests (z test, Welch), and for "+methods" numpy's percentile, the CUPED
-adjustment and the same tests per device.
+user, CUPED with pre_revenue and results per device. "events" is the same data as rows: half
+as many users, each with a test row and a row 1-14 days before it (no variant) holding the
+pre-test revenue; "+cuped-rows" caps, segments and takes CUPED from those rows. pandas
+reads the same Parquet file and runs scipy's tests (z test, Welch), and for "+methods"
+numpy's percentile, the CUPED adjustment and the same tests per device.
 """
 
 from __future__ import annotations
@@ -58,19 +60,37 @@ def make_users(rows: int) -> Path:
     return path
 
 
-def run_kpilab(path: Path, methods: bool = False) -> dict:
+def make_events(rows: int) -> Path:
+    """The users' file as events: each user's test row plus one row 1-14 days before the test
+    (no variant yet) holding their pre-test revenue, so rows = 2 x users."""
+    import duckdb
+
+    users = make_users(rows // 2)
+    path = DATA / f"events_{rows}.parquet"
+    if not path.exists():
+        duckdb.connect().execute(f"""COPY (
+            SELECT user_id, date, variant, converted, revenue, device
+            FROM read_parquet('{users}')
+            UNION ALL
+            SELECT user_id, date - CAST(1 + hash(user_id) % 14 AS INTEGER), NULL, 0,
+                   pre_revenue, device
+            FROM read_parquet('{users}')) TO '{path}' (FORMAT parquet)""")
+    return path
+
+
+def run_kpilab(path: Path, methods: str | None = None) -> dict:
     from kpi_engine.experiments.analysis import run_experiment
     from kpi_engine.experiments.spec import ExperimentSpec
     from kpi_engine.ingest import import_file
     from kpi_engine.store import Store
 
-    extra = {}
+    extra: dict = {}
     if methods:
-        extra = {
-            "caps": (("revenue_per_user", "p99"),),
-            "covariates": (("revenue_per_user", "pre_revenue"),),
-            "segment_col": "device",
-        }
+        extra = {"caps": (("revenue_per_user", "p99"),), "segment_col": "device"}
+    if methods == "column":
+        extra["covariates"] = (("revenue_per_user", "pre_revenue"),)
+    elif methods == "rows":
+        extra["cuped"] = True
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "ws.duckdb")
         dataset = import_file(store, path).dataset
@@ -142,13 +162,17 @@ def run_pandas(path: Path) -> dict:
 METHODS = {
     "kpilab": run_kpilab,
     "pandas": run_pandas,
-    "kpilab+methods": lambda path: run_kpilab(path, methods=True),
+    "kpilab+methods": lambda path: run_kpilab(path, methods="column"),
     "pandas+methods": run_pandas_methods,
+}
+EVENT_METHODS = {
+    "kpilab": run_kpilab,
+    "kpilab+cuped-rows": lambda path: run_kpilab(path, methods="rows"),
 }
 
 
 def worker(method: str, path: Path) -> None:
-    result = METHODS[method](path)
+    result = (EVENT_METHODS if "events" in path.name else METHODS)[method](path)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -167,25 +191,32 @@ def main() -> None:
 
     sizes = [parse_rows(r) for r in args.rows] or [1_000_000, 10_000_000]
     print(
-        f"{'users':>11} {'method':>15} {'seconds':>8} {'peak RSS MB':>12}"
+        f"{'rows':>11} {'data':>6} {'method':>17} {'seconds':>8} {'peak RSS MB':>12}"
         f" {'p (revenue)':>12} {'var. reduction':>15}"
     )
     for rows in sizes:
-        path = make_users(rows)
-        for method in METHODS:
-            out = subprocess.run(
-                [sys.executable, __file__, "--worker", method, str(path)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            reduction = r.get("reduction")
-            print(
-                f"{rows:>11,} {method:>15} {r['seconds']:>8.3f} {r['peak_mb']:>12.0f}"
-                f" {r['p_value']:>12.6g} {'' if reduction is None else f'{reduction:.1%}':>15}",
-                flush=True,
-            )
+        for data, path, methods in (
+            ("users", make_users(rows), METHODS),
+            ("events", make_events(rows), EVENT_METHODS),
+        ):
+            for method in methods:
+                _measure(rows, data, method, path)
+
+
+def _measure(rows: int, data: str, method: str, path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", method, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    reduction = r.get("reduction")
+    print(
+        f"{rows:>11,} {data:>6} {method:>17} {r['seconds']:>8.3f} {r['peak_mb']:>12.0f}"
+        f" {r['p_value']:>12.6g} {'' if reduction is None else f'{reduction:.1%}':>15}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -269,42 +269,41 @@ def _as_text(name: str) -> str:
     return f"CAST({q(name)} AS VARCHAR)"
 
 
+def _one_variant(variant: str) -> str:
+    """A group's rows all carry one variant (cheaper than counting distinct values)."""
+    return f"min({_as_text(variant)}) = max({_as_text(variant)})"
+
+
 def _units_sql(dataset: Dataset, variant: str, measures: Sequence[Measure], units: Units) -> str:
     """One row per unit from ``base``: variant, day (its first), segment, key k0, m{i}, d{i}
-    and x{i} (a covariate column)."""
+    and x{i} (a covariate column). Grouped rows are aggregated; with ``one_row_each`` every
+    row is a unit as it is."""
+    grouped = not units.one_row_each
+    shared = grouped and units.exclude_shared
+
+    def agg(func: str, expr: str) -> str:
+        return f"{func}({expr})" if grouped else expr
+
+    def value(col: str) -> str:
+        return f"coalesce(CAST({agg('sum', q(col))} AS DOUBLE), 0)"
+
+    def largest(col: str) -> str:
+        return f"coalesce({agg('max', f'CAST({q(col)} AS DOUBLE)')}, 0)"
+
     date_col = dataset.date_column
-    if units.one_row_each:
-        select = [
-            f"{_as_text(variant)} AS variant",
-            f"{q(date_col) if date_col else 'NULL'} AS day",
-        ]
-        segment = f"CAST({q(units.segment)} AS VARCHAR)" if units.segment else None
-
-        def value(col: str) -> str:
-            return f"coalesce(CAST({q(col)} AS DOUBLE), 0)"
-
-        def largest(col: str) -> str:
-            return value(col)
-
-        tail = ""
-    else:
-        shared = units.exclude_shared
-        select = [
-            f"{'min(' + _as_text(variant) + ')' if shared else _as_text(variant)} AS variant",
-            f"{'min(' + q(date_col) + ')' if date_col else 'NULL'} AS day",
-        ]
-        segment = f"min(CAST({q(units.segment)} AS VARCHAR))" if units.segment else None
-
-        def value(col: str) -> str:
-            return f"CAST(coalesce(sum({q(col)}), 0) AS DOUBLE)"
-
-        def largest(col: str) -> str:
-            return f"coalesce(max(CAST({q(col)} AS DOUBLE)), 0)"
-
+    select = [
+        f"{agg('min', _as_text(variant)) if shared else _as_text(variant)} AS variant",
+        f"{agg('min', q(date_col)) if date_col else 'NULL'} AS day",
+    ]
+    segment = agg("min", _as_text(units.segment)) if units.segment else None
+    tail = ""
+    if grouped:
         keys = ", ".join(q(k) for k in (*(() if shared else (variant,)), *units.keys))
         tail = f" GROUP BY {keys}"
         if shared:
-            tail += f" HAVING count(DISTINCT {q(variant)}) = 1"
+            tail += f" HAVING {_one_variant(variant)}"
+    if grouped and date_col:
+        select.append(f"date_diff('day', min({q(date_col)}), max({q(date_col)})) AS span")
     if segment:
         select.append(f"coalesce({segment}, '') AS segment")
     if any(m.pre_period for m in measures):
@@ -402,7 +401,8 @@ def arm_sums_sql(
     and segment (``by_segment`` = 1): the number of units n and, per measure i, Σm, Σm², Σd,
     Σd², Σm·d (columns n, m{i}, mm{i}, d{i}, dd{i}, md{i}); with a covariate Σx, Σx², Σm·x
     (x{i}, xx{i}, mx{i}); with a cap, its bounds and the units capped (lm{i}, hm{i}, ld{i},
-    hd{i}, c{i}). Capping, exclusions and CUPED all happen here, on per-unit values."""
+    hd{i}, c{i}); grouped units with dates, the most days between a unit's first and last row
+    (span). Capping, exclusions and CUPED all happen here, on per-unit values."""
     base, params = _rows_sql(dataset, variant, rows)
     ctes = [f"base AS ({base})", f"units AS ({_units_sql(dataset, variant, measures, units)})"]
     pre = [i for i, m in enumerate(measures) if m.pre_period]
@@ -415,7 +415,8 @@ def arm_sums_sql(
     else:
         ctes.append("covs AS (SELECT * FROM units)")
     caps, cap_params, columns, report = _caps_sql(measures)
-    keep = ["variant", "day", *(["segment"] if units.segment else [])]
+    spans = not units.one_row_each and dataset.date_column is not None
+    keep = ["variant", "day", *(["segment"] if units.segment else []), *(["span"] if spans else [])]
     if caps:
         ctes.append(f"caps AS ({caps})")
         params += cap_params
@@ -438,7 +439,7 @@ def arm_sums_sql(
                 f"sum(x{i} * x{i}) AS xx{i}",
                 f"sum(m{i} * x{i}) AS mx{i}",
             ]
-    sums += report
+    sums += report + (["max(span) AS span"] if spans else [])
     if units.segment:
         head = "variant, day, segment, 1 - grouping(segment) AS by_segment"
         groups = "GROUPING SETS ((variant, day), (variant, segment))"
@@ -463,7 +464,7 @@ def exposure_weeks_sql(
         f"SELECT {key} AS k0, {'min(' + _as_text(variant) + ')' if shared else _as_text(variant)}"
         f" AS variant, min({day}) AS day FROM base"
         f" GROUP BY {key if shared else _as_text(variant) + ', ' + key}"
-        + (f" HAVING count(DISTINCT {q(variant)}) = 1" if shared else "")
+        + (f" HAVING {_one_variant(variant)}" if shared else "")
     )
     week = f"CAST(floor(date_diff('day', f.day, b.{day}) / 7) AS INTEGER)"
     cols = []
@@ -513,8 +514,7 @@ def shared_units_sql(dataset: Dataset, variant: str, unit: str, rows: Rows) -> t
     """How many units appear in more than one variant (``shared``), of how many (``units``)."""
     base, params = _rows_sql(dataset, variant, rows)
     return (
-        f"SELECT coalesce(sum(CASE WHEN v > 1 THEN 1 ELSE 0 END), 0) AS shared,"
-        f" count(*) AS units FROM (SELECT {q(unit)}, count(DISTINCT {q(variant)}) AS v"
-        f" FROM ({base}) b GROUP BY {q(unit)}) s",
+        "SELECT coalesce(sum(CASE WHEN one THEN 0 ELSE 1 END), 0) AS shared, count(*) AS units"
+        f" FROM (SELECT {_one_variant(variant)} AS one FROM ({base}) b GROUP BY {q(unit)}) s",
         params,
     )

@@ -16,7 +16,19 @@ from collections.abc import Mapping
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 # how a field reads in a sentence when no front end names it
-WORDS = {"kpis": "KPI", "start": "the start date", "end": "the end date"}
+WORDS = {
+    "kpis": "KPI",
+    "start": "the start date",
+    "end": "the end date",
+    "caps": "the cap",
+    "covariates": "the CUPED covariate",
+    "cuped": "CUPED",
+    "pre_days": "the days before exposure",
+    "non_inferiority": "the non-inferiority margin",
+    "segment_col": "the segment column",
+    "variant_col": "the variant column",
+    "unit_col": "the unit column",
+}
 
 
 def one_line(text: str) -> str:

@@ -486,3 +486,13 @@ def test_the_command_line_carries_every_setting_and_the_json_contract(tmp_path, 
     assert "--cap" in capsys.readouterr().err
     assert main([*args, "--pre-days", "0"]) == 2
     assert "--pre-days" in capsys.readouterr().err
+
+
+def test_cuped_from_rows_on_one_row_per_user_says_there_is_no_history(store, tmp_path):
+    frame = _users(2000, 17).assign(date=START.isoformat())
+    dataset = _import(store, tmp_path, frame, "single_rows")
+    assert dataset.report["unique_units"] is True
+    result = run_experiment(store, dataset, _spec(dataset, ("revenue_per_user",), cuped=True))
+    assert _one(result, "revenue_per_user").variance_reduction is None
+    notice = next(w for w in result.warnings if w.code == "no_pre_period")
+    assert "Choose a column" in notice.message

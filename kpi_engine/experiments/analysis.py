@@ -30,9 +30,16 @@ from kpi_engine.experiments.result import (
     WeekLift,
 )
 from kpi_engine.experiments.segments import segment_results
-from kpi_engine.experiments.shapes import KpiShape, data_kind, kpi_shape, one_row_per_unit
+from kpi_engine.experiments.shapes import KpiShape, data_kind, kpi_shape
 from kpi_engine.experiments.spec import ExperimentSpec
-from kpi_engine.experiments.sums import Sums, arm, exposures, fetch_sums, fetch_weeks
+from kpi_engine.experiments.sums import (
+    Sums,
+    arm,
+    exposures,
+    fetch_sums,
+    fetch_weeks,
+    has_history,
+)
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.query import lookup
 from kpi_engine.stats import compare
@@ -63,7 +70,7 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
     totals = sums.by_day.drop(columns="day").groupby("variant").sum(numeric_only=True)
     if (totals["n"] <= 0).any():
         raise KpiLabError("a variant has zero users or units: check the variant column")
-    warnings = _exposure_notices(store, dataset, spec, kind)
+    warnings = _exposure_notices(store, dataset, spec, kind) + _history_notices(dataset, spec, kind)
     srm, notices = checks.split_check(sums.by_day, totals, order, spec, kind)
     warnings += notices
     days = sums.by_day["day"].dropna().nunique()
@@ -114,6 +121,12 @@ def _exposure_notices(
     return [Notice("multiple_exposures", shared, wording.multiple_exposures(shared, units, kept))]
 
 
+def _history_notices(dataset: Dataset, spec: ExperimentSpec, kind: str) -> list[Notice]:
+    if spec.cuped and kind == "users" and not has_history(dataset, spec):
+        return [Notice("no_pre_period", 0, wording.NO_PRE_PERIOD)]
+    return []
+
+
 def _strata(
     by_day: pd.DataFrame, kind: str, i: int, shape: KpiShape, control: str, variant: str
 ) -> list[tuple[ArmStats, ArmStats]]:
@@ -140,8 +153,8 @@ def _weeks(
     sums: Sums,
     order: list[str],
 ) -> tuple[WeekLift, ...]:
-    """Lift by week since exposure, where units have rows on several days."""
-    if kind != "users" or not dataset.date_column or one_row_per_unit(dataset, spec.unit_col):
+    """Lift by week since exposure, where some unit's rows span a week or more."""
+    if kind != "users" or "span" not in sums.by_day or not sums.by_day["span"].max() >= 7:
         return ()
     frame, last_day = fetch_weeks(store, dataset, spec, shapes)
     return week_lifts(frame, sums.by_day, last_day, order, shapes, spec.alpha)
@@ -239,7 +252,7 @@ def _compare(
     else:
         unit_name = "days" if kind == "campaign" else "users"
         method = wording.method_ratio(int(control.n + treated.n), unit_name, rel.dof)
-    if spec.cuped and not pair.adjusted and kind == "users":
+    if spec.cuped and shape.kind == RATIO and kind == "users":
         method += wording.NO_CUPED_FOR_RATIO
     ci_rel = rel.ci
     if spec.sequential:

@@ -37,19 +37,29 @@ class Sums:
     by_segment: pd.DataFrame | None  # variant, segment, n, m{i}, ...
 
 
-def covariate_of(spec: ExperimentSpec, kpi: str, shape: KpiShape) -> str | None:
-    """The CUPED covariate of a KPI: its column, its own pre-exposure rows, or none (ratio
-    KPIs are compared unadjusted)."""
+def covariate_of(spec: ExperimentSpec, kpi: str, shape: KpiShape, history: bool) -> str | None:
+    """The CUPED covariate of a KPI: its column, its own pre-exposure rows (where units can
+    have rows before the test), or none (ratio KPIs are compared unadjusted)."""
     columns = dict(spec.covariates)
     if kpi in columns:
         return columns[kpi]
-    return CUPED_ROWS if spec.cuped and shape.kind != RATIO else None
+    return CUPED_ROWS if spec.cuped and history and shape.kind != RATIO else None
 
 
-def measures(spec: ExperimentSpec, shapes: dict[str, KpiShape]) -> list[Measure]:
+def has_history(dataset: Dataset, spec: ExperimentSpec) -> bool:
+    """Can a unit have rows before its exposure? Not when every unit has one row in the
+    whole table (checked at import): then CUPED from earlier rows has nothing to use."""
+    return not one_row_per_unit(dataset, spec.unit_col)
+
+
+def measures(
+    spec: ExperimentSpec, shapes: dict[str, KpiShape], history: bool = True
+) -> list[Measure]:
     caps = dict(spec.caps)
     return [
-        shape.measure(parse_cap(caps[k]) if k in caps else None, covariate_of(spec, k, shape))
+        shape.measure(
+            parse_cap(caps[k]) if k in caps else None, covariate_of(spec, k, shape, history)
+        )
         for k, shape in shapes.items()
     ]
 
@@ -73,9 +83,8 @@ def fetch_sums(
         plain = [s.measure() for s in shapes.values()]
         sql = variant_totals_sql(dataset, spec.variant_col, dataset.roles["users"], plain, rows)
     elif kind == "users":
-        sql = arm_sums_sql(
-            dataset, spec.variant_col, measures(spec, shapes), rows, _units(dataset, spec)
-        )
+        chosen = measures(spec, shapes, has_history(dataset, spec))
+        sql = arm_sums_sql(dataset, spec.variant_col, chosen, rows, _units(dataset, spec))
     else:
         if not dataset.date_column:
             raise KpiLabError(

@@ -49,6 +49,11 @@ CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 FOREST_TITLE = "Relative lift with its confidence interval"
 CUMULATIVE_TITLE = "Cumulative relative lift: the interval narrows as data comes in"
 MIN_USERS, MIN_CONVERSIONS, MIN_UNITS = 100, 25, 7
+NO_PRE_PERIOD = (
+    "CUPED from rows before exposure has nothing to use here: every user has a single row in"
+    " this dataset, so none has earlier rows. Choose a column with each user's pre-test value"
+    " instead; the results below are unadjusted"
+)
 NO_CUPED_FOR_RATIO = "; no CUPED (it adjusts per-user KPIs, and this one is a ratio)"
 EMPTY_SEGMENT = "(empty)"
 OTHER_SEGMENT = "(other)"

@@ -181,7 +181,8 @@ def _verdicts(page) -> list[str]:
     return sorted(markdown.all_inner_texts())
 
 
-def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(server, browser):
+def _user_experiment(server, browser):
+    """A new visitor on the Experiments page with the user-level sample."""
     owner = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     owner.goto(server.url + "/")
     wait_for_text(owner, "Breakdown")
@@ -190,6 +191,20 @@ def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(ser
     expect(picker(owner)).to_have_value("Sample experiment (users)", timeout=TIMEOUT)
     owner.get_by_test_id("stSidebarNav").get_by_text("Experiments").click()
     wait_for_text(owner, "Split check passed")
+    return owner
+
+
+def _link_token(owner) -> str:
+    """Share the view on the page and return the link's token."""
+    owner.get_by_role("button", name="Save or share this view").click()
+    owner.get_by_role("button", name="Create read-only link").click()
+    link = owner.get_by_test_id("stCode").filter(has_text="shared?token=").first
+    expect(link).to_be_visible(timeout=TIMEOUT)
+    return query_param(link.inner_text().strip(), "token")
+
+
+def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(server, browser):
+    owner = _user_experiment(server, browser)
     owner.get_by_text("Settings: significance").click()
     split = owner.get_by_label("Intended split, control first")
     split.fill("70,30")
@@ -197,11 +212,7 @@ def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(ser
     wait_for_text(owner, "Sample ratio mismatch")
     wait_idle(owner)
     seen = _verdicts(owner)
-    owner.get_by_role("button", name="Save or share this view").click()
-    owner.get_by_role("button", name="Create read-only link").click()
-    link = owner.get_by_test_id("stCode").filter(has_text="shared?token=").first
-    expect(link).to_be_visible(timeout=TIMEOUT)
-    token = query_param(link.inner_text().strip(), "token")
+    token = _link_token(owner)
 
     stakeholder = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     stakeholder.goto(f"{server.url}/shared?token={token}")
@@ -227,25 +238,14 @@ def _choose(page, label: str, option: str) -> None:
 
 
 def test_cuped_and_segments_reach_a_shared_link(server, browser):
-    owner = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    owner.goto(server.url + "/")
-    wait_for_text(owner, "Breakdown")
-    picker(owner).click()
-    owner.get_by_role("option", name="Sample experiment (users)").click()
-    expect(picker(owner)).to_have_value("Sample experiment (users)", timeout=TIMEOUT)
-    owner.get_by_test_id("stSidebarNav").get_by_text("Experiments").click()
-    wait_for_text(owner, "Split check passed")
+    owner = _user_experiment(server, browser)
     owner.get_by_text("Methods: exposures, capping").click()
     _choose(owner, "CUPED", "column pre_revenue")
     wait_for_text(owner, "CUPED made Revenue per user as precise as a test with")
     _choose(owner, "Segment by", "device")
     wait_for_text(owner, "By segment")
     cuped = owner.get_by_text("CUPED made Revenue per user").first.inner_text()
-    owner.get_by_role("button", name="Save or share this view").click()
-    owner.get_by_role("button", name="Create read-only link").click()
-    link = owner.get_by_test_id("stCode").filter(has_text="shared?token=").first
-    expect(link).to_be_visible(timeout=TIMEOUT)
-    token = query_param(link.inner_text().strip(), "token")
+    token = _link_token(owner)
 
     stakeholder = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     stakeholder.goto(f"{server.url}/shared?token={token}")
