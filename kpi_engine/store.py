@@ -76,6 +76,19 @@ _SCHEMA = (
     # a link freezes its result (JSON); links made before kept a snapshot table of the rows
     "ALTER TABLE shares ADD COLUMN IF NOT EXISTS result VARCHAR",
     "ALTER TABLE shares ALTER COLUMN snapshot DROP NOT NULL",
+    # monitoring: what to watch and where to say it; every alert or digest sent or tried
+    """CREATE TABLE IF NOT EXISTS watches (
+        watch_id VARCHAR PRIMARY KEY, workspace VARCHAR NOT NULL, dataset_id VARCHAR NOT NULL,
+        kpi VARCHAR, experiment VARCHAR, rule VARCHAR NOT NULL, destination VARCHAR NOT NULL,
+        digest VARCHAR, hour INTEGER NOT NULL, channel_type VARCHAR,
+        created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS deliveries (
+        workspace VARCHAR NOT NULL, watch_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
+        destination VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, status VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL, reason VARCHAR, message VARCHAR NOT NULL,
+        first_try TIMESTAMP NOT NULL, last_try TIMESTAMP NOT NULL, next_try TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS settings (
+        workspace VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL)""",
 )
 SYSTEM_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(_SCHEMA)))
 DEFAULT_WORKSPACE = "default"

@@ -20,6 +20,7 @@ from kpi_engine.sharing.workspaces import well_formed
 from kpi_engine.store import Store
 
 EXIT_BAD_INPUT = 2
+EXIT_NOT_DELIVERED = 3  # monitor: some alert could not be delivered (the summary says which)
 
 
 def _tokens_as_values(argv: list[str]) -> list[str]:
@@ -60,4 +61,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    return EXIT_NOT_DELIVERED if args.command == "monitor" and result["failed"] else 0

@@ -7,6 +7,10 @@ import argparse
 import json
 import sys
 
+from kpi_engine.alerts.evaluate import evaluate
+from kpi_engine.alerts.monitor import run_monitor
+from kpi_engine.alerts.watch import Watch
+from kpi_engine.alerts.watches import add_watch, list_watches, remove_watch, set_time_zone
 from kpi_engine.analyses import Result, Spec, spec_from_view
 from kpi_engine.budget.analysis import run_budget
 from kpi_engine.budget.spec import BudgetSpec
@@ -23,6 +27,7 @@ from kpi_engine.sharing.links import create_share, list_shares, open_share, revo
 from kpi_engine.sharing.workspaces import prune_untouched
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.store import Store
+from kpi_engine.typed_json import to_json
 
 NO_WORKSPACE = ("power", "catalog")
 # the flag that sets each field of a spec, for error messages
@@ -67,6 +72,14 @@ FLAGS = {
     "bootstrap": "--bootstrap",
     "seed": "--seed",
     "expires_days": "--expires-days",
+    "rule": "--rule",
+    "webhook": "--webhook",
+    "email": "--email",
+    "digest": "--digest",
+    "hour": "--hour",
+    "time_zone": "--time-zone",
+    "channel_type": "--channel-type",
+    "experiment": "--experiment",
 }
 
 
@@ -181,13 +194,7 @@ def _cmd_share(store: Store, args: argparse.Namespace) -> dict:
         dataset = store.dataset(args.dataset)
         spec: Spec = default_spec(dataset)
         if args.view:
-            try:
-                with open(args.view, encoding="utf-8") as fh:
-                    view = json.load(fh)
-            except (OSError, ValueError) as exc:
-                raise KpiLabError(f"cannot read the view {args.view}: {exc}") from None
-            if not isinstance(view, dict):
-                raise KpiLabError(f"the view {args.view} must be a JSON object")
+            view = _read_view(args.view)
             if view.get("page", "kpis") == "kpis" and "version" not in view:
                 view = {**_first_view(dataset), **view}  # an old file: over the page's default
             spec = spec_from_view({**view, "dataset_id": dataset.dataset_id}, saved_custom(store))
@@ -197,6 +204,17 @@ def _cmd_share(store: Store, args: argparse.Namespace) -> dict:
     if args.action == "list":
         return {"shares": list_shares(store)}
     return revoke_share(store, args.token)
+
+
+def _read_view(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            view = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise KpiLabError(f"cannot read the view {path}: {exc}") from None
+    if not isinstance(view, dict):
+        raise KpiLabError(f"the view {path} must be a JSON object")
+    return view
 
 
 def _first_view(dataset) -> dict:
@@ -253,6 +271,40 @@ def _cmd_prune(store: Store, args: argparse.Namespace) -> dict:
     return prune_untouched(store, args.older_than_days)
 
 
+def _cmd_watch(store: Store, args: argparse.Namespace) -> dict:
+    if args.action == "list":
+        return {"watches": [to_json(w) for w in list_watches(store)]}
+    if args.action == "remove":
+        remove_watch(store, args.watch_id)
+        return {"removed": args.watch_id}
+    dataset = store.dataset(args.dataset)
+    experiment = None
+    if args.experiment:
+        view = _read_view(args.experiment)
+        ExperimentSpec.from_view({**view, "dataset_id": dataset.dataset_id})
+        experiment = json.dumps(view)
+    if args.time_zone:
+        set_time_zone(store, args.time_zone)
+    watch = Watch(
+        "",
+        store.workspace,
+        dataset.dataset_id,
+        args.rule,
+        args.webhook or args.email,
+        kpi=args.kpi,
+        experiment=experiment,
+        digest=args.digest,
+        hour=args.hour,
+        channel_type=args.channel_type,
+    )
+    evaluate(store, watch)  # a watch that cannot be evaluated is refused now, not at 3 a.m.
+    return to_json(add_watch(store, watch))
+
+
+def _cmd_monitor(store: Store, args: argparse.Namespace) -> dict:
+    return run_monitor(store, dry_run=args.dry_run).to_dict()
+
+
 def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
     return {"datasets": [d.to_dict() for d in store.datasets()]}
 
@@ -276,4 +328,6 @@ COMMANDS = {
     "budget": _cmd_budget,
     "share": _cmd_share,
     "power": _cmd_power,
+    "watch": _cmd_watch,
+    "monitor": _cmd_monitor,
 }

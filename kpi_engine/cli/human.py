@@ -79,6 +79,19 @@ def print_human(command: str, result: dict) -> None:
         _share(result)
     elif command == "share":
         print(json.dumps(result, indent=1, default=to_plain))
+    elif command == "watch":
+        for w in result.get("watches", [result] if "watch_id" in result else []):
+            print(
+                f"{w['watch_id']}  {w['kpi'] or 'experiment'}  {w['rule']}  -> {w['destination']}"
+            )
+        if "removed" in result:
+            print(f"removed {result['removed']}")
+    elif command == "monitor":
+        for s in result["sent"]:
+            print(f"{s['status']}: {s['watch_id']} -> {s['destination']}")
+        for f in result["failed"]:
+            print(f"FAILED: {f['watch_id']} -> {f['destination']}: {f['reason']}")
+        print(f"{result['not_due']} watch finding(s) with nothing new to send")
     elif command == "power":
         print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
     elif command == "prune":

@@ -7,10 +7,12 @@ import argparse
 from datetime import date
 
 from kpi_engine.aggregate_sql import GRAINS
+from kpi_engine.alerts.watch import DEFAULT_HOUR, DIGESTS
 from kpi_engine.budget.spec import DEFAULT_SEED, OBJECTIVES
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_PRE_DAYS, DEFAULT_TUNING, FAMILIES
 from kpi_engine.ingest.platforms import PLATFORMS
+from kpi_engine.kpis.typical import CHANNEL_TYPES
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS
 from kpi_engine.stats.multiple import CORRECTIONS
 
@@ -36,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     _experiment_command(sub, common, custom, sharing)
     _budget_command(sub, common, sharing)
     _share_command(sub, common)
+    _watch_command(sub, common)
+    _monitor_command(sub, common)
     _power_command(sub, common)
     return parser
 
@@ -327,6 +331,45 @@ def _share_command(sub, common) -> None:
     actions.add_parser("list", parents=[common], help="this workspace's links")
     p = actions.add_parser("revoke", parents=[common], help="revoke a link")
     p.add_argument("token", help="the link's token, or its share id")
+
+
+def _watch_command(sub, common) -> None:
+    """watch add, list, remove."""
+    watch = sub.add_parser("watch", help="alerts and digests on KPIs, targets and experiments")
+    actions = watch.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = actions.add_parser("add", parents=[common], help="watch a KPI or an experiment")
+    p.add_argument("dataset", help="dataset id or name")
+    subject = p.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--kpi", help="a catalog or custom KPI id")
+    subject.add_argument(
+        "--experiment", metavar="VIEW.json", help="a saved experiment view (JSON file)"
+    )
+    p.add_argument(
+        "--rule",
+        required=True,
+        help="KPI: anomaly, change:PCT, range:LOW:HIGH, typical or pace; experiment: srm or"
+        " decision",
+    )
+    to = p.add_mutually_exclusive_group(required=True)
+    to.add_argument("--webhook", metavar="URL", help="a Slack, Teams or other webhook URL")
+    to.add_argument("--email", metavar="ADDRESS", help="an e-mail address (KPILAB_SMTP_*)")
+    p.add_argument("--digest", choices=DIGESTS, help="collect into a daily or weekly digest")
+    p.add_argument("--hour", type=int, default=DEFAULT_HOUR, help="digest hour (0-23)")
+    p.add_argument("--time-zone", help="the workspace's time zone, e.g. Europe/Berlin")
+    p.add_argument(
+        "--channel-type", choices=CHANNEL_TYPES, help="for --rule typical: the channel type"
+    )
+    actions.add_parser("list", parents=[common], help="this workspace's watches")
+    p = actions.add_parser("remove", parents=[common], help="stop a watch")
+    p.add_argument("watch_id")
+
+
+def _monitor_command(sub, common) -> None:
+    """monitor: evaluate every watch and send what is due."""
+    p = sub.add_parser(
+        "monitor", parents=[common], help="evaluate every watch and send what is due"
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
 
 
 def _power_command(sub, common) -> None:

@@ -1,0 +1,222 @@
+"""The monitor: evaluate every watch of every workspace in a database, send what is due,
+and keep a log, so that a rerun never sends the same alert twice.
+
+An alert is a watch's finding for one period (a day, a week, a target's status); a digest is
+one message per workspace, destination and schedule holding every watch on it. Each send is
+logged with a fingerprint of its content. A failed send is logged with its reason and tried
+again on a later run (after 5 minutes, then 10, 20... up to 6 hours), with the message it
+first had; one failing destination never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from kpi_engine.alerts import wording
+from kpi_engine.alerts.destinations import DeliveryError, send_email, send_webhook
+from kpi_engine.alerts.evaluate import Finding, evaluate
+from kpi_engine.alerts.schedule import due_period
+from kpi_engine.alerts.watch import Watch
+from kpi_engine.alerts.watches import (
+    Delivery,
+    all_watches,
+    delivery,
+    record,
+    time_zone,
+)
+from kpi_engine.display.blocks import Table, text
+from kpi_engine.display.html import page
+from kpi_engine.errors import KpiLabError
+from kpi_engine.sharing.links import create_share, public_url
+from kpi_engine.store import Store
+from kpi_engine.typed_json import to_json
+
+FIRST_RETRY = timedelta(minutes=5)
+LONGEST_RETRY = timedelta(hours=6)
+LINK_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Sent:
+    watch_id: str
+    destination: str
+    status: str  # sent, or "would send" in a dry run
+
+
+@dataclass(frozen=True)
+class Failed:
+    watch_id: str
+    destination: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MonitorResult:
+    sent: tuple[Sent, ...]
+    failed: tuple[Failed, ...]
+    not_due: int
+
+    def to_dict(self) -> dict:
+        return to_json(self)
+
+
+def run_monitor(root: Store, now: datetime | None = None, dry_run: bool = False) -> MonitorResult:
+    """One round: retry what failed before and is due again, then evaluate every watch."""
+    round_ = _Round(root, now or datetime.now(UTC), dry_run)
+    if not dry_run:
+        round_.retry()
+    digests: dict[tuple[str, str, str], list[Watch]] = {}
+    for watch in all_watches(root):
+        if watch.digest:
+            digests.setdefault((watch.workspace, watch.destination, watch.digest), []).append(watch)
+        else:
+            round_.alerts(watch)
+    for (workspace, destination, schedule), group in digests.items():
+        round_.digest(workspace, destination, schedule, group)
+    return MonitorResult(tuple(round_.sent), tuple(round_.failed), round_.not_due)
+
+
+@dataclass
+class _Round:
+    root: Store
+    now: datetime
+    dry_run: bool
+    sent: list[Sent] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    not_due: int = 0
+
+    def alerts(self, watch: Watch) -> None:
+        """Send each finding of the watch that fired and was not sent before."""
+        store = self.root.for_workspace(watch.workspace)
+        try:
+            findings = evaluate(store, watch)
+        except KpiLabError as exc:
+            self.failed.append(Failed(watch.watch_id, watch.destination, f"cannot evaluate: {exc}"))
+            return
+        for finding in findings:
+            known = delivery(
+                self.root, watch.workspace, watch.watch_id, finding.period, watch.destination
+            )
+            if not finding.fired or known:  # quiet, sent already, or waiting for its retry
+                self.not_due += 1
+                continue
+            message = _alert_message(store, finding, self.dry_run)
+            self.send(watch.workspace, watch.watch_id, finding.period, watch.destination, message)
+
+    def digest(self, workspace: str, destination: str, schedule: str, group: list[Watch]) -> None:
+        """Send a due digest of every watch in the group."""
+        store = self.root.for_workspace(workspace)
+        hour, created = min(w.hour for w in group), min(w.created_at for w in group)
+        period = due_period(self.now, time_zone(store), schedule, hour, created)
+        watch_id = f"digest-{schedule}"
+        if period is None or delivery(self.root, workspace, watch_id, period, destination):
+            self.not_due += len(group)
+            return
+        lines, fields = [], []
+        for watch in group:
+            try:
+                findings = evaluate(store, watch)
+            except KpiLabError as exc:
+                lines.append(f"{watch.subject()}: cannot evaluate ({exc})")
+                continue
+            for finding in findings:
+                link = None if self.dry_run or finding.spec is None else _link(store, finding)
+                lines.append(wording.with_link(finding.sentence, link))
+                fields.append(finding.fields | {"watch_id": watch.watch_id, "fired": finding.fired})
+        message = {
+            "subject": wording.SUBJECT.format(what=wording.DIGEST_TITLE[schedule].lower()),
+            "text": wording.digest_text(schedule, period, lines),
+            "fields": {"digest": schedule, "period": period, "watches": fields},
+        }
+        self.send(workspace, watch_id, period, destination, message)
+
+    def send(self, workspace: str, watch_id: str, period: str, destination: str, message: dict):
+        if self.dry_run:
+            self.sent.append(Sent(watch_id, destination, "would send"))
+            return
+        payload = json.dumps(message, default=str, sort_keys=True)
+        fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        now = _naive(self.now)
+        entry = Delivery(
+            workspace,
+            watch_id,
+            period,
+            destination,
+            fingerprint,
+            "sent",
+            1,
+            None,
+            payload,
+            now,
+            now,
+            None,
+        )
+        self.attempt(entry, json.loads(payload))
+
+    def attempt(self, entry: Delivery, message: dict) -> None:
+        try:
+            _deliver(entry.destination, message)
+        except DeliveryError as exc:
+            wait = min(FIRST_RETRY * 2 ** (entry.attempts - 1), LONGEST_RETRY)
+            record(
+                self.root,
+                replace(entry, status="failed", reason=str(exc), next_try=_naive(self.now + wait)),
+            )
+            self.failed.append(Failed(entry.watch_id, entry.destination, str(exc)))
+            return
+        record(self.root, replace(entry, status="sent", reason=None, next_try=None))
+        self.sent.append(Sent(entry.watch_id, entry.destination, "sent"))
+
+    def retry(self) -> None:
+        """Send again what failed before and whose wait is over, as it was first written."""
+        with self.root.cursor() as cur:
+            rows = cur.execute(
+                "SELECT workspace, watch_id, period, destination FROM deliveries"
+                " WHERE status = 'failed' AND next_try <= ?",
+                [_naive(self.now)],
+            ).fetchall()
+        for key in rows:
+            entry = delivery(self.root, *key)
+            again = replace(entry, attempts=entry.attempts + 1, last_try=_naive(self.now))
+            self.attempt(again, json.loads(entry.message))
+
+
+def _link(store: Store, finding: Finding) -> str:
+    """A read-only link to a frozen view of exactly the finding's numbers."""
+    title = f"{finding.fields.get('dataset', 'KPI Lab')}: {finding.sentence}"[:120]
+    share = create_share(store, finding.spec, finding.result, title, LINK_DAYS)
+    return public_url(share["token"])
+
+
+def _alert_message(store: Store, finding: Finding, dry_run: bool) -> dict:
+    link = None if dry_run or finding.spec is None else _link(store, finding)
+    subject = finding.fields.get("kpi") or "experiment"
+    return {
+        "subject": wording.SUBJECT.format(what=f"{subject} ({finding.watch.rule})"),
+        "text": wording.with_link(finding.sentence, link),
+        "fields": finding.fields | {"watch_id": finding.watch.watch_id, "link": link},
+    }
+
+
+def _deliver(destination: str, message: dict) -> None:
+    if destination.lower().startswith(("http://", "https://")):
+        send_webhook(destination, message["text"], message["fields"])
+        return
+    rows = [
+        {"field": k, "value": json.dumps(v) if isinstance(v, (list, dict)) else v}
+        for k, v in message["fields"].items()
+    ]
+    table = pd.DataFrame(rows, columns=["field", "value"])
+    blocks = (text(message["text"]), Table("numbers", table, {"field": "text", "value": "text"}))
+    html = page(message["subject"], "", blocks)
+    send_email(destination, message["subject"], message["text"], html)
+
+
+def _naive(moment: datetime) -> datetime:
+    """UTC without a zone, as the log stores times."""
+    return moment.astimezone(UTC).replace(tzinfo=None)

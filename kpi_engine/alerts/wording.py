@@ -1,0 +1,82 @@
+"""Every sentence an alert, a digest or the Alerts page says: one place, so that the chat
+message, the e-mail and the page read the same."""
+
+from __future__ import annotations
+
+from kpi_engine.formatting import format_value
+
+RULE_NAMES = {
+    "anomaly": "a day outside its expected band",
+    "change": "a change against the previous 7 days beyond ±{pct:.0%}",
+    "range": "a day outside {low} to {high}",
+    "typical": "the last 7 days outside the typical range",
+    "pace": "a target falling behind or missed",
+    "srm": "a sample ratio mismatch",
+    "decision": "a decision (a significant result, or enough data to call it)",
+}
+NO_DATES = "needs a date column to look at days"
+DIGEST_TITLE = {"daily": "Daily KPI digest", "weekly": "Weekly KPI digest"}
+REVIEW = (
+    "Silent for {days} days: nothing of this watch was sent in that time. Is it still worth"
+    " watching, or does its rule need another threshold?"
+)
+SUBJECT = "KPI Lab: {what}"
+
+
+def value(number: float | None, unit: str, currency: str | None = None) -> str:
+    return format_value(number, unit, currency)
+
+
+def anomaly(name: str, day: str, now: str, low: str, high: str, fired: bool) -> str:
+    if fired:
+        return f"{name} on {day} was {now}, outside its expected range {low} to {high}."
+    return f"{name} on {day} was {now}, within its expected range {low} to {high}."
+
+
+def change(name: str, end: str, now: str, change_pct: float | None, limit: float) -> str:
+    if change_pct is None:
+        return (
+            f"{name} over the 7 days to {end} was {now}; the 7 days before have too little data"
+            " to compare with."
+        )
+    direction = "up" if change_pct >= 0 else "down"
+    over = "beyond" if abs(change_pct) >= limit else "within"
+    return (
+        f"{name} over the 7 days to {end} was {now}, {direction} {abs(change_pct):.0%} on the"
+        f" 7 days before ({over} the ±{limit:.0%} you watch for)."
+    )
+
+
+def outside(name: str, when: str, now: str, low: str, high: str, fired: bool) -> str:
+    where = "outside" if fired else "within"
+    return f"{name} {when} was {now}, {where} {low} to {high}."
+
+
+def typical(name: str, end: str, now: str, range_text: str, fired: bool) -> str:
+    where = "outside" if fired else "within"
+    return f"{name} over the 7 days to {end} was {now}, {where} the {range_text} (a rough guide)."
+
+
+def target(name: str, target_value: str, deadline: str, pace_text: str) -> str:
+    return f"{name} target {target_value} by {deadline}: {pace_text}."
+
+
+def no_target(name: str) -> str:
+    return f"{name} has no target on this dataset: set one on the KPIs page."
+
+
+def experiment_line(dataset: str, sentence: str) -> str:
+    return f"Experiment on {dataset}: {sentence}"
+
+
+def undecided(dataset: str) -> str:
+    return f"Experiment on {dataset}: no decision yet (nothing significant, more data needed)."
+
+
+def with_link(sentence: str, link: str | None) -> str:
+    return f"{sentence} {link}" if link else sentence
+
+
+def digest_text(schedule: str, period: str, lines: list[str]) -> str:
+    head = f"{DIGEST_TITLE[schedule]} ({period}):"
+    return "\n".join([head, *(f"• {line}" for line in lines)])
