@@ -23,6 +23,9 @@ navigation = st.navigation(
             url_path="experiments",
         ),
         st.Page("pages/budget.py", title="Budget", icon=":material/savings:", url_path="budget"),
+        st.Page(
+            "pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"
+        ),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
         st.Page("pages/sharing.py", title="Sharing", icon=":material/share:", url_path="sharing"),
         st.Page(

@@ -80,3 +80,44 @@ def with_link(sentence: str, link: str | None) -> str:
 def digest_text(schedule: str, period: str, lines: list[str]) -> str:
     head = f"{DIGEST_TITLE[schedule]} ({period}):"
     return "\n".join([head, *(f"• {line}" for line in lines)])
+
+
+# -- the Alerts page ----------------------------------------------------------------------
+
+PAGE_INTRO = (
+    "Be told instead of checking: a watch sends an alert to a chat webhook (Slack, Teams) or"
+    " an e-mail address when its rule fires, or collects it into a daily or weekly digest."
+    " The monitor sends what is due each time it runs (see the README for a crontab line, or"
+    " set KPILAB_MONITOR_EVERY on the server); every alert links to a frozen view of its"
+    " numbers and is sent once."
+)
+NO_WATCHES = "No watches yet: add one above."
+NO_DATASET = "No dataset yet. Upload one on the Data page."
+KPI_RULE_CHOICES = {
+    "anomaly": "a day outside its expected band",
+    "change": "a change on the previous 7 days beyond ±X%",
+    "range": "a day outside a range",
+    "typical": "outside the typical range for its channel",
+    "pace": "its target falls behind or is missed",
+}
+EXPERIMENT_RULE_CHOICES = {"srm": "a sample ratio mismatch", "decision": "a decision"}
+DELIVERY_CHOICES = {None: "at once", "daily": "daily digest", "weekly": "weekly digest"}
+NO_DELIVERIES = "Nothing sent yet."
+NO_EXPERIMENT_VIEWS = (
+    "To watch an experiment, save its view on the Experiments page (Save or share this view)."
+)
+DELIVERY_WORDS = {None: "at once", "daily": "in the daily digest", "weekly": "in the weekly digest"}
+
+
+def watch_line(subject: str, rule: str, destination: str, digest: str | None, hour: int) -> str:
+    """One watch in words: what, on which rule, where and when."""
+    when = DELIVERY_WORDS[digest] + (f" ({hour}:00)" if digest else "")
+    return f"**{subject}** · {rule} → {destination}, {when}"
+
+
+def rule_words(rule: str, pct: float | None, low: float | None, high: float | None) -> str:
+    return RULE_NAMES[rule].format(
+        pct=pct or 0,
+        low="…" if low is None else f"{low:g}",
+        high="…" if high is None else f"{high:g}",
+    )

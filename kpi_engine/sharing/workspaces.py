@@ -68,7 +68,7 @@ def open_workspace(store: Store, token: object) -> Store | None:
 def prune_untouched(store: Store, older_than_days: float) -> dict:
     """Remove workspaces that hold nothing of anyone's: created more than ``older_than_days``
     ago and still only their sample copies, with no upload, saved view, link, custom KPI,
-    target or preset. Every visit without a link creates a workspace (~0.8 MB of sample
+    target, preset or watch. Every visit without a link creates a workspace (~0.8 MB of sample
     copies), so a crawler or a busy public link grows the database without this. One query
     finds them all (the app runs this when it starts)."""
     if not older_than_days >= 0:
@@ -106,5 +106,5 @@ WHERE w.created_at < $3
         AND m.key <> w.workspace_id || ':' || $2)
 """ + "".join(
     f"  AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.workspace = w.workspace_id)\n"
-    for table in ("views", "shares", "custom_kpis", "targets", "presets")
+    for table in ("views", "shares", "custom_kpis", "targets", "presets", "watches", "settings")
 )

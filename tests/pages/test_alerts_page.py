@@ -1,0 +1,43 @@
+"""Alerts page in AppTest."""
+
+from kpi_engine.alerts.watches import list_watches
+from tests.pages.conftest import engine_store, open_app
+
+
+def _open():
+    return open_app("Sample campaigns", "pages/alerts.py")
+
+
+def _fill(at, destination: str, rule: str = "anomaly"):
+    form = at.get("form")
+    next(s for s in at.selectbox if s.label == "KPI").set_value("ctr")
+    next(s for s in at.selectbox if s.label == "Rule").set_value(rule)
+    next(t for t in at.text_input if t.label == "Send to").set_value(destination)
+    assert form
+    next(b for b in at.button if b.label == "Add watch").click().run()
+
+
+def test_a_watch_is_added_listed_and_removed(workspace, monkeypatch):
+    monkeypatch.setenv("KPILAB_ALLOW_PRIVATE_WEBHOOKS", "1")
+    at = _open()
+    assert "Be told instead of checking" in at.caption[0].value
+    _fill(at, "http://127.0.0.1:9/hook")
+    assert not at.exception and not at.error
+    store = engine_store(at)
+    assert [w.kpi for w in list_watches(store)] == ["ctr"]
+    texts = " ".join(m.value for m in at.markdown)
+    assert "a day outside its expected band" in texts
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any(c.startswith("Now: CTR on 2026-08-28 was") for c in captions)
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert list_watches(store) == []
+
+
+def test_a_bad_destination_names_its_field(workspace, monkeypatch):
+    monkeypatch.delenv("KPILAB_ALLOW_PRIVATE_WEBHOOKS", raising=False)
+    at = _open()
+    _fill(at, "http://127.0.0.1:9/hook")
+    assert at.error[0].value.startswith("Send to '127.0.0.1' is a private or local address")
+    _fill(at, "not an address")
+    assert at.error[0].value.startswith("Send to 'not an address' is not an e-mail address")
+    assert list_watches(engine_store(at)) == []
