@@ -312,3 +312,46 @@ def test_watches_belong_to_their_workspace(store, dataset, receiver):
         remove_watch(other, watch.watch_id)
     remove_watch(store, watch.watch_id)
     assert list_watches(store) == []
+
+
+def test_the_in_process_schedule(store, dataset, receiver):
+    from kpi_engine.alerts import background
+
+    assert background.parse_every("15m") == 900 and background.parse_every("1h") == 3600
+    for bad in ("15", "5s", "every day", "-1m"):
+        with pytest.raises(KpiLabError):
+            background.parse_every(bad)
+    _watch(store, dataset, "anomaly", receiver.url)
+    stop = background.start(store, 0.2)
+    try:
+        for _ in range(50):
+            if receiver.calls:
+                break
+            threading.Event().wait(0.1)
+    finally:
+        stop.set()
+    assert len(receiver.calls) == 1
+
+
+def test_cards_and_the_catalog_carry_typical_ranges(store, tmp_path):
+    from kpi_engine.kpis.analysis import run_kpi_view
+    from kpi_engine.kpis.spec import KpiViewSpec
+    from kpi_engine.kpis.typical import RANGES, typical_for
+
+    for r in RANGES:
+        assert r.source and 2015 <= r.year <= 2026 and r.low < r.high
+    path = tmp_path / "google.csv"
+    path.write_text(
+        "Campaign,Day,Currency code,Impr.,Clicks,Cost,Conversions\n"
+        "Brand,2026-03-01,USD,1000,50,100.0,5\nBrand,2026-03-02,USD,1000,40,90.0,4\n"
+    )
+    dataset = import_file(store, path).dataset
+    assert dataset.platform == "google_ads"
+    result = run_kpi_view(store, dataset, KpiViewSpec(dataset.dataset_id, ("ctr", "cpc", "spend")))
+    typical = {c.kpi: c.typical for c in result.cards}
+    assert typical == {
+        "ctr": "typical for search: 3.52%–6.42%",
+        "cpc": "typical for search: $2.69–$4.66",
+        "spend": None,
+    }
+    assert typical_for("cpc", "search", "EUR") is None  # a money range only in its currency

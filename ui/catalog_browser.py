@@ -8,6 +8,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, OBJECTIVES, RECOMMENDED, UNITS, Kpi
 from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
 from kpi_engine.kpis.query import kpi_availability
+from kpi_engine.kpis.typical import typical_ranges
 from kpi_engine.store import Dataset, Store
 from ui.text import plain
 
@@ -35,10 +36,14 @@ def _entry(kpi: Kpi, missing: list[str]) -> str:
     """One KPI in full: what it means, what to watch out for, whether this data has it."""
     tags = [t for t in ("vanity metric" if kpi.vanity else "", ", ".join(kpi.objectives)) if t]
     available = f" *Needs column {plain(', '.join(missing))}.*" if missing else ""
+    typical = "".join(
+        f" *{plain(r.text(kpi))}* ({plain(r.source)}; a rough guide, not a target)."
+        for r in typical_ranges(kpi.id)
+    )
     return (
         f"- **{plain(kpi.name)}** ({plain(kpi.formula)}){' · ' if tags else ''}"
         f"{plain(' · '.join(tags))}: {plain(kpi.description)}"
-        f"{f' Watch out: {plain(kpi.pitfall)}' if kpi.pitfall else ''}{available}"
+        f"{f' Watch out: {plain(kpi.pitfall)}' if kpi.pitfall else ''}{typical}{available}"
     )
 
 

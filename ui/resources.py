@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from kpi_engine.alerts import background
 from kpi_engine.errors import KpiLabError
 from kpi_engine.sharing.links import migrate_links
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
@@ -31,12 +32,16 @@ def _prune_days() -> float | None:
 def _open_root(path: str | None) -> Store:
     """Opened once per server process; workspaces left with only the sample data for
     ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then, and links of the old kind
-    (a copy of the rows) get their frozen result."""
+    (a copy of the rows) get their frozen result. With ``$KPILAB_MONITOR_EVERY`` the monitor
+    runs on a schedule inside this process."""
     days = _prune_days()
     store = Store(path)
     if days is not None:
         prune_untouched(store, days)
     migrate_links(store)
+    every = os.environ.get("KPILAB_MONITOR_EVERY")
+    if every:
+        background.start(store, background.parse_every(every))
     return store
 
 

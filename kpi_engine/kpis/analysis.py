@@ -37,6 +37,7 @@ from kpi_engine.kpis.result import (
     TrendLine,
 )
 from kpi_engine.kpis.spec import KpiViewSpec
+from kpi_engine.kpis.typical import channel_of, typical_for
 from kpi_engine.store import Dataset, Store
 
 MAX_TREND_LINES = 8
@@ -132,8 +133,11 @@ def _cards(
     before = period_values(store, dataset, base, *previous) if compared else {}
     sparks = sparklines(store, dataset, base) if previous else {}
     cards = []
+    channel = channel_of(dataset.platform)
+    currency = base.currency or (dataset.currencies[0] if len(dataset.currencies) == 1 else None)
     for kpi_id in base.kpis:
         value = as_number(row[kpi_id])
+        typical = typical_for(kpi_id, channel, currency)
         cards.append(
             KpiCard(
                 kpi_id,
@@ -141,6 +145,7 @@ def _cards(
                 before.get(kpi_id),
                 relative_change(value, before.get(kpi_id)),
                 tuple(float(v) for v in sparks.get(kpi_id, [])),
+                typical.text(lookup(kpi_id, base.custom)) if typical else None,
             )
         )
     return tuple(cards)

@@ -60,7 +60,7 @@ def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
                 format_compact(card.value, kpi.unit, result.currency),
                 wording.card_delta(card.change),
                 DELTA_COLORS.get(kpi.direction, "off"),
-                wording.card_help(kpi, card.value, result.currency),
+                wording.card_help(kpi, card.value, result.currency, card.typical),
                 card.sparkline,
             )
         )

@@ -32,6 +32,7 @@ class KpiCard:
     previous: float | None = None
     change: float | None = None
     sparkline: tuple[float, ...] = ()  # daily values
+    typical: str | None = None  # "typical for search: 3.52%–6.42%" where the data's channel says
 
 
 @dataclass(frozen=True)

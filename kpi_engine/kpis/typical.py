@@ -35,10 +35,9 @@ class Typical:
     currency: str | None = None  # money ranges hold for this currency only
 
     def text(self, kpi: Kpi) -> str:
-        unit = kpi.unit
-        low, high = format_value(self.low, unit), format_value(self.high, unit)
-        money = f" ({self.currency})" if self.currency else ""
-        return f"typical for {self.channel}{money}: {low}–{high}"
+        low = format_value(self.low, kpi.unit, self.currency)
+        high = format_value(self.high, kpi.unit, self.currency)
+        return f"typical for {self.channel}: {low}–{high}"
 
 
 WORDSTREAM_SEARCH = (

@@ -68,11 +68,18 @@ def compared_with(previous: tuple[str, str]) -> str:
     return f"Changes against the previous period, {previous[0]} to {previous[1]}."
 
 
-def card_help(kpi: KpiMeta, value: float | None, currency: str | None = None) -> str:
+def card_help(
+    kpi: KpiMeta, value: float | None, currency: str | None = None, typical: str | None = None
+) -> str:
     watch = f" Watch out: {kpi.pitfall}" if kpi.pitfall else ""
+    guide = (
+        f" {typical[0].upper()}{typical[1:]} (published benchmarks: a rough guide)."
+        if typical
+        else ""
+    )
     return (
         f"{kpi.description}{watch} Formula: {kpi.formula}."
-        f" Exact value: {format_value(value, kpi.unit, currency)}"
+        f" Exact value: {format_value(value, kpi.unit, currency)}.{guide}"
     )
 
 

@@ -22,6 +22,7 @@ PAGES = [
     "pages/budget.py",
     "pages/data.py",
     "pages/sharing.py",
+    "pages/alerts.py",
     "pages/shared.py",
 ]
 HOSTILE = [
