@@ -57,23 +57,33 @@ class Finding:
     result: Result | None = None
 
 
-def evaluate(store: Store, watch: Watch) -> list[Finding]:
+def evaluate(store: Store, watch: Watch, memo: dict | None = None) -> list[Finding]:
     """The watch's findings (one per target for "pace", else one), or an error saying why it
-    cannot be evaluated (its dataset or KPI is gone)."""
-    dataset = store.dataset(watch.dataset_id)
+    cannot be evaluated (its dataset or KPI is gone). ``memo`` keeps what watches on the same
+    dataset share (the dataset, its custom KPIs, its last day) for one monitor round."""
+    memo = {} if memo is None else memo
+    key = (store.workspace, watch.dataset_id)
+    if key not in memo:
+        dataset = store.dataset(watch.dataset_id)
+        memo[key] = (dataset, saved_custom(store), store.date_range(dataset))
+    dataset, custom, days = memo[key]
     if watch.experiment is not None:
         return [_experiment(store, dataset, watch)]
-    kpi = lookup(watch.kpi or "", saved_custom(store))
+    kpi = lookup(watch.kpi or "", custom)
     rule = watch.parsed.name
     if rule == "pace":
         return _pace(store, dataset, watch, kpi)
     if not dataset.date_column:
         raise KpiLabError(f"{watch.rule} {wording.NO_DATES}; dataset {dataset.name!r} has none")
-    last = store.date_range(dataset)
-    if last is None:
+    if days is None:
         raise KpiLabError(f"dataset {dataset.name!r} has no dated rows")
     evaluator = {"anomaly": _anomaly, "change": _change, "range": _range, "typical": _typical}
-    return [evaluator[rule](store, dataset, watch, kpi, last[1])]
+    return [evaluator[rule](store, dataset, watch, kpi, days[1])]
+
+
+def _own(kpi: Kpi) -> tuple[Kpi, ...]:
+    """The custom KPIs a query of this KPI needs: itself, unless it is in the catalog."""
+    return () if kpi.id in CATALOG else (kpi,)
 
 
 def _currency(dataset: Dataset) -> str | None:
@@ -86,11 +96,10 @@ def _query(kpi: Kpi, dataset: Dataset, custom: tuple[Kpi, ...]) -> KpiQuery:
 
 
 def _view(dataset: Dataset, kpi: Kpi, start: date, end: date, **more) -> KpiViewSpec:
-    custom = (kpi,) if kpi.id not in CATALOG else ()
     return KpiViewSpec(
         dataset.dataset_id,
         (kpi.id,),
-        custom,
+        _own(kpi),
         start,
         end,
         currency=_currency(dataset),
@@ -111,7 +120,7 @@ def _finding(store, dataset, watch, kpi, period, fired, sentence, fields, spec) 
 
 def _anomaly(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date) -> Finding:
     start = last - timedelta(days=HISTORY_DAYS - 1)
-    custom = saved_custom(store)
+    custom = _own(kpi)
     query = _query(kpi, dataset, custom)
     daily = run_kpis(
         store,
@@ -145,7 +154,7 @@ def _week(
     data to compare with)."""
     start = last - timedelta(days=WEEK - 1)
     before = previous_period(start, last)
-    query = _query(kpi, dataset, saved_custom(store))
+    query = _query(kpi, dataset, _own(kpi))
     now = period_values(store, dataset, query, start, last)[kpi.id]
     then = period_values(store, dataset, query, *before)[kpi.id]
     days_now = days_with_data(store, dataset, query, start, last)
@@ -173,7 +182,7 @@ def _change(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date) 
 
 def _range(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date) -> Finding:
     rule = watch.parsed
-    query = _query(kpi, dataset, saved_custom(store))
+    query = _query(kpi, dataset, _own(kpi))
     now = period_values(store, dataset, query, last, last)[kpi.id]
     fired = now is not None and (
         (rule.low is not None and now < rule.low) or (rule.high is not None and now > rule.high)
@@ -230,8 +239,7 @@ def _pace(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi) -> list[Findin
     mine = tuple(t for t in targets(store, dataset) if t.kpi == kpi.id)
     if not mine:
         return [Finding(watch, "no target", False, wording.no_target(kpi.name))]
-    custom = (kpi,) if kpi.id not in CATALOG else ()
-    spec = KpiViewSpec(dataset.dataset_id, (kpi.id,), custom, targets=mine)
+    spec = KpiViewSpec(dataset.dataset_id, (kpi.id,), _own(kpi), targets=mine)
     result = run_kpi_view(store, dataset, spec)
     out = []
     for status in result.targets:

@@ -89,12 +89,13 @@ class _Round:
     sent: list[Sent] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
     not_due: int = 0
+    memo: dict = field(default_factory=dict)  # what watches on one dataset share this round
 
     def alerts(self, watch: Watch) -> None:
         """Send each finding of the watch that fired and was not sent before."""
         store = self.root.for_workspace(watch.workspace)
         try:
-            findings = evaluate(store, watch)
+            findings = evaluate(store, watch, self.memo)
         except KpiLabError as exc:
             self.failed.append(Failed(watch.watch_id, watch.destination, f"cannot evaluate: {exc}"))
             return
@@ -120,7 +121,7 @@ class _Round:
         lines, fields = [], []
         for watch in group:
             try:
-                findings = evaluate(store, watch)
+                findings = evaluate(store, watch, self.memo)
             except KpiLabError as exc:
                 lines.append(f"{watch.subject()}: cannot evaluate ({exc})")
                 continue
