@@ -251,3 +251,16 @@ def test_cuped_and_segments_reach_a_shared_link(server, browser):
     stakeholder.goto(f"{server.url}/shared?token={token}")
     wait_for_text(stakeholder, "By segment")
     assert stakeholder.get_by_text("CUPED made Revenue per user").first.inner_text() == cuped
+
+
+def test_a_watch_added_on_the_alerts_page(server, page):
+    page.goto(server.url + "/")
+    wait_for_text(page, "Breakdown")
+    page.get_by_test_id("stSidebarNav").get_by_text("Alerts").click()
+    wait_for_text(page, "Watch a KPI of Sample campaigns")
+    _choose(page, "KPI", "CTR")
+    _choose(page, "Rule", "a change on the previous 7 days beyond ±X%")
+    page.get_by_label("Send to").first.fill("team@example.com")
+    page.get_by_role("button", name="Add watch").first.click()
+    wait_for_text(page, "Now: CTR over the 7 days to 2026-08-28 was")
+    expect(page.get_by_role("button", name="Remove")).to_have_count(1, timeout=TIMEOUT)
