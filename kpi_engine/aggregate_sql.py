@@ -269,6 +269,17 @@ def _as_text(name: str) -> str:
     return f"CAST({q(name)} AS VARCHAR)"
 
 
+def _moments(i: int) -> list[str]:
+    """Measure i's sums over units: Σm, Σm², Σd, Σd², Σm·d."""
+    return [
+        f"sum(m{i}) AS m{i}",
+        f"sum(m{i} * m{i}) AS mm{i}",
+        f"sum(d{i}) AS d{i}",
+        f"sum(d{i} * d{i}) AS dd{i}",
+        f"sum(m{i} * d{i}) AS md{i}",
+    ]
+
+
 def _one_variant(variant: str) -> str:
     """A group's rows all carry one variant (cheaper than counting distinct values)."""
     return f"min({_as_text(variant)}) = max({_as_text(variant)})"
@@ -426,13 +437,7 @@ def arm_sums_sql(
     ctes.append(f"capped AS (SELECT {', '.join(keep + columns)} FROM {source})")
     sums = ["count(*) AS n"]
     for i, m in enumerate(measures):
-        sums += [
-            f"sum(m{i}) AS m{i}",
-            f"sum(m{i} * m{i}) AS mm{i}",
-            f"sum(d{i}) AS d{i}",
-            f"sum(d{i} * d{i}) AS dd{i}",
-            f"sum(m{i} * d{i}) AS md{i}",
-        ]
+        sums += _moments(i)
         if m.has_covariate:
             sums += [
                 f"sum(x{i}) AS x{i}",
@@ -479,15 +484,7 @@ def exposure_weeks_sql(
         f" FROM first f JOIN base b ON b.{key} = f.k0{same_variant}"
         f" GROUP BY f.variant, f.day, f.k0, {week}"
     )
-    sums = ["count(*) AS n"]
-    for i in range(len(measures)):
-        sums += [
-            f"sum(m{i}) AS m{i}",
-            f"sum(m{i} * m{i}) AS mm{i}",
-            f"sum(d{i}) AS d{i}",
-            f"sum(d{i} * d{i}) AS dd{i}",
-            f"sum(m{i} * d{i}) AS md{i}",
-        ]
+    sums = ["count(*) AS n", *(s for i in range(len(measures)) for s in _moments(i))]
     return (
         f"WITH base AS ({base}), first AS ({first}), per AS ({per})"
         f" SELECT variant, day, week, {', '.join(sums)} FROM per GROUP BY variant, day, week",

@@ -218,30 +218,15 @@ def _compare(
         "significant": False,
     }
     if not pair.testable:
-        reason = wording.NO_VARIANCE if treated.kind == TOTALS else wording.TOO_FEW
-        return KpiComparison(
-            **common,
-            ci_abs=(None, None),
-            ci_rel=(None, None),
-            p_value=None,
-            chance_to_beat=None,
-            expected_loss=None,
-            method=wording.method_estimate_only(reason),
-            enough_data=False,
-            days_more=None,
-            details=None,
-        )
+        return _estimate_only(common, treated)
     plain_rel, _ = pair.plain(alpha)
     rel, absolute = pair.estimates(alpha)
     p_value, ci_abs = rel.p_value, absolute.ci
     details = TestDetails(finite(rel.se), finite(absolute.se * scale), finite(rel.dof))
-    adjusted = {}
+    extra = {}
     if pair.adjusted:
         reduction = 1 - rel.se**2 / plain_rel.se**2 if plain_rel.se else None
-        adjusted = {
-            "variance_reduction": finite(reduction),
-            "unadjusted": _summary(plain_rel),
-        }
+        extra = {"variance_reduction": finite(reduction), "unadjusted": _summary(plain_rel)}
         common["abs_lift"] = finite(absolute.estimate * scale)
         common["rel_lift"] = finite(rel.estimate)
         method = wording.method_cuped(reduction, dict(spec.covariates).get(kpi.id), spec.pre_days)
@@ -262,14 +247,6 @@ def _compare(
         ci_rel, ci_abs, p_value = seq_rel.ci, seq_abs.ci, seq_rel.p_value
         method += wording.method_sequential(spec.tuning)
     higher = kpi.direction != "lower"
-    margin = dict(spec.non_inferiority).get(kpi.id)
-    if margin is not None:
-        p_ni = compare.non_inferiority(rel, margin, higher)
-        adjusted |= {
-            "margin": margin,
-            "p_non_inferiority": finite(p_ni),
-            "non_inferior": bool(p_ni < alpha),
-        }
     return KpiComparison(
         **common,
         ci_abs=_pair((ci_abs[0] * scale, ci_abs[1] * scale)),
@@ -281,8 +258,39 @@ def _compare(
         enough_data=_enough(shape, control, treated),
         days_more=_days_more(rel, control, treated, days, alpha),
         details=details,
-        **adjusted,
+        **extra,
+        **_non_inferiority(kpi, rel, spec),
     )
+
+
+def _estimate_only(common: dict, treated: ArmStats) -> KpiComparison:
+    """Values and lifts without an interval: no variance (totals), or too few units."""
+    reason = wording.NO_VARIANCE if treated.kind == TOTALS else wording.TOO_FEW
+    return KpiComparison(
+        **common,
+        ci_abs=(None, None),
+        ci_rel=(None, None),
+        p_value=None,
+        chance_to_beat=None,
+        expected_loss=None,
+        method=wording.method_estimate_only(reason),
+        enough_data=False,
+        days_more=None,
+        details=None,
+    )
+
+
+def _non_inferiority(kpi: Kpi, rel: compare.Comparison, spec: ExperimentSpec) -> dict:
+    """The one-sided test at the KPI's margin (fixed horizon, unadjusted), when asked."""
+    margin = dict(spec.non_inferiority).get(kpi.id)
+    if margin is None:
+        return {}
+    p_value = compare.non_inferiority(rel, margin, kpi.direction != "lower")
+    return {
+        "margin": margin,
+        "p_non_inferiority": finite(p_value),
+        "non_inferior": bool(p_value < spec.alpha),
+    }
 
 
 def _proportion_test(

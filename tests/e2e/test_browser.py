@@ -118,6 +118,7 @@ def test_experiment_and_budget_pages(server, page):
 
 
 def _share_from_kpis_page(page) -> str:
+    """Share the view on the page (any page with the share button); the link's token."""
     page.get_by_role("button", name="Save or share this view").click()
     page.get_by_role("button", name="Create read-only link").click()
     link = page.get_by_test_id("stCode").filter(has_text="shared?token=").first
@@ -194,15 +195,6 @@ def _user_experiment(server, browser):
     return owner
 
 
-def _link_token(owner) -> str:
-    """Share the view on the page and return the link's token."""
-    owner.get_by_role("button", name="Save or share this view").click()
-    owner.get_by_role("button", name="Create read-only link").click()
-    link = owner.get_by_test_id("stCode").filter(has_text="shared?token=").first
-    expect(link).to_be_visible(timeout=TIMEOUT)
-    return query_param(link.inner_text().strip(), "token")
-
-
 def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(server, browser):
     owner = _user_experiment(server, browser)
     owner.get_by_text("Settings: significance").click()
@@ -212,7 +204,7 @@ def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(ser
     wait_for_text(owner, "Sample ratio mismatch")
     wait_idle(owner)
     seen = _verdicts(owner)
-    token = _link_token(owner)
+    token = _share_from_kpis_page(owner)
 
     stakeholder = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     stakeholder.goto(f"{server.url}/shared?token={token}")
@@ -245,7 +237,7 @@ def test_cuped_and_segments_reach_a_shared_link(server, browser):
     _choose(owner, "Segment by", "device")
     wait_for_text(owner, "By segment")
     cuped = owner.get_by_text("CUPED made Revenue per user").first.inner_text()
-    token = _link_token(owner)
+    token = _share_from_kpis_page(owner)
 
     stakeholder = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     stakeholder.goto(f"{server.url}/shared?token={token}")
