@@ -89,6 +89,10 @@ _SCHEMA = (
         first_try TIMESTAMP NOT NULL, last_try TIMESTAMP NOT NULL, next_try TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS settings (
         workspace VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL)""",
+    # when someone last looked at each KPI (the KPIs page), for the review cycle
+    """CREATE TABLE IF NOT EXISTS kpi_seen (
+        workspace VARCHAR NOT NULL, dataset_id VARCHAR NOT NULL, kpi VARCHAR NOT NULL,
+        seen_at TIMESTAMP NOT NULL)""",
 )
 SYSTEM_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(_SCHEMA)))
 DEFAULT_WORKSPACE = "default"

@@ -10,10 +10,10 @@ import streamlit as st
 
 from kpi_engine.alerts import display, wording
 from kpi_engine.alerts.evaluate import evaluate
+from kpi_engine.alerts.review import REVIEW_DAYS, silent_watches, stale_kpis
 from kpi_engine.alerts.watch import DEFAULT_HOUR, Watch
 from kpi_engine.alerts.watches import (
     add_watch,
-    last_sent,
     list_watches,
     recent_deliveries,
     remove_watch,
@@ -130,9 +130,13 @@ def _watches(store: Store) -> None:
         if cols[1].button("Remove", key=f"unwatch_{watch.watch_id}"):
             remove_watch(store, watch.watch_id)
             st.rerun()
-    review = display.to_review(watches, last_sent(store), datetime.now())
-    for watch in review:
-        st.info(plain(f"{display.describe(watch)}: {wording.REVIEW.format(days=90)}"))
+    now = datetime.now()
+    for watch in silent_watches(store, now):
+        st.info(plain(f"{display.describe(watch)}: {wording.REVIEW.format(days=REVIEW_DAYS)}"))
+    names = {d.dataset_id: d.name for d in store.datasets()}
+    for stale in stale_kpis(store, now):
+        name = names.get(stale.dataset_id, stale.dataset_id)
+        st.info(plain(wording.stale_kpi(stale.kpi, name, stale.last_seen, REVIEW_DAYS)))
 
 
 def _time_zone(store: Store) -> None:

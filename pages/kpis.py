@@ -27,6 +27,7 @@ from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
 from ui.open_view import left_out_notice
 from ui.resources import get_store
+from ui.review import seen
 from ui.share_controls import share_controls
 from ui.text import plain
 from ui.widget_keys import widget_key
@@ -270,5 +271,6 @@ except KpiLabError as exc:
     st.error(exc.describe(LABELS), icon=":material/error:")
     st.stop()
 draw(display.blocks(result), slots)
+seen(store, dataset.dataset_id, spec.kpis)
 with share_col:  # at the top, but it shares what the widgets below chose
     share_controls(store, spec, result, default_title=f"{dataset.name}: KPIs")

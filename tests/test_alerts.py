@@ -355,3 +355,22 @@ def test_cards_and_the_catalog_carry_typical_ranges(store, tmp_path):
         "spend": None,
     }
     assert typical_for("cpc", "search", "EUR") is None  # a money range only in its currency
+
+
+def test_the_review_cycle_names_what_nobody_looked_at(store, dataset, receiver):
+    from kpi_engine.alerts.review import record_seen, silent_watches, stale_kpis
+
+    old = datetime(2025, 12, 1)
+    save_target(store, dataset, Target("spend", 10_000, date(2025, 12, 1), date(2026, 6, 30)))
+    watch = _watch(store, dataset, "range:0:1", receiver.url)  # never fires: CTR is below 1
+    with store.transaction() as cur:
+        cur.execute("UPDATE watches SET created_at = ?", [old])
+    now = datetime(2026, 4, 1)
+    assert [w.watch_id for w in silent_watches(store, now)] == [watch.watch_id]
+    assert {(s.kpi, s.last_seen) for s in stale_kpis(store, now)} == {
+        ("spend", None),
+        ("ctr", None),
+    }
+    record_seen(store, dataset.dataset_id, ("spend", "ctr"), now - timedelta(days=3))
+    assert stale_kpis(store, now) == []
+    assert stale_kpis(store, now + timedelta(days=100))[0].last_seen == now - timedelta(days=3)

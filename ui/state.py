@@ -18,3 +18,4 @@ class Keys:
     CONFIRM_DELETE = "confirm_delete"
     LAST_SHARE = "last_share"  # + _<page>: the link just created on that page
     VIEW_LEFT_OUT = "view_left_out"  # what of a saved view just opened its page cannot show
+    KPIS_SEEN = "kpis_seen"  # (dataset, KPIs) this session has recorded as looked at

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -12,7 +11,6 @@ from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import Delivery
 from kpi_engine.display.blocks import Table
 
-REVIEW_DAYS = 90
 DELIVERY_UNITS = {
     "last try (UTC)": "text",
     "watch": "text",
@@ -47,15 +45,3 @@ def deliveries_table(deliveries: list[Delivery]) -> Table:
         for d in deliveries
     ]
     return Table("deliveries", pd.DataFrame(rows, columns=list(DELIVERY_UNITS)), DELIVERY_UNITS)
-
-
-def to_review(watches: list[Watch], last_sent: dict[str, datetime], now: datetime) -> list[Watch]:
-    """Watches older than 90 days that sent nothing in the last 90 days (a digest's watches
-    count as sent with their digest)."""
-    cutoff = now - timedelta(days=REVIEW_DAYS)
-    out = []
-    for w in watches:
-        sent = last_sent.get(f"digest-{w.digest}" if w.digest else w.watch_id)
-        if w.created_at is not None and w.created_at < cutoff and (sent is None or sent < cutoff):
-            out.append(w)
-    return out

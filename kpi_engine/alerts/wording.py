@@ -23,6 +23,14 @@ REVIEW = (
 SUBJECT = "KPI Lab: {what}"
 
 
+def stale_kpi(kpi: str, dataset: str, last_seen, days: int) -> str:
+    when = f"since {last_seen:%Y-%m-%d}" if last_seen else "ever since it was set up"
+    return (
+        f"{kpi} on {dataset} has a target or a watch but nobody has looked at it {when}"
+        f" (more than {days} days): is it still worth following?"
+    )
+
+
 def value(number: float | None, unit: str, currency: str | None = None) -> str:
     return format_value(number, unit, currency)
 

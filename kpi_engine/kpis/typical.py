@@ -3,7 +3,8 @@
 Rough guides, never targets: each range spans the all-industry averages the cited reports
 give (industries, objectives and years differ by a factor of two or more), and money ranges
 hold only for their currency. A range is shown as "typical for search: 3.5–6.4%" and the
-monitor can watch a KPI leaving it. Channel types without a sourced range have none.
+monitor can watch a KPI leaving it. Channel types without a sourced range have none. For
+e-mail, CTR is clicks per delivered e-mail (map the delivered count to impressions).
 """
 
 from __future__ import annotations
@@ -53,11 +54,16 @@ WORDSTREAM_DISPLAY = (
 )
 ADVANTE_SEARCH = "Advante, Google Ads benchmarks (2025: search CTR 3-5%, conversion rate 2-4%)"
 WORLDMETRICS = "WorldMetrics, PPC statistics (US average CPC $2.69)"
+MAILCHIMP = (
+    "Mailchimp, email marketing benchmarks (October 2019): average unique click rate by"
+    " industry, 1.92% (beauty and personal care) to 2.95% (arts); 2.62% over all industries"
+)
 
 RANGES: tuple[Typical, ...] = (
     Typical("ctr", "search", 0.0352, 0.0642, WORDSTREAM_SEARCH, 2024),
     Typical("ctr", "social", 0.009, 0.0253, WORDSTREAM_FACEBOOK, 2024),
     Typical("ctr", "display", 0.0005, 0.0035, WORDSTREAM_DISPLAY, 2025),
+    Typical("ctr", "email", 0.0192, 0.0295, MAILCHIMP, 2019),
     Typical("cvr", "search", 0.02, 0.0696, f"{ADVANTE_SEARCH}; {WORDSTREAM_SEARCH}", 2025),
     Typical("cvr", "social", 0.0878, 0.0921, WORDSTREAM_FACEBOOK, 2024),
     Typical("cpc", "search", 2.69, 4.66, f"{WORLDMETRICS}; {WORDSTREAM_SEARCH}", 2024, "USD"),

@@ -83,6 +83,7 @@ def prune_untouched(store: Store, older_than_days: float) -> dict:
             cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(dataset_id)}")
         cur.execute("DELETE FROM datasets WHERE list_contains(?, workspace)", [gone])
         cur.execute("DELETE FROM meta WHERE list_contains(?, split_part(key, ':', 1))", [gone])
+        cur.execute("DELETE FROM kpi_seen WHERE list_contains(?, workspace)", [gone])
         cur.execute("DELETE FROM workspaces WHERE list_contains(?, workspace_id)", [gone])
         kept = cur.execute("SELECT count(*) FROM workspaces").fetchone()[0]
     return {"removed": len(gone), "kept": kept}

@@ -41,3 +41,19 @@ def test_a_bad_destination_names_its_field(workspace, monkeypatch):
     _fill(at, "not an address")
     assert at.error[0].value.startswith("Send to 'not an address' is not an e-mail address")
     assert list_watches(engine_store(at)) == []
+
+
+def test_the_kpis_page_records_what_it_showed_once(workspace):
+    at = open_app("Sample campaigns")
+    store = engine_store(at)
+
+    def rows():
+        with store.cursor() as cur:
+            return cur.execute(
+                "SELECT count(*) FROM kpi_seen WHERE workspace = ?", [store.workspace]
+            ).fetchone()[0]
+
+    shown = rows()
+    assert shown >= 3  # the page's default KPIs
+    at.run()
+    assert rows() == shown
