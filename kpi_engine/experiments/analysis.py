@@ -75,13 +75,17 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
     warnings += notices
     days = sums.by_day["day"].dropna().nunique()
     results = []
+    day_rows = _rows_by_day(sums.by_day)
     for i, (kpi_id, shape) in enumerate(shapes.items()):
         control = totals.loc[spec.control].to_dict()
         for variant in order[1:]:
             pair = pair_of(kind, control, totals.loc[variant].to_dict(), i, shape)
             result = _compare(kpis[kpi_id], shape, pair, variant, spec, kind, days)
-            strata = _strata(sums.by_day, kind, i, shape, spec.control, variant)
-            stratified = post_stratified(strata, spec.alpha) if shape.kind != RATIO else None
+            if shape.kind == RATIO:  # days are the units already: nothing to stratify
+                results.append(result)
+                continue
+            strata = _strata(day_rows, kind, i, shape, spec.control, variant)
+            stratified = post_stratified(strata, spec.alpha)
             if stratified is not None:
                 result = replace(result, stratified=_summary(stratified[1]))
                 if shape.kind == PROPORTION:
@@ -127,17 +131,23 @@ def _history_notices(dataset: Dataset, spec: ExperimentSpec, kind: str) -> list[
     return []
 
 
+def _rows_by_day(by_day: pd.DataFrame) -> list[dict[str, dict]]:
+    """Per day (in order): the sums' row of each variant."""
+    days: dict = {}
+    for row in by_day.dropna(subset=["day"]).to_dict(orient="records"):
+        days.setdefault(row["day"], {})[row["variant"]] = row
+    return [days[d] for d in sorted(days)]
+
+
 def _strata(
-    by_day: pd.DataFrame, kind: str, i: int, shape: KpiShape, control: str, variant: str
+    day_rows: list[dict[str, dict]], kind: str, i: int, shape: KpiShape, control: str, variant: str
 ) -> list[tuple[ArmStats, ArmStats]]:
     """Per day with units in both arms: (control, variant) sufficient statistics."""
-    per_day = by_day.dropna(subset=["day"])
-    strata = []
-    for _, part in per_day.groupby("day"):
-        arms = {row["variant"]: row for row in part.to_dict(orient="records")}
-        if control in arms and variant in arms:
-            strata.append((arm(kind, arms[control], i, shape), arm(kind, arms[variant], i, shape)))
-    return strata
+    return [
+        (arm(kind, arms[control], i, shape), arm(kind, arms[variant], i, shape))
+        for arms in day_rows
+        if control in arms and variant in arms
+    ]
 
 
 def _summary(c: compare.Comparison) -> LiftSummary:
@@ -219,12 +229,12 @@ def _compare(
     }
     if not pair.testable:
         return _estimate_only(common, treated)
-    plain_rel, _ = pair.plain(alpha)
     rel, absolute = pair.estimates(alpha)
     p_value, ci_abs = rel.p_value, absolute.ci
     details = TestDetails(finite(rel.se), finite(absolute.se * scale), finite(rel.dof))
     extra = {}
     if pair.adjusted:
+        plain_rel, _ = pair.plain(alpha)
         reduction = 1 - rel.se**2 / plain_rel.se**2 if plain_rel.se else None
         extra = {"variance_reduction": finite(reduction), "unadjusted": _summary(plain_rel)}
         common["abs_lift"] = finite(absolute.estimate * scale)
