@@ -1,11 +1,13 @@
-"""Budget reallocation for many campaigns: fit + optimise, and with the bootstrap band.
+"""Budget plans for many campaigns with carryover: fit + optimise, the band, a plan ahead.
 
-    python benchmarks/budget.py                      # 500 campaigns x 90 days
-    python benchmarks/budget.py --campaigns 2000
+    python benchmarks/budget.py                      # 500 campaigns x 180 days
+    python benchmarks/budget.py --campaigns 2000 --days 90
 
-Seeded power-law campaigns (random a, b) are written by DuckDB to a CSV and imported once;
-the timings are `run_budget` on the stored dataset (one SQL query for the window, the curves,
-the water-filling, the reasons), without and with 200 bootstrap draws.
+Seeded campaigns with true power curves and carryover (θ from 0 to 0.6, simulated day by day
+by the tests' `budget_truth.py`) are written to a CSV and imported once; the timings are
+`run_budget` on the stored dataset (one SQL query for the window, the carryover profile and
+curves, the water-filling, the reasons), without and with 200 draws of every curve, and a
+28-day plan with its weekly outcome.
 """
 
 from __future__ import annotations
@@ -22,23 +24,25 @@ DATA = HERE / ".data"
 
 
 def make_campaigns(campaigns: int, days: int) -> Path:
-    import duckdb
+    import numpy as np
+
+    from tests.budget_truth import TrueCampaign, simulate, write_csv
 
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"budget_{campaigns}x{days}.csv"
+    path = DATA / f"budget_carryover_{campaigns}x{days}.csv"
     if not path.exists():
-        con = duckdb.connect()
-        con.execute("SELECT setseed(0.3)")
-        con.execute(f"""COPY (
-            WITH c AS (SELECT i AS c, 5 + 50 * random() AS a, 0.3 + 0.6 * random() AS b,
-                              50 + 900 * random() AS base FROM range({campaigns}) t(i)),
-                 d AS (SELECT c.*, DATE '2026-01-01' + CAST(j AS INTEGER) AS date,
-                              base * exp(0.3 * (random() + random() + random() - 1.5)) AS spend
-                       FROM c, range({days}) t(j))
-            SELECT date, 'Campaign ' || c AS campaign, round(spend, 2) AS spend,
-                   round(a * pow(spend, b) * (0.8 + 0.4 * random()), 2) AS revenue,
-                   CAST(a * pow(spend, b) / 50 AS INTEGER) AS conversions
-            FROM d) TO '{path}' (HEADER)""")
+        rng = np.random.default_rng(3)
+        truth = [
+            TrueCampaign(
+                f"Campaign {i}",
+                a=float(rng.uniform(5, 55)),
+                b=float(rng.uniform(0.3, 0.9)),
+                theta=float(rng.choice([0.0, 0.0, 0.2, 0.4, 0.6])),
+                base=float(rng.uniform(50, 950)),
+            )
+            for i in range(campaigns)
+        ]
+        write_csv(path, simulate(truth, days, 0.3, seed=4)[0])
     return path
 
 
@@ -47,7 +51,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--campaigns", type=int, default=500)
-    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--days", type=int, default=180)
     args = parser.parse_args()
     from kpi_engine.budget.analysis import run_budget
     from kpi_engine.budget.spec import BudgetSpec
@@ -59,10 +63,12 @@ def main() -> None:
         store = Store(Path(tmp) / "ws.duckdb")
         dataset = import_file(store, path).dataset
         print(f"{'campaigns':>10} {'days':>5} {'step':>24} {'seconds':>8}")
-        for label, draws in (("fit + optimise", 0), ("fit + optimise + band", 200)):
-            spec = BudgetSpec(
-                dataset.dataset_id, lag_days=0, window_days=args.days, bootstrap=draws
-            )
+        steps = (
+            ("fit + optimise", {"bootstrap": 0}),
+            ("fit + optimise + band", {"bootstrap": 200}),
+        )
+        for label, settings in steps:
+            spec = BudgetSpec(dataset.dataset_id, lag_days=0, window_days=args.days, **settings)
             run_budget(store, dataset, spec)  # warm-up: imports, caches
             start = time.perf_counter()
             result = run_budget(store, dataset, spec)

@@ -15,6 +15,7 @@ from datetime import timedelta
 import numpy as np
 
 from kpi_engine.budget import wording
+from kpi_engine.budget.carryover import half_life_days
 from kpi_engine.budget.optimizer import Allocation, outcome
 from kpi_engine.budget.result import (
     BudgetResult,
@@ -26,7 +27,8 @@ from kpi_engine.budget.result import (
 )
 from kpi_engine.budget.scenarios import bounds, solve
 from kpi_engine.budget.spec import BudgetSpec
-from kpi_engine.budget.tiers import Fitted, curves_on_days, fit_curves
+from kpi_engine.budget.tiers import Fitted, fit_curves
+from kpi_engine.budget.uncertainty import Draws, draw_curves, uplift_summary
 from kpi_engine.budget.window import Window, load_window
 from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Dataset, Store
@@ -47,14 +49,16 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
     alloc = solve(fitted, lb, ub, spec, window)
     plans = campaign_plans(window, fitted, alloc, lb, ub, spec)
     notes += _bound_notes(fitted, alloc, lb, ub, spec)
+    draws = draw_curves(fitted, window, spec.bootstrap, spec.seed) if spec.bootstrap else None
+    portfolio, change = _portfolio(fitted, alloc, draws)
     return BudgetResult(
         status="unallocated budget" if alloc.unallocated > EPSILON else "ok",
         scenario=spec.question,
         objective=spec.objective,
         window=_window_info(window, spec),
         campaigns=plans,
-        portfolio=_portfolio(window, fitted, alloc, spec, locks),
-        moves=moves(plans),
+        portfolio=portfolio,
+        moves=with_confidence(moves(plans), plans, change),
         caveats=wording.CAVEATS,
         currency=spec.currency or dataset.currency,
         notes=notes,
@@ -141,6 +145,8 @@ def campaign_plans(
             curve=Curve(float(curves.a[i]), float(curves.b[i])),
             outcome_current=float(curves.a[i] * cur[i] ** curves.b[i]),
             outcome_suggested=float(curves.a[i] * new[i] ** curves.b[i]),
+            carryover=float(fitted.theta[i]),
+            half_life_days=half_life_days(float(fitted.theta[i])),
         )
         stopped, default = _bound(plan, lb[i], ub[i], spec.max_change)
         reason = wording.reason(
@@ -161,13 +167,17 @@ def _bound(plan: CampaignPlan, lb: float, ub: float, max_change: float) -> tuple
 
 
 def _portfolio(
-    window: Window, fitted: Fitted, alloc: Allocation, spec: BudgetSpec, locks: set[str]
-) -> Portfolio:
+    fitted: Fitted, alloc: Allocation, draws: Draws | None
+) -> tuple[Portfolio, np.ndarray | None]:
+    """The portfolio now and after, and each campaign's change in outcome per curve draw."""
     a, b = fitted.curves.a, fitted.curves.b
     now = outcome(a, b, fitted.current)
     then = outcome(a, b, alloc.spend)
-    band, prob = _bootstrap(window, fitted, alloc.spend, spec, locks)
-    return Portfolio(
+    band: tuple[float | None, float | None] = (None, None)
+    prob, change = None, None
+    if draws is not None:
+        band, prob, change = uplift_summary(draws, fitted.current, alloc.spend)
+    portfolio = Portfolio(
         current_spend=float(fitted.current.sum()),
         suggested_spend=float(alloc.spend.sum()),
         current_outcome=now,
@@ -179,27 +189,7 @@ def _portfolio(
         unallocated=float(alloc.unallocated),
         marginal_level=finite(alloc.level),
     )
-
-
-def _bootstrap(
-    window: Window, fitted: Fitted, suggested: np.ndarray, spec: BudgetSpec, locks: set[str]
-) -> tuple[tuple[float | None, float | None], float | None]:
-    """Resample days, refit the curves, and score the suggested move against today's split."""
-    days = window.spend.shape[1]
-    if spec.bootstrap <= 0 or days < 2:
-        return (None, None), None
-    rng = np.random.default_rng(spec.seed)
-    start = (fitted.log_a_raw, fitted.curves.b_raw)
-    uplifts = []
-    for _ in range(spec.bootstrap):
-        idx = rng.integers(0, days, days)
-        boot = curves_on_days(window, locks, idx, start)[0]
-        uplifts.append(outcome(boot.a, boot.b, suggested) - outcome(boot.a, boot.b, fitted.current))
-    values = np.array(uplifts)
-    return (
-        (float(np.quantile(values, 0.1)), float(np.quantile(values, 0.9))),
-        float((values > 0).mean()),
-    )
+    return portfolio, change
 
 
 def moves(plans: tuple[CampaignPlan, ...]) -> tuple[Move, ...]:
@@ -223,4 +213,28 @@ def moves(plans: tuple[CampaignPlan, ...]) -> tuple[Move, ...]:
             j += 1
     out += [Move(name, None, float(rest)) for name, rest in give[i:] if rest > EPSILON]
     out += [Move(None, name, float(rest)) for name, rest in take[j:] if rest > EPSILON]
+    return tuple(out)
+
+
+def with_confidence(
+    found: tuple[Move, ...], plans: tuple[CampaignPlan, ...], change: np.ndarray | None
+) -> tuple[Move, ...]:
+    """P(a move helps): over the curve draws, the move's share of what the receiving campaign
+    gains minus its share of what the giving one loses. A pure add or cut has no such
+    comparison."""
+    if change is None:
+        return found
+    index = {p.campaign: i for i, p in enumerate(plans)}
+
+    def share(name: str, amount: float) -> np.ndarray:
+        i = index[name]
+        return change[:, i] * amount / abs(plans[i].change)
+
+    out = []
+    for m in found:
+        if m.source is None or m.target is None:
+            out.append(m)
+            continue
+        gain = share(m.target, m.amount) + share(m.source, m.amount)
+        out.append(replace(m, prob_helps=float((gain > 0).mean())))
     return tuple(out)

@@ -38,16 +38,9 @@ class Curves:
             return self.a * self.b * np.power(np.maximum(spend, 0.0), self.b - 1)
 
 
-def fit_power(
-    spend: np.ndarray,
-    outcome: np.ndarray,
-    start: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_power(spend: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quasi-Poisson log-link fit per row of (campaigns x days) arrays; NaN or zero spend days
-    are skipped. Returns (log a, b, standard error of b); NaN where a row cannot be fitted.
-
-    ``start`` (log a, b) begins the iterations near the answer: a bootstrap draw starts from
-    the fit on all days and needs a few steps instead of a dozen."""
+    are skipped. Returns (log a, b, standard error of b); NaN where a row cannot be fitted."""
     use = np.isfinite(spend) & np.isfinite(outcome) & (spend > 0)
     x = np.where(use, np.log(np.where(use, spend, 1.0)), 0.0)
     y = np.where(use, outcome, 0.0)
@@ -56,9 +49,6 @@ def fit_power(
     mean_y = np.where(n > 0, y.sum(axis=1) / np.maximum(n, 1), 0.0)
     beta0 = np.log(np.maximum(mean_y, 1e-9))
     beta1 = np.zeros(len(spend))
-    if start is not None:
-        known = np.isfinite(start[0]) & np.isfinite(start[1])
-        beta0, beta1 = np.where(known, start[0], beta0), np.where(known, start[1], beta1)
     rows = "ij,ij->i"  # row sums of products, without temporaries
     for _ in range(IRLS_STEPS):
         eta = beta0[:, None] + beta1[:, None] * x

@@ -36,6 +36,8 @@ class CampaignPlan:
     outcome_current: float
     outcome_suggested: float
     reason: str = ""
+    carryover: float = 0.0  # θ of the geometric adstock: the share of a day's effect kept
+    half_life_days: int = 1  # half of a day's effect lands within this many days
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Portfolio:
     suggested_outcome: float
     uplift: float
     uplift_pct: float | None
-    uplift_band: tuple[float | None, float | None]  # p10, p90 of a day bootstrap
+    uplift_band: tuple[float | None, float | None]  # p10, p90 over draws of every curve
     prob_positive: float | None
     unallocated: float
     marginal_level: float | None
@@ -57,6 +59,7 @@ class Move:
     source: str | None = field(metadata={"json": "from"})
     target: str | None = field(metadata={"json": "to"})
     amount: float
+    prob_helps: float | None = None  # share of the curve draws in which the move gains
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """A curve per campaign over a window, and its tier: fitted (enough varied data), rule (thin
-data: a shrunk average ratio), or fixed (locked, or no spend), with the flags that say why."""
+data: a shrunk average ratio), or fixed (locked, or no spend), with the flags that say why.
+
+Every curve is the steady-state curve of a daily spend (carryover included): the optimiser,
+the table and the moves all read it. What the draws of ``uncertainty.py`` need to redraw a
+curve (the carryover profile, the portfolio's elasticity) travels with it."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kpi_engine.budget import carryover as co
 from kpi_engine.budget import curves as cv
 from kpi_engine.budget.window import Window
 
@@ -15,17 +20,96 @@ PRIOR_DAYS = 7.0  # the rule tier's shrinkage: a week of spend at the portfolio'
 
 @dataclass
 class Fitted:
-    curves: cv.Curves
+    curves: cv.Curves  # steady state: E[outcome a day] = a * s^b at a constant daily spend s
     tier: list[str]
     flags: list[list[str]]
     current: np.ndarray  # today's daily spend per campaign
-    log_a_raw: np.ndarray  # the unshrunk fit: where a bootstrap draw's fit starts
+    theta: np.ndarray  # carryover per campaign (0: none)
+    profile: co.Profile
+    weights: np.ndarray  # grid x campaigns: how likely each θ is
+    gated: np.ndarray  # fitted campaigns
+    pooled_b: float
+    level_sd: np.ndarray  # relative standard error of each curve's level
+
+    def adstock_a(self) -> np.ndarray:
+        """a of E[y_t] = a * A_t^b on adstocked spend (the steady-state a times (1 − θ)^b)."""
+        return self.curves.a * np.power(1 - self.theta, self.curves.b)
 
 
 def fit_curves(window: Window, locks: set[str]) -> Fitted:
-    """Curves per campaign, their tier and the flags that explain it."""
-    curves, current, gated, fixed, log_a = curves_on_days(window, locks, None, None)
+    """Curves per campaign, their carryover, their tier and the flags that explain it."""
+    spend, y = window.spend, window.outcome
+    has_row = window.has_row
+    current = np.where(has_row, spend, 0).sum(1) / np.maximum(has_row.sum(1), 1)
+    use = has_row & (spend > 0)
+    prof = co.profile(spend, y, use, window.spend_before)
+    gated = _gated(spend, window.conversions) & np.isfinite(prof.b_raw).any(0)
+    weights, pooled_theta = co.theta_posterior(prof, gated)
+    pick = np.argmax(weights, axis=0)
+    columns = np.arange(len(current))
+    b_raw, b_se = prof.b_raw[pick, columns], prof.b_se[pick, columns]
+    pooled_b = cv.pooled_elasticity(np.where(gated, b_raw, np.nan), b_se)
+    b_by_theta = cv.shrink(prof.b_raw, prof.b_se, pooled_b)  # grid x campaigns
+    carried = np.where(pick == 0, 0.0, weights)  # a campaign whose best θ is 0 keeps θ = 0
+    carried[0] = np.where(pick == 0, 1.0, 0.0)
+    carried /= carried.sum(0)
+    b = np.where(gated, np.nansum(carried * b_by_theta, axis=0), pooled_b)
+    theta = np.where(gated, carried.T @ co.THETA_GRID, pooled_theta)
+    adstocked = co.adstock(spend, theta, co.state_at(spend, window.spend_before, theta))
+    a = cv.anchor(np.where(use, adstocked, np.nan), y, b) * np.power(1 - theta, -b)
+    fixed = np.array([name in locks for name in window.campaigns], dtype=bool) | (current <= 0)
+    rule = ~fixed & ~gated
+    a = np.where(rule, _rule_level(spend, y, current, b), a)
+    curves = cv.Curves(a, b, b_raw, b_se)
     tiers = np.where(fixed, "fixed", np.where(gated, "fitted", "rule")).tolist()
+    level_sd = np.where(
+        gated,
+        np.sqrt(prof.dispersion / np.maximum(y.sum(1), 1e-9)),
+        1 / np.sqrt(window.conversions.sum(1) + 1),
+    )
+    return Fitted(
+        curves,
+        tiers,
+        _flags(window, locks, current, gated, curves),
+        current,
+        theta,
+        prof,
+        weights,
+        gated,
+        pooled_b,
+        np.minimum(level_sd, 1.0),
+    )
+
+
+def _gated(spend: np.ndarray, conversions: np.ndarray) -> np.ndarray:
+    """Enough active days, enough variation in spend and enough conversions for a fit."""
+    positive = spend > 0
+    active = positive.sum(1)
+    mean = np.where(positive, spend, 0).sum(1) / np.maximum(active, 1)
+    spread = np.where(positive, spend - mean[:, None], 0.0)
+    std = np.sqrt((spread**2).sum(1) / np.maximum(active, 1))
+    cv_spend = np.where(mean > 0, std / np.where(mean > 0, mean, 1), 0.0)
+    return (
+        (active >= cv.MIN_DAYS)
+        & (np.nan_to_num(cv_spend) >= cv.MIN_SPEND_CV)
+        & (conversions.sum(1) >= cv.MIN_CONVERSIONS)
+    )
+
+
+def _rule_level(spend: np.ndarray, y: np.ndarray, current: np.ndarray, b: np.ndarray):
+    """Thin data: the curve passes through today's spend at the campaign's ratio, shrunk
+    toward the portfolio's by a week of spend."""
+    total_s, total_y = spend.sum(), y.sum()
+    pooled_ratio = total_y / total_s if total_s > 0 else 0.0
+    prior = PRIOR_DAYS * current
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (y.sum(1) + prior * pooled_ratio) / (spend.sum(1) + prior)
+        return np.nan_to_num(ratio * np.power(current, 1 - b))
+
+
+def _flags(
+    window: Window, locks: set[str], current: np.ndarray, gated: np.ndarray, curves: cv.Curves
+) -> list[list[str]]:
     rising = np.isfinite(curves.b_raw) & (curves.b_raw - 2 * curves.b_se > 1)
     flags: list[list[str]] = []
     for i, name in enumerate(window.campaigns):
@@ -37,45 +121,4 @@ def fit_curves(window: Window, locks: set[str]) -> Fitted:
             flags.append(["increasing returns"] if rising[i] else [])
         else:
             flags.append(["thin data"])
-    return Fitted(curves, tiers, flags, current, log_a)
-
-
-def curves_on_days(
-    window: Window,
-    locks: set[str],
-    day_index: np.ndarray | None,
-    start: tuple[np.ndarray, np.ndarray] | None,
-) -> tuple[cv.Curves, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(curves, today's daily spend, fitted?, fixed?, raw log a) per campaign, on the days
-    ``day_index`` picks (a bootstrap draw; all days when None), the fit beginning at ``start``.
-    """
-    idx = np.arange(window.spend.shape[1]) if day_index is None else day_index
-    spend, y = window.spend[:, idx], window.outcome[:, idx]
-    has_row, conv = window.has_row[:, idx], window.conversions[:, idx]
-    rows = np.maximum(has_row.sum(1), 1)
-    current = np.where(has_row, spend, 0).sum(1) / rows
-    active = (spend > 0).sum(1)
-    positive = spend > 0
-    mean = np.where(active > 0, np.where(positive, spend, 0).sum(1) / np.maximum(active, 1), 0.0)
-    spread = np.where(positive, spend - mean[:, None], 0.0)
-    std = np.sqrt((spread**2).sum(1) / np.maximum(active, 1))
-    cv_spend = np.where(mean > 0, std / np.where(mean > 0, mean, 1), 0.0)
-    log_a, b_raw, b_se = cv.fit_power(np.where(spend > 0, spend, np.nan), y, start)
-    gated = (
-        (active >= cv.MIN_DAYS)
-        & (np.nan_to_num(cv_spend) >= cv.MIN_SPEND_CV)
-        & (conv.sum(1) >= cv.MIN_CONVERSIONS)
-        & np.isfinite(b_raw)
-    )
-    pooled_b = cv.pooled_elasticity(np.where(gated, b_raw, np.nan), b_se)
-    b = np.where(gated, cv.shrink(b_raw, b_se, pooled_b), pooled_b)
-    a = cv.anchor(np.where(spend > 0, spend, np.nan), y, b)
-    total_s, total_y = spend.sum(), y.sum()
-    pooled_ratio = total_y / total_s if total_s > 0 else 0.0
-    fixed = np.array([name in locks for name in window.campaigns], dtype=bool) | (current <= 0)
-    rule = ~fixed & ~gated
-    prior = PRIOR_DAYS * current
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (y.sum(1) + prior * pooled_ratio) / (spend.sum(1) + prior)
-        a = np.where(rule, ratio * np.power(current, 1 - b), a)  # the shrunk ratio at today's spend
-    return cv.Curves(a, b, b_raw, b_se), current, gated, fixed, log_a
+    return flags

@@ -1,6 +1,8 @@
 """The data a budget plan works on: daily spend and outcome per campaign over a window that
 leaves out the last days still inside the attribution window. Read with the same KPI query
-as the KPIs page (spend, revenue, conversions by campaign and day)."""
+as the KPIs page (spend, revenue, conversions by campaign and day), with the spend of a few
+weeks before the window (the carryover already under way on its first day) and of the days
+after it (the carryover a plan for the coming weeks starts with)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import Dataset, Store
 
 SUMS = ("spend", "revenue", "conversions")
+BURN_IN_DAYS = 28  # spend before the window that still carries over into it
 
 
 @dataclass
@@ -29,6 +32,9 @@ class Window:
     has_row: np.ndarray
     start: date
     end: date
+    spend_before: np.ndarray  # campaigns x BURN_IN_DAYS before the window
+    spend_after: np.ndarray  # campaigns x the days after the window up to the data's last day
+    last_day: date  # the data's last day: a plan starts the day after it
 
 
 def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
@@ -50,17 +56,20 @@ def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
     last = store.query(*date_range_sql(dataset, rows))["last_day"].iloc[0]
     if pd.isna(last):
         raise KpiLabError(f"dataset {dataset.name!r} has no dated campaign rows")
-    end = pd.Timestamp(last).date() - timedelta(days=spec.lag_days)
+    last_day = pd.Timestamp(last).date()
+    end = last_day - timedelta(days=spec.lag_days)
     start = end - timedelta(days=spec.window_days - 1)
+    first = start - timedelta(days=BURN_IN_DAYS)
     sums = tuple(s for s in SUMS if s in roles)
-    query = KpiQuery(sums, ("campaign",), start, end, grain="day", currency=spec.currency)
+    query = KpiQuery(sums, ("campaign",), first, last_day, grain="day", currency=spec.currency)
     frame = run_kpis(store, dataset, query)
     frame = frame[frame["campaign"].notna()]
-    if frame.empty:
-        raise KpiLabError(f"no rows between {start} and {end}: widen the window or lower the lag")
     frame = frame.assign(campaign=frame["campaign"].astype(str))
-    campaigns = sorted(frame["campaign"].unique())
-    days = pd.date_range(start, end, freq="D")
+    inside = pd.to_datetime(frame[PERIOD]).dt.date.between(start, end)
+    if not inside.any():
+        raise KpiLabError(f"no rows between {start} and {end}: widen the window or lower the lag")
+    campaigns = sorted(frame.loc[inside, "campaign"].unique())
+    days = pd.date_range(first, last_day, freq="D")
 
     def grid(column: str) -> np.ndarray:
         if column not in frame:
@@ -69,8 +78,20 @@ def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
         table.columns = pd.to_datetime(table.columns)
         return table.reindex(index=campaigns, columns=days).to_numpy(dtype=float)
 
-    spend = grid("spend")
-    has_row = np.isfinite(spend)
+    inner = slice(BURN_IN_DAYS, BURN_IN_DAYS + spec.window_days)
+    has_row = np.isfinite(grid("spend"))[:, inner]
     spend, revenue, conversions = (np.nan_to_num(grid(c)) for c in SUMS)
     target = revenue if spec.objective == "revenue" else conversions
-    return Window(campaigns, spend, target, revenue, conversions, has_row, start, end)
+    return Window(
+        campaigns,
+        spend[:, inner],
+        target[:, inner],
+        revenue[:, inner],
+        conversions[:, inner],
+        has_row,
+        start,
+        end,
+        spend[:, :BURN_IN_DAYS],
+        spend[:, inner.stop :],
+        last_day,
+    )
