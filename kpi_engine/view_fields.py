@@ -68,8 +68,10 @@ class ViewFields:
             raise KpiLabError(f"must be a finite number, not {value!r}", key)
         return number
 
-    def integer(self, key: str, default: int) -> int:
+    def integer(self, key: str, default: int | None = None) -> int | None:
         number = self.number(key, default)
+        if number is None:
+            return None
         if number != int(number):
             raise KpiLabError(f"must be a whole number, not {number!r}", key)
         return int(number)

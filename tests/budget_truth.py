@@ -95,3 +95,28 @@ def capture(campaigns: list[TrueCampaign], current: dict, suggested: dict, best:
         return float(sum(c.steady(plan[c.name]) for c in campaigns))
 
     return (value(suggested) - value(current)) / (value(best) - value(current))
+
+
+def reference_args(scenario: dict, question: dict) -> list[str]:
+    """The ``budget`` flags that ask a reference scenario's question (its budget or target,
+    and its widest bound as ±max-change)."""
+    current = {c["campaign"]: c["current_daily_spend"] for c in scenario["campaigns"]}
+    widest = max(hi / current[k] for k, (lo, hi) in question["bounds"].items())
+    common = [
+        "--lag-days",
+        "0",
+        "--window-days",
+        str(scenario["window"]["days"]),
+        "--bootstrap",
+        "100",
+        "--max-change",
+        f"{widest - 1:.6f}",
+    ]
+    if scenario["outcome_modelled"] == "conversions":
+        common += ["--objective", "conversions"]
+    objective = question["objective"]
+    if "fixed_budget" in objective:
+        return ["--daily-budget", str(question["daily_budget"]), *common]
+    if "blended_cpa" in objective:
+        return ["--target-cpa", str(question["target_blended_cpa"]), *common]
+    return ["--target-marginal-roas", str(1 / question["target_marginal_cpa"]), *common]

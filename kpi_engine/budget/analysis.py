@@ -17,6 +17,7 @@ import numpy as np
 from kpi_engine.budget import wording
 from kpi_engine.budget.carryover import half_life_days
 from kpi_engine.budget.optimizer import Allocation, outcome
+from kpi_engine.budget.period import period_plan, seek_goal
 from kpi_engine.budget.result import (
     BudgetResult,
     CampaignPlan,
@@ -27,6 +28,7 @@ from kpi_engine.budget.result import (
 )
 from kpi_engine.budget.scenarios import bounds, solve
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.budget.spend_test import suggest_test
 from kpi_engine.budget.tiers import Fitted, fit_curves
 from kpi_engine.budget.uncertainty import Draws, draw_curves, uplift_summary
 from kpi_engine.budget.window import Window, load_window
@@ -46,7 +48,11 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
         raise KpiLabError(f"names {unknown[0]!r}, which is not a campaign of the window", "locks")
     fitted = fit_curves(window, locks)
     lb, ub = bounds(window, fitted, spec)
-    alloc = solve(fitted, lb, ub, spec, window)
+    goal = None
+    if spec.goal_target is not None:
+        alloc, goal = seek_goal(fitted, window, lb, ub, spec)
+    else:
+        alloc = solve(fitted, lb, ub, spec, window)
     plans = campaign_plans(window, fitted, alloc, lb, ub, spec)
     notes += _bound_notes(fitted, alloc, lb, ub, spec)
     draws = draw_curves(fitted, window, spec.bootstrap, spec.seed) if spec.bootstrap else None
@@ -62,6 +68,13 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
         caveats=wording.CAVEATS,
         currency=spec.currency or dataset.currency,
         notes=notes,
+        plan=period_plan(fitted, window, alloc, spec, draws) if spec.has_period else None,
+        goal=goal,
+        test=(
+            suggest_test(fitted, window, alloc, lb, ub, spec, portfolio, draws)
+            if spec.suggest_test
+            else None
+        ),
     )
 
 

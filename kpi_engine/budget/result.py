@@ -71,6 +71,52 @@ class WindowInfo:
 
 
 @dataclass(frozen=True)
+class PlanWeek:
+    week: str  # the week's first day
+    spend: float
+    outcome: float
+
+
+@dataclass(frozen=True)
+class PeriodPlan:
+    """The plan over the days ahead, with the carryover of spend already made."""
+
+    start: str
+    end: str
+    days: int
+    total_spend: float
+    expected_outcome: float
+    band: tuple[float | None, float | None]  # p10, p90 of the period's outcome
+    weeks: tuple[PlanWeek, ...]
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    kpi: str
+    target: float
+    until: str
+    reachable: bool
+    total_spend: float  # over the plan's days
+    expected_outcome: float
+    best_reachable: float  # the most the bounds allow by the date
+
+
+@dataclass(frozen=True)
+class SpendTest:
+    """The test that would settle an uncertain plan: spend on alternate days at +change and
+    -change of today's spend on these campaigns, for these days."""
+
+    campaigns: tuple[str, ...]
+    change: float
+    days: int
+    expected_b_se: tuple[float, ...]  # each campaign's elasticity standard error after it
+    value: float  # expected outcome of deciding after the test minus deciding now
+    needed: bool  # the plan is uncertain enough (P(uplift > 0) under 80%) to wait for it
+    b_se_now: tuple[float, ...] = ()
+    horizon_days: int = 0  # the days over which the value is counted
+
+
+@dataclass(frozen=True)
 class BudgetResult:
     status: str  # ok, or "unallocated budget" when every campaign is at its maximum
     scenario: str
@@ -82,6 +128,9 @@ class BudgetResult:
     caveats: tuple[str, ...]
     currency: str | None = None
     notes: tuple[str, ...] = ()  # what the plan decided for the data (e.g. no revenue)
+    plan: PeriodPlan | None = None  # with a period ahead (--days or --until)
+    goal: GoalResult | None = None
+    test: SpendTest | None = None  # with --suggest-test, or on the page when uncertain
 
     def to_dict(self) -> dict:
         return to_json(self)

@@ -13,6 +13,7 @@ from kpi_engine.budget.optimizer import (
     spend_at_level,
     water_fill,
 )
+from kpi_engine.budget.period import plan_days
 from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.budget.tiers import Fitted
 from kpi_engine.budget.window import Window
@@ -67,6 +68,8 @@ def solve(
     if question == "target marginal":
         spend = spend_at_level(a, b, spec.target_marginal_roas, lb, ub)
         return Allocation(spend, spec.target_marginal_roas)
+    if question == "total for the period":
+        return water_fill(a, b, float(spec.total or 0) / plan_days(window, spec)[1], lb, ub)
     if question == "same outcome, lowest spend":
         return budget_for_outcome(a, b, lb, ub, outcome(a, b, fitted.current))
     budget = spec.daily_budget if spec.daily_budget is not None else float(fitted.current.sum())

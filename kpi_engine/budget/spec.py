@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
 from kpi_engine.errors import KpiLabError
@@ -17,6 +18,7 @@ from kpi_engine.view_fields import ViewFields, header
 OBJECTIVES = ("revenue", "conversions")
 DEFAULT_SEED = 20240601
 MAX_BOOTSTRAP = 5000
+MAX_PLAN_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,13 @@ class BudgetSpec:
     window_days: int = 90
     lag_days: int = 7  # recent days left out: their conversions are still coming in
     currency: str | None = None
-    bootstrap: int = 200  # day-bootstrap draws for the uplift band
+    bootstrap: int = 200  # draws of every curve for the bands and P(it helps)
     seed: int = DEFAULT_SEED
+    plan_days: int | None = None  # a plan for this many days after the data's last day
+    until: str | None = None  # ... or up to this day (inclusive)
+    total: float | None = None  # the money for the whole plan period
+    goal_target: float | None = None  # reach this much of the objective by the period's end
+    suggest_test: bool = False
 
     def __post_init__(self) -> None:
         questions = [
@@ -50,13 +57,24 @@ class BudgetSpec:
             self.target_marginal_roas is not None,
             self.same_outcome,
             bool(self.plan),
+            self.total is not None,
+            self.goal_target is not None,
         ]
         if sum(questions) > 1:
             raise KpiLabError(
                 "choose one question: a daily budget, a target ROAS, a target CPA, a target"
-                " marginal ROAS, the same outcome at the lowest spend, or a plan"
+                " marginal ROAS, the same outcome at the lowest spend, a plan, a total for the"
+                " period or a goal"
             )
-        for field in ("daily_budget", "target_roas", "target_cpa", "target_marginal_roas"):
+        self._check_period()
+        for field in (
+            "daily_budget",
+            "target_roas",
+            "target_cpa",
+            "target_marginal_roas",
+            "total",
+            "goal_target",
+        ):
             value = getattr(self, field)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise KpiLabError(f"must be a positive number, not {value:g}", field)
@@ -81,9 +99,35 @@ class BudgetSpec:
         if not 0 <= self.bootstrap <= MAX_BOOTSTRAP:
             raise KpiLabError(f"must be between 0 and {MAX_BOOTSTRAP} draws", "bootstrap")
 
+    def _check_period(self) -> None:
+        if self.plan_days is not None and self.until is not None:
+            raise KpiLabError("give the plan's length in days or its last day, not both", "until")
+        if self.plan_days is not None and not 1 <= self.plan_days <= MAX_PLAN_DAYS:
+            raise KpiLabError(f"must be between 1 and {MAX_PLAN_DAYS} days", "plan_days")
+        if self.until is not None:
+            try:
+                date.fromisoformat(self.until)
+            except ValueError:
+                raise KpiLabError(
+                    f"{self.until!r} is not a date: write it as YYYY-MM-DD", "until"
+                ) from None
+        period = self.plan_days is not None or self.until is not None
+        if self.total is not None and not period:
+            raise KpiLabError("needs the plan's days (--days N or --until DATE)", "total")
+        if self.goal_target is not None and not period:
+            raise KpiLabError("needs the date to reach it by (--until DATE)", "goal_target")
+
+    @property
+    def has_period(self) -> bool:
+        return self.plan_days is not None or self.until is not None
+
     @property
     def question(self) -> str:
         """Which question the spec asks (its scenario)."""
+        if self.goal_target is not None:
+            return "goal"
+        if self.total is not None:
+            return "total for the period"
         if self.plan:
             return "score plan"
         if self.target_roas is not None:
@@ -116,6 +160,11 @@ class BudgetSpec:
             "currency": self.currency,
             "bootstrap": self.bootstrap,
             "seed": self.seed,
+            "plan_days": self.plan_days,
+            "until": self.until,
+            "total": self.total,
+            "goal_target": self.goal_target,
+            "suggest_test": self.suggest_test,
         }
 
     @classmethod
@@ -140,4 +189,9 @@ class BudgetSpec:
             currency=f.text("currency"),
             bootstrap=f.integer("bootstrap", 200),
             seed=f.integer("seed", DEFAULT_SEED),
+            plan_days=f.integer("plan_days"),
+            until=f.text("until"),
+            total=f.number("total"),
+            goal_target=f.number("goal_target"),
+            suggest_test=f.flag("suggest_test"),
         )

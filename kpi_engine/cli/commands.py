@@ -71,6 +71,11 @@ FLAGS = {
     "lag_days": "--lag-days",
     "bootstrap": "--bootstrap",
     "seed": "--seed",
+    "plan_days": "--days",
+    "until": "--until",
+    "total": "--total",
+    "goal_target": "--goal",
+    "suggest_test": "--suggest-test",
     "expires_days": "--expires-days",
     "rule": "--rule",
     "webhook": "--webhook",
@@ -174,7 +179,7 @@ def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
         target_marginal_roas=args.target_marginal_roas,
         same_outcome=args.same_outcome,
         plan=tuple(args.plan or ()),
-        objective=args.objective,
+        objective=args.goal[0] if args.goal else args.objective,
         max_change=args.max_change,
         min_spend=args.min_spend,
         minimums=tuple(args.min),
@@ -185,6 +190,11 @@ def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
         currency=args.currency,
         bootstrap=args.bootstrap,
         seed=args.seed,
+        plan_days=args.days,
+        until=args.until,
+        total=args.total,
+        goal_target=args.goal[1] if args.goal else None,
+        suggest_test=args.suggest_test,
     )
     return _shared(store, args, spec, run_budget(store, dataset, spec))
 

@@ -282,6 +282,30 @@ def _budget_command(sub, common, sharing) -> None:
         metavar="CAMPAIGN=AMOUNT",
         help="score a plan you typed in (repeatable)",
     )
+    goal.add_argument(
+        "--total",
+        type=float,
+        metavar="AMOUNT",
+        help="split this much over the plan's days (with --days or --until)",
+    )
+    goal.add_argument(
+        "--goal",
+        type=_goal,
+        metavar="KPI=N",
+        help="the cheapest plan reaching conversions=N or revenue=X by --until",
+    )
+    period = p.add_mutually_exclusive_group()
+    period.add_argument(
+        "--days", type=int, metavar="N", help="plan the N days after the data's last day"
+    )
+    period.add_argument(
+        "--until", metavar="DATE", help="plan up to this day, inclusive (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--suggest-test",
+        action="store_true",
+        help="the spend test that would settle an uncertain plan, and what it is worth",
+    )
     p.add_argument("--objective", default="revenue", choices=OBJECTIVES)
     p.add_argument(
         "--max-change",
@@ -313,8 +337,8 @@ def _budget_command(sub, common, sharing) -> None:
         help="recent days dropped: conversions are still coming in",
     )
     p.add_argument("--currency", help="with several currencies: plan in this one")
-    p.add_argument("--bootstrap", type=int, default=200, help="day-bootstrap draws for the band")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the bootstrap's random seed")
+    p.add_argument("--bootstrap", type=int, default=200, help="draws of every curve for the bands")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the draws' random seed")
 
 
 def _share_command(sub, common) -> None:
@@ -399,6 +423,16 @@ def _amount(text: str) -> tuple[str, float]:
         return name.strip(), float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: write CAMPAIGN=AMOUNT") from None
+
+
+def _goal(text: str) -> tuple[str, float]:
+    kpi, _, value = text.partition("=")
+    try:
+        if kpi.strip() in OBJECTIVES:
+            return kpi.strip(), float(value)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: write conversions=N or revenue=X")
 
 
 def _filter(text: str) -> tuple[str, tuple[str, ...]]:
