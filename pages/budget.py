@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from kpi_engine.budget import display, wording
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.budget.spend_test import NEEDED_BELOW
 from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Dataset, Store
 from ui.blocks import draw
@@ -23,6 +26,8 @@ SCENARIOS = {
     "cpa": "Largest budget at a target CPA",
     "marginal": "Spend until the next unit returns X",
     "same": "Today's outcome at the lowest spend",
+    "period": "Plan the coming weeks with a total",
+    "goal": "Reach a goal by a date",
 }
 LABELS = {  # an error about a field names the widget that sets it
     "daily_budget": "Daily budget",
@@ -36,6 +41,10 @@ LABELS = {  # an error about a field names the widget that sets it
     "window_days": "Window (days)",
     "lag_days": "Days still inside the attribution window",
     "currency": "Currency",
+    "plan_days": "Days to plan",
+    "until": "Reach it by",
+    "total": "Total for the period",
+    "goal_target": "Goal",
 }
 
 
@@ -78,6 +87,35 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
             help="1.0 spends while a unit of spend returns at least a unit of revenue; for"
             " profit, use 1 / margin (a 40% margin: 2.5).",
         )
+    elif scenario == "period":
+        kwargs["plan_days"] = int(
+            c3.number_input(LABELS["plan_days"], 1, 366, 28, key=widget_key("bdays", key))
+        )
+        kwargs["total"] = c3.number_input(
+            LABELS["total"],
+            min_value=0.01,
+            value=None,
+            step=1000.0,
+            key=widget_key("btot", key),
+            placeholder="today's daily total x days",
+        )
+        if kwargs["total"] is None:
+            kwargs.pop("total")
+    elif scenario == "goal":
+        objective = c3.radio("Goal in", offered, horizontal=True, key=widget_key("bgk", key))
+        kwargs["goal_target"] = c3.number_input(
+            LABELS["goal_target"], 0.01, 1e12, 1000.0, key=widget_key("bgoal", key)
+        )
+        kwargs["until"] = c3.date_input(
+            LABELS["until"],
+            value=None,
+            key=widget_key("buntil", key),
+            help="The last day of the plan; it starts the day after the data's last day.",
+        )
+        if kwargs["until"] is None:
+            st.info("Pick the date to reach the goal by.", icon=":material/event:")
+            st.stop()
+        kwargs["until"] = kwargs["until"].isoformat()
     else:
         kwargs["same_outcome"] = True
     with st.expander("Bounds, locks and window"):
@@ -127,6 +165,10 @@ if needed or not ({"revenue", "conversions"} & set(dataset.roles)):
 try:
     spec = _spec(store, dataset)
     result = result_of(store, dataset, spec)
+    prob = result.portfolio.prob_better_split
+    if prob is not None and prob < NEEDED_BELOW:  # uncertain: propose the test that settles it
+        spec = replace(spec, suggest_test=True)
+        result = result_of(store, dataset, spec)
 except KpiLabError as exc:
     st.error(exc.describe(LABELS), icon=":material/error:")
     st.stop()

@@ -187,9 +187,9 @@ def _portfolio(
     now = outcome(a, b, fitted.current)
     then = outcome(a, b, alloc.spend)
     band: tuple[float | None, float | None] = (None, None)
-    prob, change = None, None
+    prob, better, change = None, None, None
     if draws is not None:
-        band, prob, change = uplift_summary(draws, fitted.current, alloc.spend)
+        band, prob, better, change = uplift_summary(draws, fitted.current, alloc.spend)
     portfolio = Portfolio(
         current_spend=float(fitted.current.sum()),
         suggested_spend=float(alloc.spend.sum()),
@@ -199,6 +199,7 @@ def _portfolio(
         uplift_pct=(then - now) / now if now else None,
         uplift_band=band,
         prob_positive=prob,
+        prob_better_split=better,
         unallocated=float(alloc.unallocated),
         marginal_level=finite(alloc.level),
     )

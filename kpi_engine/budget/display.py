@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from kpi_engine.budget import wording
 from kpi_engine.budget.charts import curve_points
 from kpi_engine.budget.result import BudgetResult
+from kpi_engine.budget.spend_test import NEEDED_BELOW
 from kpi_engine.display.blocks import (
     Block,
     Bullets,
@@ -35,6 +36,7 @@ PLAN_UNITS = {
     "marginal ROAS now": "ratio",
     "marginal ROAS after": "ratio",
     "tier": "text",
+    "half the effect within": "text",
     "flags": "text",
     "why": "text",
 }
@@ -42,7 +44,13 @@ PLAN_UNITS = {
 
 def blocks(result: BudgetResult) -> tuple[Block, ...]:
     w = result.window
+    prob = result.portfolio.prob_better_split
     out: list[Block] = [
+        *(
+            (text(wording.uncertain(prob), tone="warning", icon="warning"),)
+            if prob is not None and prob < NEEDED_BELOW
+            else ()
+        ),
         *(text(note, tone="info", icon="info") for note in result.notes),
         text(wording.window_caption(w.start, w.end, result.scenario), tone="caption"),
         Cards(portfolio_cards(result), per_row=4),
@@ -55,6 +63,7 @@ def blocks(result: BudgetResult) -> tuple[Block, ...]:
                 icon="warning",
             )
         )
+    out += ahead_blocks(result)
     out.append(
         Section(
             "campaigns",
@@ -84,6 +93,47 @@ def blocks(result: BudgetResult) -> tuple[Block, ...]:
         Section("caveats", wording.READ_FIRST, (Bullets(tuple(text(c) for c in result.caveats)),))
     )
     return tuple(out)
+
+
+def ahead_blocks(result: BudgetResult) -> list[Block]:
+    """The goal, the plan for the days ahead by week, and the spend test, where asked."""
+    cur, out = result.currency, []
+    unit = "currency" if result.objective == "revenue" else "count"
+    if result.goal is not None:
+        g = result.goal
+        daily = _money(result.portfolio.suggested_spend, cur)
+        sentence = wording.goal(
+            g,
+            _money(g.total_spend, cur),
+            daily,
+            format_value(g.target, unit, cur),
+            format_value(g.best_reachable, unit, cur),
+        )
+        out.append(text(sentence, tone="success" if g.reachable else "warning"))
+    if result.plan is not None:
+        p = result.plan
+        summary = wording.plan_period(
+            p.start,
+            p.end,
+            _money(p.total_spend, cur),
+            format_value(p.expected_outcome, unit, cur),
+            _band(*p.band, unit, cur),
+        )
+        weeks = pd.DataFrame(
+            [(w.week, w.spend, w.outcome) for w in p.weeks], columns=list(wording.WEEKS_UNITS)
+        )
+        units = {**wording.WEEKS_UNITS, "outcome": unit}
+        out.append(
+            Section(
+                "plan",
+                wording.PLAN_TITLE,
+                (text(summary), Table("plan by week", weeks, units, currency=cur)),
+            )
+        )
+    if result.test is not None:
+        sentence = wording.spend_test(result.test, format_value(result.test.value, unit, cur))
+        out.append(Section("test", wording.TEST_TITLE, (text(sentence),)))
+    return out
 
 
 def _money(value: float | None, currency: str | None) -> str:
@@ -142,6 +192,7 @@ def plan_table(result: BudgetResult) -> pd.DataFrame:
                 "marginal ROAS now": c.marginal_roas_current,
                 "marginal ROAS after": c.marginal_roas_suggested,
                 "tier": c.tier,
+                "half the effect within": wording.carryover(c.half_life_days, c.carryover),
                 "flags": ", ".join(c.flags),
                 "why": c.reason,
             }
@@ -157,7 +208,7 @@ def moves_list(result: BudgetResult) -> Block:
     items = []
     for m in result.moves:
         before, amount, after = wording.move(m, result.currency)
-        items.append(text(before, Strong(amount), after))
+        items.append(text(before, Strong(amount), after + wording.move_confidence(m)))
     return Bullets(tuple(items))
 
 

@@ -52,6 +52,7 @@ class Portfolio:
     prob_positive: float | None
     unallocated: float
     marginal_level: float | None
+    prob_better_split: float | None = None  # P(beats today's split scaled to the same total)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class SpendTest:
     days: int
     expected_b_se: tuple[float, ...]  # each campaign's elasticity standard error after it
     value: float  # expected outcome of deciding after the test minus deciding now
-    needed: bool  # the plan is uncertain enough (P(uplift > 0) under 80%) to wait for it
+    needed: bool  # the split is uncertain enough (P(it helps) under 80%) to wait for the test
     b_se_now: tuple[float, ...] = ()
     horizon_days: int = 0  # the days over which the value is counted
 

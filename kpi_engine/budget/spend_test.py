@@ -29,7 +29,7 @@ from kpi_engine.budget.window import Window
 
 CHANGE = 0.5
 DAYS = (14, 28, 42, 56)
-NEEDED_BELOW = 0.8  # P(uplift > 0) under which a plan should wait for a test
+NEEDED_BELOW = 0.8  # P(the split helps) under which a plan should wait for a test
 HORIZON_DAYS = 90  # the days a decision lasts, without a plan period
 MAX_CAMPAIGNS = 5
 SIMULATED = 100
@@ -63,7 +63,7 @@ def suggest_test(
                 best = (days, value, info, tested)
     days, value, info, tested = best
     se_after = 1 / np.sqrt(1 / sd_now**2 + info)
-    prob = portfolio.prob_positive
+    prob = portfolio.prob_better_split
     return SpendTest(
         campaigns=tuple(window.campaigns[i] for i in tested),
         change=CHANGE,

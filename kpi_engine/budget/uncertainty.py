@@ -89,10 +89,14 @@ def _anchored(
 
 def uplift_summary(
     draws: Draws, current: np.ndarray, suggested: np.ndarray
-) -> tuple[tuple[float, float], float, np.ndarray]:
-    """The p10–p90 band of the daily uplift, P(uplift > 0), and each campaign's change in
-    outcome per draw (draws x campaigns)."""
+) -> tuple[tuple[float, float], float, float | None, np.ndarray]:
+    """The p10–p90 band of the daily uplift, P(uplift > 0), P(the re-split helps), and each
+    campaign's change in outcome per draw (draws x campaigns). The third is P(uplift > 0)
+    when the plan keeps today's total; a plan that changes the total is judged by the total
+    first (a cut loses outcome by design), so it has None there."""
     change = draws.value(suggested) - draws.value(current)
     uplift = change.sum(1)
     band = (float(np.quantile(uplift, 0.1)), float(np.quantile(uplift, 0.9)))
-    return band, float((uplift > 0).mean()), change
+    prob = float((uplift > 0).mean())
+    same_total = abs(suggested.sum() - current.sum()) <= 1e-6 * max(current.sum(), 1.0)
+    return band, prob, prob if same_total else None, change

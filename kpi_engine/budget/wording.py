@@ -3,15 +3,19 @@ portfolio, and what the plan cannot know."""
 
 from __future__ import annotations
 
-from kpi_engine.budget.result import CampaignPlan, Move, Portfolio
+from kpi_engine.budget.result import CampaignPlan, GoalResult, Move, Portfolio, SpendTest
 from kpi_engine.formatting import format_value
 
 EXTRAPOLATION = 1.2  # x the highest observed daily spend
 CAVEATS = (
     "Reported conversions and revenue are what the platforms attribute, not incremental results.",
     "This re-splits the spend of the past window; it is not a forecast of future demand.",
-    "The uplift band covers day-to-day noise, not a wrong curve shape.",
+    "The uplift band covers what the data leaves open about each curve (its elasticity,"
+    " carryover and level), not a wrong curve shape or a change in demand.",
 )
+PLAN_TITLE = "The plan ahead"
+WEEKS_UNITS = {"week": "text", "spend": "currency", "outcome": "number"}
+TEST_TITLE = "A spend test would settle this"
 NO_DATASET = "No dataset yet. Upload a campaign report with daily spend and revenue or conversions."
 NO_REVENUE = (
     "This dataset has no revenue column, so the plan maximises conversions: it compares"
@@ -106,3 +110,54 @@ def unallocated(p: Portfolio, currency: str | None = None) -> str:
 
 def outcome_label(objective: str) -> str:
     return f"{objective.capitalize()} a day"
+
+
+def carryover(days: int, theta: float) -> str:
+    """The carryover column: when half of a day's effect has landed."""
+    if theta <= 0:
+        return "none"
+    return "same day" if days <= 1 else f"{days} days"
+
+
+def move_confidence(m: Move) -> str:
+    return "" if m.prob_helps is None else f" ({m.prob_helps:.0%} sure it helps)"
+
+
+def uncertain(prob: float) -> str:
+    return (
+        f"Only {prob:.0%} of the curves the data allows say this plan helps: the data cannot"
+        " rank these campaigns well enough to move money on it. Run the spend test below"
+        " first, or treat the moves as a guess."
+    )
+
+
+def plan_period(start: str, end: str, total: str, outcome: str, band: str) -> str:
+    return (
+        f"From {start} to {end}: spend {total} in all for about {outcome} (p10 to p90: {band}),"
+        " counting the carryover of what was spent before."
+    )
+
+
+def goal(g: GoalResult, spend: str, daily: str, target: str, best: str) -> str:
+    if g.reachable:
+        return f"To reach {target} {g.kpi} by {g.until}: spend {daily} a day ({spend} in all)."
+    return (
+        f"No plan within the bounds reaches {target} {g.kpi} by {g.until}: the most the bounds"
+        f" allow is about {best}. Widen the largest change per campaign, or move the date."
+    )
+
+
+def spend_test(t: SpendTest, value: str) -> str:
+    names = ", ".join(t.campaigns)
+    pairs = zip(t.b_se_now, t.expected_b_se, strict=True)
+    se = ", ".join(f"{now:.2f} → {after:.2f}" for now, after in pairs)
+    worth = (
+        f"worth about {value} over the next {t.horizon_days} days after the test's own cost"
+        if t.value > 0
+        else f"not worth its cost over the next {t.horizon_days} days ({value})"
+    )
+    return (
+        f"For {t.days} days, spend {t.change:+.0%} and {-t.change:+.0%} of today's amount on"
+        f" alternate days on {names}. Each elasticity's standard error would go {se}; deciding"
+        f" after the test is {worth}."
+    )

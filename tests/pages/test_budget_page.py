@@ -49,3 +49,28 @@ def test_a_dataset_without_revenue_gets_a_conversions_plan(workspace, tmp_path):
     assert "maximises conversions" in at.info[0].value
     assert "Conversions a day" in {m.label for m in at.metric}
     assert at.radio[0].options == ["conversions"]
+
+
+def test_a_plan_for_the_coming_weeks_shows_its_weeks_and_carryover(workspace):
+    at = _open("Sample campaigns")
+    at.selectbox[0].set_value("period").run()
+    assert not at.exception
+    plan = next(m.value for m in at.markdown if m.value.startswith("From "))
+    assert "counting the carryover" in plan
+    weeks = next(d.value for d in at.dataframe if "week" in d.value.columns)
+    assert len(weeks) == 4  # 28 days
+    table = next(d.value for d in at.dataframe if "campaign" in d.value.columns)
+    assert "half the effect within" in table.columns
+
+
+def test_a_goal_by_a_date_says_what_to_spend(workspace):
+    from datetime import date
+
+    at = _open("Sample campaigns")
+    at.selectbox[0].set_value("goal").run()
+    assert "Pick the date" in at.info[0].value
+    at.date_input[0].set_value(date(2026, 9, 30)).run()
+    assert not at.exception
+    said = [m.value for m in (*at.success, *at.warning, *at.markdown)]
+    assert any("by 2026\\-09\\-30" in s for s in said), said
+    assert not any(s.startswith("Only ") for s in said), said  # a budget cut is not doubt
