@@ -66,6 +66,8 @@ def main() -> None:
         steps = (
             ("fit + optimise", {"bootstrap": 0}),
             ("fit + optimise + band", {"bootstrap": 200}),
+            ("28-day plan + band", {"bootstrap": 200, "plan_days": 28}),
+            ("spend test", {"bootstrap": 200, "suggest_test": True}),
         )
         for label, settings in steps:
             spec = BudgetSpec(dataset.dataset_id, lag_days=0, window_days=args.days, **settings)
