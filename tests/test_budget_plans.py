@@ -110,13 +110,14 @@ def _capture_of(result: dict, question: dict, truth: list[TrueCampaign]) -> floa
 
 
 @pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is absent")
-@pytest.mark.parametrize("question_id", ["S1.Q3"])
-def test_the_spend_test_on_s1(tmp_path, question_id):
-    """S1 without bounds is uncertain (P(uplift > 0) under 80%); the test it proposes is worth
-    running, and simulated from the true curves for the proposed days (10 seeds) and fed back
-    it does no harm. Not met: the issue's median capture of 85%. The value-maximising test
-    (all four campaigns, ±50%, 28 days, over a 90-day horizon) gives a median of 77% (75.9%
-    before); the same test for 56 days gives 88% (measured by changing DAYS)."""
+@pytest.mark.parametrize("question_id, wanted", [("S1.Q3", 0.85), ("S1.Q1", None)])
+def test_the_spend_test_settles_s1(tmp_path, question_id, wanted):
+    """The spend test proposed for S1, simulated from the true curves for the proposed days
+    (10 seeds) and fed back. S1 without bounds (Q3) is undecided (P(it helps) under 80%): its
+    test is worth running and lifts the median capture from 76% to at least 85%. S1 within
+    ±30% (Q1) is sure of its direction (P about 0.94) and only 1.25% of revenue is at stake:
+    the test is not needed and its value does not pay for a long one. Measured while building
+    it: 4 campaigns for 56 days give Q1 a median of 82%, for 112 days 85%."""
     scenario, truth, rows = _s1()
     question = next(q for q in scenario["questions"] if q["id"] == question_id)
     args = reference_args(scenario, question)
@@ -126,7 +127,12 @@ def test_the_spend_test_on_s1(tmp_path, question_id):
         f"\n{question_id}: captured {_capture_of(before, question, truth):.1%} before;"
         f" P(uplift > 0) {before['portfolio']['prob_positive']:.2f}; test {test}"
     )
-    assert test["needed"] and test["campaigns"] and test["value"] > 0
+    assert test["campaigns"] and test["needed"] == (wanted is not None)
+    if wanted is not None:
+        assert test["value"] > 0
+    assert all(
+        after < now for after, now in zip(test["expected_b_se"], test["b_se_now"], strict=True)
+    )
     assert all(
         after < now for after, now in zip(test["expected_b_se"], test["b_se_now"], strict=True)
     )
@@ -149,7 +155,7 @@ def test_the_spend_test_on_s1(tmp_path, question_id):
         captures.append(_capture_of(after, question, truth))
         print(f"seed {seed}: captured {captures[-1]:.1%} after the {test['days']}-day test")
     print(f"median {np.median(captures):.1%}")
-    assert np.median(captures) >= _capture_of(before, question, truth) - 0.05
+    assert np.median(captures) >= (wanted or _capture_of(before, question, truth))
 
 
 def test_goal_seek_finds_the_true_cheapest_budget(tmp_path):

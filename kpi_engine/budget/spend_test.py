@@ -30,7 +30,7 @@ from kpi_engine.budget.window import Window
 CHANGE = 0.5
 DAYS = (14, 28, 42, 56)
 NEEDED_BELOW = 0.8  # P(the split helps) under which a plan should wait for a test
-HORIZON_DAYS = 90  # the days a decision lasts, without a plan period
+HORIZON_DAYS = 180  # what a test teaches about the curves stays useful for about half a year
 MAX_CAMPAIGNS = 5
 SIMULATED = 100
 
