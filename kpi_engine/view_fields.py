@@ -125,6 +125,19 @@ class ViewFields:
             )
         return tuple(out)
 
+    def named_numbers(self, key: str, count: int) -> tuple[tuple, ...]:
+        """``[[name, number or null, ... count numbers], ...]``."""
+        value = self.doc.get(key) or []
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise KpiLabError(f"must be a list, not {value!r}", key)
+        out = []
+        for item in value:
+            if not isinstance(item, (list, tuple)) or len(item) != count + 1:
+                raise KpiLabError(f"must hold a name and {count} numbers, not {item!r}", key)
+            numbers = (ViewFields({key: v}, [key]).number(key) for v in item[1:])
+            out.append((self._one_text(key, item[0]), *numbers))
+        return tuple(out)
+
     def text_pairs(self, key: str) -> tuple[tuple[str, str], ...]:
         """``[[name, text], ...]`` or ``{name: text}``."""
         value = self.doc.get(key) or []

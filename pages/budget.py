@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
 from kpi_engine.budget import display, wording
@@ -45,6 +46,7 @@ LABELS = {  # an error about a field names the widget that sets it
     "until": "Reach it by",
     "total": "Total for the period",
     "goal_target": "Goal",
+    "lifts": "Lift tests",
 }
 
 
@@ -136,6 +138,8 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
             )
         window = b3.number_input(LABELS["window_days"], 7, 730, 90, key=widget_key("bwin", key))
         lag = b3.number_input(LABELS["lag_days"], 0, 60, 7, key=widget_key("blag", key))
+    with st.expander("Lift tests"):
+        kwargs["lifts"] = _lift_tests(campaigns, key)
     return BudgetSpec(
         dataset_id=dataset.dataset_id,
         objective=objective,
@@ -146,6 +150,33 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
         lag_days=int(lag),
         currency=currency,
         **kwargs,
+    )
+
+
+LIFT_COLUMNS = ["campaign", "spend change a day", "incremental a day", "standard error"]
+
+
+def _lift_tests(campaigns: list[str], key: str) -> tuple:
+    """Lift-test results typed in: each a change in daily spend from today's and what it
+    added a day (negative for a cut), with its standard error; incomplete rows are left out
+    and said so."""
+    st.caption(
+        "A holdout, geo or conversion-lift test measures what spend really adds; its result"
+        " recalibrates that campaign's curve (platforms often claim more than they add)."
+    )
+    edited = st.data_editor(
+        pd.DataFrame(columns=LIFT_COLUMNS).astype({c: "float" for c in LIFT_COLUMNS[1:]}),
+        key=widget_key("blift", key),
+        num_rows="dynamic",
+        hide_index=True,
+        column_config={"campaign": st.column_config.SelectboxColumn("campaign", options=campaigns)},
+    )
+    complete = edited.dropna()
+    if len(complete) < len(edited):
+        st.caption(f"{len(edited) - len(complete)} incomplete row(s) left out.")
+    return tuple(
+        (str(r[0]), None, float(r[1]), float(r[2]), float(r[3]))
+        for r in complete.itertuples(index=False)
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -228,3 +229,69 @@ def test_goal_seek_finds_the_true_cheapest_budget(tmp_path):
     assert plan["days"] == 28 and plan["end"] == until
     assert plan["band"][0] <= plan["expected_outcome"] <= plan["band"][1]
     assert sum(w["outcome"] for w in plan["weeks"]) == pytest.approx(plan["expected_outcome"])
+
+
+OVER_ATTRIBUTED = [
+    TrueCampaign("Search", 30, 0.55, 0.0, 300),
+    TrueCampaign("Social", 25, 0.6, 0.0, 300),
+    TrueCampaign("Video", 40, 0.5, 0.0, 300),
+]
+INCREMENTAL_SHARE = {"Search": 1.0, "Social": 0.4, "Video": 1.0}  # the platform claims 2.5x
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_lift_test_corrects_an_over_attributed_campaign(tmp_path, seed):
+    """Social's platform reports 2.5 times what it adds. Fitted to attributed revenue, the plan
+    moves money into Social and loses on the true (incremental) curves; a holdout result for
+    Social at today's spend turns the plan around and recovers the share of the level."""
+    truth = [replace(c, a=c.a * INCREMENTAL_SHARE[c.name]) for c in OVER_ATTRIBUTED]
+    rows, _ = simulate(OVER_ATTRIBUTED, 90, 0.3, seed)
+    db = _imported(tmp_path, rows)
+    args = ("budget", "c", "--lag-days", "0", "--bootstrap", "100")
+    plain = _run(db, *args)
+    current = {c["campaign"]: c["current_spend"] for c in plain["campaigns"]}
+    measured = float(truth[1].steady(current["Social"]))
+    lifted = _run(db, *args, "--lift", f"Social={measured:.2f}@{current['Social']:.2f}")
+    names = [c.name for c in truth]
+    spend = np.array([current[n] for n in names])
+    best = dict(zip(names, true_optimum(truth, spend.sum(), spend * 0.7, spend * 1.3), strict=True))
+
+    def captured(result: dict) -> float:
+        suggested = {c["campaign"]: c["suggested_spend"] for c in result["campaigns"]}
+        return capture(truth, current, suggested, best)
+
+    social = [next(c for c in r["campaigns"] if c["campaign"] == "Social") for r in (plain, lifted)]
+    share = social[1]["outcome_current"] / social[0]["outcome_current"]
+    print(
+        f"\nseed {seed}: captured {captured(plain):.1%} without the lift test,"
+        f" {captured(lifted):.1%} with it; Social's level x{share:.2f} (truth x0.40)"
+    )
+    assert captured(plain) < 0 < 0.5 < captured(lifted)
+    assert "lift-calibrated" in social[1]["flags"]
+    assert 0.3 < share < 0.55
+    assert lifted["portfolio"]["uplift_band"] != plain["portfolio"]["uplift_band"]
+
+
+def test_a_lift_file_and_its_bad_inputs(tmp_path, capsys):
+    rows, _ = simulate(OVER_ATTRIBUTED, 60, 0.3, seed=5)
+    db = _imported(tmp_path, rows)
+    good = tmp_path / "lifts.csv"
+    good.write_text("campaign,spend_change,incremental,standard_error\nSocial,-150,-900,120\n")
+    result = _run(db, "budget", "c", "--lag-days", "0", "--lift-file", str(good))
+    assert (
+        "lift-calibrated"
+        in next(c for c in result["campaigns"] if c["campaign"] == "Social")["flags"]
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("campaign,incremental\nSocial,5\n")
+    cases = [
+        (["--lift-file", str(bad)], "needs the columns campaign, spend_change"),
+        (["--lift", "Nope=10@100"], "'Nope', which is not a campaign"),
+        (["--lift", "Social=10@0"], "changes no spend"),
+        (["--lift", "Social=ten@100"], "write CAMPAIGN=INCREMENTAL_PER_DAY@SPEND"),
+    ]
+    for extra, message in cases:
+        capsys.readouterr()
+        code = main(["budget", "c", "--lag-days", "0", *extra, "--db", db])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err, (extra, err)

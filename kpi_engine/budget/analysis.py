@@ -16,6 +16,7 @@ import numpy as np
 
 from kpi_engine.budget import wording
 from kpi_engine.budget.carryover import half_life_days
+from kpi_engine.budget.lift import apply as calibrated
 from kpi_engine.budget.optimizer import Allocation, outcome
 from kpi_engine.budget.period import period_plan, seek_goal
 from kpi_engine.budget.result import (
@@ -46,7 +47,7 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
     unknown = sorted(locks - set(window.campaigns))
     if unknown:
         raise KpiLabError(f"names {unknown[0]!r}, which is not a campaign of the window", "locks")
-    fitted = fit_curves(window, locks)
+    fitted = calibrated(fit_curves(window, locks), window, spec.lifts)
     lb, ub = bounds(window, fitted, spec)
     goal = None
     if spec.goal_target is not None:

@@ -47,6 +47,7 @@ class BudgetSpec:
     until: str | None = None  # ... or up to this day (inclusive)
     total: float | None = None  # the money for the whole plan period
     goal_target: float | None = None  # reach this much of the objective by the period's end
+    lifts: tuple[tuple[str, float | None, float, float, float], ...] = ()  # see lift.py
     suggest_test: bool = False
 
     def __post_init__(self) -> None:
@@ -164,6 +165,7 @@ class BudgetSpec:
             "until": self.until,
             "total": self.total,
             "goal_target": self.goal_target,
+            "lifts": [list(lift) for lift in self.lifts],
             "suggest_test": self.suggest_test,
         }
 
@@ -193,5 +195,6 @@ class BudgetSpec:
             until=f.text("until"),
             total=f.number("total"),
             goal_target=f.number("goal_target"),
+            lifts=f.named_numbers("lifts", 4),
             suggest_test=f.flag("suggest_test"),
         )

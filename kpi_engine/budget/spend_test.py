@@ -47,7 +47,7 @@ def suggest_test(
 ) -> SpendTest:
     draws = draws if draws is not None else draw_curves(fitted, window, 200, spec.seed)
     ranked = _ranked(fitted, draws, alloc, lb, ub)
-    sd_now = _posterior_sd(fitted)
+    sd_now = fitted.b_sd()
     per_day = _information_a_day(fitted, window)
     horizon = plan_days(window, spec)[1] if spec.has_period else HORIZON_DAYS
     best = None
@@ -84,15 +84,9 @@ def _ranked(
     movable = np.array([t != "fixed" for t in fitted.tier]) & (ub > lb)
     spread = (draws.value(alloc.spend) - draws.value(fitted.current)).var(0)
     if not (spread[movable] > 0).any():
-        spread = _posterior_sd(fitted) * fitted.current
+        spread = fitted.b_sd() * fitted.current
     order = np.argsort(-spread, kind="stable")
     return [int(i) for i in order if movable[i]]
-
-
-def _posterior_sd(fitted: Fitted) -> np.ndarray:
-    se = fitted.curves.b_se
-    precision = np.where(fitted.gated & np.isfinite(se) & (se > 0), 1 / se**2, 0.0)
-    return 1 / np.sqrt(precision + 1 / cv.PRIOR_SD**2)
 
 
 def _information_a_day(fitted: Fitted, window: Window) -> np.ndarray:

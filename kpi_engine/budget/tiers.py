@@ -7,7 +7,7 @@ curve (the carryover profile, the portfolio's elasticity) travels with it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,18 @@ class Fitted:
     gated: np.ndarray  # fitted campaigns
     pooled_b: float
     level_sd: np.ndarray  # relative standard error of each curve's level
+    calibrated: dict = field(default_factory=dict)  # campaign index -> lift.Calibrated
+
+    def b_sd(self) -> np.ndarray:
+        """The posterior standard deviation of each elasticity: the fit's standard error with
+        the portfolio prior (the prior alone for a borrowed b); a lift-calibrated campaign's
+        from its calibration."""
+        se = self.curves.b_se
+        precision = np.where(self.gated & np.isfinite(se) & (se > 0), 1 / se**2, 0.0)
+        sd = 1 / np.sqrt(precision + 1 / cv.PRIOR_SD**2)
+        for i, cal in self.calibrated.items():
+            sd[i] = cal.b_sd()
+        return sd
 
     def adstock_a(self) -> np.ndarray:
         """a of E[y_t] = a * A_t^b on adstocked spend (the steady-state a times (1 − θ)^b)."""

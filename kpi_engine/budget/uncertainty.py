@@ -16,6 +16,7 @@ import numpy as np
 
 from kpi_engine.budget import carryover as co
 from kpi_engine.budget import curves as cv
+from kpi_engine.budget.lift import sample
 from kpi_engine.budget.tiers import Fitted
 from kpi_engine.budget.window import Window
 
@@ -66,7 +67,11 @@ def draw_curves(fitted: Fitted, window: Window, n: int, seed: int) -> Draws:
     a = np.where(gated, a, np.nan_to_num(through_today))
     a = np.where(fixed, fitted.curves.a, a)
     noise = fitted.level_sd * rng.standard_normal((n, campaigns))
-    return Draws(a * np.exp(noise - fitted.level_sd**2 / 2), b, theta)
+    a = a * np.exp(noise - fitted.level_sd**2 / 2)
+    for i, cal in fitted.calibrated.items():  # a lift test's grid replaces the curve's draws
+        b[:, i], log_k = sample(cal, n, rng)
+        a[:, i] = np.exp(log_k) * cal.level_at(b[:, i])
+    return Draws(a, b, theta)
 
 
 def _anchored(

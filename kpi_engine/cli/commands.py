@@ -13,6 +13,7 @@ from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import add_watch, list_watches, remove_watch, set_time_zone
 from kpi_engine.analyses import Result, Spec, spec_from_view
 from kpi_engine.budget.analysis import run_budget
+from kpi_engine.budget.lift import lift_tests
 from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
@@ -76,6 +77,8 @@ FLAGS = {
     "total": "--total",
     "goal_target": "--goal",
     "suggest_test": "--suggest-test",
+    "lifts": "--lift",
+    "lift_file": "--lift-file",
     "expires_days": "--expires-days",
     "rule": "--rule",
     "webhook": "--webhook",
@@ -194,6 +197,7 @@ def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
         until=args.until,
         total=args.total,
         goal_target=args.goal[1] if args.goal else None,
+        lifts=lift_tests(args.lift, args.lift_file),
         suggest_test=args.suggest_test,
     )
     return _shared(store, args, spec, run_budget(store, dataset, spec))

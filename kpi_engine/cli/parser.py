@@ -302,6 +302,19 @@ def _budget_command(sub, common, sharing) -> None:
         "--until", metavar="DATE", help="plan up to this day, inclusive (YYYY-MM-DD)"
     )
     p.add_argument(
+        "--lift",
+        action="append",
+        default=[],
+        type=_lift,
+        metavar="CAMPAIGN=INCREMENTAL_PER_DAY@SPEND",
+        help="a lift test: the incremental outcome a day at that daily spend (repeatable)",
+    )
+    p.add_argument(
+        "--lift-file",
+        metavar="CSV",
+        help="lift tests, a row each: campaign, spend_change, incremental, standard_error",
+    )
+    p.add_argument(
         "--suggest-test",
         action="store_true",
         help="the spend test that would settle an uncertain plan, and what it is worth",
@@ -433,6 +446,17 @@ def _goal(text: str) -> tuple[str, float]:
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"{text!r}: write conversions=N or revenue=X")
+
+
+def _lift(text: str) -> tuple[str, float, float]:
+    name, _, measured = text.rpartition("=")
+    incremental, _, spend = measured.partition("@")
+    try:
+        return name.strip(), float(incremental), float(spend)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write CAMPAIGN=INCREMENTAL_PER_DAY@SPEND, e.g. Search=120@400"
+        ) from None
 
 
 def _filter(text: str) -> tuple[str, tuple[str, ...]]:

@@ -9,12 +9,16 @@ def _open(name: str) -> AppTest:
     return open_app(name, "pages/budget.py")
 
 
+def _plan_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "why" in d.value.columns)
+
+
 def test_default_is_the_same_budget_split_better(workspace):
     at = _open("Sample campaigns")
     metrics = {m.label: m for m in at.metric}
     assert metrics["Spend a day"].delta in ("0.00", "-0.00")
     assert metrics["Revenue a day"].delta.startswith(("1", "2", "3", "4", "5", "6", "7", "8", "9"))
-    table = at.dataframe[0].value
+    table = _plan_table(at)
     assert {"campaign", "current", "suggested", "why", "tier"} <= set(table.columns)
     assert table["why"].str.match(r"^(increase|decrease|keep|hold)").all()
     assert len(at.get("plotly_chart")) == 2
@@ -59,8 +63,7 @@ def test_a_plan_for_the_coming_weeks_shows_its_weeks_and_carryover(workspace):
     assert "counting the carryover" in plan
     weeks = next(d.value for d in at.dataframe if "week" in d.value.columns)
     assert len(weeks) == 4  # 28 days
-    table = next(d.value for d in at.dataframe if "campaign" in d.value.columns)
-    assert "half the effect within" in table.columns
+    assert "half the effect within" in _plan_table(at).columns
 
 
 def test_a_goal_by_a_date_says_what_to_spend(workspace):
@@ -74,3 +77,20 @@ def test_a_goal_by_a_date_says_what_to_spend(workspace):
     said = [m.value for m in (*at.success, *at.warning, *at.markdown)]
     assert any("by 2026\\-09\\-30" in s for s in said), said
     assert not any(s.startswith("Only ") for s in said), said  # a budget cut is not doubt
+
+
+def test_a_lift_test_typed_in_recalibrates_its_campaign(workspace):
+    at = _open("Sample campaigns")
+    name = _plan_table(at)["campaign"].iloc[0]
+    assert any("standard error" in d.value.columns for d in at.dataframe)  # the editor
+    key = next(k for k in at.session_state.keys() if str(k).startswith("blift"))
+    at.session_state[key] = {
+        "edited_rows": {},
+        "added_rows": [{"campaign": name, "spend change a day": 100.0,
+                        "incremental a day": 10.0, "standard error": 2.0}],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    flags = _plan_table(at).set_index("campaign").loc[name, "flags"]
+    assert "lift-calibrated" in flags
