@@ -3,11 +3,11 @@
     python benchmarks/budget.py                      # 500 campaigns x 180 days
     python benchmarks/budget.py --campaigns 2000 --days 90
 
-Seeded campaigns with true power curves and carryover (θ from 0 to 0.6, simulated day by day
-by the tests' `budget_truth.py`) are written to a CSV and imported once; the timings are
-`run_budget` on the stored dataset (one SQL query for the window, the carryover profile and
-curves, the water-filling, the reasons), without and with 200 draws of every curve, and a
-28-day plan with its weekly outcome.
+Seeded campaigns with true power curves (one in ten an S-curve) and carryover (θ from 0 to
+0.6, simulated day by day by the tests' `budget_truth.py`) are written to a CSV and imported
+once; the timings are `run_budget` on the stored dataset (one SQL query for the window, the
+carryover profile, the curves and S-curves, the water-filling, the reasons), without and with
+200 draws of every curve, a 28-day plan with its weekly outcome, and the spend test.
 """
 
 from __future__ import annotations
@@ -29,19 +29,18 @@ def make_campaigns(campaigns: int, days: int) -> Path:
     from tests.budget_truth import TrueCampaign, simulate, write_csv
 
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"budget_carryover_{campaigns}x{days}.csv"
+    path = DATA / f"budget_shapes_{campaigns}x{days}.csv"
     if not path.exists():
         rng = np.random.default_rng(3)
-        truth = [
-            TrueCampaign(
-                f"Campaign {i}",
-                a=float(rng.uniform(5, 55)),
-                b=float(rng.uniform(0.3, 0.9)),
-                theta=float(rng.choice([0.0, 0.0, 0.2, 0.4, 0.6])),
-                base=float(rng.uniform(50, 950)),
-            )
-            for i in range(campaigns)
-        ]
+        truth = []
+        for i in range(campaigns):
+            base = float(rng.uniform(50, 950))
+            theta = float(rng.choice([0.0, 0.0, 0.2, 0.4, 0.6]))
+            if i % 10 == 9:  # one campaign in ten on an S-curve around its spend
+                truth.append(TrueCampaign(f"Campaign {i}", 8 * base, 3.0, theta, base, half=base))
+                continue
+            a, b = float(rng.uniform(5, 55)), float(rng.uniform(0.3, 0.9))
+            truth.append(TrueCampaign(f"Campaign {i}", a, b, theta, base))
         write_csv(path, simulate(truth, days, 0.3, seed=4)[0])
     return path
 
@@ -77,8 +76,9 @@ def main() -> None:
             seconds = time.perf_counter() - start
             print(f"{args.campaigns:>10} {args.days:>5} {label:>24} {seconds:>8.3f}")
         tiers = {t: sum(c.tier == t for c in result.campaigns) for t in ("fitted", "rule", "fixed")}
+        shapes = sum(c.curve.shape == "S-curve" for c in result.campaigns)
         print(
-            f"tiers: {tiers}; uplift {result.portfolio.uplift_pct:.2%},"
+            f"tiers: {tiers}; S-curves found: {shapes}; uplift {result.portfolio.uplift_pct:.2%},"
             f" p10-p90 {result.portfolio.uplift_band}"
         )
 

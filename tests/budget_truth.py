@@ -23,9 +23,16 @@ class TrueCampaign:
     theta: float
     base: float  # typical daily spend
     value: float = 50.0  # revenue per conversion
+    half: float | None = None  # an S-curve: a * A^b / (A^b + half^b), b its steepness
+
+    def response(self, adstock: np.ndarray | float) -> np.ndarray:
+        powered = np.power(np.asarray(adstock, dtype=float), self.b)
+        if self.half is None:
+            return self.a * powered
+        return self.a * powered / (powered + self.half**self.b)
 
     def steady(self, spend: np.ndarray | float) -> np.ndarray:
-        return self.a * np.power(np.asarray(spend) / (1 - self.theta), self.b)
+        return self.response(np.asarray(spend) / (1 - self.theta))
 
 
 def simulate(
@@ -50,7 +57,7 @@ def simulate(
         carried = state[c.name] if state else c.base / (1 - c.theta)
         for t in range(days):
             carried = spend[t] + c.theta * carried
-            conversions = rng.poisson(c.a * carried**c.b / c.value)
+            conversions = rng.poisson(c.response(carried) / c.value)
             revenue = conversions * c.value * rng.gamma(1 / 0.15**2, 0.15**2) if conversions else 0
             day = start + timedelta(days=t)
             rows.append(

@@ -295,3 +295,72 @@ def test_a_lift_file_and_its_bad_inputs(tmp_path, capsys):
         code = main(["budget", "c", "--lag-days", "0", *extra, "--db", db])
         err = capsys.readouterr().err
         assert code == 2 and message in err, (extra, err)
+
+
+S_CURVE = [
+    TrueCampaign("Search", 30, 0.55, 0.0, 300),
+    TrueCampaign("Social", 25, 0.6, 0.0, 300),
+    TrueCampaign("Video", 2000, 3.0, 0.0, 300, half=200.0),  # past its bend, saturating
+    TrueCampaign("Display", 20, 0.6, 0.0, 250),
+]
+
+
+def _s_curve_captures(tmp_path: Path) -> tuple[list[float], list[list[str]]]:
+    captures, shapes = [], []
+    for seed in range(6):
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir(parents=True)
+        db = _imported(folder, simulate(S_CURVE, 120, 0.4, seed)[0])
+        result = _run(
+            db,
+            "budget",
+            "c",
+            "--lag-days",
+            "0",
+            "--window-days",
+            "120",
+            "--max-change",
+            "0.5",
+            "--bootstrap",
+            "0",
+        )
+        current = {c["campaign"]: c["current_spend"] for c in result["campaigns"]}
+        suggested = {c["campaign"]: c["suggested_spend"] for c in result["campaigns"]}
+        names = [c.name for c in S_CURVE]
+        spend = np.array([current[n] for n in names])
+        best = true_optimum(S_CURVE, spend.sum(), spend * 0.5, spend * 1.5)
+        captures.append(capture(S_CURVE, current, suggested, dict(zip(names, best, strict=True))))
+        shapes.append(
+            [c["campaign"] for c in result["campaigns"] if c["curve"]["shape"] != "power"]
+        )
+    return captures, shapes
+
+
+def test_an_s_shaped_campaign_is_detected_and_planned_on_its_shape(tmp_path, monkeypatch):
+    """Video responds on an S-curve and is past its bend: a power curve through its data
+    overstates what more spend returns. Detected, it is planned on its own shape."""
+    captures, shapes = _s_curve_captures(tmp_path / "hill")
+    monkeypatch.setattr("kpi_engine.budget.hill.MARGIN", float("inf"))
+    as_power, _ = _s_curve_captures(tmp_path / "power")
+    for seed, (with_shape, without, found) in enumerate(
+        zip(captures, as_power, shapes, strict=True)
+    ):
+        print(
+            f"\nseed {seed}: captured {with_shape:.1%} (power curves only: {without:.1%});"
+            f" S-curves {found}"
+        )
+    print(f"median {np.median(captures):.1%}, power curves only {np.median(as_power):.1%}")
+    assert sum(found == ["Video"] for found in shapes) >= 5
+    assert np.median(captures) >= 0.85 and np.median(captures) > np.median(as_power)
+
+
+def test_power_curves_are_not_taken_for_s_curves(tmp_path):
+    """The carryover scenario's four power-curve campaigns over 10 seeds: no S-curve."""
+    for seed in range(10):
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir()
+        db = _imported(folder, simulate(CARRYOVER, 180, 0.5, seed)[0])
+        result = _run(
+            db, "budget", "c", "--lag-days", "0", "--window-days", "180", "--bootstrap", "0"
+        )
+        assert all(c["curve"]["shape"] == "power" for c in result["campaigns"]), seed

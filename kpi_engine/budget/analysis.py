@@ -16,8 +16,9 @@ import numpy as np
 
 from kpi_engine.budget import wording
 from kpi_engine.budget.carryover import half_life_days
+from kpi_engine.budget.curves import Curves
 from kpi_engine.budget.lift import apply as calibrated
-from kpi_engine.budget.optimizer import Allocation, outcome
+from kpi_engine.budget.optimizer import Allocation
 from kpi_engine.budget.period import period_plan, seek_goal
 from kpi_engine.budget.result import (
     BudgetResult,
@@ -128,6 +129,7 @@ def campaign_plans(
     curves, cur, new = fitted.curves, fitted.current, alloc.spend
     m_cur, m_new = curves.marginal(cur), curves.marginal(new)
     level = alloc.level if math.isfinite(alloc.level) and alloc.level > 0 else None
+    v_cur, v_new, elasticity = curves.value(cur), curves.value(new), curves.elasticity(cur)
     per_conversion = None  # a conversion's value, to show marginal ROAS for conversions too
     if spec.objective == "conversions" and window.conversions.sum() > 0:
         per_conversion = window.revenue.sum() / window.conversions.sum()
@@ -155,10 +157,10 @@ def campaign_plans(
             marginal_cpa_suggested=finite(1 / m_new[i]) if conv and m_new[i] > 0 else None,
             tier=fitted.tier[i],
             flags=tuple(flags),
-            elasticity=float(curves.b[i]),
-            curve=Curve(float(curves.a[i]), float(curves.b[i])),
-            outcome_current=float(curves.a[i] * cur[i] ** curves.b[i]),
-            outcome_suggested=float(curves.a[i] * new[i] ** curves.b[i]),
+            elasticity=float(elasticity[i]),
+            curve=curve_of(curves, i),
+            outcome_current=float(v_cur[i]),
+            outcome_suggested=float(v_new[i]),
             carryover=float(fitted.theta[i]),
             half_life_days=half_life_days(float(fitted.theta[i])),
         )
@@ -168,6 +170,13 @@ def campaign_plans(
         )
         plans.append(replace(plan, reason=reason))
     return tuple(plans)
+
+
+def curve_of(curves: Curves, i: int) -> Curve:
+    hill = curves.hill
+    if hill is not None and hill.mask[i]:
+        return Curve(0.0, 0.0, "S-curve", float(hill.top[i]), float(hill.half[i]), float(hill.k[i]))
+    return Curve(float(curves.a[i]), float(curves.b[i]))
 
 
 def _bound(plan: CampaignPlan, lb: float, ub: float, max_change: float) -> tuple[str | None, bool]:
@@ -184,9 +193,8 @@ def _portfolio(
     fitted: Fitted, alloc: Allocation, draws: Draws | None
 ) -> tuple[Portfolio, np.ndarray | None]:
     """The portfolio now and after, and each campaign's change in outcome per curve draw."""
-    a, b = fitted.curves.a, fitted.curves.b
-    now = outcome(a, b, fitted.current)
-    then = outcome(a, b, alloc.spend)
+    now = float(fitted.curves.value(fitted.current).sum())
+    then = float(fitted.curves.value(alloc.spend).sum())
     band: tuple[float | None, float | None] = (None, None)
     prob, better, change = None, None, None
     if draws is not None:

@@ -61,6 +61,7 @@ class Profile:
     b_raw: np.ndarray
     b_se: np.ndarray
     loglik: np.ndarray  # quasi log-likelihood relative to the campaign's best θ
+    deviance: np.ndarray
     dispersion: np.ndarray  # per campaign
     adstocked: np.ndarray
 
@@ -90,6 +91,7 @@ def profile(spend: np.ndarray, outcome: np.ndarray, use: np.ndarray, before: np.
         b_raw.reshape(shape),
         b_se.reshape(shape),
         np.nan_to_num(loglik, nan=-np.inf),
+        deviance,
         dispersion,
         adstocked,
     )

@@ -12,4 +12,4 @@ def curve_points(plan: CampaignPlan, points: int = 60) -> tuple[np.ndarray, np.n
     spend, in the objective's units."""
     top = 1.6 * max(plan.current_spend, plan.suggested_spend, 1e-9)
     spend = np.linspace(0, top, points)
-    return spend, plan.curve.a * np.power(spend, plan.curve.b)
+    return spend, plan.curve.value(spend)

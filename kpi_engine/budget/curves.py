@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kpi_engine.budget.hill import Hill
+
 B_MIN, B_MAX = 0.05, 0.95
 B_DEFAULT = 0.5
 PRIOR_SD = 0.25
@@ -22,20 +24,33 @@ IRLS_STEPS = 25
 
 @dataclass
 class Curves:
-    """Per campaign (arrays of length C): E[y] = a * s^b."""
+    """Per campaign (arrays of length C): E[y] = a * s^b, or an S-curve where ``hill`` says."""
 
     a: np.ndarray
     b: np.ndarray
     b_raw: np.ndarray
     b_se: np.ndarray
+    hill: Hill | None = None
 
     def value(self, spend: np.ndarray) -> np.ndarray:
-        return self.a * np.power(np.maximum(spend, 0.0), self.b)
+        power = self.a * np.power(np.maximum(spend, 0.0), self.b)
+        return (
+            power if self.hill is None else np.where(self.hill.mask, self.hill.value(spend), power)
+        )
 
     def marginal(self, spend: np.ndarray) -> np.ndarray:
-        """d outcome / d spend; infinite at zero spend."""
+        """d outcome / d spend; infinite at zero spend on a power curve."""
         with np.errstate(divide="ignore"):
-            return self.a * self.b * np.power(np.maximum(spend, 0.0), self.b - 1)
+            power = self.a * self.b * np.power(np.maximum(spend, 0.0), self.b - 1)
+        if self.hill is None:
+            return power
+        return np.where(self.hill.mask, self.hill.marginal(spend), power)
+
+    def elasticity(self, spend: np.ndarray) -> np.ndarray:
+        """s·f'(s)/f(s): b on a power curve; on an S-curve it depends on the spend."""
+        if self.hill is None:
+            return self.b
+        return np.where(self.hill.mask, self.hill.elasticity(spend), self.b)
 
 
 def fit_power(spend: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

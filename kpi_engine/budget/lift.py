@@ -152,7 +152,10 @@ def apply(fitted: Fitted, window: Window, lifts: tuple[Lift, ...]) -> Fitted:
         a[i], b[i] = math.exp(log_k) * float(cal.level_at(np.array(b_mean))), b_mean
         flags[i].append("lift-calibrated")
         calibrated[i] = cal
-    curves = replace(fitted.curves, a=a, b=b)
+    hill = fitted.curves.hill
+    if hill is not None:  # a lift-calibrated curve is a power curve
+        hill = replace(hill, mask=hill.mask & ~np.isin(np.arange(len(a)), list(calibrated)))
+    curves = replace(fitted.curves, a=a, b=b, hill=hill)
     return replace(fitted, curves=curves, flags=flags, calibrated=calibrated)
 
 

@@ -4,6 +4,12 @@ At the optimum every campaign that is not at a bound has the same marginal retur
 KKT conditions): s_i(λ) = clip((a_i b_i / λ)^(1/(1 - b_i)), lb_i, ub_i). The total Σ s_i(λ)
 falls as λ rises, so bisecting λ on a log scale finds the budget exactly (water-filling).
 Every scenario is built on that one primitive.
+
+Campaigns on an S-curve (``hill``) take part through the vertices of their concave envelope:
+at a level λ such a campaign sits at the last vertex whose segment still returns λ. The total
+then jumps where a campaign passes its bend, so the budget can fall inside a jump: the two
+vertices either side are tried, the power curves share the rest exactly, and the better plan
+on the true curves wins.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kpi_engine.budget.hill import Hill
 from kpi_engine.errors import KpiLabError
 
 TOLERANCE = 1e-10
@@ -26,16 +33,44 @@ class Allocation:
 
 
 def spend_at_level(
-    a: np.ndarray, b: np.ndarray, level: float, lb: np.ndarray, ub: np.ndarray
+    a: np.ndarray,
+    b: np.ndarray,
+    level: float,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    hill: Hill | None = None,
 ) -> np.ndarray:
     """Each campaign's spend where its marginal return equals ``level``, within its bounds."""
-    with np.errstate(divide="ignore", over="ignore"):
-        free = np.where(a > 0, np.power(a * b / level, 1 / (1 - b)), 0.0)
-    return np.clip(np.nan_to_num(free, posinf=np.inf), lb, ub)
+    return _Levels(a, b, lb, ub, hill).spend(level)
+
+
+class _Levels:
+    """Spend at a marginal level, with what does not depend on the level computed once (a
+    water-filling asks a hundred levels)."""
+
+    def __init__(
+        self, a: np.ndarray, b: np.ndarray, lb: np.ndarray, ub: np.ndarray, hill: Hill | None
+    ) -> None:
+        self.ab = np.where(a > 0, a * b, 0.0)
+        self.exponent = 1 / (1 - b)
+        self.lb, self.ub = lb, ub
+        self.envelopes = hill.envelopes(lb, ub) if hill is not None and hill.mask.any() else None
+
+    def spend(self, level: float) -> np.ndarray:
+        with np.errstate(divide="ignore", over="ignore"):
+            spend = np.clip(np.power(self.ab / level, self.exponent), self.lb, self.ub)
+        if self.envelopes is not None:
+            spend[self.envelopes.index] = self.envelopes.at_level(level)
+        return spend
 
 
 def water_fill(
-    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray
+    a: np.ndarray,
+    b: np.ndarray,
+    budget: float,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    hill: Hill | None = None,
 ) -> Allocation:
     """Maximise Σ a_i s_i^b_i subject to Σ s_i = budget and lb ≤ s ≤ ub."""
     if np.any(lb > ub + 1e-9):
@@ -50,33 +85,79 @@ def water_fill(
         )
     if high_total <= budget:
         return Allocation(ub.copy(), 0.0, budget - high_total)
+    if hill is not None and hill.mask.any():
+        return _water_fill_s_curves(a, b, budget, lb, ub, hill)
+    levels = _Levels(a, b, lb, ub, None)
     lo, hi = 1e-12, 1e12  # levels: a high level means little spend
     for _ in range(400):
         mid = math.sqrt(lo * hi)
-        total = spend_at_level(a, b, mid, lb, ub).sum()
+        total = levels.spend(mid).sum()
         if abs(total - budget) <= TOLERANCE * max(budget, 1.0):
             break
         lo, hi = (mid, hi) if total > budget else (lo, mid)
-    spend = spend_at_level(a, b, mid, lb, ub)
+    spend = levels.spend(mid)
     spend *= budget / spend.sum() if spend.sum() > 0 else 1.0
     return Allocation(np.clip(spend, lb, ub), mid)
 
 
-def outcome(a: np.ndarray, b: np.ndarray, spend: np.ndarray) -> float:
-    return float((a * np.power(np.maximum(spend, 0), b)).sum())
+def _water_fill_s_curves(
+    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, hill: Hill
+) -> Allocation:
+    at = _Levels(a, b, lb, ub, hill).spend
+
+    lo, hi = 1e-12, 1e12
+    for _ in range(100):  # 24 decades to a relative 1e-6: enough to find the jump
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if at(mid).sum() > budget else (lo, mid)
+    more, less = at(lo), at(hi)
+    power = ~hill.mask & (ub > lb)
+    best: Allocation | None = None
+    for fixed in (more, less):
+        spend = fixed.copy()
+        rest = budget - spend[hill.mask].sum() - spend[~power & ~hill.mask].sum()
+        if power.any():
+            try:
+                part = water_fill(a[power], b[power], rest, lb[power], ub[power])
+            except KpiLabError:
+                continue
+            spend[power] = part.spend
+        else:  # only S-curves: the jumping campaign takes the rest along its segment
+            jump = int(np.argmax(np.abs(more - less)))
+            spend[jump] = np.clip(spend[jump] + budget - spend.sum(), lb[jump], ub[jump])
+        if best is None or outcome(a, b, spend, hill) > outcome(a, b, best.spend, hill):
+            best = Allocation(spend, math.sqrt(lo * hi))
+    if best is None:
+        raise KpiLabError("no split of this budget fits the bounds: relax the minimums")
+    return best
+
+
+def outcome(a: np.ndarray, b: np.ndarray, spend: np.ndarray, hill: Hill | None = None) -> float:
+    return float(values(a, b, spend, hill).sum())
+
+
+def values(a: np.ndarray, b: np.ndarray, spend: np.ndarray, hill: Hill | None = None) -> np.ndarray:
+    """Each campaign's outcome a day at ``spend`` (its S-curve where it has one)."""
+    power = a * np.power(np.maximum(spend, 0), b)
+    return power if hill is None else np.where(hill.mask, hill.value(spend), power)
 
 
 def budget_for_target_ratio(
-    a: np.ndarray, b: np.ndarray, lb: np.ndarray, ub: np.ndarray, target: float, per_spend: bool
+    a: np.ndarray,
+    b: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    target: float,
+    per_spend: bool,
+    hill: Hill | None = None,
 ) -> Allocation:
     """The largest budget whose optimal allocation still returns ``target`` outcome per unit of
     spend (a target ROAS) — or, with ``per_spend`` False, costs at most ``target`` per unit of
     outcome (a target CPA). Both ratios worsen as the budget grows on concave curves."""
 
     def ok(budget: float) -> bool:
-        alloc = water_fill(a, b, budget, lb, ub)
+        alloc = water_fill(a, b, budget, lb, ub, hill)
         spent = alloc.spend.sum()
-        value = outcome(a, b, alloc.spend)
+        value = outcome(a, b, alloc.spend, hill)
         if per_spend:
             return value >= target * spent
         return spent <= target * value
@@ -88,22 +169,31 @@ def budget_for_target_ratio(
             " spends miss it; lower the target or relax the minimums"
         )
     if ok(hi):
-        return water_fill(a, b, hi, lb, ub)
+        return water_fill(a, b, hi, lb, ub, hill)
     for _ in range(200):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
-    return water_fill(a, b, lo, lb, ub)
+    return water_fill(a, b, lo, lb, ub, hill)
 
 
 def budget_for_outcome(
-    a: np.ndarray, b: np.ndarray, lb: np.ndarray, ub: np.ndarray, wanted: float
+    a: np.ndarray,
+    b: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    wanted: float,
+    hill: Hill | None = None,
 ) -> Allocation:
     """The smallest budget whose optimal allocation still reaches ``wanted`` outcome."""
     lo, hi = float(lb.sum()), float(ub.sum())
-    if outcome(a, b, water_fill(a, b, hi, lb, ub).spend) < wanted:
-        return water_fill(a, b, hi, lb, ub)
+
+    def fill(budget: float) -> Allocation:
+        return water_fill(a, b, budget, lb, ub, hill)
+
+    if outcome(a, b, fill(hi).spend, hill) < wanted:
+        return fill(hi)
     for _ in range(200):
         mid = (lo + hi) / 2
-        reached = outcome(a, b, water_fill(a, b, mid, lb, ub).spend) >= wanted
+        reached = outcome(a, b, fill(mid).spend, hill) >= wanted
         lo, hi = (lo, mid) if reached else (mid, hi)
-    return water_fill(a, b, hi, lb, ub)
+    return fill(hi)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from kpi_engine.budget.carryover import adstock
+from kpi_engine.budget.hill import Hill
 from kpi_engine.budget.optimizer import Allocation, water_fill
 from kpi_engine.budget.result import GoalResult, PeriodPlan, PlanWeek
 from kpi_engine.budget.spec import BudgetSpec
@@ -41,13 +42,24 @@ def daily_outcome(
     history: np.ndarray,
     spend: np.ndarray,
     days: int,
+    hill: Hill | None = None,
+    hill_scale: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Outcome per day of the plan (..., days), summed over campaigns: the adstock carries on
     from ``history`` (campaigns x past days of spend, burn-in to the data's last day) and the
-    plan spends ``spend`` every day."""
+    plan spends ``spend`` every day. S-curve campaigns respond on their Hill curve (its level
+    times ``hill_scale``, a draw's noise)."""
     state = adstock(history, theta)[..., -1]
     ahead = np.broadcast_to(np.asarray(spend)[..., None], (*np.shape(theta), days))
-    return (a_adstock[..., None] * np.power(adstock(ahead, theta, state), b[..., None])).sum(-2)
+    carried = adstock(ahead, theta, state)
+    out = a_adstock[..., None] * np.power(carried, b[..., None])
+    if hill is not None:
+        half = np.where(hill.mask, hill.adstock_half(theta), 1.0)
+        powered = np.power(carried / half[..., None], hill.k[:, None])
+        scale = np.asarray(hill_scale) * hill.top
+        s_curve = np.asarray(scale)[..., None] * powered / (1 + powered)
+        out = np.where(hill.mask[:, None], s_curve, out)
+    return out.sum(-2)
 
 
 def history(window: Window) -> np.ndarray:
@@ -64,10 +76,15 @@ def period_plan(
     start, days = plan_days(window, spec)
     past = history(window)
     spend = alloc.spend
-    per_day = daily_outcome(fitted.adstock_a(), fitted.curves.b, fitted.theta, past, spend, days)
+    hill = fitted.curves.hill
+    per_day = daily_outcome(
+        fitted.adstock_a(), fitted.curves.b, fitted.theta, past, spend, days, hill
+    )
     band: tuple[float | None, float | None] = (None, None)
     if draws is not None:
-        totals = daily_outcome(draws.adstock_a(), draws.b, draws.theta, past, spend, days).sum(-1)
+        totals = daily_outcome(
+            draws.adstock_a(), draws.b, draws.theta, past, spend, days, hill, draws.hill_scale
+        ).sum(-1)
         band = (float(np.quantile(totals, 0.1)), float(np.quantile(totals, 0.9)))
     weeks = tuple(
         PlanWeek(
@@ -96,11 +113,12 @@ def seek_goal(
     start, days = plan_days(window, spec)
     past = history(window)
     a, b, theta = fitted.adstock_a(), fitted.curves.b, fitted.theta
+    hill = fitted.curves.hill
     target = float(spec.goal_target or 0.0)
 
     def reached(budget: float) -> tuple[Allocation, float]:
-        alloc = water_fill(fitted.curves.a, b, budget, lb, ub)
-        return alloc, float(daily_outcome(a, b, theta, past, alloc.spend, days).sum())
+        alloc = water_fill(fitted.curves.a, b, budget, lb, ub, hill)
+        return alloc, float(daily_outcome(a, b, theta, past, alloc.spend, days, hill).sum())
 
     lo, hi = float(lb.sum()), float(ub.sum())
     best, best_outcome = reached(hi)

@@ -5,15 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kpi_engine.typed_json import from_json, to_json
 
 
 @dataclass(frozen=True)
 class Curve:
-    """E[outcome a day] = a * spend^b."""
+    """E[outcome a day] = a * spend^b, or on an S-curve top * s^k / (s^k + half^k)."""
 
     a: float
     b: float
+    shape: str = "power"  # or "S-curve"
+    top: float | None = None
+    half: float | None = None
+    k: float | None = None
+
+    def value(self, spend: np.ndarray) -> np.ndarray:
+        s = np.maximum(spend, 0.0)
+        if self.shape == "S-curve":
+            powered = np.power(s / (self.half or 1.0), self.k or 1.0)
+            return (self.top or 0.0) * powered / (1 + powered)
+        return self.a * np.power(s, self.b)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def solve(
     fitted: Fitted, lb: np.ndarray, ub: np.ndarray, spec: BudgetSpec, window: Window
 ) -> Allocation:
     """The allocation that answers the spec's question."""
-    a, b = fitted.curves.a, fitted.curves.b
+    a, b, hill = fitted.curves.a, fitted.curves.b, fitted.curves.hill
     question = spec.question
     if question == "score plan":
         spend = fitted.current.copy()
@@ -62,17 +62,17 @@ def solve(
             spend[_index(window, name, "plan")] = value
         return Allocation(spend, float("nan"))
     if question == "target roas":
-        return budget_for_target_ratio(a, b, lb, ub, spec.target_roas, True)
+        return budget_for_target_ratio(a, b, lb, ub, spec.target_roas, True, hill)
     if question == "target cpa":
-        return budget_for_target_ratio(a, b, lb, ub, spec.target_cpa, False)
+        return budget_for_target_ratio(a, b, lb, ub, spec.target_cpa, False, hill)
     if question == "target marginal":
-        spend = spend_at_level(a, b, spec.target_marginal_roas, lb, ub)
+        spend = spend_at_level(a, b, spec.target_marginal_roas, lb, ub, hill)
         return Allocation(spend, spec.target_marginal_roas)
     if question == "total for the period":
-        return water_fill(a, b, float(spec.total or 0) / plan_days(window, spec)[1], lb, ub)
+        return water_fill(a, b, float(spec.total or 0) / plan_days(window, spec)[1], lb, ub, hill)
     if question == "same outcome, lowest spend":
-        return budget_for_outcome(a, b, lb, ub, outcome(a, b, fitted.current))
+        return budget_for_outcome(a, b, lb, ub, outcome(a, b, fitted.current, hill), hill)
     budget = spec.daily_budget if spec.daily_budget is not None else float(fitted.current.sum())
     if not budget > 0:
         raise KpiLabError("is 0: the window has no spend to split", "daily_budget")
-    return water_fill(a, b, budget, lb, ub)
+    return water_fill(a, b, budget, lb, ub, hill)

@@ -82,6 +82,8 @@ def _ranked(
     """Movable campaigns, those whose curves carry most of the plan's uncertainty (their
     variance of the uplift over the draws) first; with no move, the least known first."""
     movable = np.array([t != "fixed" for t in fitted.tier]) & (ub > lb)
+    if fitted.curves.hill is not None:  # the test measures an elasticity, not an S-curve
+        movable &= ~fitted.curves.hill.mask
     spread = (draws.value(alloc.spend) - draws.value(fitted.current)).var(0)
     if not (spread[movable] > 0).any():
         spread = fitted.b_sd() * fitted.current
@@ -125,14 +127,15 @@ def _value(
         b_after = np.clip(b_after, cv.B_MIN, cv.B_MAX)
         with np.errstate(divide="ignore", invalid="ignore"):
             a_after = np.nan_to_num(level_now / np.power(cur, b_after))
-        replanned = water_fill(a_after, b_after, budget, lb, ub).spend
-        truth = draws.a[k], draws.b[k]
-        gains.append(
-            float(
-                (truth[0] * (np.power(replanned, truth[1]) - np.power(alloc.spend, truth[1]))).sum()
-            )
-        )
+        replanned = water_fill(a_after, b_after, budget, lb, ub, fitted.curves.hill).spend
+        truth = Draws(draws.a[k], draws.b[k], draws.theta[k], draws.hill, _row(draws, k))
+        gains.append(float((truth.value(replanned) - truth.value(alloc.spend)).sum()))
     return float(np.mean(gains)) if gains else 0.0
+
+
+def _row(draws: Draws, k: int) -> np.ndarray | float:
+    scale = draws.hill_scale
+    return scale[k] if isinstance(scale, np.ndarray) else scale
 
 
 def _cost_a_day(fitted: Fitted, tested: list[int]) -> float:

@@ -13,6 +13,7 @@ import numpy as np
 
 from kpi_engine.budget import carryover as co
 from kpi_engine.budget import curves as cv
+from kpi_engine.budget.hill import fit_hill
 from kpi_engine.budget.window import Window
 
 PRIOR_DAYS = 7.0  # the rule tier's shrinkage: a week of spend at the portfolio's ratio
@@ -72,7 +73,17 @@ def fit_curves(window: Window, locks: set[str]) -> Fitted:
     fixed = np.array([name in locks for name in window.campaigns], dtype=bool) | (current <= 0)
     rule = ~fixed & ~gated
     a = np.where(rule, _rule_level(spend, y, current, b), a)
-    curves = cv.Curves(a, b, b_raw, b_se)
+    hill = fit_hill(
+        prof.adstocked[pick, columns],
+        y,
+        use,
+        prof.deviance[pick, columns],
+        prof.dispersion,
+        gated,
+        co.THETA_GRID[pick],
+    )
+    theta = np.where(hill.mask, co.THETA_GRID[pick], theta)
+    curves = cv.Curves(a, b, b_raw, b_se, hill if hill.mask.any() else None)
     tiers = np.where(fixed, "fixed", np.where(gated, "fitted", "rule")).tolist()
     level_sd = np.where(
         gated,
@@ -123,6 +134,8 @@ def _flags(
     window: Window, locks: set[str], current: np.ndarray, gated: np.ndarray, curves: cv.Curves
 ) -> list[list[str]]:
     rising = np.isfinite(curves.b_raw) & (curves.b_raw - 2 * curves.b_se > 1)
+    if curves.hill is not None:  # an S-curve explains a steep rise: it is not a warning
+        rising &= ~curves.hill.mask
     flags: list[list[str]] = []
     for i, name in enumerate(window.campaigns):
         if name in locks:
@@ -131,6 +144,8 @@ def _flags(
             flags.append(["no spend"])
         elif gated[i]:
             flags.append(["increasing returns"] if rising[i] else [])
+            if curves.hill is not None and curves.hill.mask[i]:
+                flags[-1].append("S-curve")
         else:
             flags.append(["thin data"])
     return flags

@@ -16,6 +16,7 @@ import numpy as np
 
 from kpi_engine.budget import carryover as co
 from kpi_engine.budget import curves as cv
+from kpi_engine.budget.hill import Hill
 from kpi_engine.budget.lift import sample
 from kpi_engine.budget.tiers import Fitted
 from kpi_engine.budget.window import Window
@@ -30,10 +31,15 @@ class Draws:
     a: np.ndarray
     b: np.ndarray
     theta: np.ndarray
+    hill: Hill | None = None  # S-curves keep their shape and draw their level (hill_scale)
+    hill_scale: np.ndarray | float = 1.0
 
     def value(self, spend: np.ndarray) -> np.ndarray:
         """Outcome a day per draw and campaign at a constant daily ``spend``."""
-        return self.a * np.power(np.maximum(spend, 0.0), self.b)
+        power = self.a * np.power(np.maximum(spend, 0.0), self.b)
+        if self.hill is None:
+            return power
+        return np.where(self.hill.mask, self.hill.value(spend) * self.hill_scale, power)
 
     def adstock_a(self) -> np.ndarray:
         return self.a * np.power(1 - self.theta, self.b)
@@ -67,11 +73,15 @@ def draw_curves(fitted: Fitted, window: Window, n: int, seed: int) -> Draws:
     a = np.where(gated, a, np.nan_to_num(through_today))
     a = np.where(fixed, fitted.curves.a, a)
     noise = fitted.level_sd * rng.standard_normal((n, campaigns))
-    a = a * np.exp(noise - fitted.level_sd**2 / 2)
+    scale = np.exp(noise - fitted.level_sd**2 / 2)
+    a = a * scale
     for i, cal in fitted.calibrated.items():  # a lift test's grid replaces the curve's draws
         b[:, i], log_k = sample(cal, n, rng)
         a[:, i] = np.exp(log_k) * cal.level_at(b[:, i])
-    return Draws(a, b, theta)
+    hill = fitted.curves.hill
+    if hill is not None:
+        theta = np.where(hill.mask, fitted.theta, theta)
+    return Draws(a, b, theta, hill, scale)
 
 
 def _anchored(

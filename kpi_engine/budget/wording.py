@@ -66,6 +66,8 @@ def reason(
         text = f"keep: {mine_text}{versus}"
     if plan.tier == "rule":
         text += " (thin data: a shrunk average ratio, not a fitted curve)"
+    if plan.curve.shape == "S-curve":
+        text += "; its response is S-shaped: returns rise until its bend, then fall"
     if "extrapolation" in plan.flags:
         text += f"; above {EXTRAPOLATION:.1f}x the highest daily spend seen: an extrapolation"
     return text

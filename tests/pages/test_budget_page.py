@@ -86,8 +86,14 @@ def test_a_lift_test_typed_in_recalibrates_its_campaign(workspace):
     key = next(k for k in at.session_state.keys() if str(k).startswith("blift"))
     at.session_state[key] = {
         "edited_rows": {},
-        "added_rows": [{"campaign": name, "spend change a day": 100.0,
-                        "incremental a day": 10.0, "standard error": 2.0}],
+        "added_rows": [
+            {
+                "campaign": name,
+                "spend change a day": 100.0,
+                "incremental a day": 10.0,
+                "standard error": 2.0,
+            }
+        ],
         "deleted_rows": [],
     }
     at.run()
