@@ -7,7 +7,10 @@ from datetime import date
 import streamlit as st
 
 from kpi_engine.aggregate_sql import GRAINS
+from kpi_engine.budget import wording as budget_wording
+from kpi_engine.budget.goals import goal_for_target
 from kpi_engine.errors import KpiLabError
+from kpi_engine.formatting import format_value
 from kpi_engine.kpis import display, wording
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.dashboard import (
@@ -25,7 +28,7 @@ from ui.cache import result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
 from ui.navigation import require_app_navigation
-from ui.open_view import left_out_notice
+from ui.open_view import left_out_notice, open_view
 from ui.resources import get_store
 from ui.review import seen
 from ui.share_controls import share_controls
@@ -193,6 +196,18 @@ def _delete_targets(store: Store, dataset: Dataset, saved: tuple[Target, ...], c
             st.rerun()
 
 
+def _plans_for_targets(store: Store, dataset: Dataset, statuses, where) -> None:
+    """A conversions or revenue target falling behind links to the budget plan reaching it."""
+    for i, status in enumerate(statuses):
+        goal = goal_for_target(dataset, status)
+        if goal is None:
+            continue
+        missing = format_value(goal.goal_target, "currency" if status.kpi == "revenue" else "count")
+        label = budget_wording.plan_for_target(missing, status.kpi, status.deadline)
+        if where.button(label, key=f"plan_target_{i}", icon=":material/trending_up:"):
+            open_view(store, goal)
+
+
 require_app_navigation()
 store = get_store()
 title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
@@ -271,6 +286,8 @@ except KpiLabError as exc:
     st.error(exc.describe(LABELS), icon=":material/error:")
     st.stop()
 draw(display.blocks(result), slots)
+if "targets" in slots:
+    _plans_for_targets(store, dataset, result.targets, slots["targets"])
 seen(store, dataset.dataset_id, spec.kpis)
 with share_col:  # at the top, but it shares what the widgets below chose
     share_controls(store, spec, result, default_title=f"{dataset.name}: KPIs")

@@ -364,3 +364,25 @@ def test_power_curves_are_not_taken_for_s_curves(tmp_path):
             db, "budget", "c", "--lag-days", "0", "--window-days", "180", "--bootstrap", "0"
         )
         assert all(c["curve"]["shape"] == "power" for c in result["campaigns"]), seed
+
+
+def test_a_target_behind_becomes_a_goal(tmp_path):
+    from kpi_engine.budget.goals import goal_for_target
+    from kpi_engine.kpis.result import TargetStatus
+    from kpi_engine.store import Store
+
+    db = _imported(tmp_path, simulate(OVER_ATTRIBUTED, 30, 0.3, seed=1)[0])
+    dataset = Store(db).dataset("c")
+
+    def status(kpi="conversions", state="behind", scope="", value=300.0) -> TargetStatus:
+        return TargetStatus(
+            kpi, kpi, "count", 1000.0, "2025-01-01", "2025-02-28", value, state, 0.3, 0.5, "", scope
+        )
+
+    goal = goal_for_target(dataset, status())
+    assert goal.goal_target == 700.0 and goal.until == "2025-02-28"
+    assert goal.objective == "conversions" and goal.question == "goal"
+    assert goal_for_target(dataset, status(kpi="ctr")) is None
+    assert goal_for_target(dataset, status(state="on track")) is None
+    assert goal_for_target(dataset, status(scope="channel: Meta")) is None
+    assert goal_for_target(dataset, status(value=1200.0)) is None

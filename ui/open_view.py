@@ -8,6 +8,7 @@ what the page does not show; the view's link shows it whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import streamlit as st
 
@@ -35,6 +36,8 @@ QUESTIONS = {
     "target cpa": "cpa",
     "target marginal": "marginal",
     "same outcome, lowest spend": "same",
+    "total for the period": "period",
+    "goal": "goal",
 }
 
 
@@ -176,16 +179,36 @@ def _budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> WidgetState:
             values[widget_key(name, key)] = getattr(spec, setting)
     if spec.currency:
         values[widget_key("bcur", key)] = spec.currency
+    _budget_period(values, spec, key)
+    period_widgets = spec.question in ("total for the period", "goal")
     left_out = [
         label
         for label, present in (
             ("the typed-in plan", bool(spec.plan)),
             ("per-campaign minimums", bool(spec.minimums)),
             ("per-campaign maximums", bool(spec.maximums)),
+            ("the lift tests", bool(spec.lifts)),
+            ("the plan for the days ahead", spec.has_period and not period_widgets),
+            (
+                "the plan's last day (the page plans a number of days)",
+                bool(spec.until and spec.question == "total for the period"),
+            ),
         )
         if present
     ]
     return WidgetState(values, tuple(left_out))
+
+
+def _budget_period(values: dict[str, object], spec: BudgetSpec, key: str) -> None:
+    """A total for the period or a goal onto the Budget page's period widgets."""
+    if spec.question == "total for the period":
+        values[widget_key("bdays", key)] = spec.plan_days or 28
+        values[widget_key("btot", key)] = spec.total
+    if spec.question == "goal":
+        values[widget_key("bgk", key)] = spec.objective
+        values[widget_key("bgoal", key)] = spec.goal_target
+        if spec.until:
+            values[widget_key("buntil", key)] = date.fromisoformat(spec.until)
 
 
 def left_out_notice() -> None:

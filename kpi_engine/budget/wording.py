@@ -163,3 +163,7 @@ def spend_test(t: SpendTest, value: str) -> str:
         f" alternate days on {names}. Each elasticity's standard error would go {se}; deciding"
         f" after the test is {worth}."
     )
+
+
+def plan_for_target(missing: str, kpi: str, deadline: str) -> str:
+    return f"Plan the spend for the {missing} {kpi} still missing by {deadline}"

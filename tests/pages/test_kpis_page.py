@@ -304,3 +304,26 @@ def test_the_catalog_browser_shows_meaning_and_pitfall_in_full(app):
     text = " ".join(m.value for m in app.markdown).replace("\\", "")
     for kpi in ("ctr", "cpa", "frequency"):
         assert CATALOG[kpi].description in text and CATALOG[kpi].pitfall in text
+
+
+def test_a_conversions_target_behind_opens_the_plan_that_reaches_it(workspace):
+    from datetime import date
+
+    from kpi_engine.kpis.dashboard import Target, save_target
+
+    first = open_app("Sample campaigns")
+    store = engine_store(first)
+    dataset = store.dataset("Sample campaigns")
+    save_target(
+        store, dataset, Target("conversions", 40_000.0, date(2026, 8, 1), date(2026, 9, 30))
+    )
+    save_target(store, dataset, Target("ctr", 0.5, date(2026, 8, 1), date(2026, 9, 30)))
+    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    plans = [b for b in at.button if b.label.startswith("Plan the spend")]
+    assert len(plans) == 1  # the rate target has no budget plan
+    so_far = CAMPAIGNS.loc[CAMPAIGNS["date"] >= "2026-08-01", "conversions"].sum()
+    assert f"{40_000 - so_far:,.0f} conversions still missing by 2026-09-30" in plans[0].label
+    plans[0].click().run()  # the Budget page opens with the goal set
+    assert [t.value for t in at.title] == ["Budget"] and not at.exception
+    said = " ".join(m.value for m in (*at.success, *at.warning, *at.markdown))
+    assert "conversions by 2026\\-09\\-30" in said
