@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 import streamlit as st
 
 from kpi_engine.budget import display, wording
 from kpi_engine.budget.spec import BudgetSpec
-from kpi_engine.budget.spend_test import NEEDED_BELOW
 from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Dataset, Store
 from ui.blocks import draw
@@ -149,6 +146,7 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
         window_days=int(window),
         lag_days=int(lag),
         currency=currency,
+        test_when_unsure=True,
         **kwargs,
     )
 
@@ -196,10 +194,6 @@ if needed or not ({"revenue", "conversions"} & set(dataset.roles)):
 try:
     spec = _spec(store, dataset)
     result = result_of(store, dataset, spec)
-    prob = result.portfolio.prob_better_split
-    if prob is not None and prob < NEEDED_BELOW:  # uncertain: propose the test that settles it
-        spec = replace(spec, suggest_test=True)
-        result = result_of(store, dataset, spec)
 except KpiLabError as exc:
     st.error(exc.describe(LABELS), icon=":material/error:")
     st.stop()

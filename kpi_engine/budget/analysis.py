@@ -30,7 +30,7 @@ from kpi_engine.budget.result import (
 )
 from kpi_engine.budget.scenarios import bounds, solve
 from kpi_engine.budget.spec import BudgetSpec
-from kpi_engine.budget.spend_test import suggest_test
+from kpi_engine.budget.spend_test import NEEDED_BELOW, suggest_test
 from kpi_engine.budget.tiers import Fitted, fit_curves
 from kpi_engine.budget.uncertainty import Draws, draw_curves, uplift_summary
 from kpi_engine.budget.window import Window, load_window
@@ -74,10 +74,16 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
         goal=goal,
         test=(
             suggest_test(fitted, window, alloc, lb, ub, spec, portfolio, draws)
-            if spec.suggest_test
+            if _wants_test(spec, portfolio)
             else None
         ),
     )
+
+
+def _wants_test(spec: BudgetSpec, portfolio: Portfolio) -> bool:
+    """Always with --suggest-test; on the page, when the re-split is under 80% sure."""
+    unsure = portfolio.prob_better_split is not None and portfolio.prob_better_split < NEEDED_BELOW
+    return spec.suggest_test or (spec.test_when_unsure and unsure)
 
 
 def _for_the_data(dataset: Dataset, spec: BudgetSpec) -> tuple[BudgetSpec, tuple[str, ...]]:

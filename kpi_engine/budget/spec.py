@@ -49,6 +49,7 @@ class BudgetSpec:
     goal_target: float | None = None  # reach this much of the objective by the period's end
     lifts: tuple[tuple[str, float | None, float, float, float], ...] = ()  # see lift.py
     suggest_test: bool = False
+    test_when_unsure: bool = False  # the page: the spend test only when the split is unsure
 
     def __post_init__(self) -> None:
         questions = [
@@ -167,6 +168,7 @@ class BudgetSpec:
             "goal_target": self.goal_target,
             "lifts": [list(lift) for lift in self.lifts],
             "suggest_test": self.suggest_test,
+            "test_when_unsure": self.test_when_unsure,
         }
 
     @classmethod
@@ -197,4 +199,5 @@ class BudgetSpec:
             goal_target=f.number("goal_target"),
             lifts=f.named_numbers("lifts", 4),
             suggest_test=f.flag("suggest_test"),
+            test_when_unsure=f.flag("test_when_unsure"),
         )

@@ -100,3 +100,19 @@ def test_a_lift_test_typed_in_recalibrates_its_campaign(workspace):
     assert not at.exception
     flags = _plan_table(at).set_index("campaign").loc[name, "flags"]
     assert "lift-calibrated" in flags
+
+
+def test_an_unsure_split_says_so_first_and_proposes_a_spend_test(workspace, tmp_path):
+    from kpi_engine.ingest import import_file
+    from tests.budget_truth import TrueCampaign, simulate, write_csv
+    from tests.pages.conftest import engine_store
+
+    alike = [TrueCampaign(name, 30, 0.55, 0.0, 300) for name in ("A", "B", "C", "D")]
+    path = write_csv(tmp_path / "alike.csv", simulate(alike, 60, 0.3, seed=2)[0])
+    first = open_app()
+    import_file(engine_store(first), path)
+    at = open_app("alike", "pages/budget.py", token=first.session_state["workspace_token"])
+    assert not at.exception
+    assert at.warning[0].value.startswith("Only ")  # before everything else
+    said = " ".join(m.value for m in (*at.markdown, *at.subheader, *at.header))
+    assert "A spend test would settle this" in said and "on alternate days" in said
