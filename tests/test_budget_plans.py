@@ -386,3 +386,32 @@ def test_a_target_behind_becomes_a_goal(tmp_path):
     assert goal_for_target(dataset, status(state="on track")) is None
     assert goal_for_target(dataset, status(scope="channel: Meta")) is None
     assert goal_for_target(dataset, status(value=1200.0)) is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_move_onto_a_thin_campaign_carries_its_borrowed_elasticity_s_doubt(tmp_path, seed):
+    """A new campaign with ten days of data and a high ROAS is saturated (true b = 0.1); its
+    b is borrowed from the portfolio (about 0.6). The plan moves money onto it and loses on the
+    true curves. The old day bootstrap held that b fixed and was 0.99 sure; the draws now
+    carry the prior's doubt about it."""
+    fitted = [TrueCampaign(name, a, 0.6, 0.0, 300) for name, a in (("A", 30), ("B", 28), ("C", 32))]
+    new = TrueCampaign("New", 600, 0.1, 0.0, 100)
+    rows, _ = simulate(fitted, 60, 0.3, seed)
+    late, _ = simulate([new], 10, 0.3, seed + 100, start=date(2025, 2, 20))
+    db = _imported(tmp_path, rows + late)
+    result = _run(db, "budget", "c", "--lag-days", "0", "--window-days", "60")
+    plans = {c["campaign"]: c for c in result["campaigns"]}
+    truth = {c.name: c for c in [*fitted, new]}
+    true_uplift = sum(
+        float(truth[n].steady(p["suggested_spend"]) - truth[n].steady(p["current_spend"]))
+        for n, p in plans.items()
+    )
+    onto_new = [m for m in result["moves"] if m["to"] == "New"]
+    print(
+        f"\nseed {seed}: true uplift {true_uplift:+.1f} a day; P(uplift > 0)"
+        f" {result['portfolio']['prob_positive']:.3f}; moves onto New"
+        f" {[(m['from'], round(m['amount']), m['prob_helps']) for m in onto_new]}"
+    )
+    assert plans["New"]["tier"] == "rule" and true_uplift < 0
+    assert onto_new and all(0.5 < m["prob_helps"] < 0.95 for m in onto_new)
+    assert result["portfolio"]["prob_positive"] < 0.99
