@@ -256,3 +256,19 @@ def test_a_watch_added_on_the_alerts_page(server, page):
     page.get_by_role("button", name="Add watch").first.click()
     wait_for_text(page, "Now: CTR over the 7 days to 2026-08-28 was")
     expect(page.get_by_role("button", name="Remove")).to_have_count(1, timeout=TIMEOUT)
+
+
+def test_a_plan_for_the_coming_weeks_reaches_a_shared_link(server, browser):
+    owner = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    owner.goto(server.url + "/budget")
+    wait_for_text(owner, "Read before acting")
+    _choose(owner, "Question", "Plan the coming weeks with a total")
+    wait_for_text(owner, "counting the carryover of what was spent before")
+    expect(owner.get_by_role("heading", name="The plan ahead")).to_be_visible(timeout=TIMEOUT)
+    plan = owner.get_by_text("counting the carryover").first.inner_text()
+    token = _share_from_kpis_page(owner)
+
+    stakeholder = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    stakeholder.goto(f"{server.url}/shared?token={token}")
+    wait_for_text(stakeholder, "The plan ahead")
+    assert stakeholder.get_by_text("counting the carryover").first.inner_text() == plan
