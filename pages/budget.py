@@ -56,67 +56,11 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
     scenario = c2.selectbox(
         "Question", questions, format_func=SCENARIOS.get, key=widget_key("bsc", key)
     )
-    kwargs: dict = {}
-    if scenario == "budget":
-        kwargs["daily_budget"] = c3.number_input(
-            LABELS["daily_budget"],
-            min_value=0.01,
-            value=None,
-            step=100.0,
-            key=widget_key("bbud", key),
-            placeholder="today's total",
-            help="Empty: today's total, the same money split better.",
-        )
-    elif scenario == "roas":
-        kwargs["target_roas"] = c3.number_input(
-            LABELS["target_roas"], 0.01, 100.0, 2.0, key=widget_key("broas", key)
-        )
-    elif scenario == "cpa":
-        kwargs["target_cpa"] = c3.number_input(
-            LABELS["target_cpa"], 0.01, 1e6, 50.0, key=widget_key("bcpa", key)
-        )
-        objective = "conversions"
-    elif scenario == "marginal":
-        kwargs["target_marginal_roas"] = c3.number_input(
-            LABELS["target_marginal_roas"],
-            0.01,
-            100.0,
-            1.0,
-            key=widget_key("bmar", key),
-            help="1.0 spends while a unit of spend returns at least a unit of revenue; for"
-            " profit, use 1 / margin (a 40% margin: 2.5).",
-        )
-    elif scenario == "period":
-        kwargs["plan_days"] = int(
-            c3.number_input(LABELS["plan_days"], 1, 366, 28, key=widget_key("bdays", key))
-        )
-        kwargs["total"] = c3.number_input(
-            LABELS["total"],
-            min_value=0.01,
-            value=None,
-            step=1000.0,
-            key=widget_key("btot", key),
-            placeholder="today's daily total x days",
-        )
-        if kwargs["total"] is None:
-            kwargs.pop("total")
-    elif scenario == "goal":
-        objective = c3.radio("Goal in", offered, horizontal=True, key=widget_key("bgk", key))
-        kwargs["goal_target"] = c3.number_input(
-            LABELS["goal_target"], 0.01, 1e12, 1000.0, key=widget_key("bgoal", key)
-        )
-        kwargs["until"] = c3.date_input(
-            LABELS["until"],
-            value=None,
-            key=widget_key("buntil", key),
-            help="The last day of the plan; it starts the day after the data's last day.",
-        )
-        if kwargs["until"] is None:
-            st.info("Pick the date to reach the goal by.", icon=":material/event:")
-            st.stop()
-        kwargs["until"] = kwargs["until"].isoformat()
+    if scenario in ("period", "goal"):
+        kwargs = _ahead(c3, scenario, offered, key)
     else:
-        kwargs["same_outcome"] = True
+        kwargs = _question(c3, scenario, key)
+    objective = kwargs.pop("objective", objective)
     with st.expander("Bounds, locks and window"):
         b1, b2, b3 = st.columns(3)
         max_change = (
@@ -149,6 +93,72 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
         test_when_unsure=True,
         **kwargs,
     )
+
+
+def _question(column, scenario: str, key: str) -> dict:
+    """The settings of a question about one day's budget."""
+    if scenario == "budget":
+        daily = column.number_input(
+            LABELS["daily_budget"],
+            min_value=0.01,
+            value=None,
+            step=100.0,
+            key=widget_key("bbud", key),
+            placeholder="today's total",
+            help="Empty: today's total, the same money split better.",
+        )
+        return {"daily_budget": daily}
+    if scenario == "roas":
+        roas = column.number_input(
+            LABELS["target_roas"], 0.01, 100.0, 2.0, key=widget_key("broas", key)
+        )
+        return {"target_roas": roas}
+    if scenario == "cpa":
+        cpa = column.number_input(
+            LABELS["target_cpa"], 0.01, 1e6, 50.0, key=widget_key("bcpa", key)
+        )
+        return {"target_cpa": cpa, "objective": "conversions"}
+    if scenario == "marginal":
+        level = column.number_input(
+            LABELS["target_marginal_roas"],
+            0.01,
+            100.0,
+            1.0,
+            key=widget_key("bmar", key),
+            help="1.0 spends while a unit of spend returns at least a unit of revenue; for"
+            " profit, use 1 / margin (a 40% margin: 2.5).",
+        )
+        return {"target_marginal_roas": level}
+    return {"same_outcome": True}
+
+
+def _ahead(column, scenario: str, offered: list[str], key: str) -> dict:
+    """The settings of a plan for the days ahead: a total for them, or a goal by a date."""
+    if scenario == "period":
+        days = column.number_input(LABELS["plan_days"], 1, 366, 28, key=widget_key("bdays", key))
+        total = column.number_input(
+            LABELS["total"],
+            min_value=0.01,
+            value=None,
+            step=1000.0,
+            key=widget_key("btot", key),
+            placeholder="today's daily total x days",
+        )
+        return {"plan_days": int(days)} | ({"total": total} if total is not None else {})
+    objective = column.radio("Goal in", offered, horizontal=True, key=widget_key("bgk", key))
+    goal = column.number_input(
+        LABELS["goal_target"], 0.01, 1e12, 1000.0, key=widget_key("bgoal", key)
+    )
+    until = column.date_input(
+        LABELS["until"],
+        value=None,
+        key=widget_key("buntil", key),
+        help="The last day of the plan; it starts the day after the data's last day.",
+    )
+    if until is None:
+        st.info("Pick the date to reach the goal by.", icon=":material/event:")
+        st.stop()
+    return {"goal_target": goal, "until": until.isoformat(), "objective": objective}
 
 
 LIFT_COLUMNS = ["campaign", "spend change a day", "incremental a day", "standard error"]

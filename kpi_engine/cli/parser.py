@@ -247,7 +247,13 @@ def _budget_command(sub, common, sharing) -> None:
         "budget", parents=[common, sharing], help="suggest a better split of the budget"
     )
     p.add_argument("dataset", help="dataset id or name")
-    goal = p.add_mutually_exclusive_group()
+    _budget_questions(p.add_mutually_exclusive_group())
+    _budget_ahead(p)
+    _budget_bounds(p)
+
+
+def _budget_questions(goal) -> None:
+    """The one question a plan answers."""
     goal.add_argument(
         "--daily-budget",
         type=float,
@@ -294,6 +300,10 @@ def _budget_command(sub, common, sharing) -> None:
         metavar="KPI=N",
         help="the cheapest plan reaching conversions=N or revenue=X by --until",
     )
+
+
+def _budget_ahead(p) -> None:
+    """The days ahead, lift tests, and the spend test."""
     period = p.add_mutually_exclusive_group()
     period.add_argument(
         "--days", type=int, metavar="N", help="plan the N days after the data's last day"
@@ -319,6 +329,10 @@ def _budget_command(sub, common, sharing) -> None:
         action="store_true",
         help="the spend test that would settle an uncertain plan, and what it is worth",
     )
+
+
+def _budget_bounds(p) -> None:
+    """What is optimised, within which bounds, over which window, with how many draws."""
     p.add_argument("--objective", default="revenue", choices=OBJECTIVES)
     p.add_argument(
         "--max-change",
