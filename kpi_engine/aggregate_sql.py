@@ -6,7 +6,8 @@ the experiments and the budget, so that only small aggregates ever leave the dat
 - ``arm_sums_sql`` and ``variant_totals_sql``: an experiment's sufficient statistics (n, Σm,
   Σm², Σd, Σd², Σm·d per variant and day, over randomisation units, with exclusions, caps and
   CUPED covariates applied per unit); ``exposure_weeks_sql``: the same by week since exposure.
-- ``date_range_sql``, ``distinct_sql``, ``shared_units_sql``: what the pages and checks ask.
+- ``date_range_sql``, ``distinct_sql``, ``shared_units_sql``: what the pages and checks ask;
+  ``profile_sql``: what attaching a dataset that lives elsewhere needs to know of it.
 
 Only names from the dataset's registry become SQL, always quoted; dates, filter values and
 limits are bound parameters. The SQL is kept portable (no SELECT alias reused in WHERE,
@@ -206,6 +207,15 @@ def distinct_sql(dataset: Dataset, name: str, limit: int) -> tuple[str, list]:
         f" WHERE {col} IS NOT NULL ORDER BY value LIMIT ?",
         [int(limit)],
     )
+
+
+def profile_sql(dataset: Dataset) -> tuple[str, list]:
+    """What registering a dataset needs to know of its rows: how many, how many have a day,
+    and how many distinct units (to tell whether each row is a unit)."""
+    dated = f"count({q(dataset.date_column)})" if dataset.date_column else "count(*)"
+    unit = dataset.roles.get("unit")
+    units = f"count(DISTINCT {q(unit)})" if unit else "CAST(NULL AS BIGINT)"
+    return f"SELECT count(*) AS n, {dated} AS dated, {units} AS units FROM {dataset.table}", []
 
 
 # -- experiments ----------------------------------------------------------------------------

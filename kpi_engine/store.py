@@ -47,6 +47,9 @@ _SCHEMA = (
     "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS currencies VARCHAR DEFAULT '[]'",
     "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS report VARCHAR DEFAULT '{}'",
     "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS workspace VARCHAR DEFAULT 'default'",
+    # where the rows live: 'duckdb' (a table here) or 'spark' (attached; where, in source)
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'",
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS source VARCHAR",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     """CREATE TABLE IF NOT EXISTS presets (
         name VARCHAR NOT NULL,
@@ -97,7 +100,8 @@ _SCHEMA = (
 SYSTEM_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(_SCHEMA)))
 DEFAULT_WORKSPACE = "default"
 _FIELDS = (
-    "dataset_id, name, source_file, rows, columns, created_at, kind, platform, currencies, report"
+    "dataset_id, name, source_file, rows, columns, created_at, kind, platform, currencies, report,"
+    " engine, source"
 )
 
 
@@ -120,6 +124,22 @@ class Dataset:
     platform: str = "generic"
     currencies: tuple[str, ...] = ()
     report: dict = field(default_factory=dict)  # the last import's rows and warnings
+    engine: str = "duckdb"  # where the rows live and analyses run: duckdb or spark
+    source: dict | None = None  # an attached dataset's path or table and format
+
+    @property
+    def attached(self) -> bool:
+        """Read where it lives, never copied here: its rows cannot be changed from KPI Lab."""
+        return self.engine != "duckdb"
+
+    def writable(self) -> None:
+        """Nothing, or the error for changing the rows of an attached dataset."""
+        if self.attached:
+            raise KpiLabError(
+                f"dataset {self.name!r} is attached from {self.source_file} on {self.engine}:"
+                " KPI Lab only reads it; change the rows where they live, or import a file"
+                " as a new dataset"
+            )
 
     @property
     def table(self) -> str:
@@ -165,6 +185,7 @@ class Dataset:
             "platform": self.platform,
             "currencies": list(self.currencies),
             "columns": {c.name: c.role for c in self.columns},
+            "engine": self.engine,
             "created_at": self.created_at.isoformat(timespec="seconds"),
         }
 
@@ -310,7 +331,8 @@ class Store:
             [dataset.dataset_id, self.workspace],
         )
         cur.execute(
-            f"INSERT INTO datasets ({_FIELDS}, workspace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO datasets ({_FIELDS}, workspace)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 dataset.dataset_id,
                 dataset.name,
@@ -322,6 +344,8 @@ class Store:
                 dataset.platform,
                 json.dumps(list(dataset.currencies)),
                 json.dumps(dataset.report, default=str),
+                dataset.engine,
+                json.dumps(dataset.source) if dataset.source else None,
                 self.workspace,
             ],
         )
@@ -376,9 +400,12 @@ class Store:
         return self.dataset(dataset.dataset_id)
 
     def delete(self, ref: str) -> None:
+        """Remove a dataset: its table, or for an attached one only its registry entry (the
+        rows where they live are never touched)."""
         dataset = self.dataset(ref)
         with self.transaction() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {dataset.table}")
+            if not dataset.attached:
+                cur.execute(f"DROP TABLE IF EXISTS {dataset.table}")
             cur.execute(
                 "DELETE FROM datasets WHERE dataset_id = ? AND workspace = ?",
                 [dataset.dataset_id, self.workspace],
@@ -399,14 +426,21 @@ class Store:
 
     def preview(self, ref: str, limit: int = 20) -> pd.DataFrame:
         dataset = self.dataset(ref)
+        if dataset.attached:
+            return self.query(dataset, f"SELECT * FROM {dataset.table} LIMIT ?", [int(limit)])
         with self.cursor() as cur:
             return cur.execute(
                 f"SELECT * FROM {dataset.table} ORDER BY rowid LIMIT ?", [int(limit)]
             ).df()
 
-    def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
-        """Run one analysis query (SQL from ``aggregate_sql``) with bound parameters: the one
-        place analyses read rows, so a cache or another engine can stand in for it."""
+    def query(self, dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        """Run one analysis query on ``dataset`` (SQL from ``aggregate_sql``) with bound
+        parameters: the one place analyses read rows. DuckDB runs it as written; an attached
+        dataset's engine runs it translated (``kpi_engine.compute``)."""
+        if dataset.attached:
+            from kpi_engine.compute import run_attached
+
+            return run_attached(dataset, sql, params)
         with self.cursor() as cur:
             return cur.execute(sql, list(params)).df()
 
@@ -414,12 +448,12 @@ class Store:
         """Sorted distinct values of a column, as text (for filter widgets)."""
         if column not in dataset.column_names:
             raise KpiLabError(f"dataset {dataset.name!r} has no column {column!r}")
-        return self.query(*distinct_sql(dataset, column, limit))["value"].tolist()
+        return self.query(dataset, *distinct_sql(dataset, column, limit))["value"].tolist()
 
     def date_range(self, dataset: Dataset) -> tuple[date, date] | None:
         if not dataset.date_column:
             return None
-        low, high = self.query(*date_range_sql(dataset)).iloc[0]
+        low, high = self.query(dataset, *date_range_sql(dataset)).iloc[0]
         if pd.isna(low):
             return None
         return pd.Timestamp(low).date(), pd.Timestamp(high).date()
@@ -433,9 +467,20 @@ def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _dataset_from_row(row: tuple) -> Dataset:
-    dataset_id, name, source_file, rows, columns, created_at, kind, platform, currencies, report = (
-        row
-    )
+    (
+        dataset_id,
+        name,
+        source_file,
+        rows,
+        columns,
+        created_at,
+        kind,
+        platform,
+        currencies,
+        report,
+        engine,
+        source,
+    ) = row
     cols = tuple(Column(n, t, r) for n, t, r in json.loads(columns))
     return Dataset(
         dataset_id,
@@ -448,4 +493,6 @@ def _dataset_from_row(row: tuple) -> Dataset:
         platform or "generic",
         tuple(json.loads(currencies or "[]")),
         json.loads(report or "{}"),
+        engine or "duckdb",
+        json.loads(source) if source else None,
     )

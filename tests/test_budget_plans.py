@@ -38,6 +38,15 @@ def _run(db: str, *args: str) -> dict:
     return json.loads(out.getvalue())
 
 
+def _capture_at_half_change(truth: list[TrueCampaign], result: dict) -> float:
+    """The share of the true optimal uplift a same-total plan with --max-change 0.5 captures."""
+    current = {c["campaign"]: c["current_spend"] for c in result["campaigns"]}
+    suggested = {c["campaign"]: c["suggested_spend"] for c in result["campaigns"]}
+    spend = np.array([current[c.name] for c in truth])
+    best = true_optimum(truth, spend.sum(), spend * 0.5, spend * 1.5)
+    return capture(truth, current, suggested, dict(zip([c.name for c in truth], best, strict=True)))
+
+
 def _imported(tmp_path: Path, rows: list[list]) -> str:
     db = str(tmp_path / "ws.duckdb")
     _run(db, "import", str(write_csv(tmp_path / "campaigns.csv", rows)), "--name", "c")
@@ -66,12 +75,7 @@ def test_carryover_plans_capture_the_true_steady_state_optimum(tmp_path):
             "--bootstrap",
             "0",
         )
-        current = {c["campaign"]: c["current_spend"] for c in result["campaigns"]}
-        suggested = {c["campaign"]: c["suggested_spend"] for c in result["campaigns"]}
-        spend = np.array([current[c.name] for c in CARRYOVER])
-        best = true_optimum(CARRYOVER, spend.sum(), spend * 0.5, spend * 1.5)
-        names = [c.name for c in CARRYOVER]
-        captures.append(capture(CARRYOVER, current, suggested, dict(zip(names, best, strict=True))))
+        captures.append(_capture_at_half_change(CARRYOVER, result))
         thetas = {c["campaign"]: round(c["carryover"], 2) for c in result["campaigns"]}
         print(f"\nseed {seed}: captured {captures[-1]:.1%}; carryover fitted {thetas}")
     print(f"median capture {np.median(captures):.1%}")
@@ -324,12 +328,7 @@ def _s_curve_captures(tmp_path: Path) -> tuple[list[float], list[list[str]]]:
             "--bootstrap",
             "0",
         )
-        current = {c["campaign"]: c["current_spend"] for c in result["campaigns"]}
-        suggested = {c["campaign"]: c["suggested_spend"] for c in result["campaigns"]}
-        names = [c.name for c in S_CURVE]
-        spend = np.array([current[n] for n in names])
-        best = true_optimum(S_CURVE, spend.sum(), spend * 0.5, spend * 1.5)
-        captures.append(capture(S_CURVE, current, suggested, dict(zip(names, best, strict=True))))
+        captures.append(_capture_at_half_change(S_CURVE, result))
         shapes.append(
             [c["campaign"] for c in result["campaigns"] if c["curve"]["shape"] != "power"]
         )

@@ -27,9 +27,16 @@ def data_version(dataset: Dataset) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
 def _query(
-    db: str, workspace: str, dataset_id: str, version: str, sql: str, params: tuple, _store: Store
+    db: str,
+    workspace: str,
+    dataset_id: str,
+    version: str,
+    sql: str,
+    params: tuple,
+    _store: Store,
+    _dataset: Dataset,
 ) -> pd.DataFrame:
-    return _store.query(sql, params)
+    return _store.query(_dataset, sql, params)
 
 
 class _CachedQueries:
@@ -40,8 +47,8 @@ class _CachedQueries:
         self._store = store
         self._key = (store.path, store.workspace, dataset.dataset_id, data_version(dataset))
 
-    def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
-        return _query(*self._key, sql, tuple(params), self._store)
+    def query(self, dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        return _query(*self._key, sql, tuple(params), self._store, dataset)
 
     def __getattr__(self, name: str):
         return getattr(self._store, name)

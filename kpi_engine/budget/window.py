@@ -53,7 +53,7 @@ def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
             "currency",
         )
     rows = Rows(currency=spec.currency, present=("campaign",))
-    last = store.query(*date_range_sql(dataset, rows))["last_day"].iloc[0]
+    last = store.query(dataset, *date_range_sql(dataset, rows))["last_day"].iloc[0]
     if pd.isna(last):
         raise KpiLabError(f"dataset {dataset.name!r} has no dated campaign rows")
     last_day = pd.Timestamp(last).date()

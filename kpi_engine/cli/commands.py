@@ -19,6 +19,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
+from kpi_engine.ingest.attach import AttachOptions, attach
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpis.analysis import run_kpi_view
 from kpi_engine.kpis.catalog import CATALOG, RECOMMENDED, Kpi
@@ -88,6 +89,10 @@ FLAGS = {
     "time_zone": "--time-zone",
     "channel_type": "--channel-type",
     "experiment": "--experiment",
+    "workspace": "--workspace",
+    "engine": "--engine",
+    "format": "--format",
+    "table": "--table",
 }
 
 
@@ -266,6 +271,18 @@ def _cmd_import(store: Store, args: argparse.Namespace) -> dict:
     return result.to_dict()
 
 
+def _cmd_attach(store: Store, args: argparse.Namespace) -> dict:
+    options = AttachOptions(
+        path=args.source,
+        table=args.table,
+        engine=args.engine,
+        format=args.format,
+        name=args.name,
+        mapping=args.map,
+    )
+    return attach(store, options).to_dict()
+
+
 def _cmd_inspect(store: Store, args: argparse.Namespace) -> dict:
     return inspect_file(store, args.file, _options(args)).to_dict()
 
@@ -332,6 +349,7 @@ def _cmd_power(store: Store | None, args: argparse.Namespace) -> dict:
 
 COMMANDS = {
     "import": _cmd_import,
+    "attach": _cmd_attach,
     "inspect": _cmd_inspect,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,

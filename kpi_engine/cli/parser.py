@@ -9,6 +9,7 @@ from datetime import date
 from kpi_engine.aggregate_sql import GRAINS
 from kpi_engine.alerts.watch import DEFAULT_HOUR, DIGESTS
 from kpi_engine.budget.spec import DEFAULT_SEED, OBJECTIVES
+from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_PRE_DAYS, DEFAULT_TUNING, FAMILIES
 from kpi_engine.ingest.platforms import PLATFORMS
@@ -49,6 +50,11 @@ def _parents() -> tuple[argparse.ArgumentParser, ...]:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="workspace database file (default: $KPILAB_DB or ./workspace)")
     common.add_argument("--json", action="store_true", help="print one JSON document")
+    common.add_argument(
+        "--workspace",
+        metavar="LINK_OR_TOKEN",
+        help="work in a browser workspace: its private link (…/?ws=TOKEN) or its token",
+    )
 
     sharing = argparse.ArgumentParser(add_help=False)
     sharing.add_argument(
@@ -104,6 +110,7 @@ def _data_commands(sub, common) -> None:
         help='print each step ("60%% Checking the rows") to stderr',
     )
 
+    _attach_command(sub, common)
     sub.add_parser("inspect", parents=[common, source], help="show how a file would be imported")
     sub.add_parser("presets", parents=[common], help="list platform and saved presets")
 
@@ -120,6 +127,27 @@ def _data_commands(sub, common) -> None:
         help=f"only those created before (default {DEFAULT_PRUNE_DAYS})",
     )
     sub.add_parser("catalog", parents=[common], help="the KPI catalog")
+
+
+def _attach_command(sub, common) -> None:
+    """attach: a lake table read where it lives, analysed on Spark."""
+    p = sub.add_parser(
+        "attach",
+        parents=[common],
+        help="attach a Parquet/Delta/CSV table or a catalog table; analyses run on Spark",
+    )
+    p.add_argument("source", nargs="?", help="a Parquet file, a folder of Parquet files, or a glob")
+    p.add_argument("--engine", default="spark", choices=ATTACH_ENGINES)
+    p.add_argument("--name", help="dataset name (default: the file or table name)")
+    p.add_argument("--format", default="parquet", choices=FORMATS)
+    p.add_argument("--table", metavar="CATALOG.SCHEMA.TABLE", help="a catalog table instead")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=ROLE",
+        help="set a column's role (or ignore, none); repeatable",
+    )
 
 
 def _kpis_command(sub, common, custom, sharing) -> None:

@@ -94,7 +94,7 @@ def fetch_sums(
         keys = (dataset.date_column, *((spec.unit_col,) if spec.unit_col else ()))
         plain = [s.measure() for s in shapes.values()]
         sql = arm_sums_sql(dataset, spec.variant_col, plain, rows, Units(keys))
-    frame = store.query(*sql)
+    frame = store.query(dataset, *sql)
     frame["variant"] = frame["variant"].astype(str)
     if "by_segment" not in frame:
         return Sums(frame, None)
@@ -112,7 +112,7 @@ def exposures(store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str) -
     sql = shared_units_sql(
         dataset, spec.variant_col, unit_column(dataset, spec.unit_col), Rows(spec.start, spec.end)
     )
-    row = store.query(*sql).iloc[0]
+    row = store.query(dataset, *sql).iloc[0]
     return int(row["shared"]), int(row["units"])
 
 
@@ -123,9 +123,9 @@ def fetch_weeks(
     rows = Rows(spec.start, spec.end)
     plain = [s.measure() for s in shapes.values()]
     sql = exposure_weeks_sql(dataset, spec.variant_col, plain, rows, _units(dataset, spec))
-    frame = store.query(*sql)
+    frame = store.query(dataset, *sql)
     frame["variant"] = frame["variant"].astype(str)
-    last = store.query(*date_range_sql(dataset, rows))["last_day"].iloc[0]
+    last = store.query(dataset, *date_range_sql(dataset, rows))["last_day"].iloc[0]
     return frame, last
 
 

@@ -65,7 +65,7 @@ class ImportResult:
     rows_read: int = 0
     rows_dropped: int = 0
     rows_replaced: int = 0
-    action: str = "import"  # import, append or replace
+    action: str = "import"  # import, append, replace or attach
 
     def to_dict(self) -> dict:
         return {
@@ -76,6 +76,7 @@ class ImportResult:
             "kind": self.dataset.kind,
             "platform": self.dataset.platform,
             "currencies": list(self.dataset.currencies),
+            "engine": self.dataset.engine,
             "rows_read": self.rows_read,
             "rows_kept": self.rows_read - self.rows_dropped,
             "rows_dropped": self.rows_dropped,
@@ -136,6 +137,8 @@ def import_file(
     options = options or ImportOptions(name=name)
     if options.append and options.replace:
         raise KpiLabError("choose either append or replace, not both")
+    for target in filter(None, (options.append, options.replace)):
+        store.dataset(target).writable()
     progress(0.02, "Reading the file")
     source = open_source(path, source_name, options.sheet)
     with readable(source) as src:
@@ -617,7 +620,7 @@ def _store(
         )
         return store.register(cur, dataset), target.rows
     cur.execute(f"ALTER TABLE {stage} RENAME TO {q(dataset_id)}")
-    wanted = options.name or _stem(plan.source.label)
+    wanted = options.name or name_from_label(plan.source.label)
     dataset = Dataset(
         dataset_id,
         store.unique_name(cur, wanted),
@@ -685,7 +688,8 @@ def _plan_mapping(plan: ImportPlan) -> dict[str, str]:
     return {c.name: IGNORE if c.ignored else (c.role or NO_ROLE) for c in plan.columns}
 
 
-def _stem(label: str) -> str:
+def name_from_label(label: str) -> str:
+    """A dataset's default name: the file's name without its extension."""
     stem = Path(label).name
     for suffix in (".gz", ".csv", ".tsv", ".txt", ".xlsx", ".parquet"):
         stem = stem.removesuffix(suffix)

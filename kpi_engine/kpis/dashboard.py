@@ -48,7 +48,7 @@ def period_values(
 def days_with_data(store: Store, dataset: Dataset, query: KpiQuery, start: date, end: date) -> int:
     """How many days between start and end have rows (with the query's filters)."""
     rows = Rows(start, end, query.filters, query.currency)
-    return int(store.query(*days_sql(dataset, rows))["days"].iloc[0])
+    return int(store.query(dataset, *days_sql(dataset, rows))["days"].iloc[0])
 
 
 def comparable(days_before: int, days_now: int) -> bool:

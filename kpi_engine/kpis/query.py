@@ -85,4 +85,4 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
 
 def run_kpis(store: Store, dataset: Dataset, query: KpiQuery) -> pd.DataFrame:
     """One row of totals, or one row per group; n/a (division by zero, no rows) is NaN."""
-    return store.query(*build_sql(dataset, query))
+    return store.query(dataset, *build_sql(dataset, query))

@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier
@@ -37,6 +38,15 @@ def token_hash(token: str) -> str:
 
 def well_formed(token: object) -> bool:
     return isinstance(token, str) and bool(_TOKEN.match(token))
+
+
+def token_of(link_or_token: str) -> str:
+    """The token in a private link (``https://host/?ws=TOKEN``), or the text itself."""
+    text = link_or_token.strip()
+    if "ws=" in text:
+        values = parse_qs(urlsplit(text).query).get("ws")
+        return values[0] if values else ""
+    return text
 
 
 def create_workspace(store: Store) -> tuple[Store, str]:

@@ -1,0 +1,128 @@
+"""Apache Spark as the engine of attached datasets: one session per process, the dataset's
+source read in place as a temporary view named like its table here, and the analysis SQL
+translated from DuckDB's dialect and run with positional parameters. Results come back
+through Arrow with the types DuckDB gives (decimals as float64, dates as datetime64[us]).
+
+``KPILAB_SPARK_MASTER``: ``local[*]`` by default, any Spark master URL, or ``sc://host:port``
+for Spark Connect. No credentials are kept here: the cluster's own configuration holds them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+
+from kpi_engine.compute.dialects import translate
+from kpi_engine.errors import KpiLabError
+
+if TYPE_CHECKING:
+    from kpi_engine.store import Dataset
+
+MASTER_ENV = "KPILAB_SPARK_MASTER"
+DEFAULT_MASTER = "local[*]"
+
+_lock = threading.Lock()
+_state: dict = {"session": None, "views": {}}  # views: dataset id → the source it reads
+
+
+def master() -> str:
+    return os.environ.get(MASTER_ENV, "").strip() or DEFAULT_MASTER
+
+
+def session():
+    """The process's Spark session, started on first use (9-13 s locally)."""
+    with _lock:
+        if _state["session"] is None:
+            _state["session"] = _start(master())
+        return _state["session"]
+
+
+def _start(url: str):
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise KpiLabError(
+            "Spark is not installed here: pip install -r requirements-spark.txt (it also needs"
+            " Java 17, e.g. Debian's openjdk-17-jre-headless)"
+        ) from None
+    builder = SparkSession.builder.appName("KPI Lab")
+    if url.startswith("sc://"):
+        builder = builder.remote(url)
+    else:
+        builder = builder.master(url).config("spark.ui.enabled", "false")
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM's or the cluster's refusal, whatever its class
+        raise KpiLabError(
+            f"cannot start Spark at {url} ({MASTER_ENV}): {_first_line(exc)}"
+        ) from None
+    spark.conf.set("spark.sql.session.timeZone", "UTC")  # days are days, wherever Spark runs
+    return spark
+
+
+def read(source: dict):
+    """A Spark DataFrame over an attached source: a catalog table, or a path in a format."""
+    spark = session()
+    try:
+        if source.get("table"):
+            return spark.table(source["table"])
+        reader = spark.read.format(source["format"])
+        if source["format"] == "csv":
+            reader = reader.option("header", True).option("inferSchema", True)
+        return reader.load(source["path"])
+    except Exception as exc:
+        where = source.get("table") or source.get("path")
+        raise KpiLabError(f"Spark cannot read {where}: {_first_line(exc)}") from None
+
+
+def _view(dataset: Dataset) -> None:
+    """The dataset's source as a temporary view named like its table, its date column as
+    days; registered again when the source or the columns change."""
+    fingerprint = json.dumps([dataset.source, [c.name for c in dataset.columns]])
+    with _lock:
+        if _state["views"].get(dataset.dataset_id) == fingerprint:
+            return
+    frame = read(dataset.source or {})
+    if dataset.date_column:
+        day = "`" + dataset.date_column.replace("`", "``") + "`"
+        frame = frame.withColumn(dataset.date_column, frame[day].cast("date"))
+    frame.createOrReplaceTempView(dataset.dataset_id)
+    with _lock:
+        _state["views"][dataset.dataset_id] = fingerprint
+
+
+def run(dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+    """One analysis query on Spark, with DuckDB's result types."""
+    _view(dataset)
+    text = translate(sql, "spark")
+    try:
+        table = session().sql(text, args=list(params)).toArrow()
+    except Exception as exc:
+        raise KpiLabError(
+            f"Spark could not run this analysis of {dataset.name!r}: {_first_line(exc)}"
+        ) from None
+    return typed(table)
+
+
+def typed(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result as DuckDB's ``.df()`` gives it: decimals as float64, dates and times
+    as datetime64[us]; integers stay integers unless they hold nulls."""
+    fields = []
+    for f in table.schema:
+        if pa.types.is_decimal(f.type):
+            fields.append(pa.field(f.name, pa.float64()))
+        elif pa.types.is_date(f.type) or pa.types.is_timestamp(f.type):
+            fields.append(pa.field(f.name, pa.timestamp("us")))
+        else:
+            fields.append(f)
+    return table.cast(pa.schema(fields)).to_pandas()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
