@@ -62,6 +62,8 @@ def _start(url: str):
             f"cannot start Spark at {url} ({MASTER_ENV}): {_first_line(exc)}"
         ) from None
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # days are days, wherever Spark runs
+    if not url.startswith("sc://"):
+        spark.sparkContext.setLogLevel("FATAL")  # a refused query is our message, not a log
     return spark
 
 
