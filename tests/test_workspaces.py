@@ -49,3 +49,24 @@ def test_a_negative_age_is_refused(tmp_path):
     with pytest.raises(KpiLabError, match="0 or more"):
         prune_untouched(root, -1)
     root.close()
+
+
+def test_the_command_line_works_in_a_browser_workspace_by_its_link(tmp_path, capsys):
+    from kpi_engine.cli import main
+    from kpi_engine.sharing.workspaces import create_workspace
+
+    db = tmp_path / "ws.duckdb"
+    root = Store(db)
+    browser, token = create_workspace(root)
+    root.close()
+    link = f"http://localhost:8501/?ws={token}&dataset=ds_x"
+    args = ["import", str(FIXTURES / "tiny_campaigns.csv"), "--name", "from a script"]
+    assert main([*args, "--workspace", link, "--db", str(db)]) == 0
+    assert main(["datasets", "--workspace", token, "--db", str(db), "--json"]) == 0
+    assert "from a script" in capsys.readouterr().out
+    root = Store(db)
+    assert [d.name for d in open_workspace(root, token).datasets()] == ["from a script"]
+    assert root.datasets() == []  # not in the command line's own default workspace
+    root.close()
+    assert main(["datasets", "--workspace", "http://localhost:8501/?ws=nope", "--db", str(db)]) == 2
+    assert "--workspace opens no workspace" in capsys.readouterr().err

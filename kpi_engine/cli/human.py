@@ -35,8 +35,13 @@ def _rows(rows: list[dict]) -> None:
 
 
 def print_human(command: str, result: dict) -> None:
-    if command == "import":
-        if result.get("action") == "append":
+    if command in ("import", "attach"):
+        if result.get("action") == "attach":
+            print(
+                f"attached {result['rows']} rows as {result['name']} ({result['dataset_id']}),"
+                f" read where they live on {result['engine']}"
+            )
+        elif result.get("action") == "append":
             print(
                 f"appended {result['rows_kept']} rows to {result['name']}"
                 f" ({result['dataset_id']}): it now has {result['rows']} rows"

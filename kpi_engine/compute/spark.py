@@ -10,8 +10,11 @@ for Spark Connect. No credentials are kept here: the cluster's own configuration
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
+import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
 
 MASTER_ENV = "KPILAB_SPARK_MASTER"
 DEFAULT_MASTER = "local[*]"
+
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 _lock = threading.Lock()
 _state: dict = {"session": None, "views": {}}  # views: dataset id → the source it reads
@@ -50,11 +55,16 @@ def _start(url: str):
             "Spark is not installed here: pip install -r requirements-spark.txt (it also needs"
             " Java 17, e.g. Debian's openjdk-17-jre-headless)"
         ) from None
+    _quiet()
     builder = SparkSession.builder.appName("KPI Lab")
     if url.startswith("sc://"):
         builder = builder.remote(url)
     else:
-        builder = builder.master(url).config("spark.ui.enabled", "false")
+        builder = (
+            builder.master(url)
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}")
+        )
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM's or the cluster's refusal, whatever its class
@@ -65,6 +75,16 @@ def _start(url: str):
     if not url.startswith("sc://"):
         spark.sparkContext.setLogLevel("FATAL")  # a refused query is our message, not a log
     return spark
+
+
+def _quiet() -> None:
+    """A refused query is told in our own one line: PySpark would also log it, with the
+    JVM's stack, to stderr."""
+    from pyspark.logger import PySparkLogger
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
 
 def read(source: dict):
@@ -105,8 +125,14 @@ def run(dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
     try:
         table = session().sql(text, args=list(params)).toArrow()
     except Exception as exc:
+        reason = _first_line(exc)
+        if "ARITHMETIC_OVERFLOW" in reason:
+            reason = (
+                "a sum of a whole-number column passed the largest 64-bit integer, which Spark"
+                " refuses (DuckDB widens it): store that column as a double or a decimal"
+            )
         raise KpiLabError(
-            f"Spark could not run this analysis of {dataset.name!r}: {_first_line(exc)}"
+            f"Spark could not run this analysis of {dataset.name!r}: {reason}"
         ) from None
     return typed(table)
 

@@ -1,0 +1,198 @@
+"""``attach`` end to end: a Parquet copy of a CSV, attached on Spark, answers ``kpis``,
+``experiment`` and ``budget --json`` exactly as the CSV imported; the rows of an attached
+dataset cannot be changed; known differences between the engines are caught or stated."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kpi_engine.cli import main
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest import ImportOptions, import_file
+from kpi_engine.ingest.attach import AttachOptions, attach
+from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.store import Store
+
+IGNORED = {"dataset_id", "name", "source_file", "engine", "created_at", "imported_at", "action"}
+
+
+def _cli(db: Path, *args: str) -> tuple[int, dict | None, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*args, "--db", str(db), "--json"])
+    return code, (json.loads(out.getvalue()) if code == 0 else None), err.getvalue()
+
+
+def _mismatches(a, b, path="") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = (set(a) | set(b)) - IGNORED
+        return [m for k in sorted(keys) for m in _mismatches(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} items != {len(b)}"]
+        return [
+            m
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for m in _mismatches(x, y, f"{path}[{i}]")
+        ]
+    if isinstance(a, float) and isinstance(b, (int, float)):
+        return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) else [f"{path}: {a} != {b}"]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+@pytest.fixture(scope="module")
+def twins(lake, tmp_path_factory) -> Path:
+    """A workspace file with each sample both imported (``X``) and attached (``lake X``)
+    through the command line."""
+    db = tmp_path_factory.mktemp("cli") / "ws.duckdb"
+    for name in ("campaigns", "campaign_test", "users"):
+        code, doc, err = _cli(db, "import", str(lake.csv[name]), "--name", name)
+        assert code == 0, err
+        parquet = lake.folder / f"{name}.parquet"
+        code, attached, err = _cli(
+            db, "attach", str(parquet), "--engine", "spark", "--name", f"lake {name}"
+        )
+        assert code == 0, err
+        assert attached["engine"] == "spark" and attached["action"] == "attach"
+        for key in ("dataset_id", "name", "rows", "columns", "kind", "currencies", "warnings"):
+            assert key in attached
+        assert not _mismatches(doc, attached, "import")
+    return db
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        (
+            "kpis",
+            "campaigns",
+            "--kpi",
+            "spend",
+            "--kpi",
+            "roas",
+            "--kpi",
+            "cpa",
+            "--by",
+            "campaign",
+            "--grain",
+            "week",
+            "--filter",
+            "channel=Google Ads,Meta Ads",
+        ),
+        (
+            "experiment",
+            "campaign_test",
+            "--variant-col",
+            "variant",
+            "--control",
+            "A",
+            "--kpi",
+            "cpa",
+            "--kpi",
+            "roas",
+            "--sequential",
+        ),
+        (
+            "experiment",
+            "users",
+            "--variant-col",
+            "variant",
+            "--control",
+            "control",
+            "--kpi",
+            "conversion_rate",
+            "--kpi",
+            "revenue_per_user",
+            "--cuped",
+            "--cap",
+            "revenue_per_user=p99",
+        ),
+        (
+            "budget",
+            "campaigns",
+            "--bootstrap",
+            "100",
+            "--seed",
+            "7",
+            "--days",
+            "28",
+            "--suggest-test",
+        ),
+    ],
+    ids=["kpis", "experiment on days", "experiment on users", "budget"],
+)
+def test_commands_answer_the_same_on_the_attached_copy(twins, command):
+    name, dataset, *flags = command
+    code, imported, err = _cli(twins, name, dataset, *flags)
+    assert code == 0, err
+    code, attached, err = _cli(twins, name, f"lake {dataset}", *flags)
+    assert code == 0, err
+    assert not _mismatches(imported, attached)
+
+
+def test_the_rows_of_an_attached_dataset_cannot_be_changed(twins, lake):
+    for flag in ("--append", "--replace"):
+        code, _, err = _cli(twins, "import", str(lake.csv["campaigns"]), flag, "lake campaigns")
+        assert code == 2 and "only reads it" in err and "Traceback" not in err
+    store = Store(twins)
+    try:
+        dataset = store.dataset("lake campaigns")
+        with pytest.raises(KpiLabError, match="only reads it"):
+            import_file(
+                store, lake.csv["campaigns"], options=ImportOptions(append="lake campaigns")
+            )
+        store.delete(dataset.dataset_id)  # forgets it here; the lake keeps its rows
+        assert all(d.dataset_id != dataset.dataset_id for d in store.datasets())
+    finally:
+        store.close()
+    assert (lake.folder / "campaigns.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("/nowhere/at/all.parquet",), "does not exist"),
+        (("x.parquet", "--table", "main.sales"), "not both"),
+        (("--table", "bad name; drop"), "is not a table name"),
+        (("{folder}/campaigns.parquet", "--map", "campaign=spend"), "is not a number column"),
+        (("{folder}/campaigns.parquet", "--map", "spend=date"), "not a date"),
+        (("{folder}/campaigns.parquet", "--format", "csv"), "no metric column"),
+    ],
+)
+def test_bad_attach_input_is_one_clear_line(lake, tmp_path, args, message):
+    args = [a.replace("{folder}", str(lake.folder)) for a in args]
+    code, _, err = _cli(tmp_path / "ws.duckdb", "attach", *args)
+    assert code == 2 and message in err and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_integer_sum_past_64_bits_is_a_clear_error_on_spark(spark_session, tmp_path):
+    """DuckDB widens the sum; Spark's ANSI mode refuses it: a message, not a wrong number."""
+    path = tmp_path / "big.parquet"
+    duckdb.sql(
+        "SELECT DATE '2026-01-01' + CAST(i AS INTEGER) AS date, 'c' AS campaign,"
+        f" CAST({2**62} AS BIGINT) AS clicks FROM range(4) t(i)"
+    ).write_parquet(str(path))
+    store = Store(":memory:")
+    dataset = attach(store, AttachOptions(path=str(path))).dataset
+    with pytest.raises(KpiLabError, match="(?i)overflow"):
+        run_kpis(store, dataset, KpiQuery(("clicks",)))
+    store.close()
+
+
+def test_filters_on_a_number_column_round_trip_on_spark(lake):
+    """Filter values are compared as text, and numbers print differently on the engines
+    (10000000.0 on DuckDB, 1.0E7 on Spark): each engine offers the values it then matches."""
+    _, remote = lake.pairs["campaigns"]
+    store = lake.store
+    values = store.distinct_values(remote, "impressions", 3)
+    rows = run_kpis(store, remote, KpiQuery(("impressions",), filters=(("impressions", values),)))
+    expected = sum(float(v) for v in values)
+    assert rows["impressions"].iloc[0] >= expected
