@@ -90,6 +90,8 @@ class ColumnParse:
         return self.kind == "date" and "%H" in self.style
 
     def describe(self) -> str:
+        if self.style == "native":  # a typed source (Parquet, a lake table) says what it is
+            return f"{self.kind} (as stored)"
         if self.kind == "number":
             locale = {"dot": "1,234.56", "comma": "1.234,56", "plain": "1234.56"}[self.style]
             return f"number ({locale}{', %' if self.percent else ''})"

@@ -153,3 +153,20 @@ def test_an_append_says_so_and_keeps_every_import_s_findings(data_page):
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "more.csv** · append (latest)" in text and "tiny.csv** · import" in text
     assert "date_gaps" in text  # the first import's finding is still there
+
+
+def test_a_parquet_upload_shows_its_mapping(data_page, tmp_path):
+    """Typed columns read "as stored" (the mapping table raised a KeyError on them before)."""
+    import duckdb
+
+    path = tmp_path / "report.parquet"
+    duckdb.sql(
+        "SELECT DATE '2026-01-01' AS date, 'Brand' AS campaign, 3.5 AS spend, 7 AS clicks"
+    ).write_parquet(str(path))
+    at = _upload(data_page, "report.parquet", path.read_bytes())
+    mapping = at.dataframe[0].value
+    reads = dict(zip(mapping["column"], mapping["reads as"], strict=True))
+    assert reads["spend"] == "number (as stored)" and reads["date"] == "date (as stored)"
+    _button(at, "Import").click().run()
+    assert not at.exception, at.exception
+    assert "Imported **1** rows" in at.success[0].value
