@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from kpi_engine.compute import FORMATS
 from kpi_engine.errors import KpiLabError
 from kpi_engine.export import to_csv_bytes
 from kpi_engine.ingest import ImportOptions, ImportPlan, import_file, inspect_file, mapping_of
-from kpi_engine.ingest.mapping import IGNORE, KIND_LABELS, NO_ROLE
+from kpi_engine.ingest.attach import AttachOptions, attach, inspect_source
+from kpi_engine.ingest.mapping import IGNORE, KIND_LABELS, NO_ROLE, MappedColumn
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.source import spool_upload
 from kpi_engine.roles import CORE_ROLES, ROLES
@@ -87,20 +90,23 @@ def _inspect(store: Store, pending: dict, options: ImportOptions) -> ImportPlan 
         return None
 
 
-def _mapping_editor(plan: ImportPlan, key: str) -> dict[str, str]:
-    """The detected mapping, editable: a role per column, or ignore it."""
-    sample = plan.preview if plan.preview is not None else pd.DataFrame()
+def _mapping_editor(
+    columns: list[MappedColumn], sample: pd.DataFrame | None, key: str
+) -> dict[str, str]:
+    """The detected mapping, editable: a role per column, or ignore it (uploads and attached
+    tables alike)."""
+    sample = sample if sample is not None else pd.DataFrame()
     table = pd.DataFrame(
         {
-            "column": [c.name for c in plan.columns],
-            "role": [IGNORE if c.ignored else (c.role or NO_ROLE) for c in plan.columns],
-            "confidence": [c.confidence for c in plan.columns],
-            "reads as": [c.parse.describe() for c in plan.columns],
+            "column": [c.name for c in columns],
+            "role": [IGNORE if c.ignored else (c.role or NO_ROLE) for c in columns],
+            "confidence": [c.confidence for c in columns],
+            "reads as": [c.parse.describe() for c in columns],
             "first values": [
                 ", ".join(str(v) for v in sample[c.name].dropna().head(3))
                 if c.name in sample
                 else ""
-                for c in plan.columns
+                for c in columns
             ],
         }
     )
@@ -154,7 +160,7 @@ def _pending_upload(store: Store, pending: dict) -> None:
     for note in plan.notes:
         st.info(plain(note["message"]), icon=":material/info:")
     editor_key = f"{Keys.MAPPING_EDITOR}_{pending['file_id']}_{options.preset}_{options.sheet}"
-    options.mapping = _mapping_editor(plan, editor_key)
+    options.mapping = _mapping_editor(plan.columns, plan.preview, editor_key)
     _import_controls(store, pending, options)
 
 
@@ -199,6 +205,57 @@ def _import_controls(store: Store, pending: dict, options: ImportOptions) -> Non
         st.rerun()
 
 
+def _attach_form(store: Store) -> None:
+    """A table in a data lake or a catalog, attached: nothing is copied; every analysis of it
+    runs on Spark."""
+    where_col, source_col, format_col = st.columns([1, 2, 1])
+    where = where_col.radio(
+        "Where it is",
+        ["path", "table"],
+        format_func={"path": "a path", "table": "a catalog table"}.get,
+        key=Keys.ATTACH_WHERE,
+    )
+    text = source_col.text_input(
+        "Parquet file, folder or glob" if where == "path" else "Table",
+        key=Keys.ATTACH_SOURCE,
+        placeholder="/lake/ads/daily/ or s3a://bucket/ads/*.parquet"
+        if where == "path"
+        else "catalog.schema.table",
+    ).strip()
+    fmt = format_col.selectbox("Format", FORMATS, key=Keys.ATTACH_FORMAT, disabled=where != "path")
+    name = format_col.text_input("Name", key=Keys.ATTACH_NAME, placeholder="the file's name")
+    options = AttachOptions(
+        path=text if where == "path" else None,
+        table=text if where == "table" else None,
+        format=fmt,
+        name=name.strip() or None,
+    )
+    if st.button("Read its columns", icon=":material/table_view:", disabled=not text):
+        st.session_state[Keys.ATTACH_READ] = (where, text, fmt)
+    if st.session_state.get(Keys.ATTACH_READ) != (where, text, fmt):
+        return
+    try:
+        with st.spinner("Reading it on Spark (the first time starts Spark: 10-30 s)"):
+            plan = inspect_source(options)
+    except KpiLabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    mapping = _mapping_editor(
+        plan.columns, plan.preview, f"{Keys.MAPPING_EDITOR}_attach_{where}_{text}_{fmt}"
+    )
+    if st.button("Attach", type="primary", icon=":material/add_link:"):
+        try:
+            with st.spinner("Counting its rows on Spark"):
+                result = attach(store, replace(options, mapping=mapping))
+        except KpiLabError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        st.session_state[Keys.LAST_IMPORT] = result.to_dict()
+        st.session_state.pop(Keys.ATTACH_READ, None)
+        select_after_rerun(result.dataset.dataset_id)
+        st.rerun()
+
+
 def _run_import(store: Store, pending: dict, options: ImportOptions) -> None:
     bar = st.progress(0.0, text="Starting")
     try:
@@ -229,6 +286,7 @@ def _show_last_import() -> None:
         text = {
             "append": f"Appended {rows} to {name}{counts}; it now has {last['rows']:,} rows.",
             "replace": f"Replaced the rows of {name} with {rows}{counts}.",
+            "attach": f"Attached {name}: {rows}, read where they live, on {last.get('engine')}.",
         }.get(last.get("action"), f"Imported {rows} as {name}{counts}.")
         st.success(text, icon=":material/check_circle:")
 
@@ -272,10 +330,15 @@ def _roles_table(dataset: Dataset) -> pd.DataFrame:
 def _dataset_details(store: Store, dataset: Dataset) -> None:
     st.subheader(plain(dataset.name), anchor=False)
     currencies = f" · {', '.join(dataset.currencies)}" if dataset.currencies else ""
+    origin = (
+        f"attached from {plain(dataset.source_file or '')}, read there on {dataset.engine}"
+        if dataset.attached
+        else f"from {plain(dataset.source_file or 'unknown file')}"
+    )
     st.caption(
-        f"{dataset.rows:,} rows · from {plain(dataset.source_file or 'unknown file')} ·"
-        f" {KIND_LABELS.get(dataset.kind, dataset.kind)} · {PLATFORMS[dataset.platform].name}"
-        f"{currencies} · imported {dataset.created_at:%Y-%m-%d %H:%M}"
+        f"{dataset.rows:,} rows · {origin} · {KIND_LABELS.get(dataset.kind, dataset.kind)} ·"
+        f" {PLATFORMS[dataset.platform].name}{currencies} ·"
+        f" {'attached' if dataset.attached else 'imported'} {dataset.created_at:%Y-%m-%d %H:%M}"
     )
     _report(dataset)
     roles_col, preview_col = st.columns([1, 2])
@@ -293,7 +356,7 @@ def _dataset_details(store: Store, dataset: Dataset) -> None:
             if c.type == "DATE"
         }
         st.dataframe(store.preview(dataset.dataset_id, 20), hide_index=True, column_config=dates)
-        if dataset.rows <= MAX_DOWNLOAD_ROWS:
+        if dataset.rows <= MAX_DOWNLOAD_ROWS and not dataset.attached:
             st.download_button(
                 "Download rows (CSV)",
                 to_csv_bytes(store.preview(dataset.dataset_id, dataset.rows)),
@@ -348,6 +411,13 @@ upload = st.file_uploader(
 )
 if upload is not None:
     _take_upload(upload)
+with st.expander("Attach a table from a data lake or a catalog (Spark)", icon=":material/cloud:"):
+    st.caption(
+        "Nothing is copied: the table stays where it is and every analysis of it runs on Spark"
+        " (KPILAB_SPARK_MASTER; credentials stay in the cluster's own configuration). Its"
+        " rows cannot be changed from here."
+    )
+    _attach_form(store)
 pending = st.session_state.get(Keys.PENDING_UPLOAD)
 if pending:
     _pending_upload(store, pending)
@@ -364,6 +434,7 @@ else:
                 "name": [d.name for d in datasets],
                 "rows": [d.rows for d in datasets],
                 "kind": [d.kind for d in datasets],
+                "engine": [d.engine for d in datasets],
                 "source file": [d.source_file for d in datasets],
                 "imported": [d.created_at for d in datasets],
             }

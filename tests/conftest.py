@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,42 @@ from kpi_engine.store import SYSTEM_TABLES, Store
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = PROJECT.parent / "shared" / "data"
+
+
+def _java_major() -> int | None:
+    java = shutil.which("java")
+    if java is None:
+        return None
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    match = re.search(r'version "(\d+)', out)
+    return int(match.group(1)) if match else None
+
+
+def _missing() -> str | None:
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install -r requirements-spark.txt)"
+    major = _java_major()
+    if major is None or major < 17:
+        return (
+            f"Spark needs Java 17 or newer, found {major} (apt-get install openjdk-17-jre-headless)"
+        )
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One ``local[2]`` Spark session for the whole run. Skips, saying why, where pyspark or
+    Java 17 is missing; `.ci/run` installs both and sets KPILAB_REQUIRE_SPARK=1, which turns
+    the skip into a failure."""
+    reason = _missing()
+    if reason and os.environ.get("KPILAB_REQUIRE_SPARK"):
+        pytest.fail(f"KPILAB_REQUIRE_SPARK is set but {reason}")
+    if reason:
+        pytest.skip(reason)
+    os.environ["KPILAB_SPARK_MASTER"] = "local[2]"
+    from kpi_engine.compute import spark
+
+    return spark.session()
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.attach import refresh
 from kpi_engine.store import Dataset, Store
 from ui.state import Keys
 
@@ -40,11 +42,35 @@ def dataset_picker(store: Store) -> Dataset | None:
     chosen = st.sidebar.selectbox(
         "Dataset",
         list(datasets),
-        format_func=lambda dataset_id: datasets[dataset_id].name,
+        format_func=lambda dataset_id: _label(datasets[dataset_id]),
         key=Keys.DATASET,
     )
     st.query_params[Keys.DATASET] = chosen
+    if datasets[chosen].attached:
+        _refresh_button(store, datasets[chosen])
     return datasets[chosen]
+
+
+def _label(dataset: Dataset) -> str:
+    return (
+        f"{dataset.name} (on {dataset.engine.capitalize()})" if dataset.attached else dataset.name
+    )
+
+
+def _refresh_button(store: Store, dataset: Dataset) -> None:
+    """Results of an attached dataset are kept until its rows are read again: the lake can
+    change under them."""
+    st.sidebar.caption(
+        f"Read on {dataset.engine.capitalize()} at {dataset.report.get('imported_at', '?')}."
+    )
+    if st.sidebar.button("Read it again", icon=":material/refresh:", key="refresh_attached"):
+        try:
+            with st.spinner("Reading it again"):
+                refresh(store, dataset)
+        except KpiLabError as exc:
+            st.sidebar.error(str(exc), icon=":material/error:")
+            return
+        st.rerun()
 
 
 def current_dataset(store: Store) -> Dataset | None:

@@ -10,6 +10,11 @@ class Keys:
     UPLOADER = "uploader_generation"  # a new uploader widget after each upload frees its bytes
     LAST_IMPORT = "last_import"  # the result of the latest import, shown on the Data page
     MAPPING_EDITOR = "mapping_editor"
+    ATTACH_WHERE = "attach_where"  # the Data page's "Attach a table": path or catalog table
+    ATTACH_SOURCE = "attach_source"
+    ATTACH_FORMAT = "attach_format"
+    ATTACH_NAME = "attach_name"
+    ATTACH_READ = "attach_read"  # the source whose columns were read (shown for mapping)
     IMPORT_SHEET = "import_sheet"
     IMPORT_PRESET = "import_preset"
     IMPORT_UNPIVOT = "import_unpivot"

@@ -118,6 +118,12 @@ def _view(dataset: Dataset) -> None:
         _state["views"][dataset.dataset_id] = fingerprint
 
 
+def forget(dataset_id: str) -> None:
+    """Read the dataset's source afresh on its next query (new files in a lake folder)."""
+    with _lock:
+        _state["views"].pop(dataset_id, None)
+
+
 def run(dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
     """One analysis query on Spark, with DuckDB's result types."""
     _view(dataset)

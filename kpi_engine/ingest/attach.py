@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+
+import pandas as pd
 
 from kpi_engine.aggregate_sql import distinct_sql, profile_sql
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
@@ -44,8 +46,19 @@ class AttachOptions:
     mapping: dict[str, str] | list[str] | None = None  # column → role, as for an import
 
 
-def attach(store: Store, options: AttachOptions) -> ImportResult:
-    """Register the source as a dataset of this workspace, read where it lives."""
+@dataclass
+class AttachPlan:
+    """What attaching would register: where, each column's type and role, a few rows."""
+
+    source: dict
+    label: str
+    types: dict[str, str]
+    columns: list[MappedColumn]
+    preview: pd.DataFrame
+
+
+def inspect_source(options: AttachOptions, preview_rows: int = 5) -> AttachPlan:
+    """Read the source's schema and first rows on its engine and map its columns."""
     source = _source(options)
     from kpi_engine.compute import spark
 
@@ -56,28 +69,67 @@ def attach(store: Store, options: AttachOptions) -> ImportResult:
         "generic",
         overrides=parse_overrides(options.mapping),
     )
-    _check(columns, source)
-    roles = roles_of(columns)
+    preview = spark.typed(frame.limit(preview_rows).toArrow())
+    return AttachPlan(source, source.get("table") or source["path"], types, columns, preview)
+
+
+def attach(store: Store, options: AttachOptions) -> ImportResult:
+    """Register the source as a dataset of this workspace, read where it lives."""
+    plan = inspect_source(options)
+    _check(plan.columns, plan.label)
+    roles = roles_of(plan.columns)
     kept = [
-        Column(c.name, "DATE" if c.role == "date" else types[c.name], c.role)
-        for c in columns
+        Column(c.name, "DATE" if c.role == "date" else plan.types[c.name], c.role)
+        for c in plan.columns
         if not c.ignored
     ]
-    label = source.get("table") or source["path"]
     draft = Dataset(
         store.new_dataset_id(),
-        options.name or name_from_label(label.rstrip("/*")),
-        label,
+        options.name or name_from_label(plan.label.rstrip("/*")),
+        plan.label,
         0,
         tuple(kept),
         datetime.now(),
         dataset_kind(roles),
         engine=options.engine,
-        source=source,
+        source=plan.source,
     )
-    rows, dated, units = store.query(draft, *profile_sql(draft)).iloc[0].tolist()
+    rows, report = _profile(store, draft)
+    report["mapping"] = {c.name: IGNORE if c.ignored else (c.role or NO_ROLE) for c in plan.columns}
+    with store.transaction() as cur:
+        dataset = replace(
+            draft,
+            name=store.unique_name(cur, draft.name),
+            rows=rows,
+            currencies=_currencies(store, draft, plan.columns),
+            report=report,
+        )
+        store.register(cur, dataset)
+    return ImportResult(dataset, report["warnings"], rows, 0, 0, "attach")
+
+
+def refresh(store: Store, dataset: Dataset) -> Dataset:
+    """Read an attached dataset again where it lives (its rows may have changed there): new
+    row count and findings, and a new version, so no cached result of the old rows is shown."""
+    if not dataset.attached:
+        raise KpiLabError(
+            f"dataset {dataset.name!r} was imported, not attached: append or replace its rows"
+            " with a new file instead"
+        )
+    from kpi_engine.compute import spark
+
+    spark.forget(dataset.dataset_id)
+    rows, report = _profile(store, dataset)
+    report["mapping"] = dataset.report.get("mapping", {})
+    with store.transaction() as cur:
+        return store.register(cur, replace(dataset, rows=rows, report=report))
+
+
+def _profile(store: Store, dataset: Dataset) -> tuple[int, dict]:
+    """Rows, and the report an import would keep, from one aggregate query on the engine."""
+    rows, dated, units = store.query(dataset, *profile_sql(dataset)).iloc[0].tolist()
     if rows == 0:
-        raise KpiLabError(f"{label} has no rows: attach a table that holds data")
+        raise KpiLabError(f"{dataset.source_file} has no rows: attach a table that holds data")
     warnings = []
     if dated < rows:
         missing = int(rows - dated)
@@ -88,35 +140,18 @@ def attach(store: Store, options: AttachOptions) -> ImportResult:
                 f"{missing:,} rows have no date: analyses by day skip them",
             )
         )
-    report = {
+    return int(rows), {
         "action": "attach",
-        "file": label,
+        "file": dataset.source_file,
         "rows_read": int(rows),
         "rows_dropped": 0,
         "rows_replaced": 0,
         "warnings": warnings,
-        "mapping": {c.name: IGNORE if c.ignored else (c.role or NO_ROLE) for c in columns},
-        "unique_units": None if "unit" not in roles else bool(units == rows),
+        "unique_units": None if "unit" not in dataset.roles else bool(units == rows),
         "imported_at": datetime.now().isoformat(timespec="seconds"),
         "version": secrets.token_hex(8),
         "earlier": [],
     }
-    with store.transaction() as cur:
-        dataset = Dataset(
-            draft.dataset_id,
-            store.unique_name(cur, draft.name),
-            label,
-            int(rows),
-            draft.columns,
-            draft.created_at,
-            draft.kind,
-            currencies=_currencies(store, draft, columns),
-            report=report,
-            engine=options.engine,
-            source=source,
-        )
-        store.register(cur, dataset)
-    return ImportResult(dataset, warnings, int(rows), 0, 0, "attach")
 
 
 def _source(options: AttachOptions) -> dict:
@@ -180,7 +215,7 @@ def _parse(duck_type: str) -> ColumnParse:
     return ColumnParse("text", "other")
 
 
-def _check(columns: list[MappedColumn], source: dict) -> None:
+def _check(columns: list[MappedColumn], label: str) -> None:
     """A date must be a date and a metric a number, whoever chose the role."""
     for c in columns:
         if c.ignored or c.role is None:
@@ -198,7 +233,7 @@ def _check(columns: list[MappedColumn], source: dict) -> None:
     if not has_metric(columns):
         found = ", ".join(c.name for c in columns[:12])
         raise KpiLabError(
-            f"{source.get('table') or source.get('path')} has no metric column: it needs at"
+            f"{label} has no metric column: it needs at"
             f" least one of Impressions, Clicks, Conversions, Cost/Spend, Revenue or Users"
             f" (found: {found}); give one of them a metric role"
         )

@@ -182,7 +182,7 @@ def test_an_integer_sum_past_64_bits_is_a_clear_error_on_spark(spark_session, tm
     ).write_parquet(str(path))
     store = Store(":memory:")
     dataset = attach(store, AttachOptions(path=str(path))).dataset
-    with pytest.raises(KpiLabError, match="(?i)overflow"):
+    with pytest.raises(KpiLabError, match="passed the largest 64-bit integer"):
         run_kpis(store, dataset, KpiQuery(("clicks",)))
     store.close()
 
