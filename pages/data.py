@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kpi_engine.compute import FORMATS
+from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.errors import KpiLabError
 from kpi_engine.export import to_csv_bytes
 from kpi_engine.ingest import ImportOptions, ImportPlan, import_file, inspect_file, mapping_of
@@ -222,11 +222,15 @@ def _attach_form(store: Store) -> None:
         if where == "path"
         else "catalog.schema.table",
     ).strip()
+    engine = where_col.selectbox(
+        "Engine", ATTACH_ENGINES, format_func=str.capitalize, key=Keys.ATTACH_ENGINE
+    )
     fmt = format_col.selectbox("Format", FORMATS, key=Keys.ATTACH_FORMAT, disabled=where != "path")
     name = format_col.text_input("Name", key=Keys.ATTACH_NAME, placeholder="the file's name")
     options = AttachOptions(
         path=text if where == "path" else None,
         table=text if where == "table" else None,
+        engine=engine,
         format=fmt,
         name=name.strip() or None,
     )

@@ -13,6 +13,7 @@ class Keys:
     ATTACH_WHERE = "attach_where"  # the Data page's "Attach a table": path or catalog table
     ATTACH_SOURCE = "attach_source"
     ATTACH_FORMAT = "attach_format"
+    ATTACH_ENGINE = "attach_engine"
     ATTACH_NAME = "attach_name"
     ATTACH_READ = "attach_read"  # the source whose columns were read (shown for mapping)
     IMPORT_SHEET = "import_sheet"
