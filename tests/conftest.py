@@ -16,6 +16,7 @@ from kpi_engine.store import SYSTEM_TABLES, Store
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = PROJECT.parent / "shared" / "data"
+SAMPLE_CAMPAIGNS = PROJECT / "sample_data" / "campaigns.csv"
 
 
 def _java_major() -> int | None:
@@ -27,7 +28,8 @@ def _java_major() -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _missing() -> str | None:
+def spark_missing() -> str | None:
+    """Why Spark cannot run here, or None."""
     if importlib.util.find_spec("pyspark") is None:
         return "pyspark is not installed (pip install -r requirements-spark.txt)"
     major = _java_major()
@@ -43,7 +45,7 @@ def spark_session():
     """One ``local[2]`` Spark session for the whole run. Skips, saying why, where pyspark or
     Java 17 is missing; `.ci/run` installs both and sets KPILAB_REQUIRE_SPARK=1, which turns
     the skip into a failure."""
-    reason = _missing()
+    reason = spark_missing()
     if reason and os.environ.get("KPILAB_REQUIRE_SPARK"):
         pytest.fail(f"KPILAB_REQUIRE_SPARK is set but {reason}")
     if reason:

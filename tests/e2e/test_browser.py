@@ -272,3 +272,34 @@ def test_a_plan_for_the_coming_weeks_reaches_a_shared_link(server, browser):
     stakeholder.goto(f"{server.url}/shared?token={token}")
     wait_for_text(stakeholder, "The plan ahead")
     assert stakeholder.get_by_text("counting the carryover").first.inner_text() == plan
+
+
+def test_attach_a_lake_table_and_read_its_kpis(server, page, tmp_path):
+    """A Parquet copy of the sample campaigns, attached from the Data page, shows the same
+    cards on the KPIs page as the imported sample (the server starts its own Spark)."""
+    from tests.conftest import SAMPLE_CAMPAIGNS, spark_missing
+
+    if reason := spark_missing():
+        pytest.skip(reason)
+    import duckdb
+
+    parquet = tmp_path / "campaigns.parquet"
+    duckdb.sql(f"SELECT * FROM read_csv('{SAMPLE_CAMPAIGNS}')").write_parquet(str(parquet))
+    page.goto(server.url + "/")
+    wait_for_text(page, "Breakdown")
+    sample_spend = metric(page, "Spend").inner_text()
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Data").click()
+    page.get_by_text("Attach a table from a data lake or a catalog").click()
+    page.get_by_label("Parquet file, folder or glob").fill(str(parquet))
+    page.get_by_label("Name", exact=True).fill("lake campaigns")
+    page.get_by_label("Name", exact=True).press("Enter")
+    page.get_by_role("button", name="Read its columns").click()
+    expect(page.get_by_role("button", name="Attach", exact=True)).to_be_visible(timeout=90_000)
+    page.get_by_role("button", name="Attach", exact=True).click()
+    wait_for_text(page, "Attached lake campaigns")
+    expect(picker(page)).to_have_value("lake campaigns (on Spark)", timeout=TIMEOUT)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("KPIs").click()
+    wait_for_text(page, "Breakdown")
+    expect(metric(page, "Spend")).to_have_text(sample_spend, timeout=60_000)
