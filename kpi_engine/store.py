@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from kpi_engine.aggregate_sql import date_range_sql, distinct_sql
+from kpi_engine.compute import run_attached
 from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier
 from kpi_engine.roles import DIMENSION_ROLES
@@ -438,8 +439,6 @@ class Store:
         parameters: the one place analyses read rows. DuckDB runs it as written; an attached
         dataset's engine runs it translated (``kpi_engine.compute``)."""
         if dataset.attached:
-            from kpi_engine.compute import run_attached
-
             return run_attached(dataset, sql, params)
         with self.cursor() as cur:
             return cur.execute(sql, list(params)).df()
