@@ -57,8 +57,13 @@ def test_a_lake_table_attached_from_the_browser_reads_as_the_sample(data_page, t
 
     at.switch_page("pages/kpis.py").run()
     on_spark = _cards(at)
+    at.switch_page("pages/budget.py").run()
+    assert not at.exception, at.exception
+    spark_plan = [df.value.to_dict() for df in at.dataframe]
     at.sidebar.selectbox(key="dataset").set_value(sample.dataset_id).run()
     assert not at.exception, at.exception
+    assert spark_plan and spark_plan == [df.value.to_dict() for df in at.dataframe]
+    at.switch_page("pages/kpis.py").run()
     assert on_spark and on_spark == _cards(at)
 
 
