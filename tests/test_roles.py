@@ -109,3 +109,23 @@ def test_currency_in_brackets_and_purchase_names():
     ]
     for header in ("Purchases", "Käufe", "Achats"):
         assert _roles({"Day": "date", header: "number"})["conversions"] == header
+
+
+def test_typed_columns_read_as_stored():
+    """Parquet and lake tables keep their types: one rule for both (dates, booleans, numbers;
+    nested, binary and interval columns are text, never metrics)."""
+    from kpi_engine.ingest.parsing import stored_parse
+
+    kinds = {
+        t: stored_parse(t).kind
+        for t in (
+            "BIGINT", "UINTEGER", "HUGEINT", "DECIMAL(18,2)", "DOUBLE", "DATE",
+            "TIMESTAMP WITH TIME ZONE", "BOOLEAN", "VARCHAR", "BLOB", "INTERVAL",
+            "INTEGER[]", "STRUCT(a INTEGER)", "ARRAY<INT>",
+        )
+    }  # fmt: skip
+    assert [t for t, k in kinds.items() if k == "number"] == [
+        "BIGINT", "UINTEGER", "HUGEINT", "DECIMAL(18,2)", "DOUBLE",
+    ]  # fmt: skip
+    assert kinds["DATE"] == kinds["TIMESTAMP WITH TIME ZONE"] == "date"
+    assert kinds["BOOLEAN"] == "bool" and kinds["INTERVAL"] == kinds["INTEGER[]"] == "text"

@@ -16,10 +16,8 @@ import pandas as pd
 from kpi_engine.aggregate_sql import distinct_sql, profile_sql
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest.importer import ImportResult, name_from_label
+from kpi_engine.ingest.importer import ImportResult, mapping_of_columns, name_from_label
 from kpi_engine.ingest.mapping import (
-    IGNORE,
-    NO_ROLE,
     MappedColumn,
     dataset_kind,
     has_metric,
@@ -27,7 +25,7 @@ from kpi_engine.ingest.mapping import (
     parse_overrides,
     roles_of,
 )
-from kpi_engine.ingest.parsing import ColumnParse
+from kpi_engine.ingest.parsing import stored_parse
 from kpi_engine.ingest.quality import warning
 from kpi_engine.roles import METRIC_ROLES, MONEY_ROLES, header_currency
 from kpi_engine.store import Column, Dataset, Store
@@ -65,7 +63,7 @@ def inspect_source(options: AttachOptions, preview_rows: int = 5) -> AttachPlan:
     frame = spark.read(source)
     types = {f.name: _duck_type(f.dataType.simpleString()) for f in frame.schema.fields}
     columns = map_columns(
-        {name: _parse(t) for name, t in types.items()},
+        {name: stored_parse(t) for name, t in types.items()},
         "generic",
         overrides=parse_overrides(options.mapping),
     )
@@ -95,7 +93,7 @@ def attach(store: Store, options: AttachOptions) -> ImportResult:
         source=plan.source,
     )
     rows, report = _profile(store, draft)
-    report["mapping"] = {c.name: IGNORE if c.ignored else (c.role or NO_ROLE) for c in plan.columns}
+    report["mapping"] = mapping_of_columns(plan.columns)
     with store.transaction() as cur:
         dataset = replace(
             draft,
@@ -199,20 +197,6 @@ def _duck_type(spark_type: str) -> str:
     if spark_type.startswith("decimal"):
         return spark_type.upper()
     return names.get(spark_type, spark_type.upper())
-
-
-def _parse(duck_type: str) -> ColumnParse:
-    if duck_type in ("DATE", "TIMESTAMP"):
-        return ColumnParse("date", "native")
-    if duck_type == "BOOLEAN":
-        return ColumnParse("bool", "native")
-    if duck_type == "VARCHAR":
-        return ColumnParse("text")
-    if duck_type.startswith(("DECIMAL", "DOUBLE", "FLOAT")) or duck_type.endswith("INT"):
-        return ColumnParse("number", "native")
-    if duck_type == "INTEGER":
-        return ColumnParse("number", "native")
-    return ColumnParse("text", "other")
 
 
 def _check(columns: list[MappedColumn], label: str) -> None:

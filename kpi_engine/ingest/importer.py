@@ -373,7 +373,7 @@ def _report_of(
         "rows_dropped": dropped,
         "rows_replaced": replaced,
         "warnings": warnings,
-        "mapping": _plan_mapping(plan),
+        "mapping": mapping_of_columns(plan.columns),
         "unique_units": _unique_units(cur, dataset),
         "imported_at": datetime.now().isoformat(timespec="seconds"),
         "version": secrets.token_hex(8),  # new with every import, append or replace
@@ -684,8 +684,9 @@ def mapping_of(dataset: Dataset) -> dict[str, str]:
     return {**dataset.report.get("mapping", {}), **stored}
 
 
-def _plan_mapping(plan: ImportPlan) -> dict[str, str]:
-    return {c.name: IGNORE if c.ignored else (c.role or NO_ROLE) for c in plan.columns}
+def mapping_of_columns(columns: list[MappedColumn]) -> dict[str, str]:
+    """Column → role, ``none`` or ``ignore``: what an import or an attach keeps of its mapping."""
+    return {c.name: IGNORE if c.ignored else (c.role or NO_ROLE) for c in columns}
 
 
 def name_from_label(label: str) -> str:

@@ -100,6 +100,21 @@ class ColumnParse:
         return self.kind
 
 
+def stored_parse(stored_type: str) -> ColumnParse:
+    """How a column of a typed source (Parquet, a lake table) reads, from its type's name as
+    DuckDB writes it: dates, booleans and numbers as stored; anything else is text."""
+    typ = stored_type.upper()
+    if typ == "DATE" or typ.startswith("TIMESTAMP"):
+        return ColumnParse("date", "native")
+    if typ == "BOOLEAN":
+        return ColumnParse("bool", "native")
+    if typ.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")) or re.fullmatch(
+        r"\w*INT(EGER)?", typ
+    ):
+        return ColumnParse("number", "native")
+    return ColumnParse("text")
+
+
 def is_missing(value: str | None) -> bool:
     return value is None or value.strip().lower() in MISSING
 

@@ -22,7 +22,7 @@ from kpi_engine.ingest.mapping import (
     per_conversion_column,
     roles_of,
 )
-from kpi_engine.ingest.parsing import ColumnParse, analyse
+from kpi_engine.ingest.parsing import ColumnParse, analyse, stored_parse
 from kpi_engine.ingest.platforms import PLATFORMS, detect_platform
 from kpi_engine.ingest.source import HEAD_BYTES, SourceFile, open_text
 from kpi_engine.roles import (
@@ -210,13 +210,8 @@ def _expected_kind(header: str) -> str:
 
 
 def _parse_column(values: pd.Series, duck_type: str, comma_hint: bool, expect: str) -> ColumnParse:
-    typ = duck_type.upper()
-    if typ != "VARCHAR":  # Parquet keeps its own types
-        if typ == "DATE" or typ.startswith("TIMESTAMP"):
-            return ColumnParse("date", "native")
-        if typ == "BOOLEAN":
-            return ColumnParse("bool", "native")
-        return ColumnParse("number", "native") if typ != "BLOB" else ColumnParse("text")
+    if duck_type.upper() != "VARCHAR":  # Parquet keeps its own types
+        return stored_parse(duck_type)
     raw = [None if v is None or v != v else str(v) for v in values.tolist()]
     return analyse(raw, comma_hint, expect)
 
