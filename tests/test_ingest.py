@@ -181,3 +181,20 @@ def test_no_role_a_user_picks_crashes_the_import(store, write_csv, mapping, mess
     with pytest.raises(KpiLabError, match=message.replace("(", r"\(")):
         import_file(store, path, options=ImportOptions(mapping=mapping))
     assert nothing_stored(store)
+
+
+def test_a_file_with_a_bom_cut_inside_a_character_is_read_or_refused_clearly(store, tmp_path):
+    """Found by test_fuzz in CI: with a byte-order mark, the sample cut inside a character
+    raised UnicodeDecodeError (the error's position counted from after the mark)."""
+    path = tmp_path / "report.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfDate,Campaign,Spend,Clicks\n2026-01-01,Brand,1.50,3\n"
+        b"2026-01-02,Brand,2.50,4\n\xc2\x80\xc2\x80\xc2"
+    )
+    try:
+        dataset = import_file(store, path).dataset
+    except KpiLabError as exc:
+        assert "\n" not in str(exc)
+        assert nothing_stored(store)
+    else:
+        assert dataset.rows >= 2

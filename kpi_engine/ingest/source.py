@@ -100,11 +100,12 @@ def _decode(head: bytes, label: str) -> tuple[str, str, bool]:
             f"{label} contains NUL bytes, so it is not a text CSV (it may be a binary file or"
             " UTF-16 without a byte-order mark): export the report as CSV UTF-8"
         )
+    body = head.removeprefix(codecs.BOM_UTF8)  # positions in an error count from here
     try:
-        return "utf-8", head.decode("utf-8-sig"), False
+        return "utf-8", body.decode("utf-8"), False
     except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:  # a character cut by the end of the sample
-            return "utf-8", head[: exc.start].decode("utf-8-sig"), False
+        if exc.start >= len(body) - 4:  # a character cut by the end of the sample
+            return "utf-8", body[: exc.start].decode("utf-8"), False
     if any(b in _CP1252_ONLY for b in head):
         return "latin-1", head.decode("cp1252", errors="replace"), True
     return "latin-1", head.decode("latin-1"), False
