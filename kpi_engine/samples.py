@@ -11,7 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from kpi_engine.ingest import import_file
-from kpi_engine.store import PROJECT_DIR, Store
+from kpi_engine.paths import PROJECT_DIR
+from kpi_engine.store import Store
 
 SAMPLE_DIR = PROJECT_DIR / "sample_data"
 SAMPLES = (

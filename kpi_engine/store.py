@@ -25,10 +25,9 @@ from kpi_engine.aggregate_sql import date_range_sql, distinct_sql
 from kpi_engine.compute import run_attached
 from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier
+from kpi_engine.paths import database_path
 from kpi_engine.roles import DIMENSION_ROLES
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT_DIR / "workspace" / "kpilab.duckdb"
 DEFAULT_MEMORY_LIMIT = "4GB"
 MAX_NAME_LENGTH = 120
 
@@ -215,7 +214,7 @@ class Store:
         memory_limit: str | None = None,
         workspace: str = DEFAULT_WORKSPACE,
     ) -> None:
-        target = str(path or os.environ.get("KPILAB_DB") or DEFAULT_DB)
+        target = str(path or database_path())
         self.path = target
         self.workspace = workspace
         if target != ":memory:":

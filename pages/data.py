@@ -240,7 +240,7 @@ def _attach_form(store: Store) -> None:
         return
     try:
         with st.spinner("Reading it on Spark (the first time starts Spark: 10-30 s)"):
-            plan = inspect_source(options)
+            plan = inspect_source(store, options)
     except KpiLabError as exc:
         st.error(str(exc), icon=":material/error:")
         return

@@ -41,16 +41,18 @@ def spark_missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def spark_session():
-    """One ``local[2]`` Spark session for the whole run. Skips, saying why, where pyspark or
-    Java 17 is missing; `.ci/run` installs both and sets KPILAB_REQUIRE_SPARK=1, which turns
-    the skip into a failure."""
+def spark_session(tmp_path_factory):
+    """One ``local[2]`` Spark session for the whole run, allowed to attach what the tests
+    write under pytest's temporary folder. Skips, saying why, where pyspark or Java 17 is
+    missing; `.ci/run` installs both and sets KPILAB_REQUIRE_SPARK=1, which turns the skip
+    into a failure."""
     reason = spark_missing()
     if reason and os.environ.get("KPILAB_REQUIRE_SPARK"):
         pytest.fail(f"KPILAB_REQUIRE_SPARK is set but {reason}")
     if reason:
         pytest.skip(reason)
     os.environ["KPILAB_SPARK_MASTER"] = "local[2]"
+    os.environ["KPILAB_ATTACH_ROOTS"] = str(tmp_path_factory.getbasetemp())
     from kpi_engine.compute import spark
 
     return spark.session()

@@ -21,17 +21,26 @@ from kpi_engine.errors import KpiLabError
 DIALECTS = ("spark", "databricks", "bigquery", "snowflake")
 
 
-def translate(sql: str, dialect: str) -> str:
-    """``sql`` written for ``dialect``; a KpiLabError where it cannot be."""
+def translate(sql: str, dialect: str, tables: dict[str, str] | None = None) -> str:
+    """``sql`` written for ``dialect``, with each table named in ``tables`` read from the
+    name it maps to; a KpiLabError where it cannot be."""
     if dialect not in DIALECTS:
         raise KpiLabError(f"{dialect!r} is not an engine: use one of {', '.join(DIALECTS)}")
     try:
         tree = sqlglot.parse_one(sql, read="duckdb").transform(_exact_percentile, dialect)
+        if tables:
+            tree = tree.transform(_renamed, tables)
         if dialect == "bigquery":
             tree = tree.transform(_weeks_from_monday)
         return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
         raise KpiLabError(f"this analysis cannot run on {dialect}: {exc}") from None
+
+
+def _renamed(node: exp.Expression, tables: dict[str, str]) -> exp.Expression:
+    if isinstance(node, exp.Table) and not node.args.get("db") and node.name in tables:
+        node.set("this", exp.to_identifier(tables[node.name], quoted=True))
+    return node
 
 
 def _weeks_from_monday(node: exp.Expression) -> exp.Expression:

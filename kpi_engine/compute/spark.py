@@ -1,6 +1,8 @@
 """Apache Spark as the engine of attached datasets: one session per process, the dataset's
-source read in place as a temporary view named like its table here, and the analysis SQL
-translated from DuckDB's dialect and run with positional parameters. Results come back
+source read in place as a temporary view, and the analysis SQL translated from DuckDB's
+dialect and run with positional parameters. Every workspace's views live in that one
+session, so a view gets a random name nobody can type (128 bits): the analysis SQL names
+the dataset's table, which the translation points at its view. Results come back
 through Arrow with the types DuckDB gives (decimals as float64, dates as datetime64[us]).
 
 ``KPILAB_SPARK_MASTER``: ``local[*]`` by default, any Spark master URL, or ``sc://host:port``
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import threading
 import warnings
 from pathlib import Path
@@ -22,6 +25,8 @@ import pyarrow as pa
 
 from kpi_engine.compute.dialects import translate
 from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.attach_roots import fenced_source
+from kpi_engine.paths import own_paths
 
 if TYPE_CHECKING:
     from kpi_engine.store import Dataset
@@ -32,7 +37,8 @@ DEFAULT_MASTER = "local[*]"
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 _lock = threading.Lock()
-_state: dict = {"session": None, "views": {}}  # views: dataset id → the source it reads
+_state: dict = {"session": None, "views": {}}  # views: dataset id → (what it reads, its name)
+VIEW_PREFIX = "kpilab_view_"
 
 
 def master() -> str:
@@ -88,7 +94,10 @@ def _quiet() -> None:
 
 
 def read(source: dict):
-    """A Spark DataFrame over an attached source: a catalog table, or a path in a format."""
+    """A Spark DataFrame over an attached source: a catalog table, or a path in a format.
+    The operator's roots are checked again here, at every read: a source attached before a
+    root was removed is read no more."""
+    source = fenced_source(source, own_paths())
     spark = session()
     try:
         if source.get("table"):
@@ -102,32 +111,45 @@ def read(source: dict):
         raise KpiLabError(f"Spark cannot read {where}: {_first_line(exc)}") from None
 
 
-def _view(dataset: Dataset) -> None:
-    """The dataset's source as a temporary view named like its table, its date column as
-    days; registered again when the source or the columns change."""
+def _view(dataset: Dataset) -> str:
+    """The name of a temporary view of the dataset's source, its date column as days;
+    registered again (under a new name) when the source or the columns change."""
     fingerprint = json.dumps([dataset.source, [c.name for c in dataset.columns]])
     with _lock:
-        if _state["views"].get(dataset.dataset_id) == fingerprint:
-            return
+        known = _state["views"].get(dataset.dataset_id)
+        if known and known[0] == fingerprint:
+            return known[1]
     frame = read(dataset.source or {})
     if dataset.date_column:
         day = "`" + dataset.date_column.replace("`", "``") + "`"
         frame = frame.withColumn(dataset.date_column, frame[day].cast("date"))
-    frame.createOrReplaceTempView(dataset.dataset_id)
+    name = VIEW_PREFIX + secrets.token_hex(16)
+    frame.createOrReplaceTempView(name)
     with _lock:
-        _state["views"][dataset.dataset_id] = fingerprint
+        _state["views"][dataset.dataset_id] = (fingerprint, name)
+    if known:
+        _drop(known[1])
+    return name
+
+
+def _drop(view: str) -> None:
+    try:
+        session().catalog.dropTempView(view)
+    except Exception:  # a view of a session that has gone: nothing to drop
+        pass
 
 
 def forget(dataset_id: str) -> None:
     """Read the dataset's source afresh on its next query (new files in a lake folder)."""
     with _lock:
-        _state["views"].pop(dataset_id, None)
+        known = _state["views"].pop(dataset_id, None)
+    if known:
+        _drop(known[1])
 
 
 def run(dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
     """One analysis query on Spark, with DuckDB's result types."""
-    _view(dataset)
-    text = translate(sql, "spark")
+    text = translate(sql, "spark", {dataset.dataset_id: _view(dataset)})
     try:
         table = session().sql(text, args=list(params)).toArrow()
     except Exception as exc:

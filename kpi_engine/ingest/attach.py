@@ -5,17 +5,16 @@ Every analysis then runs there (``kpi_engine.compute``)."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 
 from kpi_engine.aggregate_sql import distinct_sql, profile_sql
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.attach_roots import fenced_source
 from kpi_engine.ingest.importer import ImportResult, mapping_of_columns, name_from_label
 from kpi_engine.ingest.mapping import (
     MappedColumn,
@@ -27,11 +26,9 @@ from kpi_engine.ingest.mapping import (
 )
 from kpi_engine.ingest.parsing import stored_parse
 from kpi_engine.ingest.quality import warning
+from kpi_engine.paths import own_paths
 from kpi_engine.roles import METRIC_ROLES, MONEY_ROLES, header_currency
 from kpi_engine.store import Column, Dataset, Store
-
-_REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://|^dbfs:", re.IGNORECASE)
-_GLOB = re.compile(r"[*?\[]")
 
 
 @dataclass(frozen=True)
@@ -55,9 +52,10 @@ class AttachPlan:
     preview: pd.DataFrame
 
 
-def inspect_source(options: AttachOptions, preview_rows: int = 5) -> AttachPlan:
-    """Read the source's schema and first rows on its engine and map its columns."""
-    source = _source(options)
+def inspect_source(store: Store, options: AttachOptions, preview_rows: int = 5) -> AttachPlan:
+    """Read the source's schema and first rows on its engine and map its columns (only a
+    source under the operator's roots: ``attach_roots``)."""
+    source = fenced_source(_source(options), own_paths(store.path, store.path + ".wal"))
     from kpi_engine.compute import spark
 
     frame = spark.read(source)
@@ -73,7 +71,7 @@ def inspect_source(options: AttachOptions, preview_rows: int = 5) -> AttachPlan:
 
 def attach(store: Store, options: AttachOptions) -> ImportResult:
     """Register the source as a dataset of this workspace, read where it lives."""
-    plan = inspect_source(options)
+    plan = inspect_source(store, options)
     _check(plan.columns, plan.label)
     roles = roles_of(plan.columns)
     kept = [
@@ -166,17 +164,8 @@ def _source(options: AttachOptions) -> dict:
     if bool(options.path) == bool(options.table):
         raise KpiLabError("give either a path (a file, folder or glob) or a table, not both")
     if options.table:
-        if not re.fullmatch(r"[A-Za-z0-9_`.-]+", options.table):
-            raise KpiLabError(
-                f"{options.table!r} is not a table name: write CATALOG.SCHEMA.TABLE", "table"
-            )
-        return {"table": options.table, "format": options.format}
-    path = options.path.strip()
-    if not _REMOTE.match(path):
-        if not _GLOB.search(path) and not Path(path).exists():
-            raise KpiLabError(f"{path} does not exist: give a file, a folder or a glob")
-        path = str(Path(path).resolve()) if not _GLOB.search(path) else path
-    return {"path": path, "format": options.format}
+        return {"table": options.table.strip(), "format": options.format}
+    return {"path": options.path.strip(), "format": options.format}
 
 
 def _duck_type(spark_type: str) -> str:

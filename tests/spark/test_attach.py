@@ -158,7 +158,8 @@ def test_the_rows_of_an_attached_dataset_cannot_be_changed(twins, lake):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("/nowhere/at/all.parquet",), "does not exist"),
+        (("/nowhere/at/all.parquet",), "not inside a folder this server allows"),
+        (("{folder}/nowhere.parquet",), "does not exist"),
         (("x.parquet", "--table", "main.sales"), "not both"),
         (("--table", "bad name; drop"), "is not a table name"),
         (("{folder}/campaigns.parquet", "--map", "campaign=spend"), "is not a number column"),
@@ -196,3 +197,13 @@ def test_filters_on_a_number_column_round_trip_on_spark(lake):
     rows = run_kpis(store, remote, KpiQuery(("impressions",), filters=(("impressions", values),)))
     expected = sum(float(v) for v in values)
     assert rows["impressions"].iloc[0] >= expected
+
+
+def test_views_are_not_named_by_anything_a_user_can_type(lake, spark_session):
+    """All workspaces share one Spark session: a view named by its dataset id could be
+    attached from another workspace as a table (issue 24)."""
+    _, remote = lake.pairs["campaigns"]
+    run_kpis(lake.store, remote, KpiQuery(("spend",)))
+    names = {t.name for t in spark_session.catalog.listTables()}
+    assert remote.dataset_id not in names
+    assert any(n.startswith("kpilab_view_") and len(n) == 44 for n in names)
