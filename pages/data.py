@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,12 +15,12 @@ from kpi_engine.ingest import ImportOptions, ImportPlan, import_file, inspect_fi
 from kpi_engine.ingest.attach import AttachOptions, attach, inspect_source
 from kpi_engine.ingest.mapping import IGNORE, KIND_LABELS, NO_ROLE, MappedColumn
 from kpi_engine.ingest.platforms import PLATFORMS
-from kpi_engine.ingest.source import spool_upload
+from kpi_engine.ingest.source import drop_spool, spool_upload
 from kpi_engine.roles import CORE_ROLES, ROLES
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.navigation import require_app_navigation
-from ui.resources import get_store
+from ui.resources import get_store, session_spool
 from ui.state import Keys
 from ui.text import plain
 
@@ -32,11 +31,10 @@ AUTO = "(detect)"
 
 
 def _forget_pending() -> None:
-    """Drop the pending upload's temporary file."""
-    pending = st.session_state.pop(Keys.PENDING_UPLOAD, None)
-    if pending:
-        with contextlib.suppress(OSError):
-            Path(pending["path"]).unlink()
+    """Drop the pending upload: its file in this session's spool and how it was read."""
+    if st.session_state.pop(Keys.PENDING_UPLOAD, None):
+        drop_spool(session_spool())
+    st.session_state.pop(Keys.PENDING_PLAN, None)
     for key in [k for k in st.session_state if str(k).startswith(Keys.MAPPING_EDITOR)]:
         del st.session_state[key]
 
@@ -46,13 +44,17 @@ def _take_upload(upload) -> None:
     uploader: Streamlit then frees the upload's bytes, which it holds in memory otherwise."""
     _forget_pending()
     st.session_state.pop(Keys.LAST_IMPORT, None)
-    path = spool_upload(upload.getbuffer(), upload.name)
+    st.session_state[Keys.UPLOADER] = st.session_state.get(Keys.UPLOADER, 0) + 1
+    try:
+        path = spool_upload(upload.getbuffer(), upload.name, session_spool())
+    except KpiLabError as exc:
+        st.session_state[Keys.UPLOAD_REFUSED] = str(exc)
+        st.rerun()
     st.session_state[Keys.PENDING_UPLOAD] = {
         "file_id": upload.file_id,
         "path": str(path),
         "name": upload.name,
     }
-    st.session_state[Keys.UPLOADER] = st.session_state.get(Keys.UPLOADER, 0) + 1
     st.rerun()
 
 
@@ -83,11 +85,19 @@ def _options_form(store: Store, pending: dict, plan: ImportPlan | None) -> Impor
 
 
 def _inspect(store: Store, pending: dict, options: ImportOptions) -> ImportPlan | None:
-    try:
-        return inspect_file(store, pending["path"], options, source_name=pending["name"])
-    except KpiLabError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return None
+    """How the pending file reads with these options: worked out once, not on every rerun
+    (a large or hostile file costs seconds to read)."""
+    key = (pending["file_id"], options.preset, options.sheet)
+    known = st.session_state.get(Keys.PENDING_PLAN)
+    if known is None or known[0] != key:
+        try:
+            known = (key, inspect_file(store, pending["path"], options, pending["name"]), None)
+        except KpiLabError as exc:
+            known = (key, None, str(exc))
+        st.session_state[Keys.PENDING_PLAN] = known
+    if known[2]:
+        st.error(known[2], icon=":material/error:")
+    return known[1]
 
 
 def _mapping_editor(
@@ -415,6 +425,8 @@ upload = st.file_uploader(
 )
 if upload is not None:
     _take_upload(upload)
+if refused := st.session_state.pop(Keys.UPLOAD_REFUSED, None):
+    st.error(refused, icon=":material/error:")
 with st.expander("Attach a table from a data lake or a catalog (Spark)", icon=":material/cloud:"):
     st.caption(
         "Nothing is copied: the table stays where it is and every analysis of it runs on Spark"

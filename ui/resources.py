@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 import streamlit as st
 
 from kpi_engine.alerts import background
 from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.source import drop_spool, sweep_spool
 from kpi_engine.sharing.links import migrate_links
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from kpi_engine.store import Store
@@ -31,11 +33,13 @@ def _prune_days() -> float | None:
 @st.cache_resource(show_spinner=False)
 def _open_root(path: str | None) -> Store:
     """Opened once per server process; workspaces left with only the sample data for
-    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then, and links of the old kind
+    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then, uploads a crash left in the
+    spool are swept, and links of the old kind
     (a copy of the rows) get their frozen result. With ``$KPILAB_MONITOR_EVERY`` the monitor
     runs on a schedule inside this process."""
     days = _prune_days()
     store = Store(path)
+    sweep_spool()
     if days is not None:
         prune_untouched(store, days)
     migrate_links(store)
@@ -53,3 +57,10 @@ def root_store() -> Store:
 def get_store() -> Store:
     """This session's workspace (app.py opens or creates it before any page runs)."""
     return root_store().for_workspace(st.session_state[Keys.WORKSPACE])
+
+
+@st.cache_resource(scope="session", on_release=drop_spool, show_spinner=False)
+def session_spool() -> str:
+    """This browser session's folder name in the upload spool; the folder is emptied when
+    the session ends (Streamlit releases session resources 2 minutes after a disconnect)."""
+    return secrets.token_urlsafe(24)

@@ -7,6 +7,8 @@ class Keys:
     DATASET = "dataset"  # sidebar picker; mirrored in the ?dataset= query parameter
     PENDING_DATASET = "pending_dataset"  # a dataset to select on the next run (after an import)
     PENDING_UPLOAD = "pending_upload"  # an upload waiting for its mapping to be confirmed
+    PENDING_PLAN = "pending_plan"  # how it reads: ((file, preset, sheet), plan, error)
+    UPLOAD_REFUSED = "upload_refused"  # why the last upload could not be kept
     UPLOADER = "uploader_generation"  # a new uploader widget after each upload frees its bytes
     LAST_IMPORT = "last_import"  # the result of the latest import, shown on the Data page
     MAPPING_EDITOR = "mapping_editor"

@@ -14,6 +14,7 @@ import csv
 import gzip
 import os
 import re
+import shutil
 import tempfile
 import time
 import zipfile
@@ -25,6 +26,14 @@ from pathlib import Path
 from typing import TextIO
 
 from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.limits import (
+    check_cell,
+    check_parquet,
+    check_text,
+    check_workbook,
+    import_limits,
+)
+from kpi_engine.paths import spool_dir
 
 DEFAULT_MAX_MB = 1024
 HEAD_BYTES = 256 * 1024
@@ -39,27 +48,60 @@ def max_file_bytes() -> int:
         return DEFAULT_MAX_MB * 1024 * 1024
 
 
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "kpilab-uploads"
-STALE_SECONDS = 24 * 3600
+DEFAULT_MAX_SPOOL_MB = 4096
+STALE_SECONDS = 6 * 3600
+_OWNER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def spool_upload(data: bytes | memoryview, name: str) -> Path:
-    """Write an upload's bytes to a temporary file DuckDB can read from disk.
+def _spool_folder(owner: str) -> Path:
+    if not _OWNER.match(owner):
+        raise KpiLabError("an upload needs a session to belong to")
+    return spool_dir() / owner
 
-    The caller deletes it after the import; files left by abandoned sessions are removed
-    after a day, the next time anyone uploads.
-    """
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in UPLOAD_DIR.iterdir():
+
+def _spool_bytes() -> int:
+    total = 0
+    for entry in spool_dir().glob("*/*"):
         with contextlib.suppress(OSError):
-            if now - old.stat().st_mtime > STALE_SECONDS:
-                old.unlink()
+            total += entry.stat().st_size
+    return total
+
+
+def spool_upload(data: bytes | memoryview, name: str, owner: str) -> Path:
+    """Write an upload's bytes to a file DuckDB can read from disk, in the folder of the
+    session that uploaded it (``owner``): one pending upload per session, so a new upload
+    replaces the one before. All sessions' pending uploads together stay under
+    ``$KPILAB_MAX_SPOOL_MB`` (4096)."""
+    folder = _spool_folder(owner)
+    drop_spool(owner)
+    limit = int(float(os.environ.get("KPILAB_MAX_SPOOL_MB") or DEFAULT_MAX_SPOOL_MB) * 2**20)
+    if _spool_bytes() + len(data) > limit:
+        raise KpiLabError(
+            "the server holds too many uploads waiting to be imported: try again in a few minutes"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
     suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(Path(name).suffixes[-2:]))[:16]
-    fd, path = tempfile.mkstemp(dir=UPLOAD_DIR, suffix=suffix)
+    fd, path = tempfile.mkstemp(dir=folder, suffix=suffix)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return Path(path)
+
+
+def drop_spool(owner: str) -> None:
+    """Empty a session's spool: its upload was imported or cancelled, or the session ended."""
+    shutil.rmtree(_spool_folder(owner), ignore_errors=True)
+
+
+def sweep_spool(older_than_seconds: float = STALE_SECONDS) -> int:
+    """Remove spool folders untouched for ``older_than_seconds`` (sessions that ended without
+    saying so: a server killed, a crash). Returns how many went."""
+    gone, now = 0, time.time()
+    for folder in spool_dir().glob("*"):
+        with contextlib.suppress(OSError):
+            if now - folder.stat().st_mtime > older_than_seconds:
+                shutil.rmtree(folder, ignore_errors=True)
+                gone += 1
+    return gone
 
 
 @dataclass
@@ -133,10 +175,12 @@ def open_source(path: str | Path, label: str | None = None, sheet: str | None = 
     with open(path, "rb") as fh:
         magic = fh.read(8)
     if magic.startswith(b"PAR1"):
+        check_parquet(path, label, import_limits())
         return SourceFile(path, label, "parquet", size=size)
     if magic.startswith(b"PK\x03\x04"):
         return _workbook(path, label, size, sheet)
     compressed = magic.startswith(b"\x1f\x8b")
+    check_text(path, label, compressed, import_limits())
     head = _read_head(path, compressed, label)
     if _looks_binary(head):
         raise KpiLabError(
@@ -154,6 +198,7 @@ def _workbook(path: Path, label: str, size: int, sheet: str | None) -> SourceFil
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            check_workbook(archive, label, import_limits())
     except zipfile.BadZipFile:
         raise KpiLabError(f"{label} is a damaged zip or Excel file: save it again") from None
     if "xl/workbook.xml" not in names:
@@ -205,17 +250,26 @@ def readable(source: SourceFile):
 def _sheet_to_csv(source: SourceFile, out: Path) -> None:
     from openpyxl import load_workbook
 
+    limits = import_limits()
     book = load_workbook(source.path, read_only=True, data_only=True)
     try:
         rows = book[source.sheet].iter_rows(values_only=True)
         with open(out, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            wrote = False
+            wrote = 0
             for row in rows:
                 cells = ["" if v is None else _cell_text(v) for v in row]
                 if any(cells):
+                    for cell in cells:
+                        check_cell(cell, source.label)
                     writer.writerow(cells)
-                    wrote = True
+                    wrote += 1
+                    if wrote > limits.max_rows + 1:
+                        raise KpiLabError(
+                            f"sheet {source.sheet!r} of {source.label} has over"
+                            f" {limits.max_rows:,} rows, over this server's limit per import:"
+                            " export a shorter date range"
+                        )
     finally:
         book.close()
     if not wrote:

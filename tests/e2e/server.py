@@ -33,7 +33,11 @@ class Server:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", self.port)) == 0:
                 raise RuntimeError(f"port {self.port} is in use (a stale server?)")
-        env = {**os.environ, "KPILAB_DB": str(self.db)}
+        env = {
+            **os.environ,
+            "KPILAB_DB": str(self.db),
+            "KPILAB_SPOOL_DIR": str(self.db.parent / "spool"),
+        }
         cmd = [
             sys.executable,
             "-m",

@@ -38,6 +38,7 @@ def as_served(monkeypatch) -> None:
 def workspace(tmp_path, monkeypatch, as_served) -> str:
     path = str(tmp_path / "workspace.duckdb")
     monkeypatch.setenv("KPILAB_DB", path)
+    monkeypatch.setenv("KPILAB_SPOOL_DIR", str(tmp_path / "spool"))
     st.cache_resource.clear()
     st.cache_data.clear()
     yield path
