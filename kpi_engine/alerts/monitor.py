@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,7 @@ from kpi_engine.sharing.links import create_share, public_url
 from kpi_engine.store import Store
 from kpi_engine.typed_json import to_json
 
+_LOG = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(hours=6)
 LINK_DAYS = 90
@@ -96,8 +98,9 @@ class _Round:
         store = self.root.for_workspace(watch.workspace)
         try:
             findings = evaluate(store, watch, self.memo)
-        except KpiLabError as exc:
-            self.failed.append(Failed(watch.watch_id, watch.destination, f"cannot evaluate: {exc}"))
+        except Exception as exc:  # one watch that cannot be evaluated stops no other
+            reason = _evaluation_problem(watch, exc)
+            self.failed.append(Failed(watch.watch_id, watch.destination, reason))
             return
         for finding in findings:
             known = delivery(
@@ -106,7 +109,12 @@ class _Round:
             if not finding.fired or known:  # quiet, sent already, or waiting for its retry
                 self.not_due += 1
                 continue
-            message = _alert_message(store, finding, self.dry_run)
+            try:
+                message = _alert_message(store, finding, self.dry_run)
+            except Exception as exc:  # no link or message for this one: the others go on
+                reason = _evaluation_problem(watch, exc)
+                self.failed.append(Failed(watch.watch_id, watch.destination, reason))
+                continue
             self.send(watch.workspace, watch.watch_id, finding.period, watch.destination, message)
 
     def digest(self, workspace: str, destination: str, schedule: str, group: list[Watch]) -> None:
@@ -122,8 +130,8 @@ class _Round:
         for watch in group:
             try:
                 findings = evaluate(store, watch, self.memo)
-            except KpiLabError as exc:
-                lines.append(f"{watch.subject()}: cannot evaluate ({exc})")
+            except Exception as exc:  # the digest goes out with the others
+                lines.append(f"{watch.subject()}: {_evaluation_problem(watch, exc)}")
                 continue
             for finding in findings:
                 link = None if self.dry_run or finding.spec is None else _link(store, finding)
@@ -162,7 +170,10 @@ class _Round:
     def attempt(self, entry: Delivery, message: dict) -> None:
         try:
             _deliver(entry.destination, message)
-        except DeliveryError as exc:
+        except Exception as exc:  # any failure of one destination is recorded, never raised
+            if not isinstance(exc, DeliveryError):
+                _LOG.exception("delivery to a %s failed unexpectedly", _kind(entry.destination))
+                exc = DeliveryError(f"the send failed: {type(exc).__name__}")
             wait = min(FIRST_RETRY * 2 ** (entry.attempts - 1), LONGEST_RETRY)
             record(
                 self.root,
@@ -185,6 +196,19 @@ class _Round:
             entry = delivery(self.root, *key)
             again = replace(entry, attempts=entry.attempts + 1, last_try=_naive(self.now))
             self.attempt(again, json.loads(entry.message))
+
+
+def _evaluation_problem(watch: Watch, exc: Exception) -> str:
+    if isinstance(exc, KpiLabError):
+        return f"cannot evaluate: {exc}"
+    _LOG.exception(
+        "watch %s of workspace %s could not be evaluated", watch.watch_id, watch.workspace
+    )
+    return f"cannot evaluate: an internal error ({type(exc).__name__}); it is logged"
+
+
+def _kind(destination: str) -> str:
+    return "webhook" if destination.lower().startswith(("http://", "https://")) else "mailbox"
 
 
 def _link(store: Store, finding: Finding) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -13,6 +14,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Store
 
 DEFAULT_TIME_ZONE = "UTC"
+DEFAULT_MAX_WATCHES = 50
 _FIELDS = (
     "watch_id, workspace, dataset_id, rule, destination, kpi, experiment, digest, hour,"
     " channel_type, created_at"
@@ -30,7 +32,15 @@ def add_watch(store: Store, watch: Watch) -> Watch:
         workspace=store.workspace,
         created_at=datetime.now(),
     )
+    cap = max_watches()
     with store.transaction() as cur:
+        held = cur.execute(
+            "SELECT count(*) FROM watches WHERE workspace = ?", [store.workspace]
+        ).fetchone()[0]
+        if held >= cap:
+            raise KpiLabError(
+                f"a workspace can have at most {cap} watches: remove one you no longer read"
+            )
         cur.execute(
             f"INSERT INTO watches ({_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -48,6 +58,14 @@ def add_watch(store: Store, watch: Watch) -> Watch:
             ],
         )
     return saved
+
+
+def max_watches() -> int:
+    """``$KPILAB_MAX_WATCHES`` (50): each watch is evaluated, and may send, every round."""
+    try:
+        return max(1, int(os.environ.get("KPILAB_MAX_WATCHES") or DEFAULT_MAX_WATCHES))
+    except ValueError:
+        return DEFAULT_MAX_WATCHES
 
 
 def _watches(store: Store, where: str, params: list) -> list[Watch]:
