@@ -8,6 +8,7 @@ import streamlit as st
 
 from kpi_engine.errors import KpiLabError
 from ui.dataset_picker import dataset_picker
+from ui.messages import show_error
 from ui.resources import get_store
 from ui.workspace import ensure_workspace
 
@@ -44,6 +45,6 @@ if navigation.url_path != "shared":
             st.stop()
         dataset_picker(get_store())
     except KpiLabError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
 navigation.run()

@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# a file path on the server: /two/or/more/parts (not the path of a URL: no ":" or word before)
+_SERVER_PATH = re.compile(r"\bfile:/*[^\s'\"]+|(?<![\w:/.~-])(?:/[\w.@%+~=,-]+){2,}/?")
 # how a field reads in a sentence when no front end names it
 WORDS = {
     "kpis": "KPI",
@@ -35,6 +37,12 @@ def one_line(text: str) -> str:
     """User text quoted in a message (a header with a line break, a formula with a NUL)
     has its control characters shown as spaces."""
     return _CONTROL.sub(" ", str(text))
+
+
+def without_paths(text: str) -> str:
+    """``text`` with server file paths replaced by "(a file on the server)": messages shown
+    to people who did not type the path (a viewer, a link holder) name none."""
+    return _SERVER_PATH.sub("(a file on the server)", str(text))
 
 
 class KpiLabError(Exception):

@@ -27,6 +27,7 @@ from kpi_engine.sharing.views import saved_views
 from kpi_engine.store import Dataset, Store
 from ui.blocks import draw
 from ui.dataset_picker import current_dataset
+from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.resources import get_store
 from ui.text import plain
@@ -109,7 +110,7 @@ def _add(store: Store, dataset: Dataset, rule: str, destination: str, **settings
         evaluate(store, watch)
         add_watch(store, watch)
     except KpiLabError as exc:
-        st.error(exc.describe(LABELS), icon=":material/error:")
+        show_error(exc, LABELS)
         return
     st.toast("Watch added")
 

@@ -12,6 +12,7 @@ from kpi_engine.store import Dataset, Store
 from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset
+from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.open_view import left_out_notice
 from ui.resources import get_store
@@ -205,7 +206,7 @@ try:
     spec = _spec(store, dataset)
     result = result_of(store, dataset, spec)
 except KpiLabError as exc:
-    st.error(exc.describe(LABELS), icon=":material/error:")
+    show_error(exc, LABELS)
     st.stop()
 with share_col:
     share_controls(store, spec, result, default_title=f"{dataset.name}: budget")

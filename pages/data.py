@@ -19,6 +19,7 @@ from kpi_engine.ingest.source import drop_spool, spool_upload
 from kpi_engine.roles import CORE_ROLES, ROLES
 from kpi_engine.store import Dataset, Store
 from ui.dataset_picker import current_dataset, select_after_rerun
+from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.resources import get_store, session_spool
 from ui.state import Keys
@@ -96,7 +97,7 @@ def _inspect(store: Store, pending: dict, options: ImportOptions) -> ImportPlan 
             known = (key, None, str(exc))
         st.session_state[Keys.PENDING_PLAN] = known
     if known[2]:
-        st.error(known[2], icon=":material/error:")
+        show_error(known[2])
     return known[1]
 
 
@@ -209,7 +210,7 @@ def _import_controls(store: Store, pending: dict, options: ImportOptions) -> Non
                 store.save_preset(preset_name, dict(options.mapping or {}))
                 st.success(f"Saved preset {plain(preset_name)}.")
             except KpiLabError as exc:
-                st.error(str(exc))
+                show_error(exc)
     if cancel_col.button("Cancel", icon=":material/close:"):
         _forget_pending()
         st.rerun()
@@ -252,7 +253,7 @@ def _attach_form(store: Store) -> None:
         with st.spinner("Reading it on Spark (the first time starts Spark: 10-30 s)"):
             plan = inspect_source(store, options)
     except KpiLabError as exc:
-        st.error(str(exc), icon=":material/error:")
+        show_error(exc, paths=True)  # the path the admin typed, and the roots they may use
         return
     mapping = _mapping_editor(
         plan.columns, plan.preview, f"{Keys.MAPPING_EDITOR}_attach_{where}_{text}_{fmt}"
@@ -262,7 +263,7 @@ def _attach_form(store: Store) -> None:
             with st.spinner("Counting its rows on Spark"):
                 result = attach(store, replace(options, mapping=mapping))
         except KpiLabError as exc:
-            st.error(str(exc), icon=":material/error:")
+            show_error(exc, paths=True)
             return
         st.session_state[Keys.LAST_IMPORT] = result.to_dict()
         st.session_state.pop(Keys.ATTACH_READ, None)
@@ -282,7 +283,7 @@ def _run_import(store: Store, pending: dict, options: ImportOptions) -> None:
         )
     except KpiLabError as exc:
         bar.empty()
-        st.error(str(exc), icon=":material/error:")
+        show_error(exc)
         return
     st.session_state[Keys.LAST_IMPORT] = result.to_dict()
     select_after_rerun(result.dataset.dataset_id)
@@ -343,7 +344,7 @@ def _roles_table(dataset: Dataset) -> pd.DataFrame:
 
 def _dataset_details(store: Store, dataset: Dataset) -> None:
     st.subheader(plain(dataset.name), anchor=False)
-    currencies = f" · {', '.join(dataset.currencies)}" if dataset.currencies else ""
+    currencies = f" · {plain(', '.join(dataset.currencies))}" if dataset.currencies else ""
     origin = (
         f"attached from {plain(dataset.source_file or '')}, read there on {dataset.engine}"
         if dataset.attached
@@ -391,7 +392,7 @@ def _manage(store: Store, dataset: Dataset) -> None:
                 store.rename(dataset.dataset_id, new_name)
                 st.rerun()
             except KpiLabError as exc:
-                st.error(str(exc))
+                show_error(exc)
     with preset_col, st.form("save_preset", border=False):
         preset_name = st.text_input("Save its mapping as a preset", max_chars=120)
         if st.form_submit_button("Save preset", icon=":material/bookmark:") and preset_name:
@@ -399,7 +400,7 @@ def _manage(store: Store, dataset: Dataset) -> None:
                 store.save_preset(preset_name, mapping_of(dataset))
                 st.success(f"Saved preset {plain(preset_name)}.")
             except KpiLabError as exc:
-                st.error(str(exc))
+                show_error(exc)
     with delete_col:
         st.markdown("Delete this dataset")
         confirm = st.checkbox(
@@ -426,7 +427,7 @@ upload = st.file_uploader(
 if upload is not None:
     _take_upload(upload)
 if refused := st.session_state.pop(Keys.UPLOAD_REFUSED, None):
-    st.error(refused, icon=":material/error:")
+    show_error(refused)
 with st.expander("Attach a table from a data lake or a catalog (Spark)", icon=":material/cloud:"):
     st.caption(
         "Nothing is copied: the table stays where it is and every analysis of it runs on Spark"

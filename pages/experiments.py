@@ -26,6 +26,7 @@ from kpi_engine.store import Dataset, Store
 from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset
+from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.open_view import left_out_notice
 from ui.resources import get_store
@@ -128,7 +129,7 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
             **methods,
         )
     except KpiLabError as exc:
-        st.error(exc.describe(LABELS), icon=":material/error:")
+        show_error(exc, LABELS)
         return None
 
 
@@ -320,7 +321,7 @@ def _power_planner(result: ExperimentResult | None, alpha: float) -> None:
     try:
         planned = power_plan(baseline / 100, mde / 100, alpha, power)
     except KpiLabError as exc:
-        st.error(str(exc))
+        show_error(exc)
         return
     reach = more = None
     if known:
@@ -348,7 +349,7 @@ if spec is not None:
     try:
         result = result_of(store, dataset, spec)
     except KpiLabError as exc:
-        st.error(exc.describe(LABELS), icon=":material/error:")
+        show_error(exc, LABELS)
     if result is not None:
         with share_col:
             share_controls(store, spec, result, default_title=f"{dataset.name}: experiment")

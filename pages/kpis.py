@@ -27,6 +27,7 @@ from ui.blocks import draw
 from ui.cache import result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
+from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.open_view import left_out_notice, open_view
 from ui.resources import get_store
@@ -118,7 +119,9 @@ def _trend_controls(dataset: Dataset, kpis: list[str], by: str | None, custom) -
         format_func=lambda k: lookup(k, custom).name,
         key=widget_key("trend_kpi", key),
     )
-    split = controls[2].toggle(f"One line per {by}", key=widget_key("split", key)) if by else False
+    split = False
+    if by:
+        split = controls[2].toggle(f"One line per {plain(by)}", key=widget_key("split", key))
     smooth = controls[2].toggle(
         LABELS["smooth"],
         key=widget_key("smooth", key),
@@ -180,7 +183,7 @@ def _target_form(
                 save_target(store, dataset, target)
                 st.rerun()
             except KpiLabError as exc:
-                st.error(exc.describe(TARGET_LABELS))
+                show_error(exc, TARGET_LABELS)
 
 
 def _delete_targets(store: Store, dataset: Dataset, saved: tuple[Target, ...], custom) -> None:
@@ -283,7 +286,7 @@ try:
     )
     result = result_of(store, dataset, spec)
 except KpiLabError as exc:
-    st.error(exc.describe(LABELS), icon=":material/error:")
+    show_error(exc, LABELS)
     st.stop()
 draw(display.blocks(result), slots)
 if "targets" in slots:

@@ -9,6 +9,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.sharing.links import open_share
 from kpi_engine.sharing.report import blocks, html_report, subtitle
 from ui.blocks import draw
+from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.resources import root_store
 from ui.text import plain
@@ -18,7 +19,7 @@ try:
     shared = open_share(root_store(), st.query_params.get("token"))
 except KpiLabError as exc:
     st.title("Shared view", anchor=False)
-    st.error(str(exc), icon=":material/link_off:")
+    show_error(exc, icon=":material/link_off:")
     st.stop()
 st.title(plain(shared.title), anchor=False)
 st.caption(plain(subtitle(shared)))

@@ -7,6 +7,7 @@ import streamlit as st
 from kpi_engine.errors import KpiLabError
 from kpi_engine.sharing.links import list_shares, revoke_share
 from kpi_engine.sharing.views import saved_views
+from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.open_view import open_view
 from ui.resources import get_store
@@ -39,7 +40,7 @@ for share in shares:
             try:
                 revoke_share(store, share["share_id"])
             except KpiLabError as exc:
-                st.error(str(exc))
+                show_error(exc)
             st.rerun()
 
 st.subheader("Saved views", anchor=False)

@@ -293,3 +293,14 @@ def test_prune_reports_what_it_removed(capsys, db):
     assert code == 0 and result == {"removed": 0, "kept": 0}
     code, _, err = run(capsys, "prune", "--older-than-days", "-2", "--db", db)
     assert code == 2 and err.count("\n") == 1 and "0 or more" in err
+
+
+def test_a_deeply_nested_view_is_one_line(capsys, db, tmp_path):
+    """json.load raised an uncaught RecursionError (issue 24)."""
+    view = tmp_path / "nested.json"
+    view.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["import", str(FIXTURES / "tiny_campaigns.csv"), "--name", "t", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["share", "create", "t", "--view", str(view), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and err.count("\n") == 1

@@ -22,6 +22,7 @@ from kpi_engine.display.blocks import (
     Table,
     Text,
 )
+from kpi_engine.display.theme import plain_labels
 from kpi_engine.export import to_csv_bytes, to_excel_bytes
 from kpi_engine.formatting import format_cell
 from ui.text import plain
@@ -60,7 +61,7 @@ def _draw(block: Block) -> None:
     elif isinstance(block, Table):
         _table(block)
     elif isinstance(block, Chart):
-        st.plotly_chart(block.figure, key=block.key)
+        st.plotly_chart(plain_labels(block.figure), key=block.key)
     elif isinstance(block, Download):
         st.download_button(
             block.label,
@@ -76,11 +77,11 @@ def _draw(block: Block) -> None:
     elif isinstance(block, Section):
         if block.collapsed:
             icon = f":material/{block.icon}:" if block.icon else None
-            with st.expander(block.title or "", icon=icon):
+            with st.expander(plain(block.title or ""), icon=icon):
                 draw(block.blocks)
         else:
             if block.title:
-                st.subheader(block.title, anchor=False)
+                st.subheader(plain(block.title), anchor=False)
             draw(block.blocks)
     elif isinstance(block, Columns):
         for column, parts in zip(st.columns(len(block.columns)), block.columns, strict=True):
@@ -105,12 +106,12 @@ def _cards(block: Cards) -> None:
         row = items[offset : offset + block.per_row]
         for column, card in zip(st.columns(block.per_row), row, strict=False):
             column.metric(
-                card.label,
+                card.label,  # a KPI name: the catalog's, or a custom id (letters, digits, _)
                 card.value,
                 delta=card.delta,
                 delta_color=card.delta_color,
                 chart_data=list(card.sparkline) or None,
-                help=card.help,
+                help=plain(card.help) if card.help else None,
                 border=True,
             )
 

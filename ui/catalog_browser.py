@@ -10,6 +10,7 @@ from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.typical import typical_ranges
 from kpi_engine.store import Dataset, Store
+from ui.messages import show_error
 from ui.text import plain
 
 
@@ -71,4 +72,4 @@ def custom_kpi_form(store: Store, custom: tuple[Kpi, ...]) -> None:
                     save_custom(store, make_kpi(name, formula, unit, direction))
                     st.success(f"Saved {plain(name)}: pick it in the KPIs list.")
                 except KpiLabError as exc:
-                    st.error(str(exc))
+                    show_error(exc)

@@ -11,6 +11,7 @@ import streamlit as st
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach import refresh
 from kpi_engine.store import Dataset, Store
+from ui.messages import show_error
 from ui.state import Keys
 
 
@@ -68,7 +69,7 @@ def _refresh_button(store: Store, dataset: Dataset) -> None:
             with st.spinner("Reading it again"):
                 refresh(store, dataset)
         except KpiLabError as exc:
-            st.sidebar.error(str(exc), icon=":material/error:")
+            show_error(exc, where=st.sidebar)
             return
         st.rerun()
 

@@ -10,6 +10,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.sharing.links import SHARED_PATH, create_share
 from kpi_engine.sharing.views import save_view
 from kpi_engine.store import Store
+from ui.messages import show_error
 from ui.state import Keys
 
 LABELS = {"expires_days": "Link expires after"}
@@ -38,7 +39,7 @@ def share_controls(store: Store, spec: Spec, result: Result, default_title: str)
             if share_col.button("Create read-only link", type="primary", icon=":material/link:"):
                 st.session_state[key] = create_share(store, spec, result, title, days or None)
         except KpiLabError as exc:
-            st.error(exc.describe(LABELS))
+            show_error(exc, LABELS)
         link = st.session_state.get(key)
         if link:
             st.markdown("Anyone with this link sees this view as it is now, read-only:")

@@ -231,6 +231,11 @@ def _read_view(path: str) -> dict:
             view = json.load(fh)
     except (OSError, ValueError) as exc:
         raise KpiLabError(f"cannot read the view {path}: {exc}") from None
+    except RecursionError:
+        raise KpiLabError(
+            f"the view {path} is nested too deeply to be a view: write it as the Sharing page"
+            " or `share create --view` documents it"
+        ) from None
     if not isinstance(view, dict):
         raise KpiLabError(f"the view {path} must be a JSON object")
     return view

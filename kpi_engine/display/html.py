@@ -20,6 +20,7 @@ from kpi_engine.display.blocks import (
     Table,
     Text,
 )
+from kpi_engine.display.theme import plain_labels
 from kpi_engine.export import neutralise
 from kpi_engine.formatting import format_cell
 
@@ -67,7 +68,8 @@ def _block(block: Block, state: dict) -> str:
     if isinstance(block, Chart):
         first = not state["plotly"]
         state["plotly"] = True
-        return pio.to_html(block.figure, include_plotlyjs=first, full_html=False)
+        figure = plain_labels(block.figure)
+        return pio.to_html(figure, include_plotlyjs=first, full_html=False)
     if isinstance(block, Download):
         return ""
     if isinstance(block, Progress):

@@ -6,6 +6,7 @@ fifth of the server's CPU with 20 users (py-spy, benchmarks/load.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -51,3 +52,39 @@ pio.templates.default = TEMPLATE
 
 def styled(fig: go.Figure, unit: str) -> go.Figure:
     return fig.update_yaxes(tickformat=d3_format(unit))
+
+
+_TRACE_TEXT = ("name", "text", "hovertext", "x", "y")
+
+
+def _plain(value):
+    """Plotly draws a subset of HTML in labels (<a href>, <b>, <br>...): user text keeps
+    its < and > as characters. Only < and > change, so applying it twice changes nothing."""
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, (list, tuple, np.ndarray)) and any(isinstance(v, str) for v in value):
+        return [_plain(v) for v in value]
+    return value
+
+
+def plain_labels(fig: go.Figure) -> go.Figure:
+    """``fig`` with every label that can hold user text (trace names, categories, hover
+    text, titles, annotations, menu labels) shown as text, never markup."""
+    for trace in fig.data:
+        for prop in _TRACE_TEXT:
+            if prop in trace and trace[prop] is not None:
+                trace[prop] = _plain(trace[prop])
+    layout = fig.layout
+    if layout.title.text:
+        layout.title.text = _plain(layout.title.text)
+    for axis in (layout.xaxis, layout.yaxis):
+        if axis.title.text:
+            axis.title.text = _plain(axis.title.text)
+        if axis.ticktext:
+            axis.ticktext = _plain(list(axis.ticktext))
+    for note in layout.annotations:
+        note.text = _plain(note.text)
+    for menu in layout.updatemenus:
+        for button in menu.buttons:
+            button.label = _plain(button.label)
+    return fig

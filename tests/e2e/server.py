@@ -37,6 +37,7 @@ class Server:
             **os.environ,
             "KPILAB_DB": str(self.db),
             "KPILAB_SPOOL_DIR": str(self.db.parent / "spool"),
+            "KPILAB_ATTACH_ROOTS": str(self.db.parent),  # a test writes its lake files there
         }
         cmd = [
             sys.executable,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import numpy as np
 import pytest
@@ -81,6 +82,11 @@ def open_app(
         at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def shown(element) -> str:
+    """An element's text as the reader sees it: Markdown escapes (``ui.text.plain``) undone."""
+    return re.sub(r"\\(.)", r"\1", element.value)
 
 
 def figure(at: AppTest, index: int = 0) -> dict:

@@ -1,7 +1,7 @@
 """Alerts page in AppTest."""
 
 from kpi_engine.alerts.watches import list_watches
-from tests.pages.conftest import engine_store, open_app
+from tests.pages.conftest import engine_store, open_app, shown
 
 
 def _open():
@@ -37,9 +37,9 @@ def test_a_bad_destination_names_its_field(workspace, monkeypatch):
     monkeypatch.delenv("KPILAB_ALLOW_PRIVATE_WEBHOOKS", raising=False)
     at = _open()
     _fill(at, "http://127.0.0.1:9/hook")
-    assert at.error[0].value.startswith("Send to '127.0.0.1' is a private or local address")
+    assert shown(at.error[0]).startswith("Send to '127.0.0.1' is a private or local address")
     _fill(at, "not an address")
-    assert at.error[0].value.startswith("Send to 'not an address' is not an e-mail address")
+    assert shown(at.error[0]).startswith("Send to 'not an address' is not an e-mail address")
     assert list_watches(engine_store(at)) == []
 
 

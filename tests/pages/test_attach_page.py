@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import APP, engine_store
+from tests.pages.conftest import APP, engine_store, shown
 from tests.spark.conftest import write_parquet
 from ui.state import Keys
 
@@ -69,5 +69,5 @@ def test_a_lake_table_attached_from_the_browser_reads_as_the_sample(data_page, t
 
 def test_a_path_that_is_not_there_says_so_and_attaches_nothing(data_page, tmp_path):
     at = _attach(data_page, str(tmp_path / "missing.parquet"), "nothing")
-    assert "does not exist" in at.error[0].value
+    assert "does not exist" in shown(at.error[0])
     assert len(engine_store(at).datasets()) == 3

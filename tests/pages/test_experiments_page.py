@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import figure, open_app
+from tests.pages.conftest import figure, open_app, shown
 
 
 def _open(name: str) -> AppTest:
@@ -39,8 +39,8 @@ def test_an_error_names_the_setting_by_its_label(workspace):
     at = _open("Sample A/B test (campaign)")
     split = next(t for t in at.text_input if t.label.startswith("Intended split"))
     split.set_value("50,30,20").run()
-    assert at.error[0].value.startswith("Intended split has 3 shares for 2 variants (A, B)")
-    assert "--split" not in at.error[0].value
+    assert shown(at.error[0]).startswith("Intended split has 3 shares for 2 variants (A, B)")
+    assert "--split" not in shown(at.error[0])
 
 
 def test_alpha_drives_every_verdict(workspace):

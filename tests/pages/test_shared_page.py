@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi_engine.kpis.spec import default_spec
 from kpi_engine.sharing.links import create_share, revoke_share
-from tests.pages.conftest import APP, engine_store, open_app
+from tests.pages.conftest import APP, engine_store, open_app, shown
 
 
 def _shared(token: str) -> AppTest:
@@ -43,7 +43,7 @@ def test_invalid_workspace_link_shows_a_message_and_no_data(workspace, token):
     at.query_params["ws"] = token
     at.run()
     assert not at.exception
-    assert "workspace link is not valid" in at.error[0].value
+    assert "workspace link is not valid" in shown(at.error[0])
     assert not at.dataframe and not at.metric and "workspace" not in at.session_state
 
 
@@ -87,7 +87,7 @@ def test_unusable_links_show_a_message_and_no_data(workspace, case, message, mon
     else:
         token = "<script>alert(1)</script>"
     at = _shared(token)
-    assert message in at.error[0].value
+    assert message in shown(at.error[0])
     assert not at.metric and not at.dataframe and not at.get("download_button")
 
 
@@ -127,12 +127,12 @@ def test_a_shared_experiment_shows_the_split_alarm_and_guardrails_its_owner_saw(
     _by_label(at.text_input, "Intended split, control first").set_value("70,30").run()
     _by_label(at.multiselect, "Guardrail KPIs").set_value(["revenue_per_user"]).run()
     _by_label(at.number_input, "Significance level (alpha)").set_value(0.1).run()
-    assert "Sample ratio mismatch" in at.error[0].value
-    _, shown = _share_and_compare(at, "experiments")
-    assert any("Sample ratio mismatch" in text for kind, text in shown["alerts"])
-    text = " ".join(shown["markdown"]).replace("\\", "")
+    assert "Sample ratio mismatch" in shown(at.error[0])
+    _, seen = _share_and_compare(at, "experiments")
+    assert any("Sample ratio mismatch" in text for kind, text in seen["alerts"])
+    text = " ".join(seen["markdown"]).replace("\\", "")
     assert "Guardrail Revenue per user" in text and "90% CI" in text
-    assert len(shown["charts"]) == 3  # forest, cumulative lift, daily values
+    assert len(seen["charts"]) == 3  # forest, cumulative lift, daily values
 
 
 def test_a_shared_budget_and_kpis_view_match_their_pages(workspace):

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from kpi_engine.ingest import import_file
 from kpi_engine.store import Store
 from tests.conftest import FIXTURES, aged_workspace
-from tests.pages.conftest import APP
+from tests.pages.conftest import APP, shown
 
 
 def _visit(token: str) -> AppTest:
@@ -34,4 +34,4 @@ def test_a_wrong_setting_is_a_message(workspace, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
-    assert "KPILAB_PRUNE_DAYS='soon' is not valid" in at.error[0].value
+    assert "KPILAB_PRUNE_DAYS='soon' is not valid" in shown(at.error[0])
