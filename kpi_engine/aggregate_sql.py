@@ -26,8 +26,8 @@ from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.kpis import formula as fx
 
 if TYPE_CHECKING:
+    from kpi_engine.datasets import Dataset
     from kpi_engine.kpis.catalog import Kpi
-    from kpi_engine.store import Dataset
 
 GRAINS = ("day", "week", "month")
 PERIOD = "period"
@@ -207,6 +207,11 @@ def distinct_sql(dataset: Dataset, name: str, limit: int) -> tuple[str, list]:
         f" WHERE {col} IS NOT NULL ORDER BY value LIMIT ?",
         [int(limit)],
     )
+
+
+def preview_sql(dataset: Dataset, limit: int) -> tuple[str, list]:
+    """The first rows, as stored (the Data page's preview and download)."""
+    return f"SELECT * FROM {dataset.table} LIMIT ?", [int(limit)]
 
 
 def profile_sql(dataset: Dataset) -> tuple[str, list]:

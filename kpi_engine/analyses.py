@@ -11,6 +11,7 @@ from kpi_engine.budget import display as budget_display
 from kpi_engine.budget.analysis import run_budget
 from kpi_engine.budget.result import BudgetResult
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.datasets import Dataset
 from kpi_engine.display.blocks import Block
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import display as experiment_display
@@ -22,7 +23,7 @@ from kpi_engine.kpis.analysis import run_kpi_view
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.result import KpiViewResult
 from kpi_engine.kpis.spec import KpiViewSpec, from_legacy_view
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from kpi_engine.view_fields import VIEW_VERSION
 
 Spec = KpiViewSpec | ExperimentSpec | BudgetSpec

@@ -20,11 +20,12 @@ from kpi_engine.alerts.watches import (
     set_time_zone,
     time_zone,
 )
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.query import kpi_availability, lookup
 from kpi_engine.sharing.views import saved_views
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.dataset_picker import current_dataset
 from ui.messages import show_error

@@ -7,8 +7,9 @@ import streamlit as st
 
 from kpi_engine.budget import display, wording
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.export import to_csv_bytes
 from kpi_engine.ingest import ImportOptions, ImportPlan, import_file, inspect_file, mapping_of
@@ -17,7 +18,7 @@ from kpi_engine.ingest.mapping import IGNORE, KIND_LABELS, NO_ROLE, MappedColumn
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.source import drop_spool, spool_upload
 from kpi_engine.roles import CORE_ROLES, ROLES
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.messages import show_error
 from ui.navigation import require_app_navigation

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi_engine.aggregate_sql import numeric_columns
+from kpi_engine.datasets import Dataset
 from kpi_engine.display.blocks import Strong, text
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import display, wording
@@ -22,7 +23,7 @@ from kpi_engine.kpis.query import lookup
 from kpi_engine.stats.power import days_needed, reachable_mde
 from kpi_engine.stats.power import plan as power_plan
 from kpi_engine.stats.sufficient import PROPORTION, RATIO
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset

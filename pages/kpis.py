@@ -9,6 +9,7 @@ import streamlit as st
 from kpi_engine.aggregate_sql import GRAINS
 from kpi_engine.budget import wording as budget_wording
 from kpi_engine.budget.goals import goal_for_target
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.formatting import format_value
 from kpi_engine.kpis import display, wording
@@ -22,7 +23,7 @@ from kpi_engine.kpis.dashboard import (
 )
 from kpi_engine.kpis.query import kpi_availability, lookup
 from kpi_engine.kpis.spec import TABLE_LIMIT, KpiViewSpec, default_kpis
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form

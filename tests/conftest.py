@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_engine.store import SYSTEM_TABLES, Store
+from kpi_engine.store import Store
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -77,28 +77,35 @@ def write_csv(tmp_path: Path):
     return write
 
 
+def rows(store: Store, dataset, sql: str) -> list[tuple]:
+    """``sql`` (naming ``dataset.table``) on the dataset's stored rows, as tuples."""
+    frame = store.query(dataset, sql)
+    return [tuple(None if v != v else v for v in row) for row in frame.itertuples(index=False)]
+
+
 def nothing_stored(store: Store) -> bool:
-    """No dataset table and no registry entry: what a refused import must leave."""
-    with store.cursor() as cur:
-        tables = cur.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE NOT list_contains(?, table_name)",
-            [list(SYSTEM_TABLES)],
-        ).fetchone()[0]
-    return tables == 0 and store.datasets() == []
+    """No registry entry and no file of rows: what a refused import must leave (a file an
+    import published before it failed would be an orphan; none may be left)."""
+    files = [p for p in Path(store.data.root).rglob("*.parquet") if ".tmp" not in p.parts]
+    return store.datasets() == [] and files == []
 
 
 def aged_workspace(root: Store, days_old: float) -> tuple[Store, str]:
     """A workspace seeded with the samples, dated ``days_old`` days back, and its token."""
     from datetime import datetime, timedelta
 
+    from sqlalchemy import update
+
     from kpi_engine.samples import seed_samples
     from kpi_engine.sharing.workspaces import create_workspace
+    from kpi_engine.state.schema import workspaces
 
     store, token = create_workspace(root)
     seed_samples(store)
-    with root.transaction() as cur:
-        cur.execute(
-            "UPDATE workspaces SET created_at = ? WHERE workspace_id = ?",
-            [datetime.now() - timedelta(days=days_old), store.workspace],
+    with root.transaction() as conn:
+        conn.execute(
+            update(workspaces)
+            .where(workspaces.c.workspace_id == store.workspace)
+            .values(created_at=datetime.now() - timedelta(days=days_old))
         )
     return store, token

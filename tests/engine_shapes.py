@@ -16,12 +16,13 @@ import pandas as pd
 from kpi_engine.aggregate_sql import Rows, date_range_sql, distinct_sql, kpi_sql, profile_sql
 from kpi_engine.analyses import run
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.datasets import Dataset
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.kpis.custom import make_kpi
 from kpi_engine.kpis.query import lookup
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.samples import SAMPLE_DIR
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 
 # the datasets by what each stands for: the three samples and two made here
 CAMPAIGNS, CAMPAIGN_TEST, USERS = "campaigns", "campaign_test", "users"

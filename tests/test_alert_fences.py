@@ -99,7 +99,7 @@ def test_a_hostile_destination_fails_alone(two_workspaces, monkeypatch, reply, d
 def test_the_monitor_command_exits_3_not_with_a_traceback(store, tmp_path, capsys):
     from kpi_engine.cli import main
 
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     bad = Raw(b"not http\r\n")
     try:
         assert main(["import", str(_campaign(tmp_path)), "--name", "daily", "--db", db]) == 0

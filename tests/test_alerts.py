@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from sqlalchemy import update
 
 from kpi_engine.alerts.monitor import run_monitor
 from kpi_engine.alerts.schedule import due_period
@@ -19,6 +20,7 @@ from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.kpis.dashboard import Target, save_target
+from kpi_engine.state.schema import watches
 
 LAST = date(2026, 3, 31)
 
@@ -231,8 +233,8 @@ def test_a_weekly_digest_goes_out_once_a_week_across_a_dst_change(store, dataset
     for rule in ("anomaly", "change:50"):
         _watch(store, dataset, rule, receiver.url, digest="weekly", hour=8)
     created = datetime(2026, 10, 13)  # after Monday 12 October's digest hour
-    with store.transaction() as cur:
-        cur.execute("UPDATE watches SET created_at = ?", [created])
+    with store.transaction() as conn:
+        conn.execute(update(watches).values(created_at=created))
     sends = []
     # every 15 minutes for three weeks around the end of summer time (25 October 2026)
     moment = datetime(2026, 10, 18, 0, tzinfo=UTC)
@@ -363,8 +365,8 @@ def test_the_review_cycle_names_what_nobody_looked_at(store, dataset, receiver):
     old = datetime(2025, 12, 1)
     save_target(store, dataset, Target("spend", 10_000, date(2025, 12, 1), date(2026, 6, 30)))
     watch = _watch(store, dataset, "range:0:1", receiver.url)  # never fires: CTR is below 1
-    with store.transaction() as cur:
-        cur.execute("UPDATE watches SET created_at = ?", [old])
+    with store.transaction() as conn:
+        conn.execute(update(watches).values(created_at=old))
     now = datetime(2026, 4, 1)
     assert [w.watch_id for w in silent_watches(store, now)] == [watch.watch_id]
     assert {(s.kpi, s.last_seen) for s in stale_kpis(store, now)} == {

@@ -121,7 +121,7 @@ def test_reference_scenario_through_the_cli(tmp_path, capsys, scenario, question
         writer = csv.writer(fh)
         writer.writerow(scenario["columns"])
         writer.writerows(scenario["rows"])
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     assert main(["import", str(path), "--name", "ref", "--db", db]) == 0
     capsys.readouterr()
     assert main(["budget", "ref", *reference_args(scenario, question), "--db", db, "--json"]) == 0
@@ -207,7 +207,7 @@ def test_locks_bounds_and_extrapolation_flag(store):
 
 
 def test_cli_budget_contract(tmp_path, capsys):
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     main(["import", str(PROJECT / "sample_data" / "campaigns.csv"), "--name", "c", "--db", db])
     capsys.readouterr()
     assert main(["budget", "c", "--bootstrap", "20", "--db", db, "--json"]) == 0
@@ -248,7 +248,7 @@ def test_cli_budget_contract(tmp_path, capsys):
     ],
 )
 def test_cli_budget_bad_input(tmp_path, capsys, args, message):
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     main(["import", str(PROJECT / "sample_data" / "campaigns.csv"), "--name", "c", "--db", db])
     capsys.readouterr()
     assert main(["budget", "c", *args, "--bootstrap", "0", "--db", db]) == 2

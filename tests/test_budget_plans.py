@@ -48,7 +48,7 @@ def _capture_at_half_change(truth: list[TrueCampaign], result: dict) -> float:
 
 
 def _imported(tmp_path: Path, rows: list[list]) -> str:
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     _run(db, "import", str(write_csv(tmp_path / "campaigns.csv", rows)), "--name", "c")
     return db
 

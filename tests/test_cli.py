@@ -20,7 +20,7 @@ def run(capsys, *args: str) -> tuple[int, dict | None, str]:
 
 @pytest.fixture
 def db(tmp_path) -> str:
-    return str(tmp_path / "cli.duckdb")
+    return str(tmp_path / "cli.sqlite")
 
 
 def test_import_datasets_kpis_as_a_script_would(db):
@@ -290,7 +290,7 @@ def test_hostile_or_wrong_custom_formulas_exit_2(capsys, db, custom, message):
 
 def test_prune_reports_what_it_removed(capsys, db):
     code, result, _ = run(capsys, "prune", "--older-than-days", "30", "--db", db, "--json")
-    assert code == 0 and result == {"removed": 0, "kept": 0}
+    assert code == 0 and result == {"removed": 0, "kept": 0, "files_swept": 0}
     code, _, err = run(capsys, "prune", "--older-than-days", "-2", "--db", db)
     assert code == 2 and err.count("\n") == 1 and "0 or more" in err
 

@@ -1,13 +1,14 @@
 """A killed process in the middle of a large import: the workspace opens afterwards, every
-earlier dataset is as it was, and nothing of the half-finished import is left.
+earlier dataset is as it was, the registry and the files agree, and what the killed import
+left (its scratch folder, a published file it never registered) is swept at the next start.
 
 The import runs in the real command line in its own process; it is killed with SIGKILL (no
-clean-up code runs) once DuckDB has started writing the new table into the database file.
+clean-up code runs) at each step: while it stages the rows, after its Parquet file is
+written, after that file is published under its final name, and before the registry commit.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from kpi_engine.ingest import import_file
+from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.store import Store
 from tests.conftest import PROJECT
 
 SAMPLE = str(PROJECT / "sample_data" / "campaigns.csv")
@@ -45,32 +49,28 @@ def big_csv(tmp_path_factory) -> Path:
     return path
 
 
-def _cli(db: Path, *args: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "kpi_engine", *args, "--db", str(db), "--json"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def _state(db: Path) -> dict:
-    """Every dataset's registry entry and its sums, as the command line reports them."""
-    state = {}
-    for d in _cli(db, "datasets")["datasets"]:
-        sums = _cli(db, "kpis", d["dataset_id"], "--kpi", "spend", "--kpi", "clicks")["rows"]
-        state[d["dataset_id"]] = (d["name"], d["rows"], d["columns"], sums)
-    return state
+    """Every dataset's registry entry and its sums, read by a fresh store as a new process
+    would read them."""
+    store = Store(db)
+    try:
+        state = {}
+        for d in store.datasets():
+            sums = run_kpis(store, d, KpiQuery(("spend", "clicks"))).to_dict("records")
+            state[d.dataset_id] = (d.name, d.rows, d.columns, d.version, sums)
+        return state
+    finally:
+        store.close()
+
+
+def _files(data: Path) -> set[Path]:
+    return {p for p in data.rglob("*") if p.is_file()}
 
 
 def _kill_mid_import(db: Path, step: str, *args: str) -> None:
-    """Start an import and SIGKILL it at ``step``: "writing" once DuckDB is writing the new
-    table into the file, or as soon as the import reports that step ("Checking data quality":
-    the table is built and registered, not yet committed)."""
-    size = db.stat().st_size
+    """Start an import and SIGKILL it as soon as it reports ``step`` (for "Staging": once its
+    scratch database has grown, so DuckDB is writing the staged rows)."""
+    scratch = db.with_name(db.stem + "-data") / ".tmp"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kpi_engine", "import", *args, "--db", str(db), "--progress"],
         cwd=PROJECT,
@@ -79,14 +79,14 @@ def _kill_mid_import(db: Path, step: str, *args: str) -> None:
         text=True,
     )
     try:
-        wanted = "Importing" if step == "writing" else step
+        wanted = "Importing" if step == "Staging" else step
         for line in proc.stderr:
             if wanted in line:
                 break
         else:
             pytest.fail(f"the import ended before {step!r}")
         start = time.monotonic()
-        while step == "writing" and db.stat().st_size < size + (1 << 20):
+        while step == "Staging" and sum(f.stat().st_size for f in _files(scratch)) < 1 << 20:
             assert proc.poll() is None, "the import ended before it could be killed"
             assert time.monotonic() - start < 120
             time.sleep(0.01)
@@ -100,28 +100,34 @@ def _kill_mid_import(db: Path, step: str, *args: str) -> None:
 @pytest.mark.parametrize(
     ("how", "step"),
     [
-        ("new dataset", "writing"),
-        ("new dataset", "Checking data quality"),
-        ("append", "Checking data quality"),
+        ("new dataset", "Staging"),
+        ("new dataset", "Publishing the rows"),  # the Parquet file written, not yet renamed
+        ("new dataset", "Saving"),  # published under its final name, not yet registered
+        ("append", "Publishing the rows"),
+        ("append", "Saving"),
     ],
 )
 def test_sigkill_during_an_import_leaves_the_workspace_as_it_was(tmp_path, big_csv, how, step):
-    db = tmp_path / "ws.duckdb"
-    _cli(db, "import", SAMPLE, "--name", "Sample")
+    db = tmp_path / "ws.sqlite"
+    data = tmp_path / "ws-data"
     small = tmp_path / "base.csv"
     _write_csv(small, 1000)
-    base = _cli(db, "import", str(small), "--name", "Base")
-    before = _state(db)
+    store = Store(db)
+    import_file(store, SAMPLE, name="Sample")
+    base = import_file(store, small, name="Base").dataset
+    store.close()
+    before, files = _state(db), _files(data)
 
-    extra = ["--append", base["dataset_id"]] if how == "append" else ["--name", "Half"]
+    extra = ["--append", base.dataset_id] if how == "append" else ["--name", "Half"]
     _kill_mid_import(db, step, str(big_csv), *extra)
 
     assert _state(db) == before  # opens; every dataset has its rows and sums
-    con = duckdb.connect(str(db), read_only=True)
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    con.close()
-    data_tables = {t for t in tables if t.startswith(("ds_", "stage_", "long_"))}
-    assert data_tables == set(before)  # no half-written table left behind
-    again = _cli(db, "import", SAMPLE, "--name", "After restart")  # and it takes new imports
-    sample_rows = next(rows for name, rows, _, _ in before.values() if name == "Sample")
-    assert again["rows"] == sample_rows
+    assert _files(data) - files  # the killed import's scratch folder, or the file it published
+    restarted = Store(db)
+    restarted.sweep(older_than=0)  # what the app does when it starts (after an hour's grace)
+    assert _files(data) == files  # the registry and the files agree again
+    again = import_file(restarted, SAMPLE, name="After restart")  # and it takes new imports
+    restarted.close()
+    assert again.dataset.rows == next(
+        rows for name, rows, *_ in before.values() if name == "Sample"
+    )

@@ -457,7 +457,7 @@ def test_the_command_line_carries_every_setting_and_the_json_contract(tmp_path, 
     frame = pd.concat([frame, swapped])  # 30 users in both variants
     path = tmp_path / "users.csv"
     frame.to_csv(path, index=False)
-    db = str(tmp_path / "cli.duckdb")
+    db = str(tmp_path / "cli.sqlite")
     assert main(["import", str(path), "--db", db, "--name", "users", "--json"]) == 0
     capsys.readouterr()
     args = ["experiment", "users", "--db", db, "--variant-col", "variant", "--control", "A"]

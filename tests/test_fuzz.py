@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -16,7 +17,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.kpis.custom import make_kpi
 from kpi_engine.kpis.query import KpiQuery, run_kpis
-from kpi_engine.store import SYSTEM_TABLES, Store
+from kpi_engine.store import Store
 
 HOSTILE = [
     "'; DROP TABLE datasets; --",
@@ -117,13 +118,10 @@ def csv_files(draw) -> tuple[bytes, str]:
     return data, draw(st.sampled_from(["report.csv", "report.txt", "r.tsv", "x"]))
 
 
-def _tables(store: Store) -> set[str]:
-    with store.cursor() as cur:
-        return {
-            r[0]
-            for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-            if r[0] not in SYSTEM_TABLES
-        }
+def _files(store: Store) -> set[str]:
+    """The Parquet files of rows in the store's data folder."""
+    root = Path(store.data.root)
+    return {str(p) for p in root.rglob("*.parquet") if ".tmp" not in p.relative_to(root).parts}
 
 
 @pytest.fixture(scope="module")
@@ -150,11 +148,10 @@ def test_any_file_becomes_a_dataset_or_a_clear_message(fuzz_store, tmp_path_fact
     else:
         event("imported")
         dataset = result.dataset
-        with fuzz_store.cursor() as cur:
-            rows = cur.execute(f"SELECT count(*) FROM {dataset.table}").fetchone()[0]
+        rows = fuzz_store.query(dataset, f"SELECT count(*) AS n FROM {dataset.table}")["n"][0]
         assert rows == dataset.rows > 0
-    registered = {d.dataset_id for d in fuzz_store.datasets()}
-    assert _tables(fuzz_store) == registered  # every entry has its table, no stray tables
+    registered = {d.location for d in fuzz_store.datasets()}
+    assert _files(fuzz_store) == registered  # every entry has its file, no stray files
 
 
 HOSTILE_FRAGMENTS = [
@@ -242,4 +239,4 @@ def test_any_formula_is_a_kpi_or_a_clear_message(formula_store, formula):
         event("computed")
         assert list(table["Campaign"]) == ["A", "B"]
     assert [d.dataset_id for d in store.datasets()] == [dataset.dataset_id]
-    assert _tables(store) == {dataset.dataset_id}
+    assert _files(store) == {dataset.location}

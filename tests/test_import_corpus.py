@@ -217,7 +217,7 @@ def test_hostile_text_is_stored_as_text(store):
         '=HYPERLINK("http://evil")',
         "'; DELETE FROM meta; --",
     }
-    assert len(store.datasets()) == 1 and store.get_meta("samples_seeded") is None
+    assert len(store.datasets()) == 1 and store.setting("samples_seeded") is None
 
 
 def test_user_level_file_is_recognised(store):

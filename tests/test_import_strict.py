@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kpi_engine.ingest import import_file, importer
+from tests.conftest import rows as stored_rows
 
 CLEAN_ROWS = 6_000
 
@@ -25,8 +26,7 @@ def _csv(write_csv, lines: list[str], header: str = "Day,Campaign,Impressions,Cl
 
 
 def _table(store, dataset) -> list[tuple]:
-    with store.cursor() as cur:
-        return cur.execute(f"SELECT * FROM {dataset.table} ORDER BY ALL").fetchall()
+    return stored_rows(store, dataset, f"SELECT * FROM {dataset.table} ORDER BY ALL")
 
 
 def test_a_clean_file_takes_the_strict_read(store, write_csv, monkeypatch):
@@ -82,6 +82,7 @@ def test_late_problems_are_found_by_the_fallback(store, write_csv, late_line, co
     result = import_file(store, _csv(write_csv, lines))
     assert result.dataset.rows == rows
     assert code in [w["code"] for w in result.warnings]
-    with store.cursor() as cur:
-        total = cur.execute(f"SELECT sum(Impressions) FROM {result.dataset.table}").fetchone()[0]
+    (total,) = stored_rows(
+        store, result.dataset, f"SELECT sum(Impressions) FROM {result.dataset.table}"
+    )[0]
     assert total == sum(100 + i for i in range(CLEAN_ROWS))

@@ -5,6 +5,7 @@ import pytest
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from tests.conftest import FIXTURES, nothing_stored
+from tests.conftest import rows as stored_rows
 
 
 def test_import_detects_roles_and_types(store):
@@ -32,11 +33,11 @@ def test_numbers_exported_as_text_are_cleaned(store, write_csv):
         "2026-01-03,A,N/A,€ 3\n"
     )
     result = import_file(store, path)
-    with store.cursor() as cur:
-        rows = cur.execute(
-            f"SELECT Impressions, Cost FROM {result.dataset.table} ORDER BY Day"
-        ).fetchall()
-    assert rows == [(25881.0, 1.5), (None, 1234.5), (None, 3.0)]
+    table = result.dataset.table
+    found = stored_rows(
+        store, result.dataset, f"SELECT Impressions, Cost FROM {table} ORDER BY Day"
+    )
+    assert found == [(25881.0, 1.5), (None, 1234.5), (None, 3.0)]
     assert {"code": "missing_impressions", "count": 2}.items() <= next(
         w for w in result.warnings if w["code"] == "missing_impressions"
     ).items()
@@ -45,8 +46,9 @@ def test_numbers_exported_as_text_are_cleaned(store, write_csv):
 def test_booleans_count_as_conversions(store, write_csv):
     path = write_csv("user_id,group,converted\nu1,A,TRUE\nu2,A,FALSE\nu3,B,true\n")
     result = import_file(store, path)
-    with store.cursor() as cur:
-        assert cur.execute(f"SELECT sum(converted) FROM {result.dataset.table}").fetchone() == (2,)
+    assert stored_rows(
+        store, result.dataset, f"SELECT sum(converted) FROM {result.dataset.table}"
+    ) == [(2,)]
 
 
 def test_semicolon_file_the_sniffer_misreads(store, write_csv):
@@ -81,8 +83,9 @@ def test_a_type_that_breaks_after_the_sniffer_sample_is_reread(store, tmp_path):
     path = tmp_path / "long.csv"
     path.write_text("\n".join(lines) + "\n")
     result = import_file(store, path)
-    with store.cursor() as cur:
-        total = cur.execute(f"SELECT sum(clicks) FROM {result.dataset.table}").fetchone()[0]
+    (total,) = stored_rows(
+        store, result.dataset, f"SELECT sum(clicks) FROM {result.dataset.table}"
+    )[0]
     assert result.dataset.rows == 30_001
     assert total == pytest.approx(sum(range(30_000)) + 1.5)
 
@@ -159,11 +162,12 @@ def test_date_times_are_dates_and_keep_their_time(store, write_csv):
     dataset = import_file(store, path).dataset
     assert dataset.roles["date"] == "timestamp"
     assert {c.name: c.type for c in dataset.columns}["timestamp time"] == "TIMESTAMP"
-    with store.cursor() as cur:
-        day, moment = cur.execute(
-            f'SELECT "timestamp", "timestamp time" FROM {dataset.table} WHERE user_id = \'u1\''
-        ).fetchone()
-    assert str(day) == "2017-01-21" and str(moment) == "2017-01-21 22:11:48.556739"
+    ((day, moment),) = stored_rows(
+        store,
+        dataset,
+        f'SELECT "timestamp", "timestamp time" FROM {dataset.table} WHERE user_id = \'u1\'',
+    )
+    assert str(day.date()) == "2017-01-21" and str(moment) == "2017-01-21 22:11:48.556739"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from kpi_engine.store import Store
 
 
 def test_seeded_once_and_not_again_after_deletion(tmp_path):
-    store = Store(tmp_path / "ws.duckdb")
+    store = Store(tmp_path / "ws.sqlite")
     assert seed_samples(store) is True
     assert [d.name for d in store.datasets()] == [name for _, name in SAMPLES]
     for dataset in store.datasets():

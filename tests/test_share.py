@@ -4,15 +4,16 @@ by the previous version, the command line's --share and share open."""
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select, update
 
 from kpi_engine.analyses import run
 from kpi_engine.budget.spec import BudgetSpec
@@ -20,7 +21,6 @@ from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.export import to_csv_bytes
-from kpi_engine.identifiers import quote_identifier
 from kpi_engine.ingest import ImportOptions, import_file
 from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
 from kpi_engine.kpis.display import blocks as kpi_blocks
@@ -31,14 +31,14 @@ from kpi_engine.sharing.links import (
     INVALID,
     create_share,
     list_shares,
-    migrate_links,
     open_share,
     revoke_share,
 )
 from kpi_engine.sharing.report import html_report
 from kpi_engine.sharing.views import save_view, saved_views
 from kpi_engine.sharing.workspaces import create_workspace, open_workspace, token_hash
-from kpi_engine.store import SYSTEM_TABLES, Store
+from kpi_engine.state.schema import shares, workspaces
+from kpi_engine.store import Store
 from tests.conftest import FIXTURES, PROJECT
 
 TINY = FIXTURES / "tiny_campaigns.csv"
@@ -58,10 +58,9 @@ def seeded(store):
     return store
 
 
-def _tables(store: Store) -> set[str]:
-    with store.cursor() as cur:
-        names = cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-    return {n for (n,) in names} - set(SYSTEM_TABLES)
+def _files(store: Store) -> set[str]:
+    root = Path(store.data.root)
+    return {str(p) for p in root.rglob("*.parquet") if ".tmp" not in p.relative_to(root).parts}
 
 
 def test_workspaces_are_isolated(two):
@@ -88,8 +87,8 @@ def test_bad_workspace_tokens_open_nothing(store, token):
 def test_tokens_are_long_random_and_only_hashed_at_rest(store):
     _, token = create_workspace(store)
     assert len(token) == 32  # 24 bytes: 192 bits
-    with store.cursor() as cur:
-        dump = json.dumps(cur.execute("SELECT * FROM workspaces").fetchall(), default=str)
+    with store.reading() as conn:
+        dump = json.dumps([tuple(r) for r in conn.execute(select(workspaces))], default=str)
     assert token not in dump
 
 
@@ -113,13 +112,15 @@ def test_a_link_shows_what_its_owner_saw_after_appends_and_deletion(two, write_c
 
 def test_a_link_copies_no_rows(seeded):
     dataset = seeded.dataset("Sample campaigns")
-    tables = _tables(seeded)
+    files = _files(seeded)
     for i in range(10):
         create_share(seeded, default_spec(dataset), title=f"link {i}")
-    assert _tables(seeded) == tables  # no snapshot table per link
-    with seeded.cursor() as cur:
-        stored = cur.execute("SELECT sum(length(result) + length(state)) FROM shares").fetchone()
-    assert stored[0] < 10 * 64_000  # ten links: kilobytes each
+    assert _files(seeded) == files  # no copy of the rows per link
+    with seeded.reading() as conn:
+        stored = conn.execute(
+            select(func.sum(func.length(shares.c.result) + func.length(shares.c.state)))
+        ).scalar_one()
+    assert stored < 10 * 64_000  # ten links: kilobytes each
 
 
 def test_the_result_matches_the_view(store):
@@ -237,107 +238,6 @@ def test_experiment_and_budget_links_hold_their_results(seeded):
     assert shared.result == run(seeded, campaigns, spec) and shared.result.status == "ok"
 
 
-# -- links made by the previous version (before results were frozen) --------------------------
-
-
-def _legacy_link(store: Store, dataset, state: dict) -> str:
-    """A link as the previous version wrote it (kpi_engine/share.py at b129517): the view as
-    the page built it, a snapshot table with a copy of the rows, the dataset's registry entry."""
-    token = secrets.token_urlsafe(24)
-    snapshot = "snap_" + secrets.token_hex(8)
-    frozen = dict(
-        dataset.to_dict(),
-        columns=[[c.name, c.type, c.role] for c in dataset.columns],
-        currencies=list(dataset.currencies),
-        kind=dataset.kind,
-    )
-    with store.transaction() as cur:
-        cur.execute(f"CREATE TABLE {quote_identifier(snapshot)} AS SELECT * FROM {dataset.table}")
-        cur.execute(
-            "INSERT INTO shares (share_id, token_hash, workspace, title, state, snapshot, dataset,"
-            " created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-            [
-                "sh_" + secrets.token_hex(6),
-                token_hash(token),
-                store.workspace,
-                "old link",
-                json.dumps(state, default=str),
-                snapshot,
-                json.dumps(frozen, default=str),
-                datetime.now(),
-            ],
-        )
-    return token
-
-
-def test_links_made_by_the_previous_version_still_open(seeded):
-    campaigns = seeded.dataset("Sample campaigns")
-    ab = seeded.dataset("Sample A/B test (campaign)")
-    save_custom(seeded, make_kpi("net_margin", MARGIN, "percent", "higher"))
-    kpis_view = {  # as pages/kpis.py built it, a custom KPI included (it could not open then)
-        "page": "kpis",
-        "dataset_id": campaigns.dataset_id,
-        "kpis": ["spend", "roas", "net_margin"],
-        "by": "channel",
-        "grain": "week",
-        "start": date(2026, 6, 1),
-        "end": date(2026, 6, 30),
-        "currency": None,
-        "filters": {"channel": ["Meta Ads", "TikTok"]},
-    }
-    experiment_view = {
-        "page": "experiments",
-        "dataset_id": ab.dataset_id,
-        "variant_col": "variant",
-        "control": "A",
-        "kpis": ["cvr", "cpa"],
-        "correction": "bh",
-        "family": "both",
-        "sequential": False,
-    }
-    budget_view = {
-        "page": "budget",
-        "dataset_id": campaigns.dataset_id,
-        "objective": "revenue",
-        "daily_budget": None,
-        "target_roas": 2.0,
-        "target_cpa": None,
-        "target_marginal_roas": None,
-        "same_outcome": False,
-        "max_change": 0.3,
-        "min_spend": 0.0,
-        "locks": ["Search - Brand"],
-        "window_days": 90,
-        "lag_days": 7,
-    }
-    tokens = {p["page"]: _legacy_link(seeded, seeded.dataset(p["dataset_id"]), p) for p in
-              (kpis_view, experiment_view, budget_view)}  # fmt: skip
-    old_tables = _tables(seeded)
-    assert migrate_links(seeded) == 3  # what the app does when it starts
-    assert len(old_tables - _tables(seeded)) == 3  # the three copies of the rows are gone
-    kpis = open_share(seeded, tokens["kpis"])
-    assert kpis.spec.by == ("channel",) and kpis.spec.grain == "week"
-    assert [c.kpi for c in kpis.result.cards] == ["spend", "roas", "net_margin"]
-    assert {r["channel"] for r in kpis.result.rows} == {"Meta Ads", "TikTok"}
-    assert kpis.result == run(seeded, campaigns, kpis.spec)
-    experiment = open_share(seeded, tokens["experiments"])
-    assert experiment.spec.correction == "bh" and experiment.result == run(
-        seeded, ab, experiment.spec
-    )
-    budget = open_share(seeded, tokens["budget"])
-    assert budget.spec.target_roas == 2.0 and budget.result.scenario == "target roas"
-
-
-def test_a_previous_link_migrates_when_first_opened(seeded):
-    campaigns = seeded.dataset("Sample campaigns")
-    state = {"page": "kpis", "dataset_id": campaigns.dataset_id, "kpis": ["spend"], "by": None}
-    token = _legacy_link(seeded, campaigns, state)
-    before = _tables(seeded)
-    shared = open_share(seeded, token)
-    assert [c.value for c in shared.result.cards] == [pytest.approx(1_324_924.56, abs=0.01)]
-    assert len(before - _tables(seeded)) == 1 and open_share(seeded, token) == shared
-
-
 # -- the command line -------------------------------------------------------------------------
 
 
@@ -357,7 +257,7 @@ def _cli(capsys, *args) -> tuple[int, dict | None, str]:
     ],
 )  # fmt: skip
 def test_share_open_returns_the_document_the_command_printed(tmp_path, capsys, command):
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     main(["import", str(PROJECT / "sample_data" / "campaigns.csv"), "--name", "c", "--db", db])
     main(["import", str(PROJECT / "sample_data" / "ab_test_campaign.csv"), "--name", "ab",
           "--db", db])  # fmt: skip
@@ -371,7 +271,7 @@ def test_share_open_returns_the_document_the_command_printed(tmp_path, capsys, c
 
 
 def test_cli_share_contract(tmp_path, capsys):
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     main(["import", str(TINY), "--name", "tiny", "--db", db])
     view = tmp_path / "view.json"
     view.write_text(json.dumps({"page": "kpis", "kpis": ["spend", "cpa"], "by": "campaign"}))
@@ -399,7 +299,7 @@ def test_cli_share_contract(tmp_path, capsys):
 
 
 def test_cli_expired_link_exits_2(tmp_path):
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     main(["import", str(TINY), "--name", "tiny", "--db", db])
     cli = [sys.executable, "-m", "kpi_engine"]
     made = subprocess.run(
@@ -417,16 +317,16 @@ def test_cli_expired_link_exits_2(tmp_path):
 
 def test_a_token_that_starts_with_a_dash_opens_from_the_command_line(tmp_path, capsys):
     """Found by CI: 1 token in 64 began with "-", and `share open TOKEN` read it as a flag."""
-    from kpi_engine.sharing.workspaces import new_token, token_hash
+    from kpi_engine.sharing.workspaces import new_token
 
-    db = str(tmp_path / "ws.duckdb")
+    db = str(tmp_path / "ws.sqlite")
     main(["import", str(TINY), "--name", "tiny", "--db", db])
     capsys.readouterr()
     code, doc, _ = _cli(capsys, "kpis", "tiny", "--kpi", "spend", "--share", "--db", db, "--json")
     old = "-" + doc["share"]["token"][1:]  # a link made before tokens avoided "-"
     store = Store(db)
-    with store.transaction() as cur:
-        cur.execute("UPDATE shares SET token_hash = ?", [token_hash(old)])
+    with store.transaction() as conn:
+        conn.execute(update(shares).values(token_hash=token_hash(old)))
     store.close()
     code, opened, _ = _cli(capsys, "share", "open", old, "--db", db, "--json")
     assert code == 0 and opened["rows"] == doc["rows"]

@@ -1,17 +1,22 @@
 import threading
+from datetime import datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
+from kpi_engine.state.schema import presets
 from kpi_engine.store import Store
 from tests.conftest import FIXTURES
+from tests.conftest import rows as stored_rows
 
 TINY = FIXTURES / "tiny_campaigns.csv"
 
 
 def test_datasets_survive_reopening_the_file(tmp_path):
-    path = tmp_path / "ws.duckdb"
+    path = tmp_path / "ws.sqlite"
     first = Store(path)
     imported = import_file(first, TINY).dataset
     first.close()
@@ -24,21 +29,28 @@ def test_datasets_survive_reopening_the_file(tmp_path):
 
 
 def test_kpilab_db_environment_variable_sets_the_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("KPILAB_DB", str(tmp_path / "env.duckdb"))
+    monkeypatch.delenv("KPILAB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("KPILAB_DATA_DIR", raising=False)
+    monkeypatch.setenv("KPILAB_DB", str(tmp_path / "env.sqlite"))
     store = Store()
-    assert store.path == str(tmp_path / "env.duckdb")
+    assert store.path == str(tmp_path / "env.sqlite")
+    assert store.data.root == str(tmp_path / "env-data")
+    import_file(store, TINY)
     store.close()
-    assert (tmp_path / "env.duckdb").exists()
+    assert (tmp_path / "env.sqlite").exists() and list((tmp_path / "env-data").rglob("*.parquet"))
 
 
 def test_memory_limit_is_set(monkeypatch):
+    from kpi_engine.ingest.staging import sniffing
+
     monkeypatch.setenv("KPILAB_MEMORY_LIMIT", "1GB")
-    store = Store(":memory:")
-    with store.cursor() as cur:
+    with sniffing() as cur:
         (limit,) = cur.execute("SELECT current_setting('memory_limit')").fetchone()
     assert limit.startswith("953") or limit.startswith("1.0")  # 1GB = 953.6 MiB
+    monkeypatch.setenv("KPILAB_MEMORY_LIMIT", "lots")
     with pytest.raises(KpiLabError, match="not valid"):
-        Store(":memory:", memory_limit="lots")
+        with sniffing():
+            pass
 
 
 def test_rename_delete_and_lookup_by_name(store):
@@ -53,9 +65,8 @@ def test_rename_delete_and_lookup_by_name(store):
         store.rename(other.dataset_id, "   ")
     store.delete(dataset.dataset_id)
     assert [d.name for d in store.datasets()] == ["Other"]
-    with store.cursor() as cur:
-        tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert dataset.dataset_id not in tables
+    assert store.sweep(older_than=0) == [dataset.location.removeprefix(store.data.root + "/")]
+    assert Path(other.location).exists() and not Path(dataset.location).exists()
 
 
 def test_duplicate_names_get_a_suffix(store):
@@ -73,31 +84,34 @@ def test_unknown_dataset_message_lists_known_ones(store):
 
 def test_transaction_rolls_back_everything(store):
     with pytest.raises(RuntimeError):
-        with store.transaction() as cur:
-            cur.execute("CREATE TABLE half (x INT)")
-            cur.execute("INSERT INTO meta VALUES ('k', 'v')")
+        with store.transaction() as conn:
+            store.set_setting(conn, "k", "v")
+            conn.execute(insert(presets).values(workspace="default", name="p", mapping="{}",
+                                                created_at=datetime.now()))  # fmt: skip
             raise RuntimeError("boom")
-    with store.cursor() as cur:
-        assert cur.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half'"
-        ).fetchone() == (0,)
-    assert store.get_meta("k") is None
+    assert store.setting("k") is None and store.presets() == {}
 
 
-def test_second_process_gets_a_clear_message(tmp_path):
+def test_a_second_process_works_on_the_same_store_at_once(tmp_path):
+    """Before the state database, a second process was refused ("the database is in use")."""
     import subprocess
     import sys
 
-    path = tmp_path / "locked.duckdb"
+    path = tmp_path / "shared.sqlite"
     holder = Store(path)
+    mine = import_file(holder, TINY, name="mine").dataset
     code = (
         "from kpi_engine.store import Store\n"
-        "from kpi_engine.errors import KpiLabError\n"
-        f"try:\n    Store({str(path)!r})\nexcept KpiLabError as e:\n    print(e)\n"
+        "from kpi_engine.ingest import import_file\n"
+        f"s = Store({str(path)!r})\n"
+        f"import_file(s, {str(TINY)!r}, name='theirs')\n"
+        "print(sorted(d.name for d in s.datasets()))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['mine', 'theirs']"
+    assert sorted(d.name for d in holder.datasets()) == ["mine", "theirs"]
+    assert len(holder.preview("theirs")) == 5 and holder.dataset("mine") == mine
     holder.close()
-    assert "in use by another process" in out.stdout
 
 
 def _at_once(work, threads: int = 8) -> list[Exception]:
@@ -132,14 +146,13 @@ def test_reads_from_many_threads_share_one_store(store):
 
 
 def test_sessions_at_once_on_a_new_database(tmp_path):
-    """The first sessions on a new database arrive together: none may fail creating a table
-    another is creating (DuckDB's catalog write-write conflict, seen with 20 users)."""
+    """The first sessions on a new database arrive together: none may fail."""
     from kpi_engine.kpis.custom import saved_custom
     from kpi_engine.sharing.links import list_shares
     from kpi_engine.sharing.views import saved_views
     from kpi_engine.sharing.workspaces import create_workspace
 
-    root = Store(tmp_path / "new.duckdb")
+    root = Store(tmp_path / "new.sqlite")
 
     def session():
         store, _ = create_workspace(root)
@@ -152,15 +165,29 @@ def test_sessions_at_once_on_a_new_database(tmp_path):
     assert errors == []
 
 
-def test_two_changes_to_the_same_rows_at_once_get_a_message(store):
-    dataset = import_file(store, FIXTURES / "tiny_campaigns.csv").dataset
-    with pytest.raises(KpiLabError, match="at the same moment"):
-        with store.transaction() as first:
-            first.execute(
-                "UPDATE datasets SET name = 'one' WHERE dataset_id = ?", [dataset.dataset_id]
-            )
-            with store.transaction() as second:
-                second.execute(
-                    "UPDATE datasets SET name = 'two' WHERE dataset_id = ?", [dataset.dataset_id]
-                )
-    assert store.dataset(dataset.dataset_id).name == dataset.name  # neither was saved
+def test_appends_at_once_all_land(store, write_csv):
+    """Each append writes a new version from the one it read; the registry takes a version
+    only over the one it was made from, so a loser is done again on top of the winner."""
+    from kpi_engine.ingest import ImportOptions
+
+    dataset = import_file(store, TINY, name="base").dataset
+    files = [
+        write_csv(f"Day,Campaign,Cost\n2026-04-{day:02d},Brand,{day}\n", f"day{day}.csv")
+        for day in range(1, 7)
+    ]
+    works = iter(files)
+    lock = threading.Lock()
+
+    def append():
+        with lock:
+            path = next(works)
+        import_file(store, path, options=ImportOptions(append=dataset.dataset_id))
+
+    assert _at_once(append, threads=6) == []
+    days = {str(d)[:10] for (d,) in stored_rows(store, store.dataset("base"), _days(store))}
+    assert {f"2026-04-{day:02d}" for day in range(1, 7)} <= days
+    assert store.dataset("base").rows == 5 + 6
+
+
+def _days(store) -> str:
+    return f"SELECT DISTINCT Day FROM {store.dataset('base').table}"

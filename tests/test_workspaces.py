@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kpi_engine.errors import KpiLabError
@@ -14,13 +16,8 @@ from kpi_engine.store import Store
 from tests.conftest import FIXTURES, aged_workspace
 
 
-def _tables(root: Store) -> set[str]:
-    with root.cursor() as cur:
-        return {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-
-
 def test_only_old_workspaces_with_nothing_of_their_own_go(tmp_path):
-    root = Store(tmp_path / "ws.duckdb")
+    root = Store(tmp_path / "ws.sqlite")
     idle, idle_token = aged_workspace(root, 40)
     recent, recent_token = aged_workspace(root, 2)
     uploaded, uploaded_token = aged_workspace(root, 40)
@@ -31,12 +28,13 @@ def test_only_old_workspaces_with_nothing_of_their_own_go(tmp_path):
     save_custom(custom, make_kpi("my_margin", "(sum(revenue) - sum(spend)) / sum(revenue)"))
     renamed, renamed_token = aged_workspace(root, 40)
     renamed.rename("Sample campaigns", "Our campaigns")
-    idle_tables = {d.dataset_id for d in idle.datasets()}
+    idle_files = {d.location for d in idle.datasets()}
 
     assert prune_untouched(root, 30) == {"removed": 1, "kept": 5}
 
     assert open_workspace(root, idle_token) is None
-    assert idle.datasets() == [] and not idle_tables & _tables(root)
+    assert idle.datasets() == [] and idle.setting("samples_seeded") is None
+    assert all(Path(f).exists() for f in idle_files)  # the samples' files: the template's
     for token in (recent_token, uploaded_token, viewed_token, custom_token, renamed_token):
         kept = open_workspace(root, token)
         assert kept is not None and len(kept.datasets()) >= 3
@@ -45,7 +43,7 @@ def test_only_old_workspaces_with_nothing_of_their_own_go(tmp_path):
 
 
 def test_a_negative_age_is_refused(tmp_path):
-    root = Store(tmp_path / "ws.duckdb")
+    root = Store(tmp_path / "ws.sqlite")
     with pytest.raises(KpiLabError, match="0 or more"):
         prune_untouched(root, -1)
     root.close()
@@ -55,7 +53,7 @@ def test_the_command_line_works_in_a_browser_workspace_by_its_link(tmp_path, cap
     from kpi_engine.cli import main
     from kpi_engine.sharing.workspaces import create_workspace
 
-    db = tmp_path / "ws.duckdb"
+    db = tmp_path / "ws.sqlite"
     root = Store(db)
     browser, token = create_workspace(root)
     root.close()

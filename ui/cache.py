@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from kpi_engine.analyses import Result, Spec, run
-from kpi_engine.store import Dataset, Store
+from kpi_engine.datasets import Dataset
+from kpi_engine.store import Store
 
 
 def data_version(dataset: Dataset) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach import refresh
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from ui.messages import show_error
 from ui.state import Keys
 

@@ -14,13 +14,14 @@ import streamlit as st
 
 from kpi_engine.analyses import Spec
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.datasets import Dataset
 from kpi_engine.experiments.shapes import data_kind, testable_kpis
 from kpi_engine.experiments.spec import CUPED_ROWS, ExperimentSpec
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.sharing import wording
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from ui.dataset_picker import select_after_rerun
 from ui.state import Keys
 from ui.widget_keys import widget_key

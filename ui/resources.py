@@ -10,7 +10,6 @@ import streamlit as st
 from kpi_engine.alerts import background
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.source import drop_spool, sweep_spool
-from kpi_engine.sharing.links import migrate_links
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from kpi_engine.store import Store
 from ui.state import Keys
@@ -33,16 +32,15 @@ def _prune_days() -> float | None:
 @st.cache_resource(show_spinner=False)
 def _open_root(path: str | None) -> Store:
     """Opened once per server process; workspaces left with only the sample data for
-    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then, uploads a crash left in the
-    spool are swept, and links of the old kind
-    (a copy of the rows) get their frozen result. With ``$KPILAB_MONITOR_EVERY`` the monitor
-    runs on a schedule inside this process."""
+    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then, and files a crash left in
+    the upload spool or the data folder are swept. With ``$KPILAB_MONITOR_EVERY`` the
+    monitor runs on a schedule inside this process."""
     days = _prune_days()
     store = Store(path)
     sweep_spool()
+    store.sweep()
     if days is not None:
         prune_untouched(store, days)
-    migrate_links(store)
     every = os.environ.get("KPILAB_MONITOR_EVERY")
     if every:
         background.start(store, background.parse_every(every))
@@ -50,7 +48,8 @@ def _open_root(path: str | None) -> Store:
 
 
 def root_store() -> Store:
-    """The database at ``$KPILAB_DB`` (or the default file), not limited to a workspace."""
+    """The state database (``$KPILAB_DATABASE_URL``, ``$KPILAB_DB`` or the default file),
+    not limited to a workspace."""
     return _open_root(os.environ.get("KPILAB_DB"))
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from kpi_engine.alerts import wording
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.analyses import Result, Spec
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
 from kpi_engine.experiments.spec import ExperimentSpec
@@ -36,7 +37,7 @@ from kpi_engine.kpis.dashboard import (
 from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.kpis.typical import channel_of, typical_for
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 
 WEEK = 7
 HISTORY_DAYS = 60  # the daily series an anomaly is judged against

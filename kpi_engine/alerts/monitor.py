@@ -26,7 +26,10 @@ from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import (
     Delivery,
     all_watches,
+    claim_new,
+    claim_retry,
     delivery,
+    due_retries,
     record,
     time_zone,
 )
@@ -39,6 +42,7 @@ from kpi_engine.typed_json import to_json
 
 _LOG = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # a send that is not recorded by then is taken again
 LONGEST_RETRY = timedelta(hours=6)
 LINK_DAYS = 90
 
@@ -103,10 +107,8 @@ class _Round:
             self.failed.append(Failed(watch.watch_id, watch.destination, reason))
             return
         for finding in findings:
-            known = delivery(
-                self.root, watch.workspace, watch.watch_id, finding.period, watch.destination
-            )
-            if not finding.fired or known:  # quiet, sent already, or waiting for its retry
+            key = (watch.workspace, watch.watch_id, finding.period, watch.destination)
+            if not finding.fired or not self.take(key):  # quiet, sent or taken already
                 self.not_due += 1
                 continue
             try:
@@ -114,16 +116,17 @@ class _Round:
             except Exception as exc:  # no link or message for this one: the others go on
                 reason = _evaluation_problem(watch, exc)
                 self.failed.append(Failed(watch.watch_id, watch.destination, reason))
+                self.give_up(key, reason)
                 continue
-            self.send(watch.workspace, watch.watch_id, finding.period, watch.destination, message)
+            self.send(key, message)
 
     def digest(self, workspace: str, destination: str, schedule: str, group: list[Watch]) -> None:
         """Send a due digest of every watch in the group."""
         store = self.root.for_workspace(workspace)
         hour, created = min(w.hour for w in group), min(w.created_at for w in group)
         period = due_period(self.now, time_zone(store), schedule, hour, created)
-        watch_id = f"digest-{schedule}"
-        if period is None or delivery(self.root, workspace, watch_id, period, destination):
+        key = (workspace, f"digest-{schedule}", period, destination)
+        if period is None or not self.take(key):
             self.not_due += len(group)
             return
         lines, fields = [], []
@@ -142,29 +145,32 @@ class _Round:
             "text": wording.digest_text(schedule, period, lines),
             "fields": {"digest": schedule, "period": period, "watches": fields},
         }
-        self.send(workspace, watch_id, period, destination, message)
+        self.send(key, message)
 
-    def send(self, workspace: str, watch_id: str, period: str, destination: str, message: dict):
+    def take(self, key: tuple[str, str, str, str]) -> bool:
+        """This round sends ``key``: not sent or tried before, and no other monitor took it
+        (a dry run takes nothing, it only looks)."""
+        if delivery(self.root, *key):
+            return False
+        return self.dry_run or claim_new(self.root, key, _naive(self.now), LEASE)
+
+    def give_up(self, key: tuple[str, str, str, str], reason: str) -> None:
+        """No message could be made: the next rounds evaluate it again, after the wait."""
         if self.dry_run:
-            self.sent.append(Sent(watch_id, destination, "would send"))
+            return
+        now = _naive(self.now)
+        entry = Delivery(*key, "", "failed", 1, reason, "", now, now, now + FIRST_RETRY)
+        record(self.root, entry)
+
+    def send(self, key: tuple[str, str, str, str], message: dict) -> None:
+        if self.dry_run:
+            self.sent.append(Sent(key[1], key[3], "would send"))
             return
         payload = json.dumps(message, default=str, sort_keys=True)
         fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
         now = _naive(self.now)
-        entry = Delivery(
-            workspace,
-            watch_id,
-            period,
-            destination,
-            fingerprint,
-            "sent",
-            1,
-            None,
-            payload,
-            now,
-            now,
-            None,
-        )
+        entry = Delivery(*key, fingerprint, "sending", 1, None, payload, now, now, None)
+        record(self.root, entry, claimed_until=now + LEASE)  # resent as it is if we stop here
         self.attempt(entry, json.loads(payload))
 
     def attempt(self, entry: Delivery, message: dict) -> None:
@@ -185,16 +191,14 @@ class _Round:
         self.sent.append(Sent(entry.watch_id, entry.destination, "sent"))
 
     def retry(self) -> None:
-        """Send again what failed before and whose wait is over, as it was first written."""
-        with self.root.cursor() as cur:
-            rows = cur.execute(
-                "SELECT workspace, watch_id, period, destination FROM deliveries"
-                " WHERE status = 'failed' AND next_try <= ?",
-                [_naive(self.now)],
-            ).fetchall()
-        for key in rows:
-            entry = delivery(self.root, *key)
-            again = replace(entry, attempts=entry.attempts + 1, last_try=_naive(self.now))
+        """Send again what failed before and whose wait is over, as it was first written
+        (and what a monitor that stopped mid-send left behind)."""
+        now = _naive(self.now)
+        for key in due_retries(self.root, now):
+            entry = claim_retry(self.root, key, now, LEASE)
+            if entry is None:  # another monitor took it, or it is to be evaluated anew
+                continue
+            again = replace(entry, attempts=entry.attempts + 1, last_try=now)
             self.attempt(again, json.loads(entry.message))
 
 

@@ -7,10 +7,13 @@ their digest)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import delete, insert, select
 
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import last_sent, list_watches
+from kpi_engine.state.schema import kpi_seen, targets, watches
 from kpi_engine.store import Store
 
 REVIEW_DAYS = 90
@@ -18,14 +21,21 @@ REVIEW_DAYS = 90
 
 def record_seen(store: Store, dataset_id: str, kpis: tuple[str, ...], now: datetime) -> None:
     """The KPIs page showed these KPIs of the dataset now."""
-    with store.transaction() as cur:
-        cur.execute(
-            "DELETE FROM kpi_seen WHERE workspace = ? AND dataset_id = ? AND list_contains(?, kpi)",
-            [store.workspace, dataset_id, list(kpis)],
+    if not kpis:
+        return
+    s = kpi_seen.c
+    with store.transaction() as conn:
+        conn.execute(
+            delete(kpi_seen).where(
+                s.workspace == store.workspace, s.dataset_id == dataset_id, s.kpi.in_(kpis)
+            )
         )
-        cur.executemany(
-            "INSERT INTO kpi_seen VALUES (?, ?, ?, ?)",
-            [[store.workspace, dataset_id, kpi, now] for kpi in kpis],
+        conn.execute(
+            insert(kpi_seen),
+            [
+                {"workspace": store.workspace, "dataset_id": dataset_id, "kpi": k, "seen_at": now}
+                for k in dict.fromkeys(kpis)
+            ],
         )
 
 
@@ -39,26 +49,33 @@ class StaleKpi:
 def stale_kpis(store: Store, now: datetime) -> list[StaleKpi]:
     """KPIs with a target or a watch, set up more than 90 days ago, not shown for 90 days."""
     cutoff = now - timedelta(days=REVIEW_DAYS)
-    with store.cursor() as cur:
-        followed = cur.execute(
-            "SELECT dataset_id, kpi, min(since) FROM ("
-            " SELECT dataset_id, kpi, CAST(start_date AS TIMESTAMP) AS since FROM targets"
-            "  WHERE workspace = ?"
-            " UNION ALL SELECT dataset_id, kpi, created_at FROM watches"
-            "  WHERE workspace = ? AND kpi IS NOT NULL) f GROUP BY dataset_id, kpi"
-            " ORDER BY dataset_id, kpi",
-            [store.workspace, store.workspace],
-        ).fetchall()
-        seen = dict(
-            ((d, k), t)
-            for d, k, t in cur.execute(
-                "SELECT dataset_id, kpi, max(seen_at) FROM kpi_seen WHERE workspace = ?"
-                " GROUP BY dataset_id, kpi",
-                [store.workspace],
-            ).fetchall()
-        )
+    ws = store.workspace
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(targets.c.dataset_id, targets.c.kpi, targets.c.start_date).where(
+                targets.c.workspace == ws
+            )
+        ).all()
+        rows += conn.execute(
+            select(watches.c.dataset_id, watches.c.kpi, watches.c.created_at).where(
+                watches.c.workspace == ws, watches.c.kpi.is_not(None)
+            )
+        ).all()
+        seen = {
+            (d, k): t
+            for d, k, t in conn.execute(
+                select(kpi_seen.c.dataset_id, kpi_seen.c.kpi, kpi_seen.c.seen_at).where(
+                    kpi_seen.c.workspace == ws
+                )
+            )
+        }
+    followed: dict[tuple[str, str], datetime] = {}
+    for dataset_id, kpi, since in rows:
+        since = since if isinstance(since, datetime) else datetime.combine(since, time())
+        key = (dataset_id, kpi)
+        followed[key] = min(followed.get(key, since), since)
     out = []
-    for dataset_id, kpi, since in followed:
+    for (dataset_id, kpi), since in sorted(followed.items()):
         last = seen.get((dataset_id, kpi))
         if since < cutoff and (last is None or last < cutoff):
             out.append(StaleKpi(dataset_id, kpi, last))

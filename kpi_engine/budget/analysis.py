@@ -34,8 +34,9 @@ from kpi_engine.budget.spend_test import NEEDED_BELOW, suggest_test
 from kpi_engine.budget.tiers import Fitted, fit_curves
 from kpi_engine.budget.uncertainty import Draws, draw_curves, uplift_summary
 from kpi_engine.budget.window import Window, load_window
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from kpi_engine.typed_json import finite
 
 EPSILON = 1e-6

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kpi_engine.budget.spec import OBJECTIVES, BudgetSpec
+from kpi_engine.datasets import Dataset
 from kpi_engine.kpis.result import TargetStatus
-from kpi_engine.store import Dataset
 
 BEHIND = ("behind", "at risk")
 

@@ -14,9 +14,10 @@ import pandas as pd
 
 from kpi_engine.aggregate_sql import PERIOD, Rows, date_range_sql
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.query import KpiQuery, run_kpis
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 
 SUMS = ("spend", "revenue", "conversions")
 BURN_IN_DAYS = 28  # spend before the window that still carries over into it

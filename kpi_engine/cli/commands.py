@@ -304,7 +304,8 @@ def _cmd_catalog(store: Store | None, args: argparse.Namespace) -> dict:
 
 
 def _cmd_prune(store: Store, args: argparse.Namespace) -> dict:
-    return prune_untouched(store, args.older_than_days)
+    result = prune_untouched(store, args.older_than_days)
+    return {**result, "files_swept": len(store.sweep())}
 
 
 def _cmd_watch(store: Store, args: argparse.Namespace) -> dict:
@@ -341,6 +342,13 @@ def _cmd_monitor(store: Store, args: argparse.Namespace) -> dict:
     return run_monitor(store, dry_run=args.dry_run).to_dict()
 
 
+def _cmd_migrate(store: Store, args: argparse.Namespace) -> dict:
+    from kpi_engine.legacy import migrate_from
+
+    counts = migrate_from(store, args.source)
+    return {"from": args.source, "state": store.path, "data": store.data.root, "moved": counts}
+
+
 def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
     return {"datasets": [d.to_dict() for d in store.datasets()]}
 
@@ -367,4 +375,5 @@ COMMANDS = {
     "power": _cmd_power,
     "watch": _cmd_watch,
     "monitor": _cmd_monitor,
+    "migrate": _cmd_migrate,
 }

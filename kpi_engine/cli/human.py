@@ -101,12 +101,16 @@ def print_human(command: str, result: dict) -> None:
         print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
     elif command == "prune":
         print(f"removed {result['removed']} untouched workspaces; {result['kept']} remain")
+        print(f"removed {result['files_swept']} files of rows that no dataset names any more")
     elif command == "presets":
         print("platforms: " + ", ".join(result["platforms"]))
         print("saved: " + (", ".join(result["saved"]) or "none"))
     elif command == "catalog":
         for kpi in result["kpis"]:
             print(f"{kpi['id']:<22} {kpi['family']:<22} {kpi['formula']}")
+    elif command == "migrate":
+        moved = ", ".join(f"{n} {table}" for table, n in result["moved"].items() if n)
+        print(f"moved {moved or 'nothing'} from {result['from']} into {result['state']}")
     elif command == "datasets":
         for d in result["datasets"]:
             print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")

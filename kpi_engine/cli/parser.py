@@ -42,13 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
     _watch_command(sub, common)
     _monitor_command(sub, common)
     _power_command(sub, common)
+    p = sub.add_parser(
+        "migrate",
+        parents=[common],
+        help="move a workspace database of an earlier version (one .duckdb file) into this one",
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="OLD.duckdb")
     return parser
 
 
 def _parents() -> tuple[argparse.ArgumentParser, ...]:
     """Flags several commands share: --db and --json; --share; --custom."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="workspace database file (default: $KPILAB_DB or ./workspace)")
+    common.add_argument(
+        "--db",
+        help="the state database: a SQLite file or a database URL (default:"
+        " $KPILAB_DATABASE_URL, $KPILAB_DB or workspace/kpilab.sqlite)",
+    )
     common.add_argument("--json", action="store_true", help="print one JSON document")
     common.add_argument(
         "--workspace",

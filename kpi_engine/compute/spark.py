@@ -29,7 +29,7 @@ from kpi_engine.ingest.attach_roots import fenced_source
 from kpi_engine.paths import own_paths
 
 if TYPE_CHECKING:
-    from kpi_engine.store import Dataset
+    from kpi_engine.datasets import Dataset
 
 MASTER_ENV = "KPILAB_SPARK_MASTER"
 DEFAULT_MASTER = "local[*]"
@@ -149,7 +149,7 @@ def forget(dataset_id: str) -> None:
 
 def run(dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
     """One analysis query on Spark, with DuckDB's result types."""
-    text = translate(sql, "spark", {dataset.dataset_id: _view(dataset)})
+    text = translate(sql, "spark", {dataset.table_name: _view(dataset)})
     try:
         table = session().sql(text, args=list(params)).toArrow()
     except Exception as exc:

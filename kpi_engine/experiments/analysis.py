@@ -12,6 +12,7 @@ from dataclasses import replace
 import pandas as pd
 from scipy import stats as st
 
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import applicable, checks, wording
 from kpi_engine.experiments.capping import cap_summaries
@@ -47,7 +48,7 @@ from kpi_engine.stats.multiple import adjust
 from kpi_engine.stats.power import reachable_mde, sample_size_per_arm
 from kpi_engine.stats.stratified import post_stratified
 from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO, TOTALS, ArmStats
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from kpi_engine.typed_json import finite
 
 MAX_VARIANTS = 20

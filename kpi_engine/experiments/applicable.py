@@ -4,11 +4,11 @@ capping, CUPED and segments, which work on per-user values, are asked of user-le
 from __future__ import annotations
 
 from kpi_engine.aggregate_sql import numeric_columns
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.shapes import KpiShape
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.stats.sufficient import PROPORTION, RATIO
-from kpi_engine.store import Dataset
 
 
 def _column(dataset: Dataset, name: str | None, field: str) -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpi_engine.aggregate_sql import Cap, Measure
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.spec import CUPED_ROWS
 from kpi_engine.ingest.mapping import AD_METRICS
 from kpi_engine.kpis import formula as fx
 from kpi_engine.kpis.catalog import CATALOG, Kpi
 from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO
-from kpi_engine.store import Dataset
 
 ALLOWED = {
     "users": "conversion_rate, revenue_per_user and ratio KPIs such as aov",

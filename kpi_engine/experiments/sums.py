@@ -22,13 +22,14 @@ from kpi_engine.aggregate_sql import (
     shared_units_sql,
     variant_totals_sql,
 )
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.capping import parse_cap
 from kpi_engine.experiments.shapes import CUPED_ROWS, KpiShape, one_row_per_unit, unit_column
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.stats.cuped import CovariateSums
 from kpi_engine.stats.sufficient import PROPORTION, RATIO, TOTALS, ArmStats
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 
 
 @dataclass(frozen=True)

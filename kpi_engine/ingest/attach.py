@@ -13,6 +13,7 @@ import pandas as pd
 
 from kpi_engine.aggregate_sql import distinct_sql, profile_sql
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
+from kpi_engine.datasets import Column, Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import fenced_source
 from kpi_engine.ingest.importer import ImportResult, mapping_of_columns, name_from_label
@@ -28,7 +29,8 @@ from kpi_engine.ingest.parsing import stored_parse
 from kpi_engine.ingest.quality import warning
 from kpi_engine.paths import own_paths
 from kpi_engine.roles import METRIC_ROLES, MONEY_ROLES, header_currency
-from kpi_engine.store import Column, Dataset, Store
+from kpi_engine.state.registry import VersionConflict
+from kpi_engine.store import Store
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class AttachPlan:
 def inspect_source(store: Store, options: AttachOptions, preview_rows: int = 5) -> AttachPlan:
     """Read the source's schema and first rows on its engine and map its columns (only a
     source under the operator's roots: ``attach_roots``)."""
-    source = fenced_source(_source(options), own_paths(store.path, store.path + ".wal"))
+    source = fenced_source(_source(options), own_paths(store.path, store.data.root))
     from kpi_engine.compute import spark
 
     frame = spark.read(source)
@@ -92,15 +94,17 @@ def attach(store: Store, options: AttachOptions) -> ImportResult:
     )
     rows, report = _profile(store, draft)
     report["mapping"] = mapping_of_columns(plan.columns)
-    with store.transaction() as cur:
+    currencies = _currencies(store, draft, plan.columns)
+    with store.transaction() as conn:
         dataset = replace(
             draft,
-            name=store.unique_name(cur, draft.name),
+            name=store.unique_name(conn, draft.name),
             rows=rows,
-            currencies=_currencies(store, draft, plan.columns),
+            currencies=currencies,
             report=report,
+            version=report["version"],
         )
-        store.register(cur, dataset)
+        store.register(conn, dataset)
     return ImportResult(dataset, report["warnings"], rows, 0, 0, "attach")
 
 
@@ -117,8 +121,12 @@ def refresh(store: Store, dataset: Dataset) -> Dataset:
     spark.forget(dataset.dataset_id)
     rows, report = _profile(store, dataset)
     report["mapping"] = dataset.report.get("mapping", {})
-    with store.transaction() as cur:
-        return store.register(cur, replace(dataset, rows=rows, report=report))
+    fresh = replace(dataset, rows=rows, report=report, version=report["version"])
+    try:
+        with store.transaction() as conn:
+            return store.update(conn, fresh, dataset.version)
+    except VersionConflict:
+        raise KpiLabError(f"{dataset.name!r} was read again meanwhile: nothing to do") from None
 
 
 def _profile(store: Store, dataset: Dataset) -> tuple[int, dict]:

@@ -1,11 +1,20 @@
-"""Import a file as a dataset, or append it to one, or replace one: file → DuckDB in one
-transaction. If anything fails, neither a table nor a registry entry is left behind.
+"""Import a file as a dataset, or append it to one, or replace one.
+
+The file is read, cleaned and checked in a scratch DuckDB of the import's own
+(``staging``), its rows are written as a new Parquet file and published in the data folder,
+and only then does one short transaction of the state database register it (an append or
+a replace as a compare-and-set on the dataset's version). If anything fails before that
+commit, no registry entry changes, and the file, if it was published, is swept as an
+orphan. Two appends to one dataset at once both land: the second sees the first's version
+and is done again on top of it.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -13,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from kpi_engine.datasets import Column, Dataset, clean_name
 from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.ingest.mapping import (
@@ -32,12 +42,15 @@ from kpi_engine.ingest.plan import ImportPlan, long_row_error, make_plan, read_s
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.quality import EXAMPLES, quality_warnings, warning
 from kpi_engine.ingest.source import open_source, readable
+from kpi_engine.ingest.staging import read_rows, sniffing, staging, write_parquet
 from kpi_engine.roles import CURRENCY_SYMBOLS
-from kpi_engine.store import Column, Dataset, Store
+from kpi_engine.state.registry import VersionConflict
+from kpi_engine.store import Store
 
 Progress = Callable[[float, str], None]
 MAX_METRIC = 1e15  # larger numbers in a metric column are an export error, not spend
 MAX_REJECTED_SHARE = 0.1
+CONFLICT_RETRIES = 20  # an append loses to another append at most once per other appender
 ALL_CHANNELS = "(all channels)"
 _TOTAL_WORDS = ("total", "gesamt", "summe", "grand total")
 _TOTAL_LABEL = (
@@ -56,6 +69,7 @@ class ImportOptions:
     unpivot: bool = False  # one column per channel → one row per channel
     append: str | None = None  # dataset id or name
     replace: str | None = None  # dataset id or name
+    dataset_id: str | None = None  # a new dataset's id, when the caller names it (samples)
 
 
 @dataclass
@@ -112,7 +126,7 @@ def inspect_file(
     """How the file would be imported, without importing it (for the mapping editor)."""
     options = options or ImportOptions()
     source = open_source(path, source_name, options.sheet)
-    with readable(source) as src, store.cursor() as cur:
+    with readable(source) as src, sniffing() as cur:
         return _plan(store, cur, src, options)
 
 
@@ -143,7 +157,7 @@ def import_file(
     source = open_source(path, source_name, options.sheet)
     with readable(source) as src:
         progress(0.1, "Detecting columns")
-        with store.cursor() as cur:
+        with sniffing() as cur:
             plan = _plan(store, cur, src, options)
         progress(0.2, f"Importing {src.size / 1e6:,.1f} MB")
         result = _execute(store, plan, options, progress)
@@ -292,60 +306,28 @@ def _load(
     typed = frozenset(n for n, t in (types or {}).items() if t != "VARCHAR")
     exprs, columns = _select_list(plan, typed)
     source_sql, params = read_sql(plan.source, plan.dialect, types)
-    dataset_id = store.new_dataset_id()
+    dataset_id = options.dataset_id or store.new_dataset_id()
     stage = q(f"stage_{dataset_id}")
     warnings = list(plan.notes)
     try:
-        with store.transaction() as cur:
-            try:
-                cur.execute(
-                    f"CREATE TABLE {stage} AS SELECT {', '.join(exprs)} FROM {source_sql}", params
-                )
-            except duckdb.Error as exc:
-                if types is None or isinstance(exc, duckdb.OutOfMemoryException):
-                    raise
-                raise _NotStrict from None
+        with store.data.scratch() as folder, staging(folder) as cur:
+            _read_into(cur, stage, f"SELECT {', '.join(exprs)} FROM {source_sql}", params, types)
             progress(0.6, "Checking the rows")
             staged = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
             rejected = 0 if types else _rejected_rows(cur, plan, staged, warnings)
             dropped = rejected + _drop_summary_rows(cur, stage, plan, typed, columns, warnings)
             _check_values(cur, stage, plan, columns, typed, warnings)
-            if plan.wide and options.unpivot:
-                stage, columns = _unpivot(cur, stage, plan, columns, dataset_id)
-                warnings.append(
-                    warning(
-                        "unpivoted",
-                        len(plan.wide.groups),
-                        f"one row per channel ({', '.join(sorted(plan.wide.groups))}); columns that"
-                        f" belong to no channel are on the {ALL_CHANNELS!r} rows",
-                    )
-                )
-            elif plan.wide:
-                warnings.append(
-                    warning(
-                        "wide_layout",
-                        len(plan.wide.groups),
-                        f"one column per channel ({', '.join(sorted(plan.wide.groups))}): import"
-                        " again with 'unpivot' to compare channels",
-                        sorted(plan.wide.columns),
-                    )
-                )
+            stage, columns = _wide_layout(cur, stage, plan, options, columns, warnings)
             kept = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
             if kept == 0:
                 raise KpiLabError(
                     f"{plan.source.label} has no data rows left after dropping"
                     " total and blank rows: export it again"
                 )
-            dataset, replaced = _store(store, cur, stage, plan, options, columns, dataset_id, kept)
-            progress(0.75, "Checking data quality")
-            found = quality_warnings(cur, dataset)
-            if plan.wide and options.unpivot:  # channel rows have no totals, by construction
-                found = [w for w in found if not w["code"].startswith("missing_")]
-            warnings += found
-            counts = (staged + rejected, dropped, replaced)
-            report = _report_of(cur, plan, options, dataset, counts, warnings)
-            dataset = store.with_report(cur, dataset, report)
-            progress(0.95, "Saving")
+            staged_rows = _Staged(stage, columns, staged + rejected, dropped, kept, dataset_id)
+            dataset, replaced = _commit(
+                store, cur, folder, plan, options, staged_rows, warnings, progress
+            )
     except duckdb.OutOfMemoryException:
         raise KpiLabError(
             f"{plan.source.label} is too large for the memory limit: raise KPILAB_MEMORY_LIMIT"
@@ -356,6 +338,111 @@ def _load(
             f" ({str(exc).splitlines()[0]}): check the file"
         ) from None
     return ImportResult(dataset, warnings, staged + rejected, dropped, replaced, _action(options))
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """The file's rows, read and cleaned, as a table of the scratch database."""
+
+    table: str
+    columns: list[Column]
+    read: int
+    dropped: int
+    kept: int
+    dataset_id: str
+
+
+def _commit(
+    store: Store, cur, folder: Path, plan, options, staged: _Staged, warnings, progress
+) -> tuple[Dataset, int]:
+    """The new version's rows, checked, written and published, then registered. A target
+    that another process changed meanwhile (``VersionConflict``) is read again: an append
+    puts the staged rows on top of its new version (only this step is done again, not the
+    file's read), a replace replaces that version."""
+    change = _rows_of(store, cur, plan, options, staged)
+    for attempt in range(CONFLICT_RETRIES):
+        if attempt and options.append:
+            cur.execute(f"DROP TABLE IF EXISTS {change.dataset.table}")
+            change = _rows_of(store, cur, plan, options, staged)
+        elif attempt:
+            current = store.dataset(options.replace)
+            change = replace(change, replaced=current.rows, previous=current.version)
+        if attempt == 0 or options.append:
+            found, report = _checked(cur, plan, options, staged, change, warnings)
+            progress(0.85, "Writing the rows")
+            written = folder / f"rows-{attempt}.parquet"
+            write_parquet(cur, change.dataset.table, written)
+            progress(0.9, "Publishing the rows")
+            store.data.publish(written, change.location)
+        progress(0.95, "Saving")
+        try:
+            dataset = _register(store, replace(change.dataset, report=report), change)
+        except VersionConflict:
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+            continue
+        warnings += found
+        return dataset, change.replaced
+    raise KpiLabError("the dataset kept changing while this file was being added: try again")
+
+
+def _checked(cur, plan: ImportPlan, options, staged: _Staged, change: _Change, warnings):
+    """The data-quality findings on the new version's rows, and the report it keeps."""
+    found = quality_warnings(cur, change.dataset)
+    if plan.wide and options.unpivot:  # channel rows have no totals, by construction
+        found = [w for w in found if not w["code"].startswith("missing_")]
+    counts = (staged.read, staged.dropped, change.replaced)
+    return found, _report_of(cur, plan, options, change.dataset, counts, [*warnings, *found])
+
+
+def _read_into(cur, stage: str, select: str, params: list, types: dict | None) -> None:
+    """The file's rows as the staged table; a strict typed read that meets a value it cannot
+    convert raises ``_NotStrict`` (the file is then read again as text)."""
+    try:
+        cur.execute(f"CREATE TABLE {stage} AS {select}", params)
+    except duckdb.Error as exc:
+        if types is None or isinstance(exc, duckdb.OutOfMemoryException):
+            raise
+        raise _NotStrict from None
+
+
+def _wide_layout(
+    cur, stage: str, plan: ImportPlan, options: ImportOptions, columns: list[Column], warnings
+) -> tuple[str, list[Column]]:
+    """One column per channel: a row per channel when asked (``unpivot``), else a warning."""
+    if not plan.wide:
+        return stage, columns
+    groups = ", ".join(sorted(plan.wide.groups))
+    if not options.unpivot:
+        warnings.append(
+            warning(
+                "wide_layout",
+                len(plan.wide.groups),
+                f"one column per channel ({groups}): import again with 'unpivot' to compare"
+                " channels",
+                sorted(plan.wide.columns),
+            )
+        )
+        return stage, columns
+    warnings.append(
+        warning(
+            "unpivoted",
+            len(plan.wide.groups),
+            f"one row per channel ({groups}); columns that belong to no channel are on the"
+            f" {ALL_CHANNELS!r} rows",
+        )
+    )
+    return _unpivot(cur, stage, plan, columns, stage.strip('"'))
+
+
+def _register(store: Store, dataset: Dataset, change: _Change) -> Dataset:
+    """One transaction: the new entry, or the target's entry if its rows are still the
+    version this import started from (else ``VersionConflict``)."""
+    with store.transaction() as conn:
+        if change.previous is None:
+            return store.register(
+                conn, replace(dataset, name=store.unique_name(conn, dataset.name))
+            )
+        return store.update(conn, dataset, change.previous)
 
 
 HISTORY = 20  # the earlier imports whose findings a dataset keeps
@@ -579,64 +666,81 @@ def _currencies(cur, table: str, columns: list[Column], plan: ImportPlan) -> tup
     return (plan.currency,) if plan.currency else ()
 
 
-def _store(
-    store: Store,
-    cur,
-    stage: str,
-    plan: ImportPlan,
-    options: ImportOptions,
-    columns: list[Column],
-    dataset_id: str,
-    kept: int,
-) -> tuple[Dataset, int]:
-    """Turn the staged table into a new dataset, or append it to / replace an existing one."""
-    currencies = _currencies(cur, stage, columns, plan)
+@dataclass(frozen=True)
+class _Change:
+    """What an import makes: the dataset (its new version's table staged), where its file
+    goes, how many earlier rows it replaced, and the version it replaces (None: new)."""
+
+    dataset: Dataset
+    location: str
+    replaced: int
+    previous: str | None
+
+
+def _rows_of(
+    store: Store, cur, plan: ImportPlan, options: ImportOptions, staged: _Staged
+) -> _Change:
+    """The new version's rows as a table named like the dataset's table: the staged rows
+    as a new dataset, the target's current rows with them (append) or them alone
+    (replace; the staged table is renamed). An append keeps the staged table, for another
+    try on a newer version."""
+    columns = staged.columns
+    currencies = _currencies(cur, staged.table, columns, plan)
     roles = {c.role: c.name for c in columns if c.role}
+    named = options.append or options.replace
+    target = store.dataset(named) if named else None
+    version, location = store.data.new_location(
+        store.workspace, target.dataset_id if target else staged.dataset_id
+    )
     if options.append:
-        target = store.dataset(options.append)
-        replaced = _append(cur, stage, target, columns)
-        rows = cur.execute(f"SELECT count(*) FROM {target.table}").fetchone()[0]
+        draft = replace(target, version=version, location=location)
+        replaced = _append(cur, staged.table, target, columns, draft.table)
+        rows = cur.execute(f"SELECT count(*) FROM {draft.table}").fetchone()[0]
         merged = tuple(sorted(set(target.currencies) | set(currencies)))
         dataset = replace(
-            target,
+            draft,
             rows=rows,
             currencies=merged,
             source_file=f"{target.source_file} + {plan.source.label}",
         )
-        return store.register(cur, dataset), replaced
+        return _Change(dataset, location, replaced, target.version)
     if options.replace:
-        target = store.dataset(options.replace)
-        cur.execute(f"DROP TABLE {target.table}")
-        cur.execute(f"ALTER TABLE {stage} RENAME TO {target.table}")
         dataset = replace(
             target,
             source_file=plan.source.label,
-            rows=kept,
+            rows=staged.kept,
             columns=tuple(columns),
             kind=dataset_kind(roles),
             platform=plan.platform,
             currencies=currencies,
             created_at=datetime.now(),
+            version=version,
+            location=location,
         )
-        return store.register(cur, dataset), target.rows
-    cur.execute(f"ALTER TABLE {stage} RENAME TO {q(dataset_id)}")
+        cur.execute(f"ALTER TABLE {staged.table} RENAME TO {dataset.table}")
+        return _Change(dataset, location, target.rows, target.version)
     wanted = options.name or name_from_label(plan.source.label)
     dataset = Dataset(
-        dataset_id,
-        store.unique_name(cur, wanted),
+        staged.dataset_id,
+        clean_name(wanted),
         plan.source.label,
-        kept,
+        staged.kept,
         tuple(columns),
         datetime.now(),
         dataset_kind(roles),
         plan.platform,
         currencies,
+        location=location,
+        version=version,
     )
-    return store.register(cur, dataset), 0
+    cur.execute(f"ALTER TABLE {staged.table} RENAME TO {dataset.table}")
+    return _Change(dataset, location, 0, None)
 
 
-def _append(cur, stage: str, target: Dataset, columns: list[Column]) -> int:
-    """Insert the staged rows into ``target``; rows with the same natural key are replaced."""
+def _append(cur, stage: str, target: Dataset, columns: list[Column], merged: str) -> int:
+    """``merged``: the target's rows and the staged ones, where a staged row replaces the
+    target's rows with the same natural key (date and dimensions). Returns how many were
+    replaced."""
     target_cols = set(target.column_names)
     extra = [c.name for c in columns if c.name not in target_cols]
     if extra:
@@ -650,19 +754,24 @@ def _append(cur, stage: str, target: Dataset, columns: list[Column]) -> int:
             f"column {clash[0]!r} plays a different role in dataset {target.name!r}:"
             " map it the same way, or replace the dataset instead"
         )
+    old = q("previous_rows")
+    read_rows(cur, old, target.location)
     keys = [k for k in [target.date_column, *target.dimensions] if k]
-    replaced = 0
-    if keys:
-        present = {c.name for c in columns}  # a key the new file lacks is empty in its rows
-        match = " AND ".join(
-            f"{'s.' + q(k) if k in present else 'NULL'} IS NOT DISTINCT FROM t.{q(k)}" for k in keys
-        )
-        replaced = cur.execute(
-            f"DELETE FROM {target.table} t WHERE EXISTS (SELECT 1 FROM {stage} s WHERE {match})"
-        ).fetchone()[0]
-    cur.execute(f"INSERT INTO {target.table} BY NAME SELECT * FROM {stage}")
-    cur.execute(f"DROP TABLE {stage}")
-    return replaced
+    present = {c.name for c in columns}  # a key the new file lacks is empty in its rows
+    match = " AND ".join(
+        f"{'s.' + q(k) if k in present else 'NULL'} IS NOT DISTINCT FROM t.{q(k)}" for k in keys
+    )
+    kept_old = f"SELECT * FROM {old} t" + (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})" if keys else ""
+    )
+    order = ", ".join(q(c) for c in target.column_names)
+    cur.execute(
+        f"CREATE TABLE {merged} AS SELECT {order} FROM ({kept_old})"
+        f" UNION ALL BY NAME SELECT * FROM {stage}"
+    )
+    before = cur.execute(f"SELECT count(*) FROM {old}").fetchone()[0]
+    after = cur.execute(f"SELECT count(*) FROM ({kept_old})").fetchone()[0] if keys else before
+    return before - after
 
 
 def _unique_units(cur, dataset: Dataset) -> bool | None:

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 
 import duckdb
 
+from kpi_engine.datasets import Dataset
 from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.roles import METRIC_ROLES, normalise
-from kpi_engine.store import Dataset
 
 EXAMPLES = 3
 # exported ratio header → (numerator role, denominator role, scale)

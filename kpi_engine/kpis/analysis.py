@@ -10,6 +10,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from kpi_engine.aggregate_sql import PERIOD
+from kpi_engine.datasets import Dataset
 from kpi_engine.kpis import wording
 from kpi_engine.kpis.dashboard import (
     as_number,
@@ -38,7 +39,7 @@ from kpi_engine.kpis.result import (
 )
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.kpis.typical import channel_of, typical_for
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 
 MAX_TREND_LINES = 8
 

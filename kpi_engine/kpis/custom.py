@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from sqlalchemy import delete, insert, select
+
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis import formula as fx
 from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, UNITS, Kpi
+from kpi_engine.state.schema import custom_kpis
 from kpi_engine.store import Store
 
 FAMILY = "Custom"
@@ -60,29 +63,38 @@ def parse_custom(pairs: list[str]) -> tuple[Kpi, ...]:
 
 
 def save_custom(store: Store, kpi: Kpi) -> None:
-    with store.transaction() as cur:
-        cur.execute(
-            "DELETE FROM custom_kpis WHERE workspace = ? AND kpi_id = ?", [store.workspace, kpi.id]
-        )
-        cur.execute(
-            "INSERT INTO custom_kpis VALUES (?, ?, ?, ?, ?, ?)",
-            [store.workspace, kpi.id, kpi.formula, kpi.unit, kpi.direction, datetime.now()],
+    with store.transaction() as conn:
+        conn.execute(_one(store, kpi.id))
+        conn.execute(
+            insert(custom_kpis).values(
+                workspace=store.workspace,
+                kpi_id=kpi.id,
+                formula=kpi.formula,
+                unit=kpi.unit,
+                direction=kpi.direction,
+                created_at=datetime.now(),
+            )
         )
 
 
 def saved_custom(store: Store) -> tuple[Kpi, ...]:
-    with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT kpi_id, formula, unit, direction FROM custom_kpis WHERE workspace = ?"
-            " ORDER BY created_at",
-            [store.workspace],
-        ).fetchall()
+    c = custom_kpis.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(c.kpi_id, c.formula, c.unit, c.direction)
+            .where(c.workspace == store.workspace)
+            .order_by(c.created_at)
+        ).all()
     return tuple(make_kpi(*row) for row in rows)
 
 
 def delete_custom(store: Store, kpi_id: str) -> None:
     """Forget a custom KPI; views and links that used it keep their own copy of it."""
-    with store.transaction() as cur:
-        cur.execute(
-            "DELETE FROM custom_kpis WHERE workspace = ? AND kpi_id = ?", [store.workspace, kpi_id]
-        )
+    with store.transaction() as conn:
+        conn.execute(_one(store, kpi_id))
+
+
+def _one(store: Store, kpi_id: str):
+    return delete(custom_kpis).where(
+        custom_kpis.c.workspace == store.workspace, custom_kpis.c.kpi_id == kpi_id
+    )

@@ -10,12 +10,15 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import delete, insert, select
 
 from kpi_engine.aggregate_sql import Rows, days_sql
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
-from kpi_engine.store import Dataset, Store
+from kpi_engine.state.schema import targets as targets_table
+from kpi_engine.store import Store
 from kpi_engine.typed_json import finite
 
 ANOMALY_WINDOW = 14
@@ -199,50 +202,52 @@ def save_target(store: Store, dataset: Dataset, target: Target) -> None:
         raise KpiLabError("is before the start of the target period", "deadline")
     if not math.isfinite(target.target):
         raise KpiLabError("must be a number", "target")
-    with store.transaction() as cur:
-        cur.execute(
-            "DELETE FROM targets WHERE workspace = ? AND dataset_id = ? AND kpi = ?"
-            " AND coalesce(scope, '{}') = ?",
-            [store.workspace, dataset.dataset_id, target.kpi, target.scope],
+    t = targets_table.c
+    with store.transaction() as conn:
+        conn.execute(
+            delete(targets_table).where(
+                t.workspace == store.workspace,
+                t.dataset_id == dataset.dataset_id,
+                t.kpi == target.kpi,
+                t.scope == target.scope,
+            )
         )
-        cur.execute(
-            "INSERT INTO targets (workspace, dataset_id, kpi, target, start_date, deadline,"
-            " scope) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                store.workspace,
-                dataset.dataset_id,
-                target.kpi,
-                target.target,
-                target.start,
-                target.deadline,
-                target.scope,
-            ],
+        conn.execute(
+            insert(targets_table).values(
+                workspace=store.workspace,
+                dataset_id=dataset.dataset_id,
+                kpi=target.kpi,
+                scope=target.scope,
+                target=target.target,
+                start_date=target.start,
+                deadline=target.deadline,
+            )
         )
 
 
 def delete_target(store: Store, dataset: Dataset, target: Target) -> None:
-    with store.transaction() as cur:
-        cur.execute(
-            "DELETE FROM targets WHERE workspace = ? AND dataset_id = ? AND kpi = ?"
-            " AND coalesce(scope, '{}') IN (?, '{}') AND start_date = ? AND deadline = ?",
-            [
-                store.workspace,
-                dataset.dataset_id,
-                target.kpi,
-                target.scope,
-                target.start,
-                target.deadline,
-            ],
+    t = targets_table.c
+    with store.transaction() as conn:
+        conn.execute(
+            delete(targets_table).where(
+                t.workspace == store.workspace,
+                t.dataset_id == dataset.dataset_id,
+                t.kpi == target.kpi,
+                t.scope.in_([target.scope, "{}"]),
+                t.start_date == target.start,
+                t.deadline == target.deadline,
+            )
         )
 
 
 def targets(store: Store, dataset: Dataset) -> list[Target]:
-    with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT kpi, target, start_date, deadline, scope FROM targets WHERE workspace = ?"
-            " AND dataset_id = ? ORDER BY kpi, scope",
-            [store.workspace, dataset.dataset_id],
-        ).fetchall()
+    t = targets_table.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(t.kpi, t.target, t.start_date, t.deadline, t.scope)
+            .where(t.workspace == store.workspace, t.dataset_id == dataset.dataset_id)
+            .order_by(t.kpi, t.scope)
+        ).all()
     return [
         Target(kpi, value, first, last, *_scope(scope)) for kpi, value, first, last, scope in rows
     ]

@@ -13,9 +13,10 @@ from datetime import date
 import pandas as pd
 
 from kpi_engine.aggregate_sql import Rows, kpi_sql, numeric_columns
+from kpi_engine.datasets import Dataset
 from kpi_engine.kpis.catalog import CATALOG, Kpi, get_kpi, missing_columns
 from kpi_engine.roles import MONEY_ROLES
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 
 
 @dataclass(frozen=True)

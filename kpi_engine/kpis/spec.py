@@ -11,11 +11,11 @@ from datetime import date
 from typing import Any, ClassVar
 
 from kpi_engine.aggregate_sql import GRAINS
+from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.dashboard import Target
 from kpi_engine.kpis.query import KpiQuery, kpi_availability, lookup
-from kpi_engine.store import Dataset
 from kpi_engine.view_fields import ViewFields, custom_to_view, header
 
 DEFAULT_KPIS = ("spend", "revenue", "roas", "cpa", "ctr")

@@ -6,25 +6,28 @@ import json
 import secrets
 from datetime import datetime
 
+from sqlalchemy import insert, select
+
 from kpi_engine.analyses import Spec, spec_from_view
+from kpi_engine.datasets import clean_name
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.custom import saved_custom
-from kpi_engine.store import Store, clean_name
+from kpi_engine.state.schema import views
+from kpi_engine.store import Store
 
 
 def save_view(store: Store, name: str, spec: Spec) -> dict:
     store.dataset(spec.dataset_id)  # the dataset must be in this workspace
     view = {"view_id": "vw_" + secrets.token_hex(6), "name": clean_name(name)}
-    with store.transaction() as cur:
-        cur.execute(
-            "INSERT INTO views VALUES (?, ?, ?, ?, ?)",
-            [
-                view["view_id"],
-                store.workspace,
-                view["name"],
-                json.dumps(spec.to_view()),
-                datetime.now(),
-            ],
+    with store.transaction() as conn:
+        conn.execute(
+            insert(views).values(
+                view_id=view["view_id"],
+                workspace=store.workspace,
+                name=view["name"],
+                state=json.dumps(spec.to_view()),
+                created_at=datetime.now(),
+            )
         )
     return view
 
@@ -32,12 +35,12 @@ def save_view(store: Store, name: str, spec: Spec) -> dict:
 def saved_views(store: Store) -> list[dict]:
     """``{"view_id", "name", "page", "spec", "problem", "created_at"}``: views saved before
     versions existed are read (migrated) the same way."""
-    with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT view_id, name, state, created_at FROM views WHERE workspace = ?"
-            " ORDER BY created_at",
-            [store.workspace],
-        ).fetchall()
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(views.c.view_id, views.c.name, views.c.state, views.c.created_at)
+            .where(views.c.workspace == store.workspace)
+            .order_by(views.c.created_at)
+        ).all()
     custom = saved_custom(store)
     out = []
     for view_id, name, state, created in rows:

@@ -14,9 +14,11 @@ import secrets
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy import and_, delete, exists, func, insert, select
+
 from kpi_engine.errors import KpiLabError
-from kpi_engine.identifiers import quote_identifier
 from kpi_engine.samples import SEEDED_KEY, TEMPLATE
+from kpi_engine.state.schema import WORKSPACE_TABLES, datasets, kpi_seen, settings, workspaces
 from kpi_engine.store import Store
 
 DEFAULT_PRUNE_DAYS = 30
@@ -53,10 +55,11 @@ def create_workspace(store: Store) -> tuple[Store, str]:
     """A new, empty workspace and its private token."""
     token = new_token()
     workspace_id = "ws_" + secrets.token_hex(8)
-    with store.transaction() as cur:
-        cur.execute(
-            "INSERT INTO workspaces VALUES (?, ?, ?)",
-            [workspace_id, token_hash(token), datetime.now()],
+    with store.transaction() as conn:
+        conn.execute(
+            insert(workspaces).values(
+                workspace_id=workspace_id, token_hash=token_hash(token), created_at=datetime.now()
+            )
         )
     return store.for_workspace(workspace_id), token
 
@@ -66,56 +69,53 @@ def open_workspace(store: Store, token: object) -> Store | None:
     if not well_formed(token):
         return None
     wanted = token_hash(token)
-    with store.cursor() as cur:
-        row = cur.execute(
-            "SELECT workspace_id, token_hash FROM workspaces WHERE token_hash = ?", [wanted]
-        ).fetchone()
-    if row is None or not hmac.compare_digest(row[1], wanted):
+    with store.reading() as conn:
+        row = conn.execute(
+            select(workspaces.c.workspace_id, workspaces.c.token_hash).where(
+                workspaces.c.token_hash == wanted
+            )
+        ).first()
+    if row is None or not hmac.compare_digest(row.token_hash, wanted):
         return None
-    return store.for_workspace(row[0])
+    return store.for_workspace(row.workspace_id)
 
 
 def prune_untouched(store: Store, older_than_days: float) -> dict:
     """Remove workspaces that hold nothing of anyone's: created more than ``older_than_days``
-    ago and still only their sample copies, with no upload, saved view, link, custom KPI,
-    target, preset or watch. Every visit without a link creates a workspace (~0.8 MB of sample
-    copies), so a crawler or a busy public link grows the database without this. One query
-    finds them all (the app runs this when it starts)."""
+    ago and still only their samples, with no upload, saved view, link, custom KPI, target,
+    preset, watch or setting of their own. One query finds them all (the app runs this when
+    it starts); their samples' files stay, the template names them."""
     if not older_than_days >= 0:
         raise KpiLabError("--older-than-days must be 0 or more")
     cutoff = datetime.now() - timedelta(days=older_than_days)
-    with store.transaction() as cur:
-        gone = [r[0] for r in cur.execute(_UNTOUCHED, [TEMPLATE, SEEDED_KEY, cutoff]).fetchall()]
-        tables = cur.execute(
-            "SELECT dataset_id FROM datasets WHERE list_contains(?, workspace)", [gone]
-        ).fetchall()
-        for (dataset_id,) in tables:
-            cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(dataset_id)}")
-        cur.execute("DELETE FROM datasets WHERE list_contains(?, workspace)", [gone])
-        cur.execute("DELETE FROM meta WHERE list_contains(?, split_part(key, ':', 1))", [gone])
-        cur.execute("DELETE FROM kpi_seen WHERE list_contains(?, workspace)", [gone])
-        cur.execute("DELETE FROM workspaces WHERE list_contains(?, workspace_id)", [gone])
-        kept = cur.execute("SELECT count(*) FROM workspaces").fetchone()[0]
+    with store.transaction() as conn:
+        gone = list(conn.execute(_untouched(cutoff)).scalars())
+        for table in (*WORKSPACE_TABLES, kpi_seen):
+            conn.execute(delete(table).where(table.c.workspace.in_(gone)))
+        conn.execute(delete(workspaces).where(workspaces.c.workspace_id.in_(gone)))
+        kept = conn.execute(select(func.count()).select_from(workspaces)).scalar_one()
     return {"removed": len(gone), "kept": kept}
 
 
-# Old workspaces whose datasets are all unchanged copies of a sample (same name, file and rows
-# as in the samples' template workspace) and that have nothing else of their own.
-_UNTOUCHED = """
-SELECT w.workspace_id FROM workspaces w
-WHERE w.created_at < $3
-  AND NOT EXISTS (
-      SELECT 1 FROM datasets d
-      WHERE d.workspace = w.workspace_id
-        AND NOT EXISTS (
-            SELECT 1 FROM datasets t
-            WHERE t.workspace = $1 AND t.name = d.name AND t.rows = d.rows
-              AND t.source_file IS NOT DISTINCT FROM d.source_file))
-  AND NOT EXISTS (
-      SELECT 1 FROM meta m
-      WHERE split_part(m.key, ':', 1) = w.workspace_id
-        AND m.key <> w.workspace_id || ':' || $2)
-""" + "".join(
-    f"  AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.workspace = w.workspace_id)\n"
-    for table in ("views", "shares", "custom_kpis", "targets", "presets", "watches", "settings")
-)
+def _untouched(cutoff: datetime):
+    """Workspaces older than ``cutoff`` whose datasets are all unchanged samples (the same
+    rows as the template's: the same file) and that have nothing else of their own."""
+    w = workspaces.c.workspace_id
+    template = datasets.alias("template")
+    own_dataset = exists().where(
+        datasets.c.workspace == w,
+        ~exists().where(
+            template.c.workspace == TEMPLATE,
+            template.c.dataset_id == datasets.c.dataset_id,
+            template.c.location == datasets.c.location,
+            template.c.name == datasets.c.name,
+        ),
+    )
+    conditions = [workspaces.c.created_at < cutoff, ~own_dataset]
+    conditions.append(
+        ~exists().where(and_(settings.c.workspace == w, settings.c.key != SEEDED_KEY))
+    )
+    for table in WORKSPACE_TABLES:
+        if table is not datasets and table is not settings:
+            conditions.append(~exists().where(table.c.workspace == w))
+    return select(w).where(*conditions)

@@ -47,7 +47,7 @@ def _skip_reason() -> str | None:
 
 
 def _running(tmp_path: Path):
-    srv = Server(tmp_path / "workspace.duckdb", tmp_path / "server.log", PORT)
+    srv = Server(tmp_path / "workspace.sqlite", tmp_path / "server.log", PORT)
     srv.start()
     yield srv
     srv.stop()

@@ -37,7 +37,7 @@ def as_served(monkeypatch) -> None:
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch, as_served) -> str:
-    path = str(tmp_path / "workspace.duckdb")
+    path = str(tmp_path / "workspace.sqlite")
     monkeypatch.setenv("KPILAB_DB", path)
     monkeypatch.setenv("KPILAB_SPOOL_DIR", str(tmp_path / "spool"))
     st.cache_resource.clear()

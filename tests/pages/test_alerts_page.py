@@ -1,6 +1,9 @@
 """Alerts page in AppTest."""
 
+from sqlalchemy import func, select
+
 from kpi_engine.alerts.watches import list_watches
+from kpi_engine.state.schema import kpi_seen
 from tests.pages.conftest import engine_store, open_app, shown
 
 
@@ -48,10 +51,12 @@ def test_the_kpis_page_records_what_it_showed_once(workspace):
     store = engine_store(at)
 
     def rows():
-        with store.cursor() as cur:
-            return cur.execute(
-                "SELECT count(*) FROM kpi_seen WHERE workspace = ?", [store.workspace]
-            ).fetchone()[0]
+        with store.reading() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(kpi_seen)
+                .where(kpi_seen.c.workspace == store.workspace)
+            ).scalar_one()
 
     shown = rows()
     assert shown >= 3  # the page's default KPIs

@@ -123,7 +123,7 @@ def test_first_visit_straight_to_the_data_page_still_gets_the_app_shell(tmp_path
     """Regression: a pages/ folder made Streamlit run pages/data.py alone on a first visit."""
     import streamlit as st
 
-    monkeypatch.setenv("KPILAB_DB", str(tmp_path / "ws.duckdb"))
+    monkeypatch.setenv("KPILAB_DB", str(tmp_path / "ws.sqlite"))
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("pages/data.py")  # legacy mode: this would run the page without app.py

@@ -45,7 +45,7 @@ def known(tmp_path_factory):
     """One workspace with the sample data and a share link; the app's database for the test."""
     from kpi_engine.samples import seed_samples
 
-    path = str(tmp_path_factory.mktemp("urls") / "ws.duckdb")
+    path = str(tmp_path_factory.mktemp("urls") / "ws.sqlite")
     root = Store(path)
     store, token = create_workspace(root)
     seed_samples(store)

@@ -1,16 +1,19 @@
-"""Spark tests: every dataset of ``engine_shapes`` both imported into DuckDB and, written as
-Parquet, attached on Spark (the session: ``spark_session`` in tests/conftest.py)."""
+"""Spark tests: every dataset of ``engine_shapes`` imported (its rows a Parquet file in the
+data folder), and read on Spark two ways: the very file the import wrote, and a copy of it
+attached as a lake table (the session: ``spark_session`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
+from kpi_engine.datasets import Dataset
 from kpi_engine.ingest import import_file
 from kpi_engine.ingest.attach import AttachOptions, attach
-from kpi_engine.store import Dataset, Store
+from kpi_engine.store import Store
 from tests.engine_shapes import write_datasets
 
 
@@ -19,25 +22,32 @@ class Lake:
     store: Store
     folder: Path
     csv: dict[str, Path]
-    pairs: dict[str, tuple[Dataset, Dataset]]  # name → (imported, attached)
+    pairs: dict[str, tuple[Dataset, Dataset]]  # name → (imported, its own file on Spark)
+    attached: dict[str, tuple[Dataset, Dataset]]  # name → (imported, a copy attached)
 
 
 def write_parquet(store: Store, dataset: Dataset, path: Path) -> Path:
-    with store.cursor() as cur:
-        cur.execute(f"COPY (SELECT * FROM {dataset.table}) TO '{path}' (FORMAT parquet)")
+    """A copy of an imported dataset's rows, as a lake would hold them."""
+    shutil.copyfile(dataset.location, path)
     return path
+
+
+def on_spark(dataset: Dataset) -> Dataset:
+    """The same rows, the same file, read by Spark instead of this process's DuckDB."""
+    return replace(dataset, engine="spark", source={"path": dataset.location, "format": "parquet"})
 
 
 @pytest.fixture(scope="session")
 def lake(spark_session, tmp_path_factory) -> Lake:
     folder = tmp_path_factory.mktemp("lake")
-    store = Store(str(folder / "ws.duckdb"))
+    store = Store(str(folder / "ws.sqlite"))
     csv = write_datasets(folder)
-    pairs = {}
+    pairs, attached = {}, {}
     for name, path in csv.items():
         local = import_file(store, path, name=name).dataset
+        pairs[name] = (local, on_spark(local))
         parquet = write_parquet(store, local, folder / f"{name}.parquet")
         remote = attach(store, AttachOptions(path=str(parquet), name=f"lake {name}")).dataset
-        pairs[name] = (local, remote)
-    yield Lake(store, folder, csv, pairs)
+        attached[name] = (local, remote)
+    yield Lake(store, folder, csv, pairs, attached)
     store.close()

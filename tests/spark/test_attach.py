@@ -51,7 +51,7 @@ def _mismatches(a, b, path="") -> list[str]:
 def twins(lake, tmp_path_factory) -> Path:
     """A workspace file with each sample both imported (``X``) and attached (``lake X``)
     through the command line."""
-    db = tmp_path_factory.mktemp("cli") / "ws.duckdb"
+    db = tmp_path_factory.mktemp("cli") / "ws.sqlite"
     for name in ("campaigns", "campaign_test", "users"):
         code, doc, err = _cli(db, "import", str(lake.csv[name]), "--name", name)
         assert code == 0, err
@@ -169,7 +169,7 @@ def test_the_rows_of_an_attached_dataset_cannot_be_changed(twins, lake):
 )
 def test_bad_attach_input_is_one_clear_line(lake, tmp_path, args, message):
     args = [a.replace("{folder}", str(lake.folder)) for a in args]
-    code, _, err = _cli(tmp_path / "ws.duckdb", "attach", *args)
+    code, _, err = _cli(tmp_path / "ws.sqlite", "attach", *args)
     assert code == 2 and message in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1
 

@@ -1,6 +1,7 @@
-"""Every analysis query shape gives the same frame on DuckDB (the dataset imported) and on
-Spark (the same rows written as Parquet and attached): same columns, same kinds of type,
-values at 1e-9 relative; and a generated custom formula agrees on both."""
+"""Every analysis query shape gives the same frame on DuckDB and on Spark reading the same
+Parquet file the import wrote: same columns, same kinds of type, values at 1e-9 relative;
+a generated custom formula agrees on both; and a copy attached as a lake table gets the
+same roles and profile as the import."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.spark.frames import differences
 
 
 def test_attached_datasets_get_the_same_roles_and_profile(lake):
-    for name, (local, remote) in lake.pairs.items():
+    for name, (local, remote) in lake.attached.items():
         assert remote.engine == "spark" and remote.rows == local.rows, name
         assert remote.roles == local.roles, name
         assert remote.kind == local.kind, name

@@ -1,0 +1,168 @@
+"""The state database's tables (SQLAlchemy Core): what people made and decided, never rows.
+
+Every table of a workspace's things carries ``workspace``; rows of data live in Parquet
+files (``kpi_engine.rows``) that the registry names by ``location``. Text columns hold JSON
+where a value is a document (columns, a report, a view, a result). Times are naive UTC.
+The migrations in ``migrations/versions`` create exactly these tables; a test checks that
+the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+ID = 64  # ids and tokens' hashes
+NAME = 200
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("workspace_id", String(ID), primary_key=True),
+    Column("token_hash", String(ID), unique=True),  # a private link's hash; NULL: none
+    Column("created_at", DateTime, nullable=False),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("dataset_id", String(ID), primary_key=True),
+    Column("name", String(NAME), nullable=False),
+    Column("name_key", String(NAME), nullable=False),  # lower(name): unique per workspace
+    Column("source_file", Text),
+    Column("rows", Integer, nullable=False),
+    Column("columns", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("currencies", Text, nullable=False),
+    Column("report", Text, nullable=False),
+    Column("engine", String(16), nullable=False),  # duckdb (imported) or spark (attached)
+    Column("source", Text),  # an attached dataset's path or table (JSON)
+    Column("location", Text),  # an imported dataset's Parquet file, under the data folder
+    Column("version", String(ID), nullable=False),  # new with every change of the rows
+    Index("datasets_name", "workspace", "name_key", unique=True),
+    Index("datasets_location", "location"),
+)
+
+presets = Table(
+    "presets",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("name", String(NAME), primary_key=True),
+    Column("mapping", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+custom_kpis = Table(
+    "custom_kpis",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("kpi_id", String(ID), primary_key=True),
+    Column("formula", Text, nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("dataset_id", String(ID), primary_key=True),
+    Column("kpi", String(ID), primary_key=True),
+    Column("scope", String(2000), primary_key=True),  # the filters and currency (JSON)
+    Column("target", Float, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+)
+
+views = Table(
+    "views",
+    metadata,
+    Column("view_id", String(ID), primary_key=True),
+    Column("workspace", String(ID), nullable=False, index=True),
+    Column("name", String(NAME), nullable=False),
+    Column("state", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+shares = Table(
+    "shares",
+    metadata,
+    Column("share_id", String(ID), primary_key=True),
+    Column("token_hash", String(ID), nullable=False, unique=True),
+    Column("workspace", String(ID), nullable=False, index=True),
+    Column("title", String(NAME), nullable=False),
+    Column("state", Text, nullable=False),  # the view (JSON)
+    Column("dataset", Text, nullable=False),  # the dataset's name and rows then (JSON)
+    Column("result", Text, nullable=False),  # the frozen result (JSON)
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime),
+    Column("revoked_at", DateTime),
+)
+
+watches = Table(
+    "watches",
+    metadata,
+    Column("watch_id", String(ID), primary_key=True),
+    Column("workspace", String(ID), nullable=False, index=True),
+    Column("dataset_id", String(ID), nullable=False),
+    Column("kpi", String(ID)),
+    Column("experiment", String(ID)),
+    Column("rule", String(200), nullable=False),
+    Column("destination", String(2000), nullable=False),
+    Column("digest", String(16)),
+    Column("hour", Integer, nullable=False),
+    Column("channel_type", String(32)),
+    Column("created_at", DateTime, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("watch_id", String(ID), primary_key=True),
+    Column("period", String(64), primary_key=True),
+    Column("destination", String(2000), primary_key=True),
+    Column("fingerprint", String(ID), nullable=False),
+    Column("status", String(16), nullable=False),  # sending, sent or failed
+    Column("attempts", Integer, nullable=False),
+    Column("reason", Text),
+    Column("message", Text, nullable=False),
+    Column("first_try", DateTime, nullable=False),
+    Column("last_try", DateTime, nullable=False),
+    Column("next_try", DateTime),
+    Column("claimed_until", DateTime),  # a monitor is sending it until then
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("key", String(ID), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+kpi_seen = Table(
+    "kpi_seen",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("dataset_id", String(ID), primary_key=True),
+    Column("kpi", String(ID), primary_key=True),
+    Column("seen_at", DateTime, nullable=False),
+)
+
+WORKSPACE_TABLES = (datasets, presets, custom_kpis, targets, views, shares, watches, settings)
