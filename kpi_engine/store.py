@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from kpi_engine import compute
@@ -31,7 +31,7 @@ from kpi_engine.datasets import Column, Dataset, clean_name
 from kpi_engine.errors import KpiLabError
 from kpi_engine.paths import data_dir, database_target, legacy_source
 from kpi_engine.state import registry
-from kpi_engine.state.database import StateDB, open_state, sqlite_url
+from kpi_engine.state.database import StateDB, open_state, sqlite_url, upsert
 from kpi_engine.state.schema import presets, settings
 
 DEFAULT_WORKSPACE = "default"
@@ -175,18 +175,9 @@ class Store:
 
     def save_preset(self, name: str, mapping: dict[str, str]) -> None:
         name = clean_name(name)
+        row = {"workspace": self.workspace, "name": name, "mapping": json.dumps(mapping)}
         with self.transaction() as conn:
-            conn.execute(
-                delete(presets).where(presets.c.workspace == self.workspace, presets.c.name == name)
-            )
-            conn.execute(
-                insert(presets).values(
-                    workspace=self.workspace,
-                    name=name,
-                    mapping=json.dumps(mapping),
-                    created_at=datetime.now(),
-                )
-            )
+            upsert(conn, presets, {**row, "created_at": datetime.now()}, ("workspace", "name"))
 
     def presets(self) -> dict[str, dict[str, str]]:
         with self.reading() as conn:
@@ -207,10 +198,8 @@ class Store:
             ).scalar_one_or_none()
 
     def set_setting(self, conn: Connection, key: str, value: str) -> None:
-        conn.execute(
-            delete(settings).where(settings.c.workspace == self.workspace, settings.c.key == key)
-        )
-        conn.execute(insert(settings).values(workspace=self.workspace, key=key, value=value))
+        row = {"workspace": self.workspace, "key": key, "value": value}
+        upsert(conn, settings, row, ("workspace", "key"))
 
     # reads of one dataset --------------------------------------------------------------
 

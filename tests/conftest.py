@@ -58,6 +58,36 @@ def spark_session(tmp_path_factory):
     return spark.session()
 
 
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway Postgres for the whole run (tests/postgres.py). Skips where Debian's
+    postgresql is missing; `.ci/run` installs it and sets KPILAB_REQUIRE_POSTGRES=1, which
+    turns the skip into a failure."""
+    from tests.postgres import Cluster, binaries
+
+    if binaries() is None:
+        reason = "Postgres is not installed (apt-get install postgresql)"
+        if os.environ.get("KPILAB_REQUIRE_POSTGRES"):
+            pytest.fail(f"KPILAB_REQUIRE_POSTGRES is set but {reason}")
+        pytest.skip(reason)
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_store(request, tmp_path, monkeypatch):
+    """A store on each kind of state database: a SQLite file, and a Postgres database."""
+    if request.param == "sqlite":
+        target = str(tmp_path / "state.sqlite")
+    else:
+        target = request.getfixturevalue("postgres_cluster").new_database()
+    monkeypatch.setenv("KPILAB_DATA_DIR", str(tmp_path / "data"))
+    s = Store(target)
+    yield s
+    s.close()
+
+
 @pytest.fixture
 def store() -> Store:
     s = Store(":memory:")

@@ -97,3 +97,12 @@ def test_the_migrate_command(old_file, tmp_path, capsys):
     _check_everything_came_over(store)
     store.close()
     assert main(["migrate", "--from", str(tmp_path / "nothing.duckdb"), "--db", str(target)]) == 2
+
+
+def test_migrating_into_either_database(old_file, state_store):
+    """The same move into a SQLite file or a team's Postgres."""
+    from kpi_engine.legacy import migrate_from
+
+    counts = migrate_from(state_store, old_file)
+    assert counts["datasets"] == 3 and counts["watches"] == 1
+    _check_everything_came_over(state_store)

@@ -10,6 +10,7 @@ import streamlit as st
 from kpi_engine.alerts import background
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.source import drop_spool, sweep_spool
+from kpi_engine.samples import templates
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from kpi_engine.store import Store
 from ui.state import Keys
@@ -37,6 +38,7 @@ def _open_root(path: str | None) -> Store:
     monitor runs on a schedule inside this process."""
     days = _prune_days()
     store = Store(path)
+    templates(store)  # the samples, imported once per database, before any session asks
     sweep_spool()
     store.sweep()
     if days is not None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import last_sent, list_watches
+from kpi_engine.state.database import upsert
 from kpi_engine.state.schema import kpi_seen, targets, watches
 from kpi_engine.store import Store
 
@@ -23,20 +24,12 @@ def record_seen(store: Store, dataset_id: str, kpis: tuple[str, ...], now: datet
     """The KPIs page showed these KPIs of the dataset now."""
     if not kpis:
         return
-    s = kpi_seen.c
+    rows = [
+        {"workspace": store.workspace, "dataset_id": dataset_id, "kpi": k, "seen_at": now}
+        for k in dict.fromkeys(kpis)
+    ]
     with store.transaction() as conn:
-        conn.execute(
-            delete(kpi_seen).where(
-                s.workspace == store.workspace, s.dataset_id == dataset_id, s.kpi.in_(kpis)
-            )
-        )
-        conn.execute(
-            insert(kpi_seen),
-            [
-                {"workspace": store.workspace, "dataset_id": dataset_id, "kpi": k, "seen_at": now}
-                for k in dict.fromkeys(kpis)
-            ],
-        )
+        upsert(conn, kpi_seen, rows, ("workspace", "dataset_id", "kpi"))
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis import formula as fx
 from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, UNITS, Kpi
+from kpi_engine.state.database import upsert
 from kpi_engine.state.schema import custom_kpis
 from kpi_engine.store import Store
 
@@ -63,18 +64,16 @@ def parse_custom(pairs: list[str]) -> tuple[Kpi, ...]:
 
 
 def save_custom(store: Store, kpi: Kpi) -> None:
+    row = {
+        "workspace": store.workspace,
+        "kpi_id": kpi.id,
+        "formula": kpi.formula,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "created_at": datetime.now(),
+    }
     with store.transaction() as conn:
-        conn.execute(_one(store, kpi.id))
-        conn.execute(
-            insert(custom_kpis).values(
-                workspace=store.workspace,
-                kpi_id=kpi.id,
-                formula=kpi.formula,
-                unit=kpi.unit,
-                direction=kpi.direction,
-                created_at=datetime.now(),
-            )
-        )
+        upsert(conn, custom_kpis, row, ("workspace", "kpi_id"))
 
 
 def saved_custom(store: Store) -> tuple[Kpi, ...]:

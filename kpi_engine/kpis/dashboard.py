@@ -10,13 +10,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from kpi_engine.aggregate_sql import Rows, days_sql
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.query import KpiQuery, lookup, run_kpis
+from kpi_engine.state.database import upsert
 from kpi_engine.state.schema import targets as targets_table
 from kpi_engine.store import Store
 from kpi_engine.typed_json import finite
@@ -202,27 +203,17 @@ def save_target(store: Store, dataset: Dataset, target: Target) -> None:
         raise KpiLabError("is before the start of the target period", "deadline")
     if not math.isfinite(target.target):
         raise KpiLabError("must be a number", "target")
-    t = targets_table.c
+    row = {
+        "workspace": store.workspace,
+        "dataset_id": dataset.dataset_id,
+        "kpi": target.kpi,
+        "scope": target.scope,
+        "target": target.target,
+        "start_date": target.start,
+        "deadline": target.deadline,
+    }
     with store.transaction() as conn:
-        conn.execute(
-            delete(targets_table).where(
-                t.workspace == store.workspace,
-                t.dataset_id == dataset.dataset_id,
-                t.kpi == target.kpi,
-                t.scope == target.scope,
-            )
-        )
-        conn.execute(
-            insert(targets_table).values(
-                workspace=store.workspace,
-                dataset_id=dataset.dataset_id,
-                kpi=target.kpi,
-                scope=target.scope,
-                target=target.target,
-                start_date=target.start,
-                deadline=target.deadline,
-            )
-        )
+        upsert(conn, targets_table, row, ("workspace", "dataset_id", "kpi", "scope"))
 
 
 def delete_target(store: Store, dataset: Dataset, target: Target) -> None:

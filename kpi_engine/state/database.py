@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.pool import StaticPool
 
 from kpi_engine.errors import KpiLabError
@@ -81,6 +83,19 @@ def _engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}" if mode else "BEGIN")
 
     return engine
+
+
+def upsert(conn: Connection, table: Table, values: dict | list[dict], keys: tuple[str, ...]):
+    """Insert rows, or update those whose ``keys`` exist: one statement, so two writers at
+    once both succeed (a delete then an insert lets the second's insert collide on
+    Postgres, where transactions do not wait for each other's reads)."""
+    rows = values if isinstance(values, list) else [values]
+    if not rows:
+        return
+    make = postgres_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = make(table)
+    changed = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed), rows)
 
 
 def migrate(db: StateDB) -> None:

@@ -141,7 +141,9 @@ class _User:
             self.check("import", imported)
             own = session.params
             rng = random.Random(self.number)
-            while time.monotonic() < deadline:
+            rounds = 0
+            while rounds == 0 or time.monotonic() < deadline:  # every page at least once
+                rounds += 1
                 for name in PAGES:
                     # a person reading the page before the next click; people do not click
                     # in step, so the pause varies by +/-50%

@@ -25,19 +25,33 @@ def status_mb(pid: int | str, field: str = "VmRSS") -> float:
 
 
 class Server:
-    def __init__(self, db: Path, log: Path, port: int) -> None:
+    """One app process. ``db``: a SQLite file (its folder holds the spool and is an attach
+    root), or a database URL shared with other processes (``home`` holds its spool)."""
+
+    def __init__(
+        self,
+        db: Path | str,
+        log: Path,
+        port: int,
+        home: Path | None = None,
+        env: dict | None = None,
+    ) -> None:
         self.db, self.log_path, self.port, self.proc = db, log, port, None
+        self.home = home or Path(db).parent
+        self.extra = env or {}
         self.url = f"http://127.0.0.1:{port}"
 
     def start(self) -> None:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", self.port)) == 0:
                 raise RuntimeError(f"port {self.port} is in use (a stale server?)")
+        shared = "://" in str(self.db)
         env = {
             **os.environ,
-            "KPILAB_DB": str(self.db),
-            "KPILAB_SPOOL_DIR": str(self.db.parent / "spool"),
-            "KPILAB_ATTACH_ROOTS": str(self.db.parent),  # a test writes its lake files there
+            ("KPILAB_DATABASE_URL" if shared else "KPILAB_DB"): str(self.db),
+            "KPILAB_SPOOL_DIR": str(self.home / f"spool-{self.port}"),
+            "KPILAB_ATTACH_ROOTS": str(self.home),  # a test writes its lake files there
+            **self.extra,
         }
         cmd = [
             sys.executable,

@@ -1,5 +1,6 @@
-"""20 users at once on one real server: zero errors, nobody sees another user's data, the
-server's memory stays bounded. benchmarks/load.py runs the same longer and reports it."""
+"""20 users at once on one real server: every user gets every page, on its own data, with
+zero errors; nobody sees another user's data; the server's memory stays bounded. Nothing
+here is timed (a busy machine is only slower): benchmarks/load.py reports the latencies."""
 
 from __future__ import annotations
 
@@ -15,6 +16,6 @@ def test_twenty_users_at_once(app_server):
     print(report.table())
     assert report.errors == []
     for action in ("open", "upload", "import", "kpis", "experiments", "budget"):
-        assert len(report.latencies.get(action, [])) >= (USERS if action != "budget" else 1)
+        assert len(report.latencies.get(action, [])) >= USERS  # each user, each page
     assert max(report.rss_mb) - report.baseline_mb < MAX_GROWTH_MB
     assert "Traceback" not in app_server.log_path.read_text()
