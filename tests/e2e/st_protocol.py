@@ -99,12 +99,14 @@ class Session:
         widgets: list[WidgetState] = (),
     ) -> Run:
         """A rerun as the browser asks for it: on ``page`` (its URL path), with the current
-        query string (or ``params``) and these widget values."""
+        query string (or ``params``) and these widget values. A first run on a page (before
+        the app named its pages) goes by the URL path, as a browser opening that address."""
         if params is not None:
             self.query = urllib.parse.urlencode(params)
         state = ClientState(
             query_string=self.query,
             page_script_hash=self.pages.get(page, "") if page is not None else self.page_hash,
+            page_name=page if page and not self.pages else "",
             widget_states=WidgetStates(widgets=list(widgets)),
         )
         if page is not None and page not in self.pages and self.pages:
