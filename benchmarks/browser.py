@@ -84,7 +84,7 @@ def _pick(page, dataset: str, marker: str) -> None:
 
 def one_run(browser, tmp: Path) -> dict[str, float]:
     times: dict[str, float] = {}
-    with Server(tmp / "ws.duckdb", tmp / "server.log", PORT) as server:
+    with Server(tmp / "ws.sqlite", tmp / "server.log", PORT) as server:
         first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         times["first visitor"] = _timed(first, lambda: first.goto(server.url + "/"), "Breakdown")
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()

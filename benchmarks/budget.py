@@ -59,7 +59,7 @@ def main() -> None:
 
     path = make_campaigns(args.campaigns, args.days)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "ws.duckdb")
+        store = Store(Path(tmp) / "ws.sqlite")
         dataset = import_file(store, path).dataset
         print(f"{'campaigns':>10} {'days':>5} {'step':>24} {'seconds':>8}")
         steps = (

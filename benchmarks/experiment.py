@@ -92,7 +92,7 @@ def run_kpilab(path: Path, methods: str | None = None) -> dict:
     elif methods == "rows":
         extra["cuped"] = True
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "ws.duckdb")
+        store = Store(Path(tmp) / "ws.sqlite")
         dataset = import_file(store, path).dataset
         spec = ExperimentSpec(
             dataset.dataset_id,

@@ -57,7 +57,7 @@ def main() -> None:
     )
     with (
         tempfile.TemporaryDirectory() as tmp,
-        Server(Path(tmp) / "ws.duckdb", Path(tmp) / "server.log", PORT) as server,
+        Server(Path(tmp) / "ws.sqlite", Path(tmp) / "server.log", PORT) as server,
     ):
         pid = server.proc.pid
         warm = Session(server.url)

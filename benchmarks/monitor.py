@@ -62,7 +62,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/hook"
     with tempfile.TemporaryDirectory() as tmp:
-        root = Store(Path(tmp) / "monitor.duckdb")
+        root = Store(Path(tmp) / "monitor.sqlite")
         start = time.perf_counter()
         for _ in range(args.workspaces):
             store, _token = create_workspace(root)

@@ -70,7 +70,7 @@ def main() -> None:
 
     rows = parse_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "ws.duckdb")
+        db = str(Path(tmp) / "ws.sqlite")
         root = Store(db)
         store, token = create_workspace(root)
         campaigns = import_file(store, make_csv(rows), name="campaigns").dataset.dataset_id

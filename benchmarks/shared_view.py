@@ -39,7 +39,7 @@ def main() -> None:
     rows = parse_rows(args.rows)
     csv = make_csv(rows)
     with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "ws.duckdb")
+        db = str(Path(tmp) / "ws.sqlite")
         store = Store(db)
         dataset = import_file(store, csv).dataset
         link = create_share(store, default_spec(dataset), title="benchmark")

@@ -97,7 +97,7 @@ def worker(engine: str, rows: int) -> None:
     files = {"campaigns": make_campaigns(rows), "users": make_users(rows)}
     out: dict = {"timings": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "ws.duckdb")
+        store = Store(Path(tmp) / "ws.sqlite")
         start = time.perf_counter()
         if engine == "spark":
             from kpi_engine.compute import spark

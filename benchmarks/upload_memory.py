@@ -45,7 +45,7 @@ def engine_worker(csv: Path) -> None:
     from kpi_engine.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "ws.duckdb")
+        store = Store(Path(tmp) / "ws.sqlite")
         baseline = status_mb("self")
         upload = csv.read_bytes()
         start = time.perf_counter()
@@ -82,7 +82,7 @@ def measure_server(csv: Path) -> dict | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp) / "ws.duckdb", Path(tmp) / "server.log", PORT)
+        server = Server(Path(tmp) / "ws.sqlite", Path(tmp) / "server.log", PORT)
         with server:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
