@@ -3,6 +3,7 @@
     python benchmarks/load.py                          # 20 users for 60 s, no pause
     python benchmarks/load.py --pause 5                # each user reads a page for 5 s
     python benchmarks/load.py --users 40 --seconds 120
+    python benchmarks/load.py --processes 2            # 2 app processes on Postgres, nginx
 
 A `streamlit run app.py` is started on a fresh workspace file; simulated users speak
 Streamlit's websocket protocol (tests/e2e/st_protocol.py), as a browser tab does, without
@@ -49,7 +50,17 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds before each visit")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="more than 1: that many app processes on a throwaway Postgres, behind nginx"
+        " (deploy/nginx.conf); only the active phase is run",
+    )
     args = parser.parse_args()
+    if args.processes > 1:
+        several(args)
+        return
     print(
         f"# {platform.processor() or platform.machine()}, Python {platform.python_version()},"
         f" {__import__('os').cpu_count()} cores; {args.users} users, {args.seconds:.0f} s,"
@@ -86,6 +97,31 @@ def main() -> None:
         print(f"{'all disconnected, 5 s later':>34} {end_rss:>8.0f}")
         print(f"{'per idle session':>34} {per_idle:>8.1f}")
         print(f"{'per active session':>34} {per_active:>8.1f}")
+
+
+def several(args: argparse.Namespace) -> None:
+    """The active phase through nginx in front of ``args.processes`` app processes."""
+    from tests.e2e.cluster import Cluster
+    from tests.postgres import Cluster as Postgres
+
+    print(f"# {args.processes} app processes on Postgres, behind nginx")
+    postgres = Postgres().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {"KPILAB_DATA_DIR": str(Path(tmp) / "data")}
+            with Cluster(postgres.new_database(), Path(tmp), args.processes, env=env) as cluster:
+                for server in cluster.servers:
+                    warm = Session(server.url)
+                    for page in ("", "experiments", "budget", "data"):
+                        warm.run(page=page)
+                    warm.close()
+                pid = cluster.servers[0].proc.pid
+                report = run_load(cluster.url, args.users, args.seconds, pid, args.pause)
+        print(report.table())
+        for error in report.errors[:10]:
+            print("ERROR", error)
+    finally:
+        postgres.stop()
 
 
 if __name__ == "__main__":

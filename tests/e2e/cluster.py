@@ -4,6 +4,7 @@ the benchmarks that measure several processes)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -30,8 +31,12 @@ def nginx_conf(folder: Path, port: int, backends: list[int]) -> Path:
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
     kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     temp = "".join(f"{kind}_temp_path {folder / kind};\n" for kind in kinds)
+    # workers as the test's own user: its temporary folders are closed to nginx's "nobody",
+    # and a request body past 16 KB is buffered in a file there
+    user = "user root root;\n" if os.geteuid() == 0 else ""
     main = (
-        f"pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\nworker_processes 1;\n"
+        f"{user}pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\n"
+        "worker_processes 1;\n"
         "events { worker_connections 4096; }\n"
         f"http {{\naccess_log off;\n{temp}{site}\n}}\n"
     )

@@ -69,6 +69,7 @@ class Session:
         self.xsrf = self.http.cookies.get(XSRF_COOKIE, "")
         ws_url = "ws" + self.base_url.removeprefix("http") + "/_stcore/stream"
         self._open = ExitStack()
+        cookies = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
         self.ws = self._open.enter_context(
             connect(
                 ws_url,
@@ -76,6 +77,7 @@ class Session:
                 max_size=None,
                 open_timeout=timeout,
                 proxy=None,
+                additional_headers={"Cookie": cookies} if cookies else None,
             )
         )
         self.query = ""
