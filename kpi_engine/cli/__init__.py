@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from kpi_engine.cli.commands import COMMANDS, NO_WORKSPACE, field_names
 from kpi_engine.cli.human import print_human, to_plain
 from kpi_engine.cli.parser import build_parser
+from kpi_engine.compute import local
 from kpi_engine.errors import KpiLabError
 from kpi_engine.sharing.workspaces import open_workspace, token_of, well_formed
 from kpi_engine.store import Store
@@ -51,6 +52,7 @@ def _workspace(store: Store, link: str | None) -> Store:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    local.caching(False)  # one call's queries: no copy into the cache would pay off
     args = None
     try:
         argv = _tokens_as_values(list(sys.argv[1:] if argv is None else argv))

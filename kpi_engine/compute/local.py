@@ -43,12 +43,20 @@ _state: dict = {
     "views": set(),  # versions with a view
     "cached": OrderedDict(),  # version -> (its file's bytes, the file's SELECT), by last use
     "loading": set(),
+    "loaders": [],  # the threads copying versions into the cache
     "filesystems": set(),
+    "caching": True,
 }
 
 
 def memory_limit() -> str:
     return os.environ.get("KPILAB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+
+
+def caching(on: bool) -> None:
+    """Whether this process copies the versions it queries into its cache: yes for the app
+    (long-lived), no for a command-line call (it ends before a copy would pay off)."""
+    _state["caching"] = on
 
 
 def cache_bytes() -> int:
@@ -86,7 +94,21 @@ def connection() -> duckdb.DuckDBPyConnection:
                 ) from None
             con.execute("SET temp_directory = ?", [str(folder / "spill")])
             _state["con"], _state["folder"] = con, folder
+            atexit.register(_stop_loading)
         return _state["con"]
+
+
+def _stop_loading() -> None:
+    """At exit, interrupt the copies under way and wait for them: a thread left inside
+    DuckDB when the interpreter ends aborts the process."""
+    con = _state["con"]
+    if con is None:
+        return
+    if _state["loading"]:
+        con.interrupt()
+    for thread in list(_state["loaders"]):
+        thread.join(timeout=10)
+    con.close()
 
 
 def register_filesystem(protocol: str) -> None:
@@ -137,10 +159,12 @@ def _view(dataset: Dataset) -> None:
         if name in _state["loading"]:
             return
         size = _size(dataset.location)
-        if size is None or size > cache_bytes():
+        if not _state["caching"] or size is None or size > cache_bytes():
             return
         _state["loading"].add(name)
-    threading.Thread(target=_load, args=(dataset, size), daemon=True).start()
+        loader = threading.Thread(target=_load, args=(dataset, size), daemon=True)
+        _state["loaders"] = [t for t in _state["loaders"] if t.is_alive()] + [loader]
+    loader.start()
 
 
 def _size(location: str) -> int | None:
