@@ -47,3 +47,23 @@ def test_a_dataset_larger_than_the_budget_is_read_from_its_file(store, monkeypat
     run_kpis(store, dataset, QUERY)
     time.sleep(0.2)
     assert dataset.table_name not in local.cached_versions()
+
+
+def test_a_process_that_ends_while_copying_exits_cleanly(tmp_path):
+    """A thread left inside DuckDB when the interpreter ended aborted the process (SIGABRT,
+    found by benchmarks/ingest.py): the copy is interrupted and waited for at exit."""
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT
+
+    code = (
+        "from kpi_engine.store import Store\n"
+        "from kpi_engine.ingest import import_file\n"
+        "from kpi_engine.kpis.query import KpiQuery, run_kpis\n"
+        f"s = Store({str(tmp_path / 'state.sqlite')!r})\n"
+        f"d = import_file(s, {str(SAMPLE_DIR / 'campaigns.csv')!r}).dataset\n"
+        "run_kpis(s, d, KpiQuery(('spend',)))\n"  # starts the copy, then the process ends
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True)
+    assert done.returncode == 0, done.stderr[-500:]
