@@ -25,15 +25,14 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.ingest.staging import write_parquet
 from kpi_engine.state import schema
-from kpi_engine.store import Store
+from kpi_engine.store import SYSTEM_SETTINGS, Store
 
-SYSTEM = "__kpilab__"  # the state database's own settings
 MIGRATED = "migrated_from"
 
 
 def migrate_if_new(store: Store, old: Path) -> dict | None:
     """Move ``old`` over when this state database has not had it moved yet."""
-    marker = store.for_workspace(SYSTEM).setting(MIGRATED)
+    marker = store.for_workspace(SYSTEM_SETTINGS).setting(MIGRATED)
     if marker is not None:
         return None
     return migrate_from(store, old)
@@ -187,7 +186,7 @@ def _write(con, store: Store, tables: set[str], located, shares, old: Path) -> d
             workspace, _, key = row["key"].partition(":")
             settings.append({"workspace": workspace, "key": key, "value": row["value"]})
         _insert(conn, schema.settings, settings, counts)
-        store.for_workspace(SYSTEM).set_setting(
+        store.for_workspace(SYSTEM_SETTINGS).set_setting(
             conn, MIGRATED, json.dumps({"file": str(old), "at": datetime.now().isoformat()})
         )
     return counts

@@ -16,7 +16,7 @@ from datetime import datetime
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
 from kpi_engine.paths import PROJECT_DIR
-from kpi_engine.store import Store
+from kpi_engine.store import SAMPLES_WORKSPACE, Store
 
 SAMPLE_DIR = PROJECT_DIR / "sample_data"
 SAMPLES = (
@@ -24,7 +24,7 @@ SAMPLES = (
     ("ab_test_campaign.csv", "Sample A/B test (campaign)"),
     ("experiment_users.csv", "Sample experiment (users)"),
 )
-TEMPLATE = "__samples__"
+TEMPLATE = SAMPLES_WORKSPACE
 SEEDED_KEY = "samples_seeded"
 _lock = threading.Lock()
 

@@ -25,16 +25,20 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from kpi_engine import compute
+from kpi_engine.access.principal import LOCAL_OWNER, Principal, require
 from kpi_engine.aggregate_sql import date_range_sql, distinct_sql, preview_sql
 from kpi_engine.datafiles import DataDir
 from kpi_engine.datasets import Column, Dataset, clean_name
 from kpi_engine.errors import KpiLabError
 from kpi_engine.paths import data_dir, database_target, legacy_source
-from kpi_engine.state import registry
+from kpi_engine.state import audit_log, registry
 from kpi_engine.state.database import StateDB, open_state, sqlite_url, upsert
 from kpi_engine.state.schema import presets, settings
 
-DEFAULT_WORKSPACE = "default"
+DEFAULT_WORKSPACE = "default"  # the command line's and the local install's one workspace
+SAMPLES_WORKSPACE = "__samples__"  # the samples, imported once; workspaces name their files
+PENDING = "__pending__"  # a visitor before their first change: they read the samples only
+SYSTEM_SETTINGS = "__kpilab__"  # the server's own settings (its mode, the legacy move...)
 __all__ = ["Column", "Dataset", "Store", "clean_name", "DEFAULT_WORKSPACE"]
 
 
@@ -47,6 +51,7 @@ class Store:
         target = database_target(path)
         self.path = target
         self.workspace = workspace
+        self.actor: Principal = LOCAL_OWNER
         self._scratch = None
         if target == ":memory:":
             self._scratch = tempfile.mkdtemp(prefix="kpilab-")
@@ -72,9 +77,23 @@ class Store:
         view.workspace = workspace
         return view
 
+    def acting(self, actor: Principal, workspace: str | None = None) -> Store:
+        """The same store, for ``actor`` (and in ``workspace``): what they may do is checked
+        against them (``access.principal.require``)."""
+        view = self.for_workspace(workspace or self.workspace)
+        view.actor = actor
+        return view
+
+    @property
+    def pending(self) -> bool:
+        """A visitor who has changed nothing yet: no workspace of their own, the samples."""
+        return self.workspace == PENDING
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One write transaction on the state database: all or nothing."""
+        if self.pending:  # the page makes the visitor's workspace before their first change
+            raise KpiLabError("this session has no workspace of its own yet: reload the page")
         try:
             with self.state.write() as conn:
                 yield conn
@@ -83,6 +102,11 @@ class Store:
                 "another change to this workspace was being saved at the same moment, so"
                 " nothing of this one was saved: try again"
             ) from None
+
+    def log(self, conn: Connection, action: str, subject: str, detail: str | None = None) -> None:
+        """An audit entry for what the principal does, in the transaction that does it."""
+        actor = self.actor
+        audit_log.write(conn, self.workspace, actor.who, actor.role, action, subject, detail)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -102,15 +126,20 @@ class Store:
             return dataset
         return replace(dataset, location=dataset.location.removeprefix(self.data.root + "/"))
 
+    @property
+    def _reads(self) -> str:
+        """The workspace whose datasets this store lists: a pending visitor's are the samples."""
+        return SAMPLES_WORKSPACE if self.pending else self.workspace
+
     def datasets(self) -> list[Dataset]:
         with self.reading() as conn:
-            return [self._located(d) for d in registry.all_of(conn, self.workspace)]
+            return [self._located(d) for d in registry.all_of(conn, self._reads)]
 
     def dataset(self, ref: str) -> Dataset:
         """A dataset by id or by name."""
         ref = str(ref).strip()
         with self.reading() as conn:
-            found = registry.matching(conn, self.workspace, ref)
+            found = registry.matching(conn, self._reads, ref)
         exact = [d for d in found if ref in (d.dataset_id, d.name)]
         found = exact or found
         if len(found) == 1:
@@ -145,6 +174,7 @@ class Store:
         return self._located(dataset)
 
     def rename(self, ref: str, new_name: str) -> Dataset:
+        require(self, "edit")
         dataset = self.dataset(ref)
         name = clean_name(new_name)
         clash = KpiLabError(f"another dataset is already named {name!r}: pick another name")
@@ -154,6 +184,7 @@ class Store:
                 if any(d.dataset_id != dataset.dataset_id for d in others):
                     raise clash
                 registry.rename(conn, self.workspace, dataset.dataset_id, name)
+                self.log(conn, "rename", dataset.name, f"now {name}")
         except IntegrityError:
             raise clash from None
         return self.dataset(dataset.dataset_id)
@@ -161,9 +192,11 @@ class Store:
     def delete(self, ref: str) -> None:
         """Forget a dataset. Its rows' file goes with the next sweep (if no other workspace
         names it); an attached dataset's rows where they live are never touched."""
+        require(self, "delete")
         dataset = self.dataset(ref)
         with self.transaction() as conn:
             registry.remove(conn, self.workspace, dataset.dataset_id)
+            self.log(conn, "delete", dataset.name, f"{dataset.rows:,} rows")
 
     def sweep(self, older_than: float | None = None) -> list[str]:
         """Remove Parquet files no registry row names any more (see ``datafiles``)."""
@@ -174,6 +207,7 @@ class Store:
     # saved column mappings and settings ---------------------------------------------------
 
     def save_preset(self, name: str, mapping: dict[str, str]) -> None:
+        require(self, "edit")
         name = clean_name(name)
         row = {"workspace": self.workspace, "name": name, "mapping": json.dumps(mapping)}
         with self.transaction() as conn:

@@ -14,6 +14,18 @@ import pytest
 from kpi_engine.store import Store
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_cache_copies():
+    """Tests open hundreds of throwaway stores in one process: copying each version into
+    the process's cache would only pile up work (test_compute_cache turns it on)."""
+    from kpi_engine.compute import local
+
+    local.caching(False)
+    yield
+
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = PROJECT.parent / "shared" / "data"
 SAMPLE_CAMPAIGNS = PROJECT / "sample_data" / "campaigns.csv"

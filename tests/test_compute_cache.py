@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from kpi_engine.compute import local
 from kpi_engine.ingest import import_file
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.samples import SAMPLE_DIR
 
 QUERY = KpiQuery(("spend", "roas", "ctr"), ("campaign",))
+
+
+@pytest.fixture(autouse=True)
+def copying():
+    local.caching(True)
+    yield
+    local.caching(False)
 
 
 def _wait_cached(name: str, present: bool = True) -> None:

@@ -22,7 +22,7 @@ REVIEW_DAYS = 90
 
 def record_seen(store: Store, dataset_id: str, kpis: tuple[str, ...], now: datetime) -> None:
     """The KPIs page showed these KPIs of the dataset now."""
-    if not kpis:
+    if not kpis or store.pending:  # a visitor with no workspace yet follows nothing
         return
     rows = [
         {"workspace": store.workspace, "dataset_id": dataset_id, "kpi": k, "seen_at": now}

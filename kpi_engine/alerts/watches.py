@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kpi_engine.access.principal import require
+from kpi_engine.access.teams import email_allowed
 from kpi_engine.alerts.destinations import check_destination
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.errors import KpiLabError
@@ -37,9 +39,12 @@ _FIELDS = (
 
 def add_watch(store: Store, watch: Watch) -> Watch:
     """Save a watch in the store's workspace (its dataset must be there, its destination
-    must be valid); a new id."""
+    must be valid, and an e-mail address one the team allows); a new id."""
+    require(store, "watch")
     store.dataset(watch.dataset_id)
     check_destination(watch.destination)
+    if watch.kind == "email":
+        check_email_allowed(store, watch.destination)
     saved = replace(
         watch,
         watch_id="w_" + secrets.token_hex(5),
@@ -56,7 +61,21 @@ def add_watch(store: Store, watch: Watch) -> Watch:
                 f"a workspace can have at most {cap} watches: remove one you no longer read"
             )
         conn.execute(insert(watches).values(**{f: getattr(saved, f) for f in _FIELDS}))
+        store.log(conn, "add watch", saved.subject(), f"{saved.rule} to {saved.destination}")
     return saved
+
+
+def check_email_allowed(store: Store, address: str) -> None:
+    """Alerts go by e-mail only to addresses the team allows (a member's confirmed address
+    or an allowed domain): anyone who may add a watch could otherwise make the server mail
+    any text to anyone."""
+    require(store, "email")
+    if not email_allowed(store, address):
+        raise KpiLabError(
+            f"{address!r} is neither a team member's confirmed address nor at a domain the"
+            " team's admins allow: ask an admin to allow its domain on the Team page",
+            "email",
+        )
 
 
 def max_watches() -> int:
@@ -86,10 +105,12 @@ def all_watches(store: Store) -> list[Watch]:
 
 
 def remove_watch(store: Store, watch_id: str) -> None:
+    require(store, "watch")
     mine = (watches.c.workspace == store.workspace, watches.c.watch_id == watch_id)
     with store.transaction() as conn:
         if conn.execute(delete(watches).where(*mine)).rowcount == 0:
             raise KpiLabError(f"{watch_id!r} is not a watch of this workspace", "watch_id")
+        store.log(conn, "remove watch", watch_id)
 
 
 def check_time_zone(name: str) -> ZoneInfo:
@@ -106,6 +127,7 @@ def time_zone(store: Store) -> str:
 
 
 def set_time_zone(store: Store, name: str) -> None:
+    require(store, "edit")
     check_time_zone(name)
     with store.transaction() as conn:
         store.set_setting(conn, TIME_ZONE, name)

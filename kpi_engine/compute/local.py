@@ -34,6 +34,7 @@ from kpi_engine.identifiers import quote_identifier
 
 DEFAULT_MEMORY_LIMIT = "4GB"
 DEFAULT_CACHE_MB = 2048
+MAX_TABLES = 200  # versions kept at once, however small
 _LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
 _ddl = threading.Lock()  # DuckDB refuses two catalog changes at once (a write-write conflict)
@@ -188,8 +189,9 @@ def _load(dataset: Dataset, size: int) -> None:
         with _lock:
             _state["cached"][name] = (size, _parquet(dataset))
             over = []
-            while sum(s for s, _ in _state["cached"].values()) > cache_bytes():
-                over.append(_state["cached"].popitem(last=False))
+            cached = _state["cached"]
+            while sum(s for s, _ in cached.values()) > cache_bytes() or len(cached) > MAX_TABLES:
+                over.append(cached.popitem(last=False))
         for old, (_, source) in over:
             _ddl_run(f"CREATE OR REPLACE VIEW {quote_identifier(old)} AS {source}")
             _ddl_run(f"DROP TABLE IF EXISTS {_cached_name(old)}")

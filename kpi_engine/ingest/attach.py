@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from kpi_engine.access.principal import require
 from kpi_engine.aggregate_sql import distinct_sql, profile_sql
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.datasets import Column, Dataset
@@ -57,6 +58,7 @@ class AttachPlan:
 def inspect_source(store: Store, options: AttachOptions, preview_rows: int = 5) -> AttachPlan:
     """Read the source's schema and first rows on its engine and map its columns (only a
     source under the operator's roots: ``attach_roots``)."""
+    require(store, "attach")
     source = fenced_source(_source(options), own_paths(store.path, store.data.root))
     from kpi_engine.compute import spark
 
@@ -105,12 +107,14 @@ def attach(store: Store, options: AttachOptions) -> ImportResult:
             version=report["version"],
         )
         store.register(conn, dataset)
+        store.log(conn, "attach", dataset.name, f"{plan.label} on {dataset.engine}")
     return ImportResult(dataset, report["warnings"], rows, 0, 0, "attach")
 
 
 def refresh(store: Store, dataset: Dataset) -> Dataset:
     """Read an attached dataset again where it lives (its rows may have changed there): new
     row count and findings, and a new version, so no cached result of the old rows is shown."""
+    require(store, "edit")
     if not dataset.attached:
         raise KpiLabError(
             f"dataset {dataset.name!r} was imported, not attached: append or replace its rows"
@@ -124,6 +128,7 @@ def refresh(store: Store, dataset: Dataset) -> Dataset:
     fresh = replace(dataset, rows=rows, report=report, version=report["version"])
     try:
         with store.transaction() as conn:
+            store.log(conn, "read again", dataset.name, f"{rows:,} rows")
             return store.update(conn, fresh, dataset.version)
     except VersionConflict:
         raise KpiLabError(f"{dataset.name!r} was read again meanwhile: nothing to do") from None

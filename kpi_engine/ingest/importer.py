@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from kpi_engine.access.principal import require
 from kpi_engine.datasets import Column, Dataset, clean_name
 from kpi_engine.errors import KpiLabError
 from kpi_engine.identifiers import quote_identifier as q
@@ -148,6 +149,7 @@ def import_file(
     progress: Progress = _no_progress,
 ) -> ImportResult:
     """Import one file. Bad input raises ``KpiLabError`` and leaves the workspace unchanged."""
+    require(store, "edit")
     options = options or ImportOptions(name=name)
     if options.append and options.replace:
         raise KpiLabError("choose either append or replace, not both")
@@ -438,6 +440,8 @@ def _register(store: Store, dataset: Dataset, change: _Change) -> Dataset:
     """One transaction: the new entry, or the target's entry if its rows are still the
     version this import started from (else ``VersionConflict``)."""
     with store.transaction() as conn:
+        what = f"{dataset.rows:,} rows from {dataset.report.get('file')}"
+        store.log(conn, dataset.report.get("action", "import"), dataset.name, what)
         if change.previous is None:
             return store.register(
                 conn, replace(dataset, name=store.unique_name(conn, dataset.name))

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from kpi_engine.access.principal import require
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis import formula as fx
 from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, UNITS, Kpi
@@ -64,6 +65,7 @@ def parse_custom(pairs: list[str]) -> tuple[Kpi, ...]:
 
 
 def save_custom(store: Store, kpi: Kpi) -> None:
+    require(store, "edit")
     row = {
         "workspace": store.workspace,
         "kpi_id": kpi.id,
@@ -89,6 +91,7 @@ def saved_custom(store: Store) -> tuple[Kpi, ...]:
 
 def delete_custom(store: Store, kpi_id: str) -> None:
     """Forget a custom KPI; views and links that used it keep their own copy of it."""
+    require(store, "edit")
     with store.transaction() as conn:
         conn.execute(_one(store, kpi_id))
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select
 
+from kpi_engine.access.principal import require
 from kpi_engine.aggregate_sql import Rows, days_sql
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
@@ -199,6 +200,7 @@ def _scope(text: str | None) -> tuple[tuple, str | None]:
 
 def save_target(store: Store, dataset: Dataset, target: Target) -> None:
     """Save a target; one per KPI and scope (a new one replaces it)."""
+    require(store, "edit")
     if target.deadline < target.start:
         raise KpiLabError("is before the start of the target period", "deadline")
     if not math.isfinite(target.target):
@@ -217,6 +219,7 @@ def save_target(store: Store, dataset: Dataset, target: Target) -> None:
 
 
 def delete_target(store: Store, dataset: Dataset, target: Target) -> None:
+    require(store, "edit")
     t = targets_table.c
     with store.transaction() as conn:
         conn.execute(

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
+from kpi_engine.access.principal import require
 from kpi_engine.analyses import Result, Spec, result_from_dict, run, spec_from_view
 from kpi_engine.datasets import Dataset, clean_name
 from kpi_engine.errors import KpiLabError
@@ -63,6 +64,7 @@ def create_share(
 ) -> dict:
     """Freeze ``spec`` and the ``result`` it gave (computed here when not given) behind a new
     link; the token is returned once and never stored."""
+    require(store, "share")
     dataset = store.dataset(spec.dataset_id)
     if expires_days is not None and not expires_days > 0:
         raise KpiLabError("must be a positive number of days", "expires_days")
@@ -88,6 +90,7 @@ def create_share(
                 revoked_at=None,
             )
         )
+        store.log(conn, "share", title, f"{spec.PAGE} of {dataset.name}")
     return {
         "token": token,
         "url_path": f"{SHARED_PATH}?token={token}",
@@ -158,6 +161,7 @@ def list_shares(store: Store) -> list[dict]:
 
 def revoke_share(store: Store, token_or_id: str) -> dict:
     """Revoke by token, or by share id (the owner's list shows ids, never tokens)."""
+    require(store, "share")
     c = shares.c
     which = (
         c.token_hash == token_hash(token_or_id)
@@ -171,4 +175,5 @@ def revoke_share(store: Store, token_or_id: str) -> dict:
         if share_id is None:
             raise KpiLabError(INVALID)
         conn.execute(update(shares).where(c.share_id == share_id).values(revoked_at=datetime.now()))
+        store.log(conn, "revoke", share_id)
     return {"share_id": share_id, "revoked": True}

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from kpi_engine.access.principal import require
 from kpi_engine.analyses import Spec, spec_from_view
 from kpi_engine.datasets import clean_name
 from kpi_engine.errors import KpiLabError
@@ -17,6 +18,7 @@ from kpi_engine.store import Store
 
 
 def save_view(store: Store, name: str, spec: Spec) -> dict:
+    require(store, "edit")
     store.dataset(spec.dataset_id)  # the dataset must be in this workspace
     view = {"view_id": "vw_" + secrets.token_hex(6), "name": clean_name(name)}
     with store.transaction() as conn:

@@ -10,6 +10,7 @@ the two agree.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -32,6 +34,7 @@ workspaces = Table(
     Column("workspace_id", String(ID), primary_key=True),
     Column("token_hash", String(ID), unique=True),  # a private link's hash; NULL: none
     Column("created_at", DateTime, nullable=False),
+    Column("kind", String(16), nullable=False, server_default="anonymous"),  # or local, team
 )
 
 datasets = Table(
@@ -112,6 +115,8 @@ shares = Table(
     Column("created_at", DateTime, nullable=False),
     Column("expires_at", DateTime),
     Column("revoked_at", DateTime),
+    Column("opens", Integer, nullable=False, server_default="0"),  # how often it was opened
+    Column("last_opened_at", DateTime),
 )
 
 watches = Table(
@@ -163,6 +168,79 @@ kpi_seen = Table(
     Column("dataset_id", String(ID), primary_key=True),
     Column("kpi", String(ID), primary_key=True),
     Column("seen_at", DateTime, nullable=False),
+)
+
+# -- sign-in: teams, their members and invitations, personal tokens, the audit log ---------
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("team_id", String(ID), primary_key=True),
+    Column("name", String(NAME), nullable=False),
+    Column("workspace_id", String(ID), nullable=False, unique=True),  # the team's data
+    Column("created_at", DateTime, nullable=False),
+    Column("links_need_signin", Boolean, nullable=False, server_default=false()),
+    Column("links_domain", String(NAME)),  # with sign-in: only addresses at this domain
+    Column("email_domains", Text, nullable=False, server_default="[]"),  # alerts may go there
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("team_id", String(ID), primary_key=True),
+    Column("email", String(NAME), primary_key=True),  # lower case
+    Column("role", String(16), nullable=False),  # viewer, editor or admin
+    Column("verified", Boolean, nullable=False, server_default=false()),  # said the provider
+    Column("added_at", DateTime, nullable=False),
+    Column("added_by", String(NAME), nullable=False),
+    Index("members_email", "email"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("team_id", String(ID), primary_key=True),
+    Column("email", String(NAME), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("invited_by", String(NAME), nullable=False),
+    Column("invited_at", DateTime, nullable=False),
+    Index("invites_email", "email"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_id", String(ID), primary_key=True),
+    Column("token_hash", String(ID), nullable=False, unique=True),
+    Column("team_id", String(ID), nullable=False),
+    Column("email", String(NAME), nullable=False),  # the member it acts as
+    Column("label", String(NAME), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(NAME), nullable=False),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("workspace", String(ID), nullable=False),
+    Column("actor", String(NAME), nullable=False),  # an e-mail, or the local owner...
+    Column("role", String(16), nullable=False),
+    Column("action", String(32), nullable=False),  # upload, replace, delete, share...
+    Column("subject", String(NAME), nullable=False),  # what it was done to
+    Column("detail", Text),
+    Index("audit_workspace", "workspace", "at"),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(ID), primary_key=True),  # what is limited, e.g. new workspaces by IP
+    Column("window", String(32), primary_key=True),  # e.g. the hour
+    Column("count", Integer, nullable=False),
 )
 
 WORKSPACE_TABLES = (datasets, presets, custom_kpis, targets, views, shares, watches, settings)
