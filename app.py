@@ -1,4 +1,6 @@
-"""KPI Lab: navigation over the pages, this session's workspace, the sidebar's dataset picker.
+"""KPI Lab: navigation over the pages, who this session is and which workspace it works in
+(``ui.identity``: one local workspace, a team's after sign-in, or a visitor's private one),
+the sidebar's dataset picker.
 
 A stakeholder's link (pages/shared.py with ?token=) shows only the shared view: no navigation,
 no workspace, no dataset picker.
@@ -8,42 +10,46 @@ import streamlit as st
 
 from kpi_engine.errors import KpiLabError
 from ui.dataset_picker import dataset_picker
+from ui.identity import can, server_mode, session_store, who_is_here
 from ui.messages import show_error
-from ui.resources import get_store
-from ui.workspace import ensure_workspace
 
 st.set_page_config(page_title="KPI Lab", page_icon=":material/analytics:", layout="wide")
 stakeholder = "token" in st.query_params
-navigation = st.navigation(
-    [
-        st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:", default=True),
-        st.Page(
-            "pages/experiments.py",
-            title="Experiments",
-            icon=":material/science:",
-            url_path="experiments",
-        ),
-        st.Page("pages/budget.py", title="Budget", icon=":material/savings:", url_path="budget"),
-        st.Page(
-            "pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"
-        ),
-        st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
-        st.Page("pages/sharing.py", title="Sharing", icon=":material/share:", url_path="sharing"),
-        st.Page(
-            "pages/shared.py",
-            title="Shared view",
-            icon=":material/visibility:",
-            url_path="shared",
-            visibility="hidden",
-        ),
-    ],
-    position="hidden" if stakeholder else "sidebar",
-)
+pages = [
+    st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:", default=True),
+    st.Page(
+        "pages/experiments.py",
+        title="Experiments",
+        icon=":material/science:",
+        url_path="experiments",
+    ),
+    st.Page("pages/budget.py", title="Budget", icon=":material/savings:", url_path="budget"),
+    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
+    st.Page("pages/sharing.py", title="Sharing", icon=":material/share:", url_path="sharing"),
+    st.Page(
+        "pages/team.py",
+        title="Team",
+        icon=":material/group:",
+        url_path="team",
+        visibility="visible" if server_mode() == "signin" and can("members") else "hidden",
+    ),
+    st.Page(
+        "pages/shared.py",
+        title="Shared view",
+        icon=":material/visibility:",
+        url_path="shared",
+        visibility="hidden",
+    ),
+]
+navigation = st.navigation(pages, position="hidden" if stakeholder else "sidebar")
 if navigation.url_path != "shared":
     try:
-        if not ensure_workspace():
+        store = session_store()
+        if store is None:
             st.stop()
-        dataset_picker(get_store())
+        who_is_here(store)
+        dataset_picker(store)
     except KpiLabError as exc:
         show_error(exc)
         st.stop()

@@ -90,7 +90,7 @@ def measure(processes: int, people: int, within: float, postgres: Postgres) -> s
         folder = Path(tmp)
         url = postgres.new_database()
         token = make_link(url, folder / "data")
-        env = {"KPILAB_DATA_DIR": str(folder / "data")}
+        env = {"KPILAB_DATA_DIR": str(folder / "data"), "KPILAB_ANONYMOUS": "1"}
         with Cluster(url, folder, processes, env=env) as cluster:
             for server in cluster.servers:  # warm-up: each process draws the link once
                 open_link(server.url, token)

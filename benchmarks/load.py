@@ -36,6 +36,8 @@ from tests.e2e.server import Server, status_mb  # noqa: E402
 from tests.e2e.st_protocol import Session  # noqa: E402
 
 PORT = 8596
+# each simulated user a visitor with a private workspace, made when they upload
+VISITORS = {"KPILAB_ANONYMOUS": "1", "KPILAB_MAX_NEW_WORKSPACES": "100000"}
 
 
 def _settled_rss(pid: int, seconds: float = 3.0) -> float:
@@ -68,7 +70,7 @@ def main() -> None:
     )
     with (
         tempfile.TemporaryDirectory() as tmp,
-        Server(Path(tmp) / "ws.sqlite", Path(tmp) / "server.log", PORT) as server,
+        Server(Path(tmp) / "ws.sqlite", Path(tmp) / "server.log", PORT, env=VISITORS) as server,
     ):
         pid = server.proc.pid
         warm = Session(server.url)
@@ -108,7 +110,7 @@ def several(args: argparse.Namespace) -> None:
     postgres = Postgres().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            env = {"KPILAB_DATA_DIR": str(Path(tmp) / "data")}
+            env = {"KPILAB_DATA_DIR": str(Path(tmp) / "data"), **VISITORS}
             with Cluster(postgres.new_database(), Path(tmp), args.processes, env=env) as cluster:
                 for server in cluster.servers:
                     warm = Session(server.url)

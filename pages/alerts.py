@@ -28,9 +28,9 @@ from kpi_engine.sharing.views import saved_views
 from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.dataset_picker import current_dataset
+from ui.identity import can, current_store, writable_store
 from ui.messages import show_error
 from ui.navigation import require_app_navigation
-from ui.resources import get_store
 from ui.text import plain
 
 LABELS = {
@@ -109,7 +109,7 @@ def _add(store: Store, dataset: Dataset, rule: str, destination: str, **settings
     try:
         watch = Watch("", "", dataset.dataset_id, rule, destination, **settings)
         evaluate(store, watch)
-        add_watch(store, watch)
+        add_watch(writable_store(), watch)
     except KpiLabError as exc:
         show_error(exc, LABELS)
         return
@@ -129,8 +129,8 @@ def _watches(store: Store) -> None:
         except KpiLabError as exc:
             now = str(exc)
         cols[0].caption(plain(f"Now: {now}"))
-        if cols[1].button("Remove", key=f"unwatch_{watch.watch_id}"):
-            remove_watch(store, watch.watch_id)
+        if can("watch") and cols[1].button("Remove", key=f"unwatch_{watch.watch_id}"):
+            remove_watch(writable_store(), watch.watch_id)
             st.rerun()
     now = datetime.now()
     for watch in silent_watches(store, now):
@@ -148,21 +148,23 @@ def _time_zone(store: Store) -> None:
         "Time zone of digests", zones, index=zones.index(current) if current in zones else None
     )
     if picked and picked != current:
-        set_time_zone(store, picked)
+        set_time_zone(writable_store(), picked)
         st.rerun()
 
 
 require_app_navigation()
-store = get_store()
+store = current_store()
 st.title("Alerts", anchor=False)
 st.caption(wording.PAGE_INTRO)
 dataset = current_dataset(store)
 if dataset is None:
     st.info(wording.NO_DATASET)
     st.stop()
-_kpi_form(store, dataset)
-_experiment_form(store, dataset)
-_time_zone(store)
+if can("watch"):
+    _kpi_form(store, dataset)
+    _experiment_form(store, dataset)
+if can("edit"):
+    _time_zone(store)
 _watches(store)
 st.subheader("Recent alerts and deliveries", anchor=False)
 deliveries = recent_deliveries(store)

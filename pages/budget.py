@@ -13,10 +13,10 @@ from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset
+from ui.identity import current_store
 from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.open_view import left_out_notice
-from ui.resources import get_store
 from ui.share_controls import share_controls
 from ui.widget_keys import widget_key
 
@@ -191,7 +191,7 @@ def _lift_tests(campaigns: list[str], key: str) -> tuple:
 
 
 require_app_navigation()
-store = get_store()
+store = current_store()
 title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("Budget", anchor=False)
 left_out_notice()

@@ -20,9 +20,10 @@ from kpi_engine.ingest.source import drop_spool, spool_upload
 from kpi_engine.roles import CORE_ROLES, ROLES
 from kpi_engine.store import Store
 from ui.dataset_picker import current_dataset, select_after_rerun
+from ui.identity import can, current_store, writable_store
 from ui.messages import show_error
 from ui.navigation import require_app_navigation
-from ui.resources import get_store, session_spool
+from ui.resources import session_spool
 from ui.state import Keys
 from ui.text import plain
 
@@ -208,7 +209,7 @@ def _import_controls(store: Store, pending: dict, options: ImportOptions) -> Non
         preset_name = st.text_input("Preset name", max_chars=120, key=Keys.PRESET_NAME)
         if st.button("Save preset") and preset_name.strip():
             try:
-                store.save_preset(preset_name, dict(options.mapping or {}))
+                writable_store().save_preset(preset_name, dict(options.mapping or {}))
                 st.success(f"Saved preset {plain(preset_name)}.")
             except KpiLabError as exc:
                 show_error(exc)
@@ -276,7 +277,7 @@ def _run_import(store: Store, pending: dict, options: ImportOptions) -> None:
     bar = st.progress(0.0, text="Starting")
     try:
         result = import_file(
-            store,
+            writable_store(),
             pending["path"],
             source_name=pending["name"],
             options=options,
@@ -385,12 +386,15 @@ def _dataset_details(store: Store, dataset: Dataset) -> None:
 
 
 def _manage(store: Store, dataset: Dataset) -> None:
+    """Rename and save the mapping (editors), delete (admins)."""
+    if not can("edit"):
+        return
     rename_col, preset_col, delete_col = st.columns(3)
     with rename_col, st.form("rename", border=False):
         new_name = st.text_input("New name", value=dataset.name, max_chars=120)
         if st.form_submit_button("Rename", icon=":material/edit:"):
             try:
-                store.rename(dataset.dataset_id, new_name)
+                writable_store().rename(dataset.dataset_id, new_name)
                 st.rerun()
             except KpiLabError as exc:
                 show_error(exc)
@@ -398,23 +402,29 @@ def _manage(store: Store, dataset: Dataset) -> None:
         preset_name = st.text_input("Save its mapping as a preset", max_chars=120)
         if st.form_submit_button("Save preset", icon=":material/bookmark:") and preset_name:
             try:
-                store.save_preset(preset_name, mapping_of(dataset))
+                writable_store().save_preset(preset_name, mapping_of(dataset))
                 st.success(f"Saved preset {plain(preset_name)}.")
             except KpiLabError as exc:
                 show_error(exc)
+    if not can("delete"):
+        return
     with delete_col:
         st.markdown("Delete this dataset")
         confirm = st.checkbox(
             "Yes, delete it for good", key=f"{Keys.CONFIRM_DELETE}_{dataset.dataset_id}"
         )
         if st.button("Delete", icon=":material/delete:", disabled=not confirm, type="primary"):
-            store.delete(dataset.dataset_id)
+            try:
+                writable_store().delete(dataset.dataset_id)
+            except KpiLabError as exc:
+                show_error(exc)
+                return
             st.session_state.pop(Keys.LAST_IMPORT, None)
             st.rerun()
 
 
 require_app_navigation()
-store = get_store()
+store = current_store()
 st.title("Data", anchor=False)
 st.caption(
     "Upload a report exported from Google Ads, Meta, LinkedIn, TikTok, Microsoft Ads or any"
@@ -422,22 +432,32 @@ st.caption(
     " columns such as Impressions, Clicks, Cost, Conversions and Revenue, or one row per user"
     " of an experiment."
 )
-upload = st.file_uploader(
-    "Campaign file", type=UPLOAD_TYPES, key=f"upload_{st.session_state.get(Keys.UPLOADER, 0)}"
-)
-if upload is not None:
-    _take_upload(upload)
-if refused := st.session_state.pop(Keys.UPLOAD_REFUSED, None):
-    show_error(refused)
-with st.expander("Attach a table from a data lake or a catalog (Spark)", icon=":material/cloud:"):
-    st.caption(
-        "Nothing is copied: the table stays where it is and every analysis of it runs on Spark"
-        " (KPILAB_SPARK_MASTER; credentials stay in the cluster's own configuration). Its"
-        " rows cannot be changed from here."
+if can("edit"):
+    upload = st.file_uploader(
+        "Campaign file", type=UPLOAD_TYPES, key=f"upload_{st.session_state.get(Keys.UPLOADER, 0)}"
     )
-    _attach_form(store)
+    if upload is not None:
+        _take_upload(upload)
+    if refused := st.session_state.pop(Keys.UPLOAD_REFUSED, None):
+        show_error(refused)
+else:
+    st.info(
+        "You can read this team's data. Uploads are for its editors and admins.",
+        icon=":material/visibility:",
+    )
+if can("attach"):
+    with st.expander(
+        "Attach a table from a data lake or a catalog (Spark)", icon=":material/cloud:"
+    ):
+        st.caption(
+            "Nothing is copied: the table stays where it is and every analysis of it runs on"
+            " Spark (KPILAB_SPARK_MASTER; credentials stay in the cluster's own configuration)."
+            " Its rows cannot be changed from here. Only the folders and catalogs this"
+            " server's operator allows can be attached."
+        )
+        _attach_form(store)
 pending = st.session_state.get(Keys.PENDING_UPLOAD)
-if pending:
+if pending and can("edit"):
     _pending_upload(store, pending)
 _show_last_import()
 

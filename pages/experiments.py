@@ -27,10 +27,10 @@ from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import result_of
 from ui.dataset_picker import current_dataset
+from ui.identity import current_store
 from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.open_view import left_out_notice
-from ui.resources import get_store
 from ui.share_controls import share_controls
 from ui.text import plain
 from ui.widget_keys import widget_key
@@ -336,7 +336,7 @@ def _power_planner(result: ExperimentResult | None, alpha: float) -> None:
 
 
 require_app_navigation()
-store = get_store()
+store = current_store()
 title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("Experiments", anchor=False)
 left_out_notice()

@@ -28,10 +28,10 @@ from ui.blocks import draw
 from ui.cache import result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
+from ui.identity import can, current_store, writable_store
 from ui.messages import show_error
 from ui.navigation import require_app_navigation
 from ui.open_view import left_out_notice, open_view
-from ui.resources import get_store
 from ui.review import seen
 from ui.share_controls import share_controls
 from ui.text import plain
@@ -181,7 +181,7 @@ def _target_form(
         if st.form_submit_button("Save target"):
             try:
                 target = Target(kpi_id, value, first, deadline, filters, currency)
-                save_target(store, dataset, target)
+                save_target(writable_store(), dataset, target)
                 st.rerun()
             except KpiLabError as exc:
                 show_error(exc, TARGET_LABELS)
@@ -196,7 +196,7 @@ def _delete_targets(store: Store, dataset: Dataset, saved: tuple[Target, ...], c
             f" · {target.start} to {target.deadline}"
         )
         if right.button("Delete", key=f"delete_target_{i}", icon=":material/delete:"):
-            delete_target(store, dataset, target)
+            delete_target(writable_store(), dataset, target)
             st.rerun()
 
 
@@ -213,7 +213,7 @@ def _plans_for_targets(store: Store, dataset: Dataset, statuses, where) -> None:
 
 
 require_app_navigation()
-store = get_store()
+store = current_store()
 title_col, share_col = st.columns([4, 1], vertical_alignment="bottom")
 title_col.title("KPIs", anchor=False)
 left_out_notice()
@@ -267,8 +267,9 @@ if dataset.date_column:
         f"Targets ({len(saved_targets)})", icon=":material/flag:", expanded=bool(saved_targets)
     ):
         slots["targets"] = st.container()
-        _delete_targets(store, dataset, saved_targets, CUSTOM)
-        _target_form(store, dataset, kpis, start, end, (filters, currency), CUSTOM)
+        if can("edit"):
+            _delete_targets(store, dataset, saved_targets, CUSTOM)
+            _target_form(store, dataset, kpis, start, end, (filters, currency), CUSTOM)
 try:
     spec = KpiViewSpec(
         dataset.dataset_id,

@@ -11,6 +11,7 @@ from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.typical import typical_ranges
 from kpi_engine.store import Store
+from ui.identity import can, writable_store
 from ui.messages import show_error
 from ui.text import plain
 
@@ -50,12 +51,14 @@ def _entry(kpi: Kpi, missing: list[str]) -> str:
 
 
 def custom_kpi_form(store: Store, custom: tuple[Kpi, ...]) -> None:
+    if not can("edit"):
+        return
     with st.popover("Custom KPIs", icon=":material/function:"):
         for kpi in custom:
             left, right = st.columns([4, 1], vertical_alignment="center")
             left.markdown(f"**{plain(kpi.id)}** = {plain(kpi.formula)}")
             if right.button("Delete", key=f"delete_kpi_{kpi.id}", icon=":material/delete:"):
-                delete_custom(store, kpi.id)  # shared links and saved views keep their copy
+                delete_custom(writable_store(), kpi.id)  # links and views keep their copy
                 st.rerun()
         with st.form("custom_kpi", border=False):
             name = st.text_input("Name", placeholder="profit_per_click", max_chars=40)
@@ -70,7 +73,7 @@ def custom_kpi_form(store: Store, custom: tuple[Kpi, ...]) -> None:
             direction = st.selectbox("Better when", DIRECTIONS, index=DIRECTIONS.index("neutral"))
             if st.form_submit_button("Save KPI"):
                 try:
-                    save_custom(store, make_kpi(name, formula, unit, direction))
+                    save_custom(writable_store(), make_kpi(name, formula, unit, direction))
                     st.success(f"Saved {plain(name)}: pick it in the KPIs list.")
                 except KpiLabError as exc:
                     show_error(exc)

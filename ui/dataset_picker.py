@@ -48,7 +48,7 @@ def dataset_picker(store: Store) -> Dataset | None:
         key=Keys.DATASET,
     )
     st.query_params[Keys.DATASET] = chosen
-    if datasets[chosen].attached:
+    if datasets[chosen].attached and store.actor.may("edit"):
         _refresh_button(store, datasets[chosen])
     return datasets[chosen]
 

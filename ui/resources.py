@@ -13,7 +13,6 @@ from kpi_engine.ingest.source import drop_spool, sweep_spool
 from kpi_engine.samples import templates
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
 from kpi_engine.store import Store
-from ui.state import Keys
 
 
 def _prune_days() -> float | None:
@@ -53,11 +52,6 @@ def root_store() -> Store:
     """The state database (``$KPILAB_DATABASE_URL``, ``$KPILAB_DB`` or the default file),
     not limited to a workspace."""
     return _open_root(os.environ.get("KPILAB_DB"))
-
-
-def get_store() -> Store:
-    """This session's workspace (app.py opens or creates it before any page runs)."""
-    return root_store().for_workspace(st.session_state[Keys.WORKSPACE])
 
 
 @st.cache_resource(scope="session", on_release=drop_spool, show_spinner=False)

@@ -10,6 +10,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.sharing.links import SHARED_PATH, create_share
 from kpi_engine.sharing.views import save_view
 from kpi_engine.store import Store
+from ui.identity import can, writable_store
 from ui.messages import show_error
 from ui.state import Keys
 
@@ -25,6 +26,9 @@ def absolute(path: str) -> str:
 
 
 def share_controls(store: Store, spec: Spec, result: Result, default_title: str) -> None:
+    """The popover that saves the view or makes a link: for those who may (editors)."""
+    if not (can("edit") and can("share")):
+        return
     with st.popover("Save or share this view", icon=":material/share:"):
         title = st.text_input("Title", value=default_title, max_chars=120, key="share_title")
         days = st.number_input(
@@ -34,10 +38,11 @@ def share_controls(store: Store, spec: Spec, result: Result, default_title: str)
         key = f"{Keys.LAST_SHARE}_{spec.PAGE}"
         try:
             if save_col.button("Save view", icon=":material/bookmark:"):
-                save_view(store, title, spec)
+                save_view(writable_store(), title, spec)
                 st.success("Saved: see it on the Sharing page.")
             if share_col.button("Create read-only link", type="primary", icon=":material/link:"):
-                st.session_state[key] = create_share(store, spec, result, title, days or None)
+                made = create_share(writable_store(), spec, result, title, days or None)
+                st.session_state[key] = made
         except KpiLabError as exc:
             show_error(exc, LABELS)
         link = st.session_state.get(key)

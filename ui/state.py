@@ -3,7 +3,11 @@
 
 class Keys:
     WORKSPACE = "workspace"  # this session's workspace id
-    WORKSPACE_TOKEN = "workspace_token"  # its private token, mirrored in ?ws=
+    WORKSPACE_TOKEN = "workspace_token"  # an anonymous workspace's private token
+    COOKIE_PENDING = "cookie_pending"  # a private token to put in the cookie on this run
+    ACTOR = "actor"  # who this session is (a Principal)
+    MEMBERSHIPS = "memberships"  # a signed-in person's teams and roles
+    TEAM = "team"  # the team they work in now
     DATASET = "dataset"  # sidebar picker; mirrored in the ?dataset= query parameter
     PENDING_DATASET = "pending_dataset"  # a dataset to select on the next run (after an import)
     PENDING_UPLOAD = "pending_upload"  # an upload waiting for its mapping to be confirmed

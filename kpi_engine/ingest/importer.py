@@ -438,15 +438,21 @@ def _wide_layout(
 
 def _register(store: Store, dataset: Dataset, change: _Change) -> Dataset:
     """One transaction: the new entry, or the target's entry if its rows are still the
-    version this import started from (else ``VersionConflict``)."""
-    with store.transaction() as conn:
-        what = f"{dataset.rows:,} rows from {dataset.report.get('file')}"
-        store.log(conn, dataset.report.get("action", "import"), dataset.name, what)
-        if change.previous is None:
-            return store.register(
-                conn, replace(dataset, name=store.unique_name(conn, dataset.name))
-            )
-        return store.update(conn, dataset, change.previous)
+    version this import started from (else ``VersionConflict``). Two new datasets given the
+    same name at the same moment: the second takes the next free name."""
+    what = f"{dataset.rows:,} rows from {dataset.report.get('file')}"
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            with store.transaction() as conn:
+                store.log(conn, dataset.report.get("action", "import"), dataset.name, what)
+                if change.previous is not None:
+                    return store.update(conn, dataset, change.previous)
+                named = replace(dataset, name=store.unique_name(conn, dataset.name))
+                return store.register(conn, named)
+        except KpiLabError:  # a name taken between our look and our insert: look again
+            if change.previous is not None:
+                raise
+    raise KpiLabError("this workspace kept changing while the file was being added: try again")
 
 
 HISTORY = 20  # the earlier imports whose findings a dataset keeps

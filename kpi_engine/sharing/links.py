@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 
 from kpi_engine.access.principal import require
+from kpi_engine.access.teams import link_opens_for, team_of
 from kpi_engine.analyses import Result, Spec, result_from_dict, run, spec_from_view
 from kpi_engine.datasets import Dataset, clean_name
 from kpi_engine.errors import KpiLabError
@@ -42,10 +43,15 @@ class Shared:
     rows: int
     created_at: datetime
     expires_at: datetime | None
+    opens: int = 0  # times opened, this time included
 
     @property
     def page(self) -> str:
         return self.spec.PAGE
+
+
+class SignInNeeded(KpiLabError):
+    """The link's team opens its links to people signed in only."""
 
 
 def public_url(token: str) -> str:
@@ -117,13 +123,27 @@ def _row(store: Store, token: object):
     return row
 
 
-def open_share(store: Store, token: object, now: datetime | None = None) -> Shared:
+def open_share(
+    store: Store, token: object, now: datetime | None = None, signed_in: str | None = None
+) -> Shared:
+    """What a link shows, counted as one more opening. ``signed_in``: the e-mail of the
+    person opening it, when signed in (a team may open its links to them only)."""
     row = _row(store, token)
     if row.revoked_at is not None:
         raise KpiLabError("This link was revoked by its owner: ask them for a new one.")
     if row.expires_at is not None and (now or datetime.now()) > row.expires_at:
         raise KpiLabError(
             f"This link expired on {row.expires_at:%Y-%m-%d %H:%M}: ask its owner for a new one."
+        )
+    team = team_of(store.for_workspace(row.workspace))
+    if not link_opens_for(team, signed_in):
+        at = f" with an address at {team.links_domain}" if team.links_domain else ""
+        raise SignInNeeded(f"This link opens for people signed in{at} only: sign in to see it.")
+    with store.state.write() as conn:
+        conn.execute(
+            update(shares)
+            .where(shares.c.share_id == row.share_id)
+            .values(opens=shares.c.opens + 1, last_opened_at=datetime.now())
         )
     view = json.loads(row.state)
     meta = json.loads(row.dataset)
@@ -136,6 +156,7 @@ def open_share(store: Store, token: object, now: datetime | None = None) -> Shar
         int(meta["rows"]),
         row.created_at,
         row.expires_at,
+        row.opens + 1,
     )
 
 
@@ -143,7 +164,7 @@ def list_shares(store: Store) -> list[dict]:
     c = shares.c
     with store.reading() as conn:
         rows = conn.execute(
-            select(c.share_id, c.title, c.created_at, c.expires_at, c.revoked_at)
+            select(c.share_id, c.title, c.created_at, c.expires_at, c.revoked_at, c.opens)
             .where(c.workspace == store.workspace)
             .order_by(c.created_at)
         ).all()
@@ -154,8 +175,9 @@ def list_shares(store: Store) -> list[dict]:
             "created_at": c.isoformat(timespec="seconds"),
             "expires_at": e.isoformat(timespec="seconds") if e else None,
             "revoked": r is not None,
+            "opens": n,
         }
-        for s, t, c, e, r in rows
+        for s, t, c, e, r, n in rows
     ]
 
 

@@ -14,8 +14,9 @@ import secrets
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 
+from kpi_engine.access.principal import require
 from kpi_engine.errors import KpiLabError
 from kpi_engine.samples import SEEDED_KEY, TEMPLATE
 from kpi_engine.state.schema import WORKSPACE_TABLES, datasets, kpi_seen, settings, workspaces
@@ -55,13 +56,34 @@ def create_workspace(store: Store) -> tuple[Store, str]:
     """A new, empty workspace and its private token."""
     token = new_token()
     workspace_id = "ws_" + secrets.token_hex(8)
-    with store.transaction() as conn:
+    with store.state.write() as conn:  # not store.transaction(): a visitor's store is pending
         conn.execute(
             insert(workspaces).values(
-                workspace_id=workspace_id, token_hash=token_hash(token), created_at=datetime.now()
+                workspace_id=workspace_id,
+                token_hash=token_hash(token),
+                created_at=datetime.now(),
+                kind="anonymous",
             )
         )
     return store.for_workspace(workspace_id), token
+
+
+def rotate_token(store: Store) -> str:
+    """A new private link for the store's workspace; the old one opens nothing from now on."""
+    require(store, "edit")
+    token = new_token()
+    with store.transaction() as conn:
+        done = conn.execute(
+            update(workspaces)
+            .where(
+                workspaces.c.workspace_id == store.workspace, workspaces.c.token_hash.is_not(None)
+            )
+            .values(token_hash=token_hash(token))
+        ).rowcount
+        if not done:
+            raise KpiLabError("this workspace has no private link to change")
+        store.log(conn, "new private link", store.workspace)
+    return token
 
 
 def open_workspace(store: Store, token: object) -> Store | None:

@@ -46,8 +46,8 @@ def _skip_reason() -> str | None:
     return reason
 
 
-def _running(tmp_path: Path):
-    srv = Server(tmp_path / "workspace.sqlite", tmp_path / "server.log", PORT)
+def _running(tmp_path: Path, env: dict | None = None):
+    srv = Server(tmp_path / "workspace.sqlite", tmp_path / "server.log", PORT, env=env)
     srv.start()
     yield srv
     srv.stop()
@@ -60,6 +60,16 @@ def server(tmp_path):
     if reason:
         pytest.skip(reason)
     yield from _running(tmp_path)
+
+
+@pytest.fixture
+def anonymous_server(tmp_path):
+    """A server that lets anyone in (KPILAB_ANONYMOUS=1): a private workspace per visitor,
+    made at their first change, its link kept in a cookie."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    yield from _running(tmp_path, {"KPILAB_ANONYMOUS": "1"})
 
 
 @pytest.fixture

@@ -43,8 +43,11 @@ def query_param(url: str, name: str) -> str:
     return parse_qs(urlparse(url).query)[name][0]
 
 
-def workspace_token(page) -> str:
-    return query_param(page.url, "ws")
+def workspace_token(page) -> str | None:
+    """The visitor's private link, from the cookie that keeps it (never the address bar)."""
+    assert "ws=" not in page.url
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    return cookies.get("kpilab_ws")
 
 
 def picker(page):
@@ -86,11 +89,10 @@ def test_dataset_survives_a_server_restart(server, page):
     wait_for_text(page, "Campaign file")
     upload(page, TINY)
     wait_idle(page)
-    token = workspace_token(page)
 
     server.stop()
     server.start()
-    page.goto(f"{server.url}/data?ws={token}")  # the private link, on a fresh server process
+    page.goto(f"{server.url}/data")  # the local workspace, on a fresh server process
     wait_for_text(page, "Datasets")
     expect(page.get_by_test_id("stSidebarNav")).to_contain_text("KPIs")
     table = page.get_by_test_id("stDataFrame").first
@@ -126,7 +128,8 @@ def _share_from_kpis_page(page) -> str:
     return query_param(link.inner_text().strip(), "token")
 
 
-def test_share_link_between_two_people(server, browser):
+def test_share_link_between_two_people(anonymous_server, browser):
+    server = anonymous_server
     a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     # A uploads a file, looks at its KPIs and shares the view
@@ -145,11 +148,11 @@ def test_share_link_between_two_people(server, browser):
     expect(b.get_by_test_id("stSidebarNav")).to_have_count(0)
     expect(b.get_by_test_id("stFileUploader")).to_have_count(0)
 
-    # B cannot reach A's dataset by putting its id in a URL: B gets a workspace of its own
+    # B cannot reach A's dataset by putting its id in a URL: B has no workspace of A's
     b.goto(f"{server.url}/?dataset={dataset_id}")
     wait_for_text(b, "Breakdown")
     expect(picker(b)).to_have_value("Sample campaigns", timeout=TIMEOUT)
-    assert workspace_token(b) != workspace_token(a)
+    assert workspace_token(a) and workspace_token(b) is None  # B has changed nothing yet
     b.goto(f"{server.url}/data?ws={'A' * 32}")
     wait_for_text(b, "workspace link is not valid")
 
@@ -162,18 +165,27 @@ def test_share_link_between_two_people(server, browser):
     expect(b.get_by_test_id("stMetric")).to_have_count(0)
 
 
-def test_workspace_and_share_links_survive_a_restart(server, page):
+def test_workspace_and_share_links_survive_a_restart(anonymous_server, page, browser):
+    """A visitor's private workspace comes back by its cookie after a restart, with no token
+    in any address; its link opens it in another browser."""
+    server = anonymous_server
     page.goto(server.url + "/")
     wait_for_text(page, "Breakdown")
-    token = _share_from_kpis_page(page)
+    token = _share_from_kpis_page(page)  # the first change: the workspace is made now
     workspace = workspace_token(page)
+    assert workspace
     server.stop()
     server.start()
     page.goto(f"{server.url}/shared?token={token}")
     expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=TIMEOUT)
-    page.goto(f"{server.url}/sharing?ws={workspace}")
+    page.goto(f"{server.url}/sharing")  # the cookie brings the workspace back
     wait_for_text(page, "Shared links")
     expect(page.get_by_role("button", name="Revoke")).to_have_count(1, timeout=TIMEOUT)
+    elsewhere = browser.new_context().new_page()  # another browser, by the private link
+    elsewhere.goto(f"{server.url}/sharing?ws={workspace}")
+    wait_for_text(elsewhere, "Shared links")
+    expect(elsewhere.get_by_role("button", name="Revoke")).to_have_count(1, timeout=TIMEOUT)
+    assert "ws=" not in elsewhere.url  # taken out of the address bar
 
 
 def _verdicts(page) -> list[str]:

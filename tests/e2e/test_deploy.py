@@ -36,7 +36,8 @@ def test_two_app_processes_behind_nginx(postgres_cluster, browser, tmp_path):
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed (apt-get install nginx)")
     url = postgres_cluster.new_database()
-    cluster = Cluster(url, tmp_path, 2, env={"KPILAB_DATA_DIR": str(tmp_path / "data")})
+    env = {"KPILAB_DATA_DIR": str(tmp_path / "data"), "KPILAB_ANONYMOUS": "1"}
+    cluster = Cluster(url, tmp_path, 2, env=env)
     with cluster:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()

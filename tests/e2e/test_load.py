@@ -4,14 +4,24 @@ here is timed (a busy machine is only slower): benchmarks/load.py reports the la
 
 from __future__ import annotations
 
+from tests.e2e.conftest import PORT
 from tests.e2e.load import run_load
+from tests.e2e.server import Server
 
 USERS = 20
 SECONDS = 20
 MAX_GROWTH_MB = 1024  # 20 workspaces with their uploads, caches and sessions: ~350 MB measured
 
 
-def test_twenty_users_at_once(app_server):
+def test_twenty_users_at_once(tmp_path):
+    """Each simulated user is a visitor of a server that lets anyone in: a private workspace
+    of their own, made when they upload."""
+    env = {"KPILAB_ANONYMOUS": "1", "KPILAB_MAX_NEW_WORKSPACES": "1000"}
+    with Server(tmp_path / "ws.sqlite", tmp_path / "server.log", PORT, env=env) as app_server:
+        _load(app_server)
+
+
+def _load(app_server: Server) -> None:
     report = run_load(app_server.url, USERS, SECONDS, app_server.proc.pid)
     print(report.table())
     assert report.errors == []

@@ -47,6 +47,8 @@ def test_cli_monitors_and_two_app_processes_at_once(postgres_cluster, tmp_path, 
     data = tmp_path / "data"
     env = {**os.environ, "KPILAB_DATABASE_URL": url, "KPILAB_DATA_DIR": str(data)}
     env["KPILAB_ALLOW_PRIVATE_WEBHOOKS"] = "1"
+    env["KPILAB_ANONYMOUS"] = "1"  # each simulated user a visitor with a workspace of their own
+    env["KPILAB_MAX_NEW_WORKSPACES"] = "1000"
     env.pop("KPILAB_DB", None)
     monkeypatch.setenv("KPILAB_DATA_DIR", str(data))
     monkeypatch.setenv("KPILAB_ALLOW_PRIVATE_WEBHOOKS", "1")

@@ -61,17 +61,42 @@ def engine_store(at: AppTest) -> Store:
     return root_store().for_workspace(at.session_state["workspace"])
 
 
+@pytest.fixture
+def anonymous(workspace, monkeypatch) -> str:
+    """A server that lets anyone in (KPILAB_ANONYMOUS=1): a private workspace per visitor."""
+    monkeypatch.setenv("KPILAB_ANONYMOUS", "1")
+    return workspace
+
+
+def private_workspace() -> tuple[Store, str]:
+    """A visitor's workspace with the samples, as their first change makes it; its token."""
+    from kpi_engine.samples import seed_samples
+    from kpi_engine.sharing.workspaces import create_workspace
+    from ui.resources import root_store
+
+    store, token = create_workspace(root_store())
+    seed_samples(store)
+    return store, token
+
+
+def link_of(at: AppTest) -> str | None:
+    """The session's private link (anonymous mode), or None (the local workspace)."""
+    return at.session_state["workspace_token"] if "workspace_token" in at.session_state else None
+
+
 def open_app(
     dataset_name: str | None = None, page: str | None = None, token: str | None = None
 ) -> AppTest:
-    """A session in a workspace (a new one unless ``token``), on a dataset and a page."""
+    """A session on a dataset and a page: in the local workspace, or (anonymous mode) in the
+    workspace ``token`` opens."""
     first = AppTest.from_file(APP, default_timeout=60)
     if token:
         first.query_params["ws"] = token
     first.run()
     assert not first.exception, first.exception
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["ws"] = first.session_state["workspace_token"]
+    if token or link_of(first):
+        at.query_params["ws"] = token or link_of(first)
     if dataset_name:
         store = engine_store(first)
         at.query_params["dataset"] = next(

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import open_app, shown
+from tests.pages.conftest import link_of, open_app, shown
 
 
 def _open(name: str) -> AppTest:
@@ -49,7 +49,7 @@ def test_a_dataset_without_revenue_gets_a_conversions_plan(workspace, tmp_path):
     path.write_text("\n".join(rows) + "\n")
     first = open_app()
     import_file(engine_store(first), path)
-    at = open_app("purchases", "pages/budget.py", token=first.session_state["workspace_token"])
+    at = open_app("purchases", "pages/budget.py", token=link_of(first))
     assert "maximises conversions" in at.info[0].value
     assert "Conversions a day" in {m.label for m in at.metric}
     assert at.radio[0].options == ["conversions"]
@@ -111,7 +111,7 @@ def test_an_unsure_split_says_so_first_and_proposes_a_spend_test(workspace, tmp_
     path = write_csv(tmp_path / "alike.csv", simulate(alike, 60, 0.3, seed=2)[0])
     first = open_app()
     import_file(engine_store(first), path)
-    at = open_app("alike", "pages/budget.py", token=first.session_state["workspace_token"])
+    at = open_app("alike", "pages/budget.py", token=link_of(first))
     assert not at.exception
     assert at.warning[0].value.startswith("Only ")  # before everything else
     said = " ".join(m.value for m in (*at.markdown, *at.subheader, *at.header))

@@ -5,7 +5,7 @@ import pytest
 
 from kpi_engine.formatting import format_compact
 from kpi_engine.samples import SAMPLE_DIR
-from tests.pages.conftest import engine_store, figure, open_app, values
+from tests.pages.conftest import engine_store, figure, link_of, open_app, private_workspace, values
 
 CAMPAIGNS = pd.read_csv(SAMPLE_DIR / "campaigns.csv", parse_dates=["date"])
 
@@ -105,7 +105,7 @@ def test_several_currencies_are_shown_one_at_a_time(workspace):
     first = open_app()
     store = engine_store(first)
     import_file(store, FIXTURES / "import" / "multi_currency.csv")
-    at = open_app("multi_currency", token=first.session_state["workspace_token"])
+    at = open_app("multi_currency", token=link_of(first))
     assert _metrics(at)["Spend"] == "€80.00" and _metrics(at)["ROAS"] == "2.50"  # EUR first
     _by_label(at.button_group, "Currency").set_value("USD").run()
     assert _metrics(at)["Spend"] == "$150.00" and _metrics(at)["ROAS"] == f"{400 / 150:.2f}"
@@ -119,7 +119,7 @@ def test_custom_kpi_and_vanity_warning(workspace):
         engine_store(first),
         make_kpi("net_margin", "(sum(revenue) - sum(spend)) / sum(revenue)", "percent", "higher"),
     )
-    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    at = open_app("Sample campaigns", token=link_of(first))
     pick = _by_label(at.multiselect, "KPIs")
     assert "net_margin" in pick.options or any("net_margin" in o for o in pick.options)
     pick.set_value(["net_margin"]).run()
@@ -151,7 +151,7 @@ def test_target_with_pace_and_anomaly_markers(workspace):
     store = engine_store(first)
     dataset = store.dataset("Sample campaigns")
     save_target(store, dataset, Target("spend", 2_000_000.0, date(2026, 5, 1), date(2026, 8, 28)))
-    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    at = open_app("Sample campaigns", token=link_of(first))
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     expected = CAMPAIGNS["spend"].sum() / 2_000_000
     assert f"{expected:.0%} of target with 100% of the period gone: behind" in text
@@ -160,11 +160,11 @@ def test_target_with_pace_and_anomaly_markers(workspace):
     assert "7-day average" in names and "anomaly" in names
 
 
-def test_cached_numbers_follow_appends_and_never_cross_workspaces(workspace, tmp_path):
+def test_cached_numbers_follow_appends_and_never_cross_workspaces(anonymous, tmp_path):
     from kpi_engine.ingest import ImportOptions, import_file
 
-    a = open_app("Sample campaigns")
-    b = open_app("Sample campaigns")
+    a = open_app("Sample campaigns", token=private_workspace()[1])
+    b = open_app("Sample campaigns", token=private_workspace()[1])
     before = _metrics(a)["Spend"]
     assert _metrics(b)["Spend"] == before  # same sample data, separate workspaces
     extra = tmp_path / "more.csv"
@@ -189,7 +189,7 @@ def test_deleting_a_custom_kpi_keeps_its_links(workspace):
     first = open_app("Sample campaigns")
     store = engine_store(first)
     save_custom(store, make_kpi("net_margin", "(sum(revenue) - sum(spend)) / sum(revenue)"))
-    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    at = open_app("Sample campaigns", token=link_of(first))
     _by_label(at.multiselect, "KPIs").set_value(["spend", "net_margin"]).run()
     next(b for b in at.button if b.label == "Create read-only link").click().run()
     token = at.session_state["last_share_kpis"]["token"]
@@ -248,7 +248,7 @@ def test_a_target_counts_its_own_rows_whatever_the_view_filters(workspace):
             (("channel", ("LinkedIn",)),),
         ),
     )
-    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    at = open_app("Sample campaigns", token=link_of(first))
     _by_label(at.multiselect, "Channel").set_value(["TikTok"]).run()
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "200% of target with 100% of the period gone: reached" in text  # all channels
@@ -282,7 +282,7 @@ def test_an_unknown_dataset_in_the_url_is_said(workspace):
 
     first = open_app()
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["ws"] = first.session_state["workspace_token"]
+    at.query_params["ws"] = link_of(first)
     at.query_params["dataset"] = "ds_000000000000"
     at.run()
     assert "not in your workspace" in at.sidebar.info[0].value
@@ -318,7 +318,7 @@ def test_a_conversions_target_behind_opens_the_plan_that_reaches_it(workspace):
         store, dataset, Target("conversions", 40_000.0, date(2026, 8, 1), date(2026, 9, 30))
     )
     save_target(store, dataset, Target("ctr", 0.5, date(2026, 8, 1), date(2026, 9, 30)))
-    at = open_app("Sample campaigns", token=first.session_state["workspace_token"])
+    at = open_app("Sample campaigns", token=link_of(first))
     plans = [b for b in at.button if b.label.startswith("Plan the spend")]
     assert len(plans) == 1  # the rate target has no budget plan
     so_far = CAMPAIGNS.loc[CAMPAIGNS["date"] >= "2026-08-01", "conversions"].sum()

@@ -10,7 +10,7 @@ from kpi_engine.display.html import page
 from kpi_engine.ingest import import_file
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.sharing.links import create_share, open_share
-from tests.pages.conftest import APP, engine_store, shown
+from tests.pages.conftest import APP, engine_store, link_of, shown
 
 IMAGE = "![x](http://evil.example/pixel.png)"
 LINK = '<a href="http://evil.example">win</a>'
@@ -42,7 +42,7 @@ def test_headers_and_names_are_text_on_the_page_and_in_a_link(workspace, tmp_pat
     store = engine_store(first)
     dataset = _hostile_dataset(tmp_path, store)
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["ws"] = first.session_state["workspace_token"]
+    at.query_params["ws"] = link_of(first)
     at.query_params["dataset"] = dataset.dataset_id
     at.run()
     next(s for s in at.selectbox if s.label == "Break down by").set_value(IMAGE).run()

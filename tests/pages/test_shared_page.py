@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi_engine.kpis.spec import default_spec
 from kpi_engine.sharing.links import create_share, revoke_share
-from tests.pages.conftest import APP, engine_store, open_app, shown
+from tests.pages.conftest import APP, engine_store, link_of, open_app, shown
 
 
 def _shared(token: str) -> AppTest:
@@ -29,16 +29,37 @@ def _make_link(**kwargs) -> tuple[AppTest, dict]:
     return owner, create_share(store, spec, title="Q2 review", **kwargs)
 
 
-def test_each_session_gets_its_own_workspace_and_its_link_brings_it_back(workspace):
+def test_a_visitor_gets_a_private_workspace_at_their_first_change(anonymous, write_csv):
+    """A visit changes nothing on the server; the first change makes the visitor's own
+    workspace; its private link brings it back, and never stays in the address bar."""
+    from sqlalchemy import func, select
+
+    from kpi_engine.state.schema import workspaces
+    from ui.resources import root_store
+
+    def made() -> int:
+        with root_store().reading() as conn:
+            return conn.execute(select(func.count()).select_from(workspaces)).scalar_one()
+
     a, b = open_app(), open_app()
-    assert a.session_state["workspace"] != b.session_state["workspace"]
-    again = open_app(token=a.session_state["workspace_token"])
+    assert a.session_state["workspace"] == "__pending__" and made() == 0
+    assert [d.name for d in engine_store(a).datasets()][0] == "Sample campaigns"
+    for visitor in (a, b):  # the first change: a saved column preset
+        visitor.switch_page("pages/data.py").run()
+        _by_label(visitor.text_input, "Save its mapping as a preset").set_value("mine")
+        next(b for b in visitor.button if b.label == "Save preset").click().run()
+        assert not visitor.exception, visitor.exception
+    assert made() == 2 and a.session_state["workspace"] != b.session_state["workspace"]
+    token = a.session_state["workspace_token"]
+    assert len(token) == 32 and "ws" not in a.query_params
+    assert any("kpilab_ws=" in h.proto.body for h in a.get("html"))  # the cookie
+    again = open_app(token=token)
     assert again.session_state["workspace"] == a.session_state["workspace"]
-    assert len(a.session_state["workspace_token"]) == 32
+    assert "ws" not in again.query_params  # taken out of the address bar at once
 
 
 @pytest.mark.parametrize("token", ["bad", "A" * 32, "x' OR '1'='1"])
-def test_invalid_workspace_link_shows_a_message_and_no_data(workspace, token):
+def test_invalid_workspace_link_shows_a_message_and_no_data(anonymous, token):
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["ws"] = token
     at.run()
@@ -149,12 +170,7 @@ def test_a_shared_budget_and_kpis_view_match_their_pages(workspace):
         engine_store(at),
         make_kpi("net_margin", "(sum(revenue) - sum(spend)) / sum(revenue)", "percent", "higher"),
     )
-    at = open_app(
-        "Sample campaigns",
-        token=at.query_params["ws"][0]
-        if isinstance(at.query_params["ws"], list)
-        else at.query_params["ws"],
-    )
+    at = open_app("Sample campaigns")
     _by_label(at.multiselect, "KPIs").set_value(["spend", "roas", "net_margin"]).run()
     _by_label(at.multiselect, "Channel").set_value(["Meta Ads", "TikTok"]).run()
     _by_label(at.selectbox, "Break down by").set_value("channel").run()
@@ -188,7 +204,7 @@ def test_a_saved_view_opens_on_its_page_as_it_was_saved(workspace):
         ("skewed", spec, "experiments", "Experiments"),
         ("tiktok and linkedin", kpis, "kpis", "KPIs"),
     ):
-        at = open_app(token=owner.session_state["workspace_token"], page="pages/sharing.py")
+        at = open_app(token=link_of(owner), page="pages/sharing.py")
         view_id = next(v for v in saved_views(store) if v["name"] == name)["view_id"]
         at.button(key=f"open_{view_id}").click().run()
         assert not at.exception, at.exception

@@ -54,6 +54,7 @@ def known(tmp_path_factory):
     root.close()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KPILAB_DB", path)
+        mp.setenv("KPILAB_ANONYMOUS", "1")  # private workspaces reached by their links
         original = PagesManager.__init__
 
         def init(self, *args, **kwargs):  # as a server runs pages (see conftest.as_served)
@@ -103,7 +104,7 @@ def test_any_url_gets_a_page_or_a_message(known, raw, page):
     at.switch_page(page).run()
     assert not at.exception, (query, page, at.exception)
     workspace_token = (
-        at.session_state["workspace_token"] if "workspace" in at.session_state else None
+        at.session_state["workspace_token"] if "workspace_token" in at.session_state else None
     )
     if query.get("ws") != known["ws"] and "token" not in query:
         assert workspace_token != known["ws"]  # only the exact link opens that workspace

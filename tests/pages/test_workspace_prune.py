@@ -18,14 +18,14 @@ def _visit(token: str) -> AppTest:
     return at
 
 
-def test_the_app_prunes_untouched_workspaces_when_it_starts(workspace, monkeypatch):
-    root = Store(workspace)
+def test_the_app_prunes_untouched_workspaces_when_it_starts(anonymous, monkeypatch):
+    root = Store(anonymous)
     _, idle = aged_workspace(root, 45)
     used_store, used = aged_workspace(root, 45)
     import_file(used_store, FIXTURES / "tiny_campaigns.csv")
     root.close()
     monkeypatch.setenv("KPILAB_PRUNE_DAYS", "30")
-    assert "workspace link is not valid" in _visit(idle).error[0].value
+    assert "workspace link is not valid" in shown(_visit(idle).error[0])
     assert not _visit(used).error
 
 
