@@ -14,7 +14,7 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -43,7 +43,7 @@ class Shared:
     rows: int
     created_at: datetime
     expires_at: datetime | None
-    opens: int = 0  # times opened, this time included
+    opens: int = field(default=0, compare=False)  # times opened, this time included
 
     @property
     def page(self) -> str:
