@@ -28,6 +28,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.samples import seed_samples
 from kpi_engine.sharing.workspaces import create_workspace, open_workspace, token_of
 from kpi_engine.store import DEFAULT_WORKSPACE, PENDING, Store
+from ui.mode import server_mode
 from ui.resources import root_store
 from ui.state import Keys
 from ui.text import plain
@@ -36,16 +37,6 @@ NOBODY = Principal("no one yet", "viewer", "anonymous")
 COOKIE = "kpilab_ws"
 COOKIE_DAYS = 180
 DEFAULT_NEW_PER_HOUR = 20
-
-
-def server_mode() -> str:
-    """local, signin or anonymous (see the module's docstring)."""
-    try:
-        if "auth" in st.secrets:
-            return "signin"
-    except Exception:  # no secrets file at all
-        pass
-    return "anonymous" if os.environ.get("KPILAB_ANONYMOUS") == "1" else "local"
 
 
 def session_store() -> Store | None:

@@ -8,11 +8,15 @@ import secrets
 import streamlit as st
 
 from kpi_engine.alerts import background
+from kpi_engine.cli.identity import MODE_SETTING
 from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest.source import drop_spool, sweep_spool
+from kpi_engine.housekeeping import EVERY_SECONDS, tidy
+from kpi_engine.ingest.source import drop_spool
+from kpi_engine.repeat import every as repeat
 from kpi_engine.samples import templates
-from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS, prune_untouched
-from kpi_engine.store import Store
+from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS
+from kpi_engine.store import SYSTEM_SETTINGS, Store
+from ui.mode import server_mode
 
 
 def _prune_days() -> float | None:
@@ -31,17 +35,17 @@ def _prune_days() -> float | None:
 
 @st.cache_resource(show_spinner=False)
 def _open_root(path: str | None) -> Store:
-    """Opened once per server process; workspaces left with only the sample data for
-    ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed then, and files a crash left in
-    the upload spool or the data folder are swept. With ``$KPILAB_MONITOR_EVERY`` the
-    monitor runs on a schedule inside this process."""
+    """Opened once per server process. Then and every hour after, visitors' workspaces left
+    with only the sample data for ``$KPILAB_PRUNE_DAYS`` days (default 30) are removed, and
+    files a crash left in the upload spool or the data folder are swept. With
+    ``$KPILAB_MONITOR_EVERY`` the monitor runs on a schedule inside this process."""
     days = _prune_days()
     store = Store(path)
+    with store.transaction() as conn:  # the command line asks a member's token with sign-in
+        store.for_workspace(SYSTEM_SETTINGS).set_setting(conn, MODE_SETTING, server_mode())
     templates(store)  # the samples, imported once per database, before any session asks
-    sweep_spool()
-    store.sweep()
-    if days is not None:
-        prune_untouched(store, days)
+    tidy(store, days)
+    repeat(EVERY_SECONDS, "kpilab-housekeeping", lambda: tidy(store, days))
     every = os.environ.get("KPILAB_MONITOR_EVERY")
     if every:
         background.start(store, background.parse_every(every))

@@ -30,6 +30,7 @@ ACTIONS: dict[str, Role] = {
     "edit": "editor",  # upload, append, replace, rename, presets, views, custom KPIs, targets
     "share": "editor",  # make and revoke read-only links
     "watch": "editor",  # add and remove watches
+    "email": "editor",  # alerts by e-mail, to confirmed members or allowed domains only
     "delete": "admin",
     "attach": "admin",
     "members": "admin",  # members, invitations, personal tokens, team settings
@@ -80,8 +81,12 @@ def require(store: Store, action: str) -> Principal:
             " for an account"
         )
     needed = ACTIONS.get(action, "admin")
-    upgrade = "an admin" if needed == "admin" else f"an {needed} or an admin"
+    upgrade = "an admin" if needed == "admin" else f"{_article(needed)} {needed} or an admin"
     raise KpiLabError(
-        f"{actor.who} is a {actor.role} of this team and cannot {what}: a team admin can"
-        f" make you {upgrade}"
+        f"{actor.who} is {_article(actor.role)} {actor.role} of this team and cannot {what}:"
+        f" a team admin can make you {upgrade}"
     )
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"

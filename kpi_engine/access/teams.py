@@ -80,6 +80,7 @@ def team_of(store: Store) -> Team | None:
 def create_team(store: Store, name: str, admin: str, verified: bool) -> Team:
     """A new team with its workspace (the samples in it) and ``admin`` as its admin."""
     name = " ".join(str(name).split())[:120] or "Our team"
+    admin = clean_email(admin)
     team = Team("tm_" + secrets.token_hex(6), name, "ws_" + secrets.token_hex(8), False, None, ())
     now = datetime.now()
     with store.transaction() as conn:

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 
 from kpi_engine.cli.commands import COMMANDS, NO_WORKSPACE, field_names
 from kpi_engine.cli.human import print_human, to_plain
+from kpi_engine.cli.identity import acting
 from kpi_engine.cli.parser import build_parser
 from kpi_engine.compute import local
 from kpi_engine.errors import KpiLabError
-from kpi_engine.sharing.workspaces import open_workspace, token_of, well_formed
+from kpi_engine.sharing.workspaces import well_formed
 from kpi_engine.store import Store
 
 EXIT_BAD_INPUT = 2
@@ -37,20 +38,6 @@ def _tokens_as_values(argv: list[str]) -> list[str]:
     return [*argv[:2], *(a for a in rest if a != dashed[0]), "--", dashed[0]]
 
 
-def _workspace(store: Store, link: str | None) -> Store:
-    """The database's default workspace, or the browser workspace a private link opens."""
-    if link is None:
-        return store
-    opened = open_workspace(store, token_of(link))
-    if opened is None:
-        raise KpiLabError(
-            "opens no workspace in this database: paste the private link from the Sharing"
-            " page (…/?ws=TOKEN), and pass --db if the app uses another database file",
-            "workspace",
-        )
-    return opened
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     local.caching(False)  # one call's queries: no copy into the cache would pay off
     args = None
@@ -62,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             store = Store(args.db)
             try:
-                result = COMMANDS[args.command](_workspace(store, args.workspace), args)
+                result = COMMANDS[args.command](acting(store, args), args)
             finally:
                 store.close()
     except KpiLabError as exc:

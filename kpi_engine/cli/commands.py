@@ -93,6 +93,9 @@ FLAGS = {
     "engine": "--engine",
     "format": "--format",
     "table": "--table",
+    "member_token": "--token",
+    "role": "--role",
+    "token_id": "the token id",
 }
 
 
@@ -349,6 +352,36 @@ def _cmd_migrate(store: Store, args: argparse.Namespace) -> dict:
     return {"from": args.source, "state": store.path, "data": store.data.root, "moved": counts}
 
 
+def _cmd_audit(store: Store, args: argparse.Namespace) -> dict:
+    from kpi_engine.access.audit import entries
+
+    return {"entries": entries(store, args.limit)}
+
+
+def _cmd_token(store: Store, args: argparse.Namespace) -> dict:
+    from kpi_engine.access.tokens import issue_token, list_tokens, revoke_token
+
+    if args.action == "issue":
+        return issue_token(store, args.email, args.label)
+    if args.action == "list":
+        return {"tokens": list_tokens(store)}
+    return revoke_token(store, args.token_id)
+
+
+def _cmd_team(store: Store, args: argparse.Namespace) -> dict:
+    from kpi_engine.access.teams import create_team, invite, members_of, remove_member
+
+    if args.action == "create":
+        made = create_team(store, args.name, args.admin, verified=False)
+        return {"team_id": made.team_id, "name": made.name, "admin": args.admin.strip().lower()}
+    if args.action == "members":
+        return {"members": members_of(store)}
+    if args.action == "invite":
+        return invite(store, args.email, args.role)
+    remove_member(store, args.email)
+    return {"removed": args.email}
+
+
 def _cmd_datasets(store: Store, args: argparse.Namespace) -> dict:
     return {"datasets": [d.to_dict() for d in store.datasets()]}
 
@@ -376,4 +409,7 @@ COMMANDS = {
     "watch": _cmd_watch,
     "monitor": _cmd_monitor,
     "migrate": _cmd_migrate,
+    "audit": _cmd_audit,
+    "token": _cmd_token,
+    "team": _cmd_team,
 }

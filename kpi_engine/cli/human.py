@@ -34,6 +34,33 @@ def _rows(rows: list[dict]) -> None:
             print("\t".join("n/a" if v is None else str(v) for v in row.values()))
 
 
+def _token(result: dict) -> None:
+    if "tokens" in result:
+        for t in result["tokens"]:
+            state = "revoked" if t["revoked"] else f"last used {t['last_used_at'] or 'never'}"
+            print(f"{t['token_id']}  {t['email']:<32} {t['label']:<20} {state}")
+    elif "token" in result:
+        print(result["token"])
+        print(f"{result['token_id']}: for {result['email']} ({result['label']}). It is shown"
+              " only now: keep it like a password.")  # fmt: skip
+    else:
+        print(f"revoked {result['token_id']}")
+
+
+def _team(result: dict) -> None:
+    if "members" in result:
+        for m in result["members"]:
+            confirmed = ", address confirmed" if m["verified"] else ""
+            print(f"{m['email']:<36} {m['role']:<7} {m['status']}{confirmed}")
+    elif "team_id" in result:
+        print(f"made team {result['name']} ({result['team_id']}); {result['admin']} is its"
+              " admin")  # fmt: skip
+    elif "removed" in result:
+        print(f"removed {result['removed']}")
+    else:
+        print(f"{result['email']}: {result['role']} ({result['status']})")
+
+
 def print_human(command: str, result: dict) -> None:
     if command in ("import", "attach"):
         if result.get("action") == "attach":
@@ -108,6 +135,14 @@ def print_human(command: str, result: dict) -> None:
     elif command == "catalog":
         for kpi in result["kpis"]:
             print(f"{kpi['id']:<22} {kpi['family']:<22} {kpi['formula']}")
+    elif command == "audit":
+        for e in result["entries"]:
+            detail = f" ({e['detail']})" if e["detail"] else ""
+            print(f"{e['at']}  {e['actor']} ({e['role']})  {e['action']}  {e['subject']}{detail}")
+    elif command == "token":
+        _token(result)
+    elif command == "team":
+        _team(result)
     elif command == "migrate":
         moved = ", ".join(f"{n} {table}" for table, n in result["moved"].items() if n)
         print(f"moved {moved or 'nothing'} from {result['from']} into {result['state']}")

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _watch_command(sub, common)
     _monitor_command(sub, common)
     _power_command(sub, common)
+    _access_commands(sub, common)
     p = sub.add_parser(
         "migrate",
         parents=[common],
@@ -63,7 +64,13 @@ def _parents() -> tuple[argparse.ArgumentParser, ...]:
     common.add_argument(
         "--workspace",
         metavar="LINK_OR_TOKEN",
-        help="work in a browser workspace: its private link (…/?ws=TOKEN) or its token",
+        help="work in a visitor's private workspace: its link (…/?ws=TOKEN) or its token",
+    )
+    common.add_argument(
+        "--token",
+        dest="member_token",
+        metavar="TOKEN",
+        help="act as a team member: a personal token from the Team page (or $KPILAB_TOKEN)",
     )
 
     sharing = argparse.ArgumentParser(add_help=False)
@@ -470,6 +477,33 @@ def _power_command(sub, common) -> None:
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--arms", type=int, default=2)
     p.add_argument("--daily-users", type=float, help="users a day in the whole test")
+
+
+def _access_commands(sub, common) -> None:
+    """audit, token, team: a team's admins (with --token); ``team create``: the operator."""
+    p = sub.add_parser("audit", parents=[common], help="the workspace's audit log (admins)")
+    p.add_argument("--limit", type=int, default=500)
+    token = sub.add_parser("token", help="personal tokens of a team's members (admins)")
+    actions = token.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = actions.add_parser("issue", parents=[common], help="a new token for a member")
+    p.add_argument("email")
+    p.add_argument("--label", default="command line")
+    actions.add_parser("list", parents=[common], help="the team's tokens")
+    p = actions.add_parser("revoke", parents=[common], help="revoke a token")
+    p.add_argument("token_id")
+    team = sub.add_parser("team", help="a team's members and invitations (admins)")
+    actions = team.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    actions.add_parser("members", parents=[common], help="members and invitations")
+    p = actions.add_parser(
+        "create", parents=[common], help="a new team with its first admin (the operator's)"
+    )
+    p.add_argument("name")
+    p.add_argument("--admin", required=True, metavar="EMAIL", help="its first admin's address")
+    p = actions.add_parser("invite", parents=[common], help="invite an address, or change a role")
+    p.add_argument("email")
+    p.add_argument("--role", default="viewer", choices=("viewer", "editor", "admin"))
+    p = actions.add_parser("remove", parents=[common], help="remove a member or an invitation")
+    p.add_argument("email")
 
 
 def _split(text: str) -> tuple[float, ...]:
