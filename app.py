@@ -13,8 +13,22 @@ from ui.dataset_picker import dataset_picker
 from ui.identity import can, server_mode, session_store, who_is_here
 from ui.messages import show_error
 
+
+def _session():
+    """This session's store, or None when a sign-in page or a refusal was drawn instead."""
+    try:
+        return session_store()
+    except KpiLabError as exc:
+        show_error(exc)
+        return None
+
+
 st.set_page_config(page_title="KPI Lab", page_icon=":material/analytics:", layout="wide")
 stakeholder = "token" in st.query_params
+store = None if stakeholder else _session()
+if store is None and not stakeholder:  # no pages to offer someone not let in
+    st.navigation([st.Page("pages/kpis.py", default=True)], position="hidden")
+    st.stop()
 pages = [
     st.Page("pages/kpis.py", title="KPIs", icon=":material/monitoring:", default=True),
     st.Page(
@@ -44,10 +58,10 @@ pages = [
 ]
 navigation = st.navigation(pages, position="hidden" if stakeholder else "sidebar")
 if navigation.url_path != "shared":
+    store = store or _session()
+    if store is None:
+        st.stop()
     try:
-        store = session_store()
-        if store is None:
-            st.stop()
         who_is_here(store)
         dataset_picker(store)
     except KpiLabError as exc:

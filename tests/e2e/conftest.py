@@ -7,6 +7,7 @@ Environment: E2E_CHROMIUM (default /usr/bin/chromium), E2E_PORT (default 8599).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -70,6 +71,45 @@ def anonymous_server(tmp_path):
     if reason:
         pytest.skip(reason)
     yield from _running(tmp_path, {"KPILAB_ANONYMOUS": "1"})
+
+
+PEOPLE = {  # who the test provider knows, and whether it confirms their address
+    "ada@example.com": True,
+    "ed@example.com": True,
+    "vi@example.com": False,
+    "zed@rivals.org": True,
+    "stranger@else.org": True,
+}
+
+
+@pytest.fixture
+def signin_server(tmp_path):
+    """A server that signs people in (an [auth] section) with a real OIDC provider."""
+    from tests.e2e.oidc import Provider
+
+    reason = _skip_reason()
+    if reason is None and importlib.util.find_spec("oidc_provider_mock") is None:
+        reason = "oidc-provider-mock is not installed (pip install -r requirements-dev.txt)"
+        if os.environ.get("KPILAB_REQUIRE_BROWSER"):
+            pytest.fail(f"KPILAB_REQUIRE_BROWSER is set but {reason}")
+    if reason:
+        pytest.skip(reason)
+    provider = Provider(PEOPLE, tmp_path / "provider.log")
+    secrets = provider.secrets(f"http://127.0.0.1:{PORT}", tmp_path / "secrets.toml")
+    try:
+        srv = Server(
+            tmp_path / "workspace.sqlite",
+            tmp_path / "server.log",
+            PORT,
+            args=["--secrets.files", str(secrets)],
+        )
+        srv.start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+    finally:
+        provider.stop()
 
 
 @pytest.fixture

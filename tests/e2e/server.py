@@ -35,8 +35,10 @@ class Server:
         port: int,
         home: Path | None = None,
         env: dict | None = None,
+        args: list[str] | None = None,
     ) -> None:
         self.db, self.log_path, self.port, self.proc = db, log, port, None
+        self.args = args or []
         self.home = home or Path(db).parent
         self.extra = env or {}
         self.url = f"http://127.0.0.1:{port}"
@@ -71,6 +73,7 @@ class Server:
             "false",
             "--client.showErrorDetails",
             "full",
+            *self.args,
         ]
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(

@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import FIXTURES
 
-expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
+_playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect, PlaywrightTimeout = _playwright.expect, _playwright.TimeoutError
 
 TIMEOUT = 30_000
 TINY = FIXTURES / "tiny_campaigns.csv"
@@ -228,16 +229,19 @@ def test_a_shared_experiment_shows_the_owners_verdicts_alarm_and_forest_plot(ser
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Pick an option of a select box (a click while its expander still opens can miss)."""
+    """Pick an option of a select box; a click while its expander still opens, or while a
+    rerun redraws the box, can miss, so it is tried again."""
     box, choice = page.get_by_role("combobox", name=label), page.get_by_role("option", name=option)
-    for _ in range(3):
+    for attempt in range(3):
+        wait_idle(page)
         box.click()
         try:
             expect(choice).to_be_visible(timeout=3_000)
+            choice.click(timeout=5_000)
             break
-        except AssertionError:
-            continue
-    choice.click()
+        except (AssertionError, PlaywrightTimeout):
+            if attempt == 2:
+                raise
     wait_idle(page)
 
 
@@ -315,3 +319,15 @@ def test_attach_a_lake_table_and_read_its_kpis(server, page, tmp_path):
     page.get_by_test_id("stSidebarNav").get_by_text("KPIs").click()
     wait_for_text(page, "Breakdown")
     expect(metric(page, "Spend")).to_have_text(sample_spend, timeout=60_000)
+
+
+def test_without_sign_in_the_app_serves_only_this_machine(server, browser):
+    """Local mode: a request a proxy forwarded from another machine gets a refusal, not the
+    workspace (the server also listens on 127.0.0.1 only, by .streamlit/config.toml)."""
+    context = browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+    remote = context.new_page()
+    remote.goto(server.url + "/data")
+    wait_for_text(remote, "This KPI Lab serves only the machine it runs on")
+    expect(remote.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(remote.get_by_test_id("stFileUploader")).to_have_count(0)
+    context.close()
