@@ -68,3 +68,53 @@ def test_the_command_line_works_in_a_browser_workspace_by_its_link(tmp_path, cap
     root.close()
     assert main(["datasets", "--workspace", "http://localhost:8501/?ws=nope", "--db", str(db)]) == 2
     assert "--workspace opens no workspace" in capsys.readouterr().err
+
+
+def test_a_teams_workspace_stays_however_long_it_holds_only_the_samples(tmp_path):
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import update
+
+    from kpi_engine.access.teams import create_team
+    from kpi_engine.state.schema import workspaces
+
+    root = Store(tmp_path / "ws.sqlite")
+    team = create_team(root, "Growth", "ada@example.com", verified=True)
+    with root.transaction() as conn:
+        conn.execute(
+            update(workspaces)
+            .where(workspaces.c.workspace_id == team.workspace)
+            .values(created_at=datetime.now() - timedelta(days=400))
+        )
+    assert prune_untouched(root, 30)["removed"] == 0
+    assert len(root.for_workspace(team.workspace).datasets()) >= 3
+    root.close()
+
+
+def test_housekeeping_sweeps_the_spool_and_prunes_each_round(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from kpi_engine.housekeeping import tidy
+    from kpi_engine.repeat import every
+
+    monkeypatch.setenv("KPILAB_SPOOL_DIR", str(tmp_path / "spool"))
+    root = Store(tmp_path / "ws.sqlite")
+    abandoned = tmp_path / "spool" / "a-crashed-session"
+    abandoned.mkdir(parents=True)
+    (abandoned / "upload.csv").write_text("a,b\n")
+    old = time.time() - 7 * 3600
+    os.utime(abandoned, (old, old))
+    aged_workspace(root, 40)
+    done = []
+    stop = every(0.05, "test-housekeeping", lambda: done.append(tidy(root, 30)))
+    try:
+        for _ in range(100):
+            if done:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert done[0] == {"spool_folders": 1, "files_swept": 0, "workspaces_removed": 1}
+    assert not abandoned.exists()
+    root.close()

@@ -103,10 +103,11 @@ def open_workspace(store: Store, token: object) -> Store | None:
 
 
 def prune_untouched(store: Store, older_than_days: float) -> dict:
-    """Remove workspaces that hold nothing of anyone's: created more than ``older_than_days``
-    ago and still only their samples, with no upload, saved view, link, custom KPI, target,
-    preset, watch or setting of their own. One query finds them all (the app runs this when
-    it starts); their samples' files stay, the template names them."""
+    """Remove visitors' workspaces that hold nothing of anyone's: created more than
+    ``older_than_days`` ago and still only their samples, with no upload, saved view, link,
+    custom KPI, target, preset, watch or setting of their own. A team's workspace stays,
+    however empty. One query finds them all (the app runs this when it starts and every
+    hour); their samples' files stay, the template names them."""
     if not older_than_days >= 0:
         raise KpiLabError("--older-than-days must be 0 or more")
     cutoff = datetime.now() - timedelta(days=older_than_days)
@@ -133,7 +134,7 @@ def _untouched(cutoff: datetime):
             template.c.name == datasets.c.name,
         ),
     )
-    conditions = [workspaces.c.created_at < cutoff, ~own_dataset]
+    conditions = [workspaces.c.kind == "anonymous", workspaces.c.created_at < cutoff, ~own_dataset]
     conditions.append(
         ~exists().where(and_(settings.c.workspace == w, settings.c.key != SEEDED_KEY))
     )
