@@ -45,11 +45,12 @@ def engine_worker(csv: Path) -> None:
     from kpi_engine.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["KPILAB_SPOOL_DIR"] = str(Path(tmp) / "spool")
         store = Store(Path(tmp) / "ws.sqlite")
         baseline = status_mb("self")
         upload = csv.read_bytes()
         start = time.perf_counter()
-        path = spool_upload(memoryview(upload), csv.name)
+        path = spool_upload(memoryview(upload), csv.name, "benchmark-session-0001")
         del upload
         result = import_file(store, path, source_name=csv.name)
         seconds = time.perf_counter() - start
@@ -69,8 +70,10 @@ def engine_worker(csv: Path) -> None:
 
 def measure_engine(csv: Path) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", str(csv)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--worker", str(csv)], capture_output=True, text=True
     )
+    if out.returncode:
+        raise SystemExit(f"the engine worker failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
