@@ -19,9 +19,10 @@ from kpi_engine.paths import PROJECT_DIR
 from kpi_engine.store import SAMPLES_WORKSPACE, Store
 
 SAMPLE_DIR = PROJECT_DIR / "sample_data"
+SAMPLE_AB = "Sample A/B test (campaign)"  # what the Experiments page offers to open
 SAMPLES = (
     ("campaigns.csv", "Sample campaigns"),
-    ("ab_test_campaign.csv", "Sample A/B test (campaign)"),
+    ("ab_test_campaign.csv", SAMPLE_AB),
     ("experiment_users.csv", "Sample experiment (users)"),
 )
 TEMPLATE = SAMPLES_WORKSPACE

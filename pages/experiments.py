@@ -9,24 +9,26 @@ from kpi_engine.datasets import Dataset
 from kpi_engine.display.blocks import Strong, text
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import display, wording
+from kpi_engine.experiments.planner import power_plan
 from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.experiments.shapes import ALLOWED, data_kind, per_user_kpis, testable_kpis
 from kpi_engine.experiments.spec import (
     CUPED_ROWS,
     DEFAULT_ALPHA,
+    DEFAULT_MDE,
     DEFAULT_PRE_DAYS,
     DEFAULT_TUNING,
     ExperimentSpec,
 )
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.query import lookup
-from kpi_engine.stats.power import days_needed, reachable_mde
-from kpi_engine.stats.power import plan as power_plan
+from kpi_engine.samples import SAMPLE_AB
+from kpi_engine.stats.power import POWER
 from kpi_engine.stats.sufficient import PROPORTION, RATIO
 from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import result_of
-from ui.dataset_picker import current_dataset
+from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.identity import current_store
 from ui.messages import show_error
 from ui.navigation import require_app_navigation
@@ -57,6 +59,7 @@ LABELS = {  # an error about a field names the widget that sets it
     "pre_days": "Days before exposure",
     "segment_col": "Segment by",
     "non_inferiority": "Non-inferiority margin (%)",
+    "mde": "Smallest lift worth detecting (%)",
 }
 CAP_PRESETS = ["none", "p99", "p99.9", "p95", "p1:p99"]
 CUPED_OFF = "off"
@@ -69,13 +72,18 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
     if not dims:
         st.info(wording.NO_TEXT_COLUMN)
         return None
-    if "variant" not in dataset.roles and widget_key("xvar", key) not in st.session_state:
-        st.info(wording.NO_VARIANT_COLUMN, icon=":material/info:")  # until a column is picked
-    default = dims.index(dataset.roles["variant"]) if "variant" in dataset.roles else 0
+    detected = dataset.roles.get("variant")
     cols = st.columns(3)
     variant_col = cols[0].selectbox(
-        "Variant column", dims, index=default, key=widget_key("xvar", key)
+        "Variant column",
+        dims,
+        index=dims.index(detected) if detected in dims else None,
+        placeholder="Choose the column that names the variants",
+        key=widget_key("xvar", key),
     )
+    if variant_col is None:  # never guessed from ordinary dimensions such as channel
+        _no_variant_column(store)
+        return None
     values = store.distinct_values(dataset, variant_col, limit=50)
     if len(values) < 2:
         st.warning(wording.one_value(plain(variant_col)))
@@ -127,11 +135,21 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
             guardrails=tuple((k, settings["max_loss"] / 100) for k in guard),
             start=settings["dates"][0],
             end=settings["dates"][1],
+            mde=settings["mde"],
             **methods,
         )
     except KpiLabError as exc:
         show_error(exc, LABELS)
         return None
+
+
+def _no_variant_column(store: Store) -> None:
+    """What an experiment dataset looks like, and the sample A/B test one click away."""
+    st.info(wording.NO_VARIANT_COLUMN, icon=":material/info:")
+    sample = next((d for d in store.datasets() if d.name == SAMPLE_AB), None)
+    if sample is not None and st.button(f"Open {SAMPLE_AB}", icon=":material/science:"):
+        select_after_rerun(sample.dataset_id)
+        st.rerun()
 
 
 def _advanced(
@@ -185,6 +203,14 @@ def _advanced(
     max_loss = c3.number_input(
         "Largest acceptable loss (%)", 0.0, 100.0, 5.0, key=widget_key("xgrl", key)
     )
+    mde = c1.number_input(
+        LABELS["mde"],
+        0.1,
+        500.0,
+        DEFAULT_MDE * 100,
+        key=widget_key("xmde", key),
+        help="The verdicts and the power planner say how long a test needs to detect this.",
+    )
     return {
         "alpha": alpha,
         "correction": correction,
@@ -196,6 +222,7 @@ def _advanced(
         "split_text": split_text,
         "guard": guard,
         "max_loss": max_loss,
+        "mde": mde / 100,
     }
 
 
@@ -305,33 +332,27 @@ def _dates(column, store: Store, dataset: Dataset, key: str) -> tuple:
     return None, None
 
 
-def _power_planner(result: ExperimentResult | None, alpha: float) -> None:
+def _power_planner(result: ExperimentResult | None, spec: ExperimentSpec | None) -> None:
+    """Users needed for the smallest lift worth detecting. With the settings' MDE and alpha
+    and the test's own baseline it gives the verdicts' "more days", by the same rule."""
     st.subheader("Power planner", anchor=False)
     known = result.power if result is not None else None
-    cols = st.columns(4)
+    mde = spec.mde if spec is not None else DEFAULT_MDE
+    cols = st.columns(3)
+    shown = round(100 * (known.baseline if known else 0.05), 2)
     baseline = cols[0].number_input(
-        "Baseline conversion rate (%)",
-        0.01,
-        99.0,
-        round(100 * (known.baseline if known else 0.05), 2),
-        key="pw_base",
+        "Baseline conversion rate (%)", 0.01, 99.0, shown, key="pw_base"
     )
-    mde = cols[1].number_input("Smallest lift worth detecting (%)", 0.1, 500.0, 10.0, key="pw_mde")
-    alpha = cols[2].number_input("Alpha", 0.001, 0.5, alpha, format="%.3f", key="pw_alpha")
-    power = cols[3].number_input("Power", 0.5, 0.99, 0.8, key="pw_power")
+    alpha = spec.alpha if spec is not None else DEFAULT_ALPHA
+    alpha = cols[1].number_input("Alpha", 0.001, 0.5, alpha, format="%.3f", key="pw_alpha")
+    power = cols[2].number_input("Power", 0.5, 0.99, POWER, key="pw_power")
+    rate = known.baseline if known and baseline == shown else baseline / 100
     try:
-        planned = power_plan(baseline / 100, mde / 100, alpha, power)
+        planned = power_plan(known, rate, mde, alpha, power)
     except KpiLabError as exc:
         show_error(exc)
         return
-    reach = more = None
-    if known:
-        reach = reachable_mde(baseline / 100, known.n_per_arm, alpha, power)
-        if known.users_per_day_per_arm:
-            more = days_needed(planned.n_per_arm, known.n_per_arm, known.users_per_day_per_arm)
-    before, number, after = wording.planner(
-        planned.n_per_arm, planned.n_total, known.n_per_arm if known else None, reach, more
-    )
+    before, number, after = wording.planner(mde, planned)
     draw((text(before, Strong(number), after),))
 
 
@@ -358,4 +379,4 @@ if spec is not None:
 if data_kind(dataset) == "campaign":
     st.caption(wording.NO_PLANNER)
 else:
-    _power_planner(result, spec.alpha if spec else DEFAULT_ALPHA)
+    _power_planner(result, spec)

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import update
 
+from kpi_engine.alerts.evaluate import evaluate
 from kpi_engine.alerts.monitor import run_monitor
 from kpi_engine.alerts.schedule import due_period
 from kpi_engine.alerts.watch import Watch
@@ -376,3 +377,26 @@ def test_the_review_cycle_names_what_nobody_looked_at(store, dataset, receiver):
     record_seen(store, dataset.dataset_id, ("spend", "ctr"), now - timedelta(days=3))
     assert stale_kpis(store, now) == []
     assert stale_kpis(store, now + timedelta(days=100))[0].last_seen == now - timedelta(days=3)
+
+
+def test_a_decision_watch_reads_a_peeking_safe_test(store, receiver):
+    from kpi_engine.samples import seed_samples
+
+    seed_samples(store)
+    dataset = store.dataset("Sample experiment (users)")
+    view = {
+        "page": "experiments",
+        "version": 2,
+        "variant_col": "variant",
+        "control": "control",
+        "kpis": ["conversion_rate"],
+    }
+    watch = add_watch(
+        store,
+        Watch("", "", dataset.dataset_id, "decision", receiver.url, experiment=json.dumps(view)),
+    )
+    finding = evaluate(store, watch)[0]
+    assert finding.fired and finding.spec.sequential  # the saved view was fixed-horizon
+    assert "sequential" in finding.result.results[0].method
+    run_monitor(store, NOW)
+    assert "peeking-safe" in receiver.calls[0]["text"]

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats as st
+from statsmodels.stats import proportion as sm_proportion
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
@@ -20,8 +21,10 @@ from kpi_engine.experiments.capping import parse_cap
 from kpi_engine.experiments.pairs import Pair
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.ingest import import_file
-from kpi_engine.stats import compare
+from kpi_engine.stats import lifts
+from kpi_engine.stats.compare import Comparison
 from kpi_engine.stats.cuped import CovariateSums
+from kpi_engine.stats.lifts import Mean
 from kpi_engine.stats.sufficient import MEAN, ArmStats
 
 START = date(2026, 3, 2)
@@ -62,6 +65,14 @@ def _users(n: int, seed: int, lift: float = 0.0, rho: float = 0.0) -> pd.DataFra
     )
 
 
+def _score_p(table: pd.DataFrame) -> float:
+    """statsmodels' score test of B - A from a table of conversions ("sum") and users."""
+    a, b = table.loc["A"], table.loc["B"]
+    return sm_proportion.test_proportions_2indep(
+        b["sum"], b["count"], a["sum"], a["count"], method="score", compare="diff"
+    ).pvalue
+
+
 # -- multiple exposures ------------------------------------------------------------------
 
 
@@ -78,10 +89,7 @@ def test_units_in_both_variants_are_excluded_and_the_rest_match_scipy(store, tmp
     table = clean.groupby("variant")["converted"].agg(["sum", "count"])
     r = _one(result, "conversion_rate")
     assert (r.n_control, r.n_variant) == (table.loc["A", "count"], table.loc["B", "count"])
-    chi2 = st.chi2_contingency(
-        [[s, c - s] for s, c in zip(table["sum"], table["count"], strict=True)], correction=False
-    )
-    assert r.p_value == pytest.approx(chi2.pvalue, rel=1e-9)
+    assert r.p_value == pytest.approx(_score_p(table), rel=1e-9)
     notice = next(w for w in result.warnings if w.code == "multiple_exposures")
     assert notice.count == 300 and "(5.0% of units)" in notice.message
 
@@ -121,11 +129,8 @@ def test_daily_totals_are_users_with_a_stratified_estimate_and_per_day_srm(store
     conv = _one(result, "conversion_rate")
     pooled = frame.groupby("variant")[["users", "conversions"]].sum()
     assert conv.n_control == pooled.loc["A", "users"]
-    chi2 = st.chi2_contingency(
-        [[c, u - c] for u, c in zip(pooled["users"], pooled["conversions"], strict=True)],
-        correction=False,
-    )
-    assert conv.p_value == pytest.approx(chi2.pvalue, rel=1e-9)
+    table = pooled.rename(columns={"conversions": "sum", "users": "count"})
+    assert conv.p_value == pytest.approx(_score_p(table), rel=1e-9)
     # the day-stratified lift, computed here with numpy on the daily table
     wide = frame.pivot(index="date", columns="variant", values=["users", "conversions"])
     weights = (wide["users"]["A"] + wide["users"]["B"]) / wide["users"].to_numpy().sum()
@@ -133,9 +138,10 @@ def test_daily_totals_are_users_with_a_stratified_estimate_and_per_day_srm(store
     pa, pb = float((weights * rate["A"]).sum()), float((weights * rate["B"]).sum())
     var_a = float((weights**2 * rate["A"] * (1 - rate["A"]) / wide["users"]["A"]).sum())
     var_b = float((weights**2 * rate["B"] * (1 - rate["B"]) / wide["users"]["B"]).sum())
-    se = math.sqrt(var_b / pa**2 + var_a * pb**2 / pa**4)
     assert conv.stratified.rel_lift == pytest.approx(pb / pa - 1, rel=1e-9)
-    assert conv.stratified.p_value == pytest.approx(2 * st.norm.sf(abs(pb / pa - 1) / se))
+    # the test is of the difference, as for every other result
+    z = (pb - pa) / math.sqrt(var_a + var_b)
+    assert conv.stratified.p_value == pytest.approx(2 * st.norm.sf(abs(z)), rel=1e-9)
     assert conv.stratified.rel_lift == pytest.approx(0.1, abs=0.01)
     assert conv.rel_lift < 0.05  # the pooled lift is pulled down by the drifting split
     codes = {w.code for w in result.warnings}
@@ -263,12 +269,12 @@ def _cuped_sums(y: np.ndarray, x: np.ndarray) -> tuple[ArmStats, CovariateSums]:
     return arm, CovariateSums(x.sum(), (x * x).sum(), (x * y).sum())
 
 
-def _simulate(rng: np.random.Generator, lift: float, n: int = 2000) -> compare.Comparison:
+def _simulate(rng: np.random.Generator, lift: float, n: int = 2000) -> Comparison:
     x = rng.normal(10, 3, size=2 * n)
     y = 10 + 0.7 * (x - 10) + rng.normal(0, 3 * math.sqrt(1 - 0.49), size=2 * n)
     y[n:] *= 1 + lift
     control, treated = _cuped_sums(y[:n], x[:n]), _cuped_sums(y[n:], x[n:])
-    return Pair(control[0], treated[0], control[1], treated[1]).estimates(0.05)[0]
+    return Pair(control[0], treated[0], control[1], treated[1]).lift(0.05).relative
 
 
 def test_cuped_keeps_its_false_positive_rate_and_coverage():
@@ -348,17 +354,21 @@ def test_non_inferiority_is_a_one_sided_test_at_the_margin(store, tmp_path):
         non_inferiority=(("revenue_per_user", 0.03),),
     )
     r = _one(run_experiment(store, dataset, spec), "revenue_per_user")
-    expected = st.t.sf((r.rel_lift + 0.03) / r.details.se_rel, r.details.dof)
-    assert r.p_non_inferiority == pytest.approx(expected, rel=1e-9)
+    a = frame.loc[frame["variant"] == "A", "revenue"]
+    b = frame.loc[frame["variant"] == "B", "revenue"]
+    # H0: mean B <= 0.97 x mean A, Fieller's statistic, Welch's degrees of freedom
+    t = (b.mean() - 0.97 * a.mean()) / math.sqrt(b.var() / len(b) + 0.97**2 * a.var() / len(a))
+    assert r.details.dof == pytest.approx(st.ttest_ind(b, a, equal_var=False).df, rel=1e-9)
+    assert r.p_non_inferiority == pytest.approx(st.t.sf(t, r.details.dof), rel=1e-6)
     assert r.non_inferior is True and r.margin == 0.03
     spec = _spec(dataset, ("revenue_per_user",), non_inferiority=(("revenue_per_user", 0.001),))
     assert _one(run_experiment(store, dataset, spec), "revenue_per_user").non_inferior is False
 
 
 def test_non_inferiority_where_lower_is_better():
-    comparison = compare.Comparison(0.01, 0.01, math.inf, (0, 0), 0.3)  # CPA 1% higher
-    p = compare.non_inferiority(comparison, 0.05, higher_is_better=False)
-    assert p == pytest.approx(st.norm.sf((0.05 - 0.01) / 0.01))
+    control, variant = Mean(100.0, 1.0, 1000), Mean(101.0, 1.0, 1000)  # CPA 1% higher
+    p = lifts.ratio_p_value(control, variant, 1.05, higher_is_better=False, dof=math.inf)
+    assert p == pytest.approx(st.norm.sf((105 - 101) / math.sqrt(1 + 1.05**2)), rel=1e-12)
 
 
 # -- lift by week since exposure ---------------------------------------------------------
@@ -496,3 +506,42 @@ def test_cuped_from_rows_on_one_row_per_user_says_there_is_no_history(store, tmp
     assert _one(result, "revenue_per_user").variance_reduction is None
     notice = next(w for w in result.warnings if w.code == "no_pre_period")
     assert "Choose a column" in notice.message
+
+
+def test_cuped_without_a_start_says_when_it_finds_no_earlier_rows(store, tmp_path):
+    """Every row carries the variant, so each user's first row looks like the exposure: CUPED
+    has nothing before it, and says how to fix that instead of doing nothing quietly."""
+    rng = np.random.default_rng(31)
+    users = _users(4000, 31, rho=0.7)
+    first = pd.Timestamp(START) + pd.to_timedelta(rng.integers(20, 34, size=len(users)), "D")
+    test_rows = users[["user_id", "variant", "revenue"]].assign(date=first)
+    pre_rows = users[["user_id", "variant", "pre_revenue"]].rename(
+        columns={"pre_revenue": "revenue"}
+    )
+    pre_rows = pre_rows.assign(date=first - pd.to_timedelta(3, unit="D"))
+    frame = pd.concat([test_rows, pre_rows]).sort_values("date")
+    frame["date"] = frame["date"].dt.date.astype(str)
+    dataset = _import(store, tmp_path, frame, "variant_everywhere")
+    result = run_experiment(store, dataset, _spec(dataset, ("revenue_per_user",), cuped=True))
+    notice = next(w for w in result.warnings if w.code == "empty_pre_period")
+    assert "give the test's start date" in notice.message
+    r = _one(result, "revenue_per_user")
+    assert r.variance_reduction is None and "CUPED" not in r.method
+    # each user's two rows are both in the outcome: the sum of both, as pandas has it
+    by_user = frame.groupby(["user_id", "variant"])["revenue"].sum().reset_index()
+    assert r.control_value == pytest.approx(by_user[by_user.variant == "A"].revenue.mean())
+
+
+def test_nan_and_empty_revenue_are_missing_and_the_experiment_says_so(store, tmp_path):
+    frame = _users(1000, 32)
+    frame["revenue"] = frame["revenue"].astype(object)
+    frame.loc[frame.index[:7], "revenue"] = "NaN"  # a script's "not a number"
+    frame.loc[frame.index[7:20], "revenue"] = None  # empty cells
+    dataset = _import(store, tmp_path, frame, "gaps")  # not refused as "too large"
+    assert any(w["code"] == "not_a_number" and w["count"] == 7 for w in dataset.report["warnings"])
+    result = run_experiment(store, dataset, _spec(dataset, ("revenue_per_user",)))
+    notice = next(w for w in result.warnings if w.code == "missing_values")
+    assert notice.count == 20 and "count as 0" in notice.message
+    known = pd.to_numeric(frame["revenue"], errors="coerce").fillna(0)
+    a = known[frame["variant"] == "A"]
+    assert _one(result, "revenue_per_user").control_value == pytest.approx(a.mean())

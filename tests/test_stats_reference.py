@@ -1,5 +1,6 @@
-"""The statistics against ../shared/reference/stats_reference.json (gbstats, statsmodels, scipy),
-to 1e-6 relative wherever the method is the same."""
+"""The statistics against ../shared/reference/stats_reference.json (gbstats, statsmodels, scipy)
+and against statsmodels and scipy called here, on the same inputs. Each check names what it
+holds to: the same method to 1e-9 (or 1e-6 where the reference printed fewer digits)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 import math
 
 import pytest
+from scipy import stats as st
+from statsmodels.stats import proportion as sm_proportion
 
-from kpi_engine.stats import compare
+from kpi_engine.stats import lifts
+from kpi_engine.stats.compare import sequential_halfwidth
 from kpi_engine.stats.multiple import benjamini_hochberg, holm
 from kpi_engine.stats.power import days_needed, reachable_mde, sample_size_per_arm
 from kpi_engine.stats.srm import srm_check
@@ -38,46 +42,46 @@ A = ArmStats(PROPORTION, 10000, 500, 500)
 B = ArmStats(PROPORTION, 10000, 560, 560)
 
 
-def test_proportions(ref):
-    z, p = compare.pooled_z(A, B)
-    pooled = out(ref, "two_proportions", "pooled two-proportion")
-    assert close(z, pooled["z"]) and close(p, pooled["p_value"])
-    assert close(
-        list(compare.wald_ci(A, B)), out(ref, "two_proportions", "95% CI of pB-pA, Wald")["ci"]
+def test_proportions_are_one_score_family(ref):
+    lift = lifts.proportions(A, B)
+    score = sm_proportion.test_proportions_2indep(
+        560, 10000, 500, 10000, method="score", compare="diff"
     )
-    assert close(
-        list(compare.newcombe_ci(A, B)),
-        out(ref, "two_proportions", "95% CI of pB-pA, Newcombe")["ci"],
+    assert lift.difference.p_value == pytest.approx(score.pvalue, rel=1e-9)
+    assert lift.relative.p_value == lift.difference.p_value  # one test for both intervals
+    ratio = sm_proportion.confint_proportions_2indep(
+        560, 10000, 500, 10000, method="score", compare="ratio"
     )
-    assert close(
-        list(compare.log_ratio_ci(A, B)),
-        out(ref, "two_proportions", "95% CI of pB/pA")["rel_lift_ci"],
+    assert list(lift.relative.ci) == pytest.approx([ratio[0] - 1, ratio[1] - 1], rel=1e-6)
+    # the reference's pooled z and Fisher: close to the score test here, as they should be
+    assert lift.difference.p_value == pytest.approx(
+        out(ref, "two_proportions", "pooled two-proportion")["p_value"], rel=2e-3
     )
-    assert close(compare.fisher_p(A, B), out(ref, "two_proportions", "Fisher")["p_value"])
-
-
-@pytest.mark.parametrize(
-    "kind, label",
-    [("relative", "gbstats frequentist, relative"), ("absolute", "gbstats frequentist, absolute")],
-)
-def test_proportions_like_gbstats(ref, kind, label):
-    result = getattr(compare, kind)(A, B)
-    expected = out(ref, "two_proportions", label)
-    assert close(result.estimate, expected["expected"])
-    assert close(result.se, expected["uplift"]["stddev"])
-    assert close(list(result.ci), expected["ci"]) and close(result.p_value, expected["p_value"])
+    assert close(lifts.fisher_p(A, B), out(ref, "two_proportions", "Fisher")["p_value"])
+    assert close(lift.chance_to_beat, out(ref, "bayesian_proportions", "exact P(pB > pA)"))
 
 
 def test_welch_means(ref):
     a = ArmStats(MEAN, 5000, 52000.0, 2300000.0)
     b = ArmStats(MEAN, 5000, 55500.0, 2500000.0)
-    result = compare.absolute(a, b)
+    lift = lifts.welch(a, b)
     expected = out(ref, "revenue_per_user_mean", "Welch t-test + 95%")
-    assert close(result.p_value, expected["p_value"]) and close(list(result.ci), expected["ci"])
-    assert close(result.dof, expected["dof"])
-    rel = compare.relative(a, b)
-    expected = out(ref, "revenue_per_user_mean", "gbstats relative")
-    assert close(list(rel.ci), expected["ci"]) and close(rel.p_value, expected["p_value"])
+    assert close(lift.difference.p_value, expected["p_value"])
+    assert close(list(lift.difference.ci), expected["ci"])
+    assert close(lift.difference.dof, expected["dof"])
+    assert lift.relative.p_value == lift.difference.p_value
+    _assert_fieller(a, b, lift)
+
+
+def _assert_fieller(a: ArmStats, b: ArmStats, lift: lifts.Lift) -> None:
+    """Fieller's interval by its definition: at each end r, (B - rA) / sqrt(vB + r² vA) is
+    exactly the t quantile, and the estimate lies between."""
+    t = st.t.ppf(0.975, lift.difference.dof)
+    for end in lift.relative.ci:
+        r = end + 1
+        statistic = (b.value - r * a.value) / math.sqrt(b.variance + r * r * a.variance)
+        assert abs(statistic) == pytest.approx(t, rel=1e-9)
+    assert lift.relative.ci[0] < b.value / a.value - 1 < lift.relative.ci[1]
 
 
 @pytest.mark.parametrize("metric", ["RPC", "ROAS", "CPA", "CTR"])
@@ -87,38 +91,38 @@ def test_ratio_metrics_over_days(ref, metric):
         ArmStats(RATIO, s["n"], s["sum_m"], s["sumsq_m"], s["sum_d"], s["sumsq_d"], s["sum_md"])
         for s in suff
     )
-    for kind, label in (("relative", "(relative)"), ("absolute", "(absolute)")):
-        result = getattr(compare, kind)(a, b)
-        expected = out(
-            ref,
-            "ratio_metrics_daily_units",
-            f"{metric}: gbstats RatioStatistic TwoSidedTTest {label}",
-        )
-        assert close(result.estimate, expected["expected"])
-        assert close(list(result.ci), expected["ci"]) and close(result.p_value, expected["p_value"])
+    lift = lifts.welch(a, b)
+    label = f"{metric}: gbstats RatioStatistic TwoSidedTTest (absolute)"
+    expected = out(ref, "ratio_metrics_daily_units", label)
+    assert close(lift.difference.estimate, expected["expected"])
+    assert close(list(lift.difference.ci), expected["ci"])
+    assert close(lift.difference.p_value, expected["p_value"])
     delta = out(ref, "ratio_metrics_daily_units", f"{metric}: delta-method")
-    assert close(math.sqrt(a.variance + b.variance), delta["abs_se"])
+    assert close(lift.difference.se, delta["abs_se"])
+    _assert_fieller(a, b, lift)
 
 
-def test_bayesian(ref):
-    exact = out(ref, "bayesian_proportions", "exact P(pB > pA)")
-    assert close(compare.beta_chance_to_beat(A, B), exact)
+def test_expected_loss_and_chance_like_monte_carlo(ref):
     mc = out(ref, "bayesian_proportions", "Monte Carlo")
-    absolute = compare.absolute(A, B)
-    # normal approximation vs 2M Beta draws: agree to Monte Carlo precision
-    assert compare.chance_to_beat(absolute.estimate, absolute.se) == pytest.approx(
-        mc["p_b_beats_a"], abs=5e-4
-    )
-    assert compare.expected_loss(absolute.estimate, absolute.se) == pytest.approx(
-        mc["loss_choose_b"], rel=0.01
-    )
+    lift = lifts.proportions(A, B)
+    assert lift.chance_to_beat == pytest.approx(mc["p_b_beats_a"], abs=5e-4)
+    # relative to the control's 5%: the normal posterior's loss against 2M Beta draws
+    loss = lifts.expected_loss(lift, A.value, higher_is_better=True) * A.value
+    assert loss == pytest.approx(mc["loss_choose_b"], rel=0.01)
 
 
 @pytest.mark.parametrize("tuning", [5000, 20000, 100000])
-def test_sequential(ref, tuning):
-    result = compare.sequential(compare.relative(A, B), 20000, tuning)
+def test_sequential_boundary_is_gbstats(ref, tuning):
+    """gbstats' relative interval is its delta-method lift ± the sequence's half-width; the
+    same half-width function on its standard error gives the same interval."""
     expected = out(ref, "sequential_gbstats", f"sequential, tuning parameter {tuning}")
-    assert close(list(result.ci), expected["ci"]) and close(result.p_value, expected["p_value"])
+    rel, se = expected["expected"], expected["uplift"]["stddev"]
+    half = sequential_halfwidth(se, 20000, tuning, 0.05)
+    assert close([rel - half, rel + half], expected["ci"])
+    lift = lifts.sequential(A, B, 20000, tuning, 0.05, nonnegative=True)
+    fixed = lifts.welch(A, B)
+    assert lift.difference.ci[0] < fixed.difference.ci[0]  # wider than the fixed horizon
+    assert (lift.difference.p_value < 0.05) == (lift.difference.ci[0] > 0)
 
 
 def test_srm(ref):

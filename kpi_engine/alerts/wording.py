@@ -12,7 +12,8 @@ RULE_NAMES = {
     "typical": "the last 7 days outside the typical range",
     "pace": "a target falling behind or missed",
     "srm": "a sample ratio mismatch",
-    "decision": "a decision (a significant result, or enough data to call it)",
+    "decision": "a decision (a significant result on a peeking-safe sequential test, or enough"
+    " data to call it)",
 }
 NO_DATES = "needs a date column to look at days"
 DIGEST_TITLE = {"daily": "Daily KPI digest", "weekly": "Weekly KPI digest"}
@@ -77,6 +78,11 @@ def experiment_line(dataset: str, sentence: str) -> str:
     return f"Experiment on {dataset}: {sentence}"
 
 
+PEEKING_SAFE = (
+    " (A peeking-safe sequential test: it stays valid however often the monitor looks.)"
+)
+
+
 def undecided(dataset: str) -> str:
     return f"Experiment on {dataset}: no decision yet (nothing significant, more data needed)."
 
@@ -108,7 +114,10 @@ KPI_RULE_CHOICES = {
     "typical": "outside the typical range for its channel",
     "pace": "its target falls behind or is missed",
 }
-EXPERIMENT_RULE_CHOICES = {"srm": "a sample ratio mismatch", "decision": "a decision"}
+EXPERIMENT_RULE_CHOICES = {
+    "srm": "a sample ratio mismatch",
+    "decision": "a decision (peeking-safe: a sequential test)",
+}
 DELIVERY_CHOICES = {None: "at once", "daily": "daily digest", "weekly": "weekly digest"}
 NO_DELIVERIES = "Nothing sent yet."
 NO_EXPERIMENT_VIEWS = (

@@ -58,6 +58,7 @@ FLAGS = {
     "pre_days": "--pre-days",
     "segment_col": "--segment-col",
     "non_inferiority": "--non-inferiority",
+    "mde": "--mde",
     "daily_budget": "--daily-budget",
     "target_roas": "--target-roas",
     "target_cpa": "--target-cpa",
@@ -176,6 +177,7 @@ def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
         pre_days=args.pre_days,
         segment_col=args.segment_col,
         non_inferiority=tuple(args.non_inferiority),
+        mde=args.mde,
     )
     return _shared(store, args, spec, run_experiment(store, dataset, spec))
 

@@ -11,7 +11,13 @@ from kpi_engine.alerts.watch import DEFAULT_HOUR, DIGESTS
 from kpi_engine.budget.spec import DEFAULT_SEED, OBJECTIVES
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments.spec import DEFAULT_ALPHA, DEFAULT_PRE_DAYS, DEFAULT_TUNING, FAMILIES
+from kpi_engine.experiments.spec import (
+    DEFAULT_ALPHA,
+    DEFAULT_MDE,
+    DEFAULT_PRE_DAYS,
+    DEFAULT_TUNING,
+    FAMILIES,
+)
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpis.typical import CHANNEL_TYPES
 from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS
@@ -235,6 +241,12 @@ def _experiment_command(sub, common, custom, sharing) -> None:
         type=_kpi_percent,
         metavar="KPI=PCT",
         help="a KPI that must not get worse by more than PCT%%",
+    )
+    p.add_argument(
+        "--mde",
+        type=float,
+        default=DEFAULT_MDE,
+        help="smallest relative lift worth detecting (0.1 for 10%%): how long to keep testing",
     )
     p.add_argument("--start", type=_date)
     p.add_argument("--end", type=_date)

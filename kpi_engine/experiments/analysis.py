@@ -6,6 +6,7 @@ power, and a sentence per result."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import replace
 
@@ -43,16 +44,15 @@ from kpi_engine.experiments.sums import (
 )
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.query import lookup
-from kpi_engine.stats import compare
+from kpi_engine.stats import compare, lifts
 from kpi_engine.stats.multiple import adjust
-from kpi_engine.stats.power import reachable_mde, sample_size_per_arm
+from kpi_engine.stats.power import POWER, days_needed, reachable_mde, sample_size_per_arm
 from kpi_engine.stats.stratified import post_stratified
-from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO, TOTALS, ArmStats
+from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO, ArmStats
 from kpi_engine.store import Store
 from kpi_engine.typed_json import finite
 
 MAX_VARIANTS = 20
-POWER = 0.8
 FAMILY_KEY = {
     "both": lambda r: 0,
     "variants": lambda r: r.kpi,
@@ -72,6 +72,7 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
     if (totals["n"] <= 0).any():
         raise KpiLabError("a variant has zero users or units: check the variant column")
     warnings = _exposure_notices(store, dataset, spec, kind) + _history_notices(dataset, spec, kind)
+    warnings += _missing_notices(dataset, shapes)
     srm, notices = checks.split_check(sums.by_day, totals, order, spec, kind)
     warnings += notices
     days = sums.by_day["day"].dropna().nunique()
@@ -81,19 +82,27 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
         control = totals.loc[spec.control].to_dict()
         for variant in order[1:]:
             pair = pair_of(kind, control, totals.loc[variant].to_dict(), i, shape)
-            result = _compare(kpis[kpi_id], shape, pair, variant, spec, kind, days)
+            if spec.cuped and _no_rows_before(pair):
+                pair = Pair(pair.control, pair.treated)  # nothing to adjust with
+                if not any(w.code == "empty_pre_period" for w in warnings):
+                    notice = wording.empty_pre_period(spec.pre_days, spec.start is None)
+                    warnings.append(Notice("empty_pre_period", 0, notice))
+            result = compare_pair(kpis[kpi_id], shape, pair, variant, spec, kind, days)
             if shape.kind == RATIO:  # days are the units already: nothing to stratify
                 results.append(result)
                 continue
             strata = _strata(day_rows, kind, i, shape, spec.control, variant)
-            stratified = post_stratified(strata, spec.alpha)
+            stratified = post_stratified(strata, spec.alpha, shape.nonnegative)
             if stratified is not None:
-                result = replace(result, stratified=_summary(stratified[1]))
+                result = replace(result, stratified=_summary(stratified))
                 if shape.kind == PROPORTION:
-                    warnings += checks.simpson(variant, strata, pair, stratified[0], spec.alpha)
+                    warnings += checks.simpson(
+                        variant, strata, pair, stratified.difference, spec.alpha
+                    )
             results.append(result)
+    say = wording.verdict
     results = [
-        replace(r, verdict=wording.verdict(r, kpis[r.kpi].name, spec.alpha, spec.correction))
+        replace(r, verdict=say(r, kpis[r.kpi].name, spec.alpha, spec.correction, spec.mde))
         for r in _adjust(results, spec)
     ]
     units = {"users": "users", "totals": "users", "campaign": "days"}[kind]
@@ -126,10 +135,31 @@ def _exposure_notices(
     return [Notice("multiple_exposures", shared, wording.multiple_exposures(shared, units, kept))]
 
 
+def _missing_notices(dataset: Dataset, shapes: dict[str, KpiShape]) -> list[Notice]:
+    """Empty cells the import found in a column these KPIs add up: they count as 0."""
+    used = {c for shape in shapes.values() for c in (shape.num, shape.den) if c}
+    out = []
+    for found in dataset.report.get("warnings", []):
+        role = str(found.get("code", "")).removeprefix("missing_")
+        column = dataset.roles.get(role)
+        if found.get("code", "").startswith("missing_") and column in used:
+            count = int(found.get("count", 0))
+            out.append(Notice("missing_values", count, wording.missing_values(count, column)))
+    return out
+
+
 def _history_notices(dataset: Dataset, spec: ExperimentSpec, kind: str) -> list[Notice]:
     if spec.cuped and kind == "users" and not has_history(dataset, spec):
         return [Notice("no_pre_period", 0, wording.NO_PRE_PERIOD)]
     return []
+
+
+def _no_rows_before(pair: Pair) -> bool:
+    """CUPED on earlier rows found none in either arm (a column covariate may be 0, rows
+    cannot all be missing)."""
+    if not pair.adjusted:
+        return False
+    return not any((pair.control_x.sumsq_x, pair.treated_x.sumsq_x))
 
 
 def _rows_by_day(by_day: pd.DataFrame) -> list[dict[str, dict]]:
@@ -151,8 +181,9 @@ def _strata(
     ]
 
 
-def _summary(c: compare.Comparison) -> LiftSummary:
-    return LiftSummary(finite(c.estimate), _pair(c.ci), finite(c.p_value))
+def _summary(lift: lifts.Lift) -> LiftSummary:
+    rel = lift.relative
+    return LiftSummary(finite(rel.estimate), _pair(rel.ci), finite(lift.difference.p_value))
 
 
 def _weeks(
@@ -203,7 +234,7 @@ def _variants(sums: pd.DataFrame, spec: ExperimentSpec) -> list[str]:
     return [spec.control, *(v for v in variants if v != spec.control)]
 
 
-def _compare(
+def compare_pair(
     kpi: Kpi,
     shape: KpiShape,
     pair: Pair,
@@ -212,7 +243,8 @@ def _compare(
     kind: str,
     days: int,
 ) -> KpiComparison:
-    """The right test for the KPI's shape; the verdict and adjusted p-value come later."""
+    """The one test that fits the KPI (``stats.lifts``), and every number of the result from
+    it; the verdict and the adjusted p-value come later. A KPI without a test says why."""
     alpha, scale = spec.alpha, shape.scale
     control, treated = pair.control, pair.treated
     common = {
@@ -228,55 +260,60 @@ def _compare(
         "p_value_adjusted": None,
         "significant": False,
     }
-    if not pair.testable:
-        return _estimate_only(common, treated)
-    rel, absolute = pair.estimates(alpha)
-    p_value, ci_abs = rel.p_value, absolute.ci
-    details = TestDetails(finite(rel.se), finite(absolute.se * scale), finite(rel.dof))
-    extra = {}
+    reason = pair.reason
+    if reason:
+        return _estimate_only(common, reason)
+    n_total = control.n + treated.n
+    sequence = (n_total, spec.tuning) if spec.sequential else None
+    lift = pair.lift(alpha, shape.nonnegative, sequence=sequence)
+    diff, rel = lift.difference, lift.relative
+    details = TestDetails(finite(rel.se), finite(diff.se * scale), finite(diff.dof))
+    extra: dict = {}
     if pair.adjusted:
-        plain_rel, _ = pair.plain(alpha)
-        reduction = 1 - rel.se**2 / plain_rel.se**2 if plain_rel.se else None
-        extra = {"variance_reduction": finite(reduction), "unadjusted": _summary(plain_rel)}
-        common["abs_lift"] = finite(absolute.estimate * scale)
+        plain = pair.lift(alpha, shape.nonnegative, adjusted=False, sequence=sequence)
+        reduction = 1 - diff.se**2 / plain.difference.se**2 if plain.difference.se else None
+        extra = {"variance_reduction": finite(reduction), "unadjusted": _summary(plain)}
+        common["abs_lift"] = finite(diff.estimate * scale)
         common["rel_lift"] = finite(rel.estimate)
         method = wording.method_cuped(reduction, dict(spec.covariates).get(kpi.id), spec.pre_days)
-    elif shape.kind == PROPORTION:
-        p_value, ci_abs, details, method = _proportion_test(control, treated, alpha, details)
+    elif lift.method == lifts.SCORE:
+        z, _ = lifts.score_test(control, treated)
+        small = lifts.small_counts(control, treated)
+        fisher = lifts.fisher_p(control, treated) if small else None
+        details = replace(details, z=finite(z), fisher_p=finite(fisher))
+        method = wording.method_proportion(fisher)
     elif shape.kind == MEAN:
         method = wording.method_mean()
     else:
         unit_name = "days" if kind == "campaign" else "users"
-        method = wording.method_ratio(int(control.n + treated.n), unit_name, rel.dof)
+        method = wording.method_ratio(int(n_total), unit_name, diff.dof)
     if spec.cuped and shape.kind == RATIO and kind == "users":
         method += wording.NO_CUPED_FOR_RATIO
-    ci_rel = rel.ci
     if spec.sequential:
-        n_total = control.n + treated.n
-        seq_rel = compare.sequential(rel, n_total, spec.tuning, alpha)
-        seq_abs = compare.sequential(absolute, n_total, spec.tuning, alpha)
-        ci_rel, ci_abs, p_value = seq_rel.ci, seq_abs.ci, seq_rel.p_value
         method += wording.method_sequential(spec.tuning)
+    if lift.relative_reason:
+        method += wording.no_relative_interval(lift.relative_reason)
     higher = kpi.direction != "lower"
+    chance = lift.chance_to_beat if higher else 1 - lift.chance_to_beat
+    control_value = pair.arms()[0].value
     return KpiComparison(
         **common,
-        ci_abs=_pair((ci_abs[0] * scale, ci_abs[1] * scale)),
-        ci_rel=_pair(ci_rel),
-        p_value=finite(p_value),
-        chance_to_beat=finite(compare.chance_to_beat(rel.estimate, rel.se, higher)),
-        expected_loss=finite(compare.expected_loss(rel.estimate, rel.se, higher)),
-        method=method + wording.BAYES,
-        enough_data=_enough(shape, control, treated),
-        days_more=_days_more(rel, control, treated, days, alpha),
+        ci_abs=_pair((diff.ci[0] * scale, diff.ci[1] * scale)),
+        ci_rel=_pair(rel.ci),
+        p_value=finite(diff.p_value),
+        chance_to_beat=finite(chance),
+        expected_loss=finite(lifts.expected_loss(lift, control_value, higher)),
+        method=method + wording.bayes(lift.method),
+        enough_data=pair.enough,
+        days_more=_days_more(shape, pair, rel, days, spec),
         details=details,
         **extra,
-        **_non_inferiority(kpi, rel, spec),
+        **_non_inferiority(kpi, pair, diff.dof, spec),
     )
 
 
-def _estimate_only(common: dict, treated: ArmStats) -> KpiComparison:
-    """Values and lifts without an interval: no variance (totals), or too few units."""
-    reason = wording.NO_VARIANCE if treated.kind == TOTALS else wording.TOO_FEW
+def _estimate_only(common: dict, reason: str) -> KpiComparison:
+    """Values and lifts without an interval, and why (no variance, too few units...)."""
     return KpiComparison(
         **common,
         ci_abs=(None, None),
@@ -291,12 +328,16 @@ def _estimate_only(common: dict, treated: ArmStats) -> KpiComparison:
     )
 
 
-def _non_inferiority(kpi: Kpi, rel: compare.Comparison, spec: ExperimentSpec) -> dict:
-    """The one-sided test at the KPI's margin (fixed horizon, unadjusted), when asked."""
+def _non_inferiority(kpi: Kpi, pair: Pair, dof: float, spec: ExperimentSpec) -> dict:
+    """The one-sided test at the KPI's margin (fixed horizon, unadjusted), when asked:
+    "the variant is no better than (1 - margin) x the control" where higher is better."""
     margin = dict(spec.non_inferiority).get(kpi.id)
     if margin is None:
         return {}
-    p_value = compare.non_inferiority(rel, margin, kpi.direction != "lower")
+    higher = kpi.direction != "lower"
+    control, treated = pair.arms()
+    ratio = 1 - margin if higher else 1 + margin
+    p_value = lifts.ratio_p_value(control, treated, ratio, higher, dof)
     return {
         "margin": margin,
         "p_non_inferiority": finite(p_value),
@@ -304,57 +345,31 @@ def _non_inferiority(kpi: Kpi, rel: compare.Comparison, spec: ExperimentSpec) ->
     }
 
 
-def _proportion_test(
-    control: ArmStats, treated: ArmStats, alpha: float, details: TestDetails
-) -> tuple[float, tuple[float, float], TestDetails, str]:
-    """Conversion rates: the pooled z test (Fisher's exact test for small counts), Newcombe's
-    CI of the difference, and the classic alternatives for the analyst."""
-    z, p_value = compare.pooled_z(control, treated)
-    details = replace(
-        details,
-        z=finite(z),
-        wald_ci=_pair(compare.wald_ci(control, treated, alpha)),
-        log_ratio_ci=_pair(compare.log_ratio_ci(control, treated, alpha)),
-        exact_chance_to_beat=finite(compare.beta_chance_to_beat(control, treated))
-        if treated.sum_m < 5000
-        else None,
-    )
-    fisher = compare.small_counts(control, treated)
-    if fisher:
-        p_value = compare.fisher_p(control, treated)
-    return (
-        p_value,
-        compare.newcombe_ci(control, treated, alpha),
-        details,
-        wording.method_proportion(fisher),
-    )
-
-
 def _pair(values) -> tuple[float | None, float | None]:
     return finite(values[0]), finite(values[1])
 
 
-def _enough(shape: KpiShape, control: ArmStats, treated: ArmStats) -> bool:
-    n = min(control.n, treated.n)
-    if shape.kind == PROPORTION:
-        converted = min(control.sum_m, treated.sum_m)
-        return n >= wording.MIN_USERS and converted >= wording.MIN_CONVERSIONS
-    if shape.kind == MEAN:
-        return n >= wording.MIN_USERS
-    return n >= wording.MIN_UNITS
-
-
 def _days_more(
-    rel: compare.Comparison, control: ArmStats, treated: ArmStats, days: int, alpha: float
+    shape: KpiShape, pair: Pair, rel: compare.Comparison, days: int, spec: ExperimentSpec
 ) -> float | None:
-    """More days at the current traffic until the observed lift would be detected with 80%
-    power (the standard error shrinks with the square root of the units)."""
-    if not days or rel.estimate == 0 or not rel.se:
-        return None
-    z = st.norm.ppf(1 - alpha / 2) + st.norm.ppf(POWER)
+    """More days at the current traffic until the test could detect the smallest lift worth
+    detecting (``spec.mde``) with 80% power: for a conversion rate the power planner's own
+    sample size, otherwise the relative lift's standard error shrinking with the square
+    root of the units. 0 when the test already has enough."""
+    control, treated = pair.control, pair.treated
     n_now = min(control.n, treated.n)
-    n_needed = n_now * (z * rel.se / abs(rel.estimate)) ** 2
-    return finite(max(0.0, (n_needed - n_now) / (n_now / days)))
+    if not days or not n_now:
+        return None
+    needed = None
+    if shape.kind == PROPORTION and not pair.adjusted:
+        with contextlib.suppress(KpiLabError):
+            needed = math.ceil(sample_size_per_arm(control.value, spec.mde, spec.alpha, POWER))
+    if needed is None:
+        if not rel.se or not math.isfinite(rel.se):
+            return None
+        z = st.norm.ppf(1 - spec.alpha / 2) + st.norm.ppf(POWER)
+        needed = math.ceil(n_now * (z * rel.se / spec.mde) ** 2)
+    return finite(days_needed(needed, n_now, n_now / days))
 
 
 def _adjust(results: list[KpiComparison], spec: ExperimentSpec) -> list[KpiComparison]:

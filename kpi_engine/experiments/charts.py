@@ -7,8 +7,9 @@ from bisect import bisect_right
 
 import pandas as pd
 
+from kpi_engine.experiments.pairs import enough, enough_to_compare
 from kpi_engine.experiments.result import ExperimentResult
-from kpi_engine.stats import compare
+from kpi_engine.stats.lifts import compare_arms, untestable
 
 LIFT_COLUMNS = ["day", "kpi", "variant", "rel_lift", "ci_low", "ci_high"]
 
@@ -50,17 +51,22 @@ def week_rows(result: ExperimentResult) -> pd.DataFrame:
 
 
 def daily_values(result: ExperimentResult) -> pd.DataFrame:
-    """Each KPI's value per day and variant."""
+    """Each KPI's value per day and variant, where the day holds enough users (and
+    conversions) to say something. A campaign's day is measured whole, not sampled: its
+    value always shows."""
+    measured = result.data.kind == "campaign"
     rows = [
         {"day": d.day, "variant": d.variant, "kpi": d.kpi, "value": d.stats.value * d.scale}
         for d in result.daily
+        if measured or enough(d.stats)
     ]
     return pd.DataFrame(rows, columns=["day", "variant", "kpi", "value"])
 
 
 def cumulative_lifts(result: ExperimentResult) -> pd.DataFrame:
-    """The relative lift and its CI as the days accumulate, per KPI and variant. A day starts
-    the line once both arms have a variance, so the first point has a finite interval."""
+    """The relative lift and its CI as the days accumulate, per KPI and variant, by the
+    headline's test. A line starts once both arms hold enough units (and conversions) to
+    estimate from, and each point has a finite interval."""
     running: dict[tuple[str, str], list] = {}
     for d in sorted(result.daily, key=lambda d: d.day):
         days, totals = running.setdefault((d.kpi, d.variant), ([], []))
@@ -76,9 +82,9 @@ def cumulative_lifts(result: ExperimentResult) -> pd.DataFrame:
             if at < 0:
                 continue
             a = base[at]
-            if not (a.has_variance and b.has_variance) or not a.value:
+            if not enough_to_compare(a, b) or untestable(a, b) is not None:
                 continue
-            rel = compare.relative(a, b, result.alpha)
+            rel = compare_arms(a, b, result.alpha).relative
             if not (math.isfinite(rel.ci[0]) and math.isfinite(rel.ci[1])):
                 continue
             out.append(

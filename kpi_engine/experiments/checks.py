@@ -35,18 +35,19 @@ def split_check(
     notices = []
     if result.flag:
         notices.append(Notice("srm", 1, wording.srm_mismatch(result.p_value)))
-    bad_days = []
+    bad_days, table = [], []
     per_day = sums.dropna(subset=["day"])
     for day, part in per_day.groupby("day"):
         day_counts = [float(part.loc[part["variant"] == v, "n"].sum()) for v in order]
-        if min(day_counts) > 0 and srm_check(day_counts, weights).p_value < SRM_ALPHA:
-            bad_days.append(str(pd.Timestamp(day).date()))
+        if min(day_counts) > 0:
+            table.append(day_counts)
+            if srm_check(day_counts, weights).p_value < SRM_ALPHA:
+                bad_days.append(str(pd.Timestamp(day).date()))
     if bad_days:
-        notices.append(
-            Notice(
-                "srm_by_day", len(bad_days), wording.split_drift(len(bad_days)), tuple(bad_days[:3])
-            )
-        )
+        # the same off split every day is a wrong intended split, not a drift
+        constant = len(table) < 2 or st.chi2_contingency(table)[1] >= SRM_ALPHA
+        message = wording.split_drift(len(bad_days), constant)
+        notices.append(Notice("srm_by_day", len(bad_days), message, tuple(bad_days[:3])))
     check = SplitCheck(
         True,
         result.p_value,

@@ -42,6 +42,8 @@ def blocks(result: ExperimentResult) -> tuple[Block, ...]:
             out.append(Chart(figure, key))
             if key == "weeks":
                 out.append(text(wording.WEEKS_HINT, tone="caption"))
+        if key in _left_out(result):
+            out.append(text(wording.too_few_left_out(key), tone="caption"))
     if result.segments:
         out.append(
             Section(
@@ -70,6 +72,16 @@ def blocks(result: ExperimentResult) -> tuple[Block, ...]:
         )
     )
     return tuple(out)
+
+
+def _left_out(result: ExperimentResult) -> set[str]:
+    """The charts that leave out weeks or days holding too few users or conversions."""
+    out = set()
+    if any(w.too_few for w in result.by_exposure_week):
+        out.add("weeks")
+    if len(daily_values(result)) < len(result.daily):
+        out.add("daily")
+    return out
 
 
 NUMBER_UNITS = {
@@ -118,12 +130,18 @@ def segments_table(result: ExperimentResult) -> pd.DataFrame:
             "rel CI low": s.ci_rel[0],
             "rel CI high": s.ci_rel[1],
             "p": s.p_value,
-            "differs from the rest": "yes: look closer" if s.differs else "no",
+            "differs from the rest": _differs(s),
             "p differs": s.p_differs,
         }
         for s in result.segments
     ]
     return pd.DataFrame(rows, columns=list(SEGMENT_UNITS))
+
+
+def _differs(s) -> str:
+    if s.too_few:
+        return wording.TOO_FEW
+    return "yes: look closer" if s.differs else "no"
 
 
 def numbers_table(result: ExperimentResult) -> pd.DataFrame:
@@ -174,7 +192,7 @@ def forest_figure(result: ExperimentResult) -> go.Figure | None:
     )
     fig.add_vline(x=0, line_dash="dot")
     fig.update_layout(title=wording.FOREST_TITLE, height=120 + 50 * len(rows))
-    return styled(fig, "ratio").update_xaxes(tickformat=".0%")
+    return styled(fig, "ratio").update_xaxes(tickformat=d3_format("percent"))
 
 
 def _kpi_menu(fig: go.Figure, result: ExperimentResult, owners: list[str], title) -> None:
@@ -200,7 +218,7 @@ def _kpi_menu(fig: go.Figure, result: ExperimentResult, owners: list[str], title
 
 
 def _tick(result: ExperimentResult, kpi_id: str | None) -> str:
-    return ".0%" if kpi_id is None else d3_format(result.kpi(kpi_id).unit)
+    return d3_format("percent") if kpi_id is None else d3_format(result.kpi(kpi_id).unit)
 
 
 def cumulative_figure(result: ExperimentResult) -> go.Figure | None:
@@ -250,7 +268,7 @@ def cumulative_figure(result: ExperimentResult) -> go.Figure | None:
     fig.add_hline(y=0, line_dash="dot")
     fig.update_layout(title=_cumulative_title(result, order[0]))
     _kpi_menu(fig, result, owners, lambda k: _cumulative_title(result, k))
-    return styled(fig, "percent").update_yaxes(tickformat=".0%")
+    return styled(fig, "percent").update_yaxes(tickformat=d3_format("percent"))
 
 
 def _faint(color: str) -> str:
@@ -320,7 +338,7 @@ def weeks_figure(result: ExperimentResult) -> go.Figure | None:
     fig.update_layout(title=_weeks_title(result, order[0]))
     fig.update_xaxes(title="week since first exposure", dtick=1)
     _kpi_menu(fig, result, owners, lambda k: _weeks_title(result, k))
-    return styled(fig, "percent").update_yaxes(tickformat=".0%")
+    return styled(fig, "percent").update_yaxes(tickformat=d3_format("percent"))
 
 
 def _weeks_title(result: ExperimentResult, kpi_id: str) -> str:

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from kpi_engine.experiments.pairs import enough_to_compare
 from kpi_engine.experiments.result import WeekLift
 from kpi_engine.experiments.shapes import KpiShape
-from kpi_engine.stats import compare
+from kpi_engine.stats.lifts import compare_arms, untestable
 from kpi_engine.stats.sufficient import ArmStats
 from kpi_engine.typed_json import finite
 
@@ -32,11 +33,15 @@ def _arm(sums: pd.DataFrame, units: pd.Series, variant: str, i: int, shape: KpiS
 
 
 def _lift(
-    kpi: str, variant: str, week: int, control: ArmStats, treated: ArmStats, alpha: float
-) -> WeekLift:
+    kpi: str, variant: str, week: int, control: ArmStats, treated: ArmStats, shape: KpiShape,
+    alpha: float,
+) -> WeekLift:  # fmt: skip
+    """The week's lift by the headline's test, only where both arms hold enough users (and
+    conversions) to estimate from."""
+    too_few = not enough_to_compare(control, treated)
     lift = None
-    if control.value and treated.has_variance:
-        lift = compare.relative(control, treated, alpha)
+    if not too_few and untestable(control, treated) is None:
+        lift = compare_arms(control, treated, alpha, shape.nonnegative).relative
     return WeekLift(
         kpi,
         variant,
@@ -46,6 +51,7 @@ def _lift(
         finite(lift.estimate) if lift else None,
         (finite(lift.ci[0]), finite(lift.ci[1])) if lift else (None, None),
         finite(lift.p_value) if lift else None,
+        too_few,
     )
 
 
@@ -73,5 +79,5 @@ def week_lifts(
             control = _arm(sums, units, order[0], i, shape)
             for variant in order[1:]:
                 treated = _arm(sums, units, variant, i, shape)
-                out.append(_lift(kpi, variant, week + 1, control, treated, alpha))
+                out.append(_lift(kpi, variant, week + 1, control, treated, shape, alpha))
     return tuple(out) if len({w.week for w in out}) >= 2 else ()

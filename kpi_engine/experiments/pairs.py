@@ -4,14 +4,37 @@ week since exposure all compare pairs the same way."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from kpi_engine.experiments.shapes import KpiShape
 from kpi_engine.experiments.sums import arm, covariate
-from kpi_engine.stats import compare
+from kpi_engine.stats import lifts
 from kpi_engine.stats.cuped import CovariateSums, adjust_pair
-from kpi_engine.stats.sufficient import ArmStats
+from kpi_engine.stats.sufficient import MEAN, PROPORTION, ArmStats
+
+# Below these an estimate is noise, not evidence: the headline says "not enough data yet",
+# and segments, weeks since exposure and the charts show no estimate ("too few").
+MIN_USERS, MIN_CONVERSIONS, MIN_UNITS = 100, 25, 7
+
+
+def enough(arm: ArmStats) -> bool:
+    """One arm's value (a day's, on a chart) rests on enough units: MIN_USERS users and
+    MIN_CONVERSIONS conversions for a rate, MIN_USERS users for a mean, MIN_UNITS units
+    (days) for a ratio."""
+    if arm.kind == PROPORTION:
+        return arm.n >= MIN_USERS and arm.sum_m >= MIN_CONVERSIONS
+    if arm.kind == MEAN:
+        return arm.n >= MIN_USERS
+    return arm.n >= MIN_UNITS
+
+
+def enough_to_compare(control: ArmStats, treated: ArmStats) -> bool:
+    """Two arms hold enough to compare: the units of ``enough`` in each, and for a rate
+    MIN_CONVERSIONS conversions in the two together (a control at 0 against 30 is evidence)."""
+    if control.kind == PROPORTION:
+        converted = control.sum_m + treated.sum_m
+        return min(control.n, treated.n) >= MIN_USERS and converted >= MIN_CONVERSIONS
+    return enough(control) and enough(treated)
 
 
 @dataclass(frozen=True)
@@ -32,29 +55,40 @@ class Pair:
         )
 
     @property
-    def testable(self) -> bool:
-        c, t = self.control, self.treated
-        return c.has_variance and t.has_variance and c.value != 0 and not math.isnan(c.value)
+    def reason(self) -> str | None:
+        """Why this pair has no test (see ``lifts.untestable``), or None."""
+        return lifts.untestable(self.control, self.treated)
+
+    @property
+    def enough(self) -> bool:
+        return enough_to_compare(self.control, self.treated)
 
     @property
     def adjusted(self) -> bool:
         return self.control_x is not None and self.treated_x is not None
 
-    def plain(self, alpha: float) -> tuple[compare.Comparison, compare.Comparison]:
-        """(relative, absolute) comparisons without covariate adjustment."""
-        return (
-            compare.relative(self.control, self.treated, alpha),
-            compare.absolute(self.control, self.treated, alpha),
-        )
+    def arms(self, adjusted: bool = True) -> tuple[lifts.Moments, lifts.Moments]:
+        """(control, treated) as the tests see them: CUPED-adjusted when asked and possible."""
+        if not (adjusted and self.adjusted):
+            return self.control, self.treated
+        return adjust_pair((self.control, self.control_x), (self.treated, self.treated_x))
 
-    def estimates(self, alpha: float) -> tuple[compare.Comparison, compare.Comparison]:
-        """(relative, absolute) comparisons, CUPED-adjusted when the pair has covariates."""
-        if not self.adjusted:
-            return self.plain(alpha)
-        control, treated = adjust_pair(
-            (self.control, self.control_x), (self.treated, self.treated_x)
-        )
-        return compare.relative(control, treated, alpha), compare.absolute(control, treated, alpha)
+    def lift(
+        self,
+        alpha: float,
+        nonnegative: bool = True,
+        adjusted: bool = True,
+        sequence: tuple[float, float] | None = None,
+    ) -> lifts.Lift:
+        """The one test of this pair (``lifts``): the score test for a conversion rate,
+        Welch's otherwise (always on CUPED-adjusted means); with ``sequence`` (total units,
+        tuning) a confidence sequence's boundary instead of a fixed-horizon one."""
+        control, treated = self.arms(adjusted)
+        if sequence is not None:
+            return lifts.sequential(control, treated, *sequence, alpha, nonnegative)
+        if self.control.kind == PROPORTION and not (adjusted and self.adjusted):
+            return lifts.proportions(self.control, self.treated, alpha)
+        return lifts.welch(control, treated, alpha, nonnegative)
 
 
 def pair_of(kind: str, control: dict, treated: dict, i: int, shape: KpiShape) -> Pair:

@@ -55,10 +55,8 @@ class TestDetails:
     se_rel: float | None
     se_abs: float | None
     dof: float | None
-    z: float | None = None
-    wald_ci: tuple[float | None, float | None] | None = None
-    log_ratio_ci: tuple[float | None, float | None] | None = None
-    exact_chance_to_beat: float | None = None
+    z: float | None = None  # conversion rates: the score statistic
+    fisher_p: float | None = None  # conversion rates with small counts: Fisher's exact test
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ class KpiComparison:
     expected_loss: float | None
     method: str
     enough_data: bool
-    days_more: float | None  # more days at this traffic to detect the observed lift (80% power)
+    days_more: float | None  # more days at this traffic to detect the spec's MDE (80% power)
     details: TestDetails | None
     verdict: str = ""
     variance_reduction: float | None = None  # CUPED: 1 - adjusted / unadjusted variance
@@ -173,6 +171,7 @@ class SegmentResult:
     p_value: float | None
     differs: bool
     p_differs: float | None
+    too_few: bool = False  # too few units or conversions in an arm: no estimate
 
 
 @dataclass(frozen=True)
@@ -187,6 +186,7 @@ class WeekLift:
     rel_lift: float | None
     ci_rel: tuple[float | None, float | None]
     p_value: float | None
+    too_few: bool = False  # too few units or conversions in an arm: no estimate
 
 
 @dataclass(frozen=True)

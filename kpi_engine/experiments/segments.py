@@ -34,8 +34,13 @@ def group_segments(by_segment: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
     return order, grouped.sum(numeric_only=True).reset_index()
 
 
-def _lift(pair: Pair, alpha: float) -> compare.Comparison | None:
-    return pair.estimates(alpha)[0] if pair.testable else None
+def _lift(pair: Pair, alpha: float, shape: KpiShape) -> compare.Comparison | None:
+    """The relative lift by the headline's test (its delta-method standard error for the
+    comparison with the rest), or None where no test is defined or the arms hold too few
+    units or conversions to estimate from."""
+    if pair.reason or not pair.enough:
+        return None
+    return pair.lift(alpha, shape.nonnegative).relative
 
 
 def segment_results(
@@ -62,7 +67,8 @@ def segment_results(
                 if control is None or treated is None:
                     continue
                 pair = pair_of(kind, control, treated, i, shape)
-                lift, rest = _lift(pair, spec.alpha), _lift(whole - pair, spec.alpha)
+                lift = _lift(pair, spec.alpha, shape)
+                rest = _lift(whole - pair, spec.alpha, shape)
                 p_differs = compare.differ(lift, rest) if lift and rest else None
                 out.append(
                     SegmentResult(
@@ -77,6 +83,7 @@ def segment_results(
                         finite(lift.p_value) if lift else None,
                         p_differs is not None and p_differs < threshold,
                         finite(p_differs),
+                        too_few=not pair.enough,
                     )
                 )
     return tuple(out)

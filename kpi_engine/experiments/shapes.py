@@ -38,6 +38,7 @@ class KpiShape:
     num: str  # column names (already resolved from roles)
     den: str | None
     scale: float = 1.0
+    nonnegative: bool = True  # the KPI cannot go below 0 (its relative interval stops at -100%)
 
     def measure(self, cap: Cap | None = None, covariate: str | None = None) -> Measure:
         """The per-unit measure, capped and with a CUPED covariate column when given; with
@@ -113,8 +114,8 @@ def kpi_shape(kpi: Kpi, dataset: Dataset, kind: str) -> KpiShape:
         )
     if per_unit:  # users(x) / count(unit): a proportion of units; sum(x) / count(unit): a mean
         kind_of = PROPORTION if num.func == "users" or num.column == "conversions" else MEAN
-        return KpiShape(kind_of, names[num.column], None, scale)
-    return KpiShape(RATIO, names[num.column], names[den.column], scale)
+        return KpiShape(kind_of, names[num.column], None, scale, kpi.nonnegative)
+    return KpiShape(RATIO, names[num.column], names[den.column], scale, kpi.nonnegative)
 
 
 def testable_kpis(dataset: Dataset, kind: str, custom: tuple[Kpi, ...] = ()) -> list[str]:

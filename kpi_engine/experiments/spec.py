@@ -21,6 +21,7 @@ FAMILIES = ("both", "variants", "kpis")
 DEFAULT_TUNING = 5000.0
 DEFAULT_ALPHA = 0.05
 MAX_ALPHA = 0.5
+DEFAULT_MDE = 0.10  # the smallest relative lift worth detecting: "keep testing" plans for it
 DEFAULT_PRE_DAYS = 14  # GrowthBook's default CUPED lookback
 MAX_PRE_DAYS = 365
 CUPED_ROWS = "(rows before exposure)"  # CUPED on each KPI's own rows, not a column
@@ -54,6 +55,7 @@ class ExperimentSpec:
     pre_days: int = DEFAULT_PRE_DAYS
     segment_col: str | None = None
     non_inferiority: tuple[tuple[str, float], ...] = ()  # (kpi, margin, e.g. 0.02)
+    mde: float = DEFAULT_MDE  # smallest lift worth detecting, for "keep testing" and power
 
     def __post_init__(self) -> None:
         if not self.variant_col:
@@ -73,6 +75,11 @@ class ExperimentSpec:
             raise KpiLabError(
                 f"must be between 0 and {MAX_ALPHA} (0.05 for 95% confidence), not {self.alpha}",
                 "alpha",
+            )
+        if not (math.isfinite(self.mde) and 0 < self.mde <= 5):
+            raise KpiLabError(
+                f"must be a relative lift above 0% and at most 500% (0.1 for 10%), not {self.mde}",
+                "mde",
             )
         if not (math.isfinite(self.tuning) and self.tuning > 0):
             raise KpiLabError(f"must be a positive number of units, not {self.tuning}", "tuning")
@@ -149,6 +156,7 @@ class ExperimentSpec:
             "pre_days": self.pre_days,
             "segment_col": self.segment_col,
             "non_inferiority": [list(m) for m in self.non_inferiority],
+            "mde": self.mde,
         }
 
     @classmethod
@@ -177,4 +185,5 @@ class ExperimentSpec:
             pre_days=f.integer("pre_days", DEFAULT_PRE_DAYS),
             segment_col=f.text("segment_col"),
             non_inferiority=f.pairs("non_inferiority"),
+            mde=f.number("mde", DEFAULT_MDE),
         )

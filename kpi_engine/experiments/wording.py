@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from kpi_engine.experiments.pairs import MIN_CONVERSIONS, MIN_UNITS, MIN_USERS
+from kpi_engine.experiments.planner import Plan
 from kpi_engine.experiments.result import (
     ExperimentResult,
     Guardrail,
@@ -43,17 +45,35 @@ NO_VARIANCE = (
     "only totals per variant: without per-user values there is no variance, so no confidence"
     " interval and no p-value"
 )
-TOO_FEW = "too few units or a zero control value to estimate a variance"
-BAYES = "; Bayesian: flat prior, normal posterior of the relative lift"
 CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 FOREST_TITLE = "Relative lift with its confidence interval"
 CUMULATIVE_TITLE = "Cumulative relative lift: the interval narrows as data comes in"
-MIN_USERS, MIN_CONVERSIONS, MIN_UNITS = 100, 25, 7
 NO_PRE_PERIOD = (
     "CUPED from rows before exposure has nothing to use here: every user has a single row in"
     " this dataset, so none has earlier rows. Choose a column with each user's pre-test value"
     " instead; the results below are unadjusted"
 )
+def missing_values(count: int, column: str) -> str:
+    return (
+        f"{count:,} rows have no {column} value: they count as 0 here. If they are unknown"
+        " rather than 0, fill them in or leave those rows out before reading the results."
+    )
+
+
+def empty_pre_period(pre_days: int, no_start: bool) -> str:
+    text = (
+        f"CUPED found no rows in the {pre_days} days before any user's exposure, so the results"
+        " below are unadjusted."
+    )
+    if no_start:
+        text += (
+            " If every row carries a variant, exposure looks like each user's first row: give"
+            " the test's start date (Test dates in Settings, or --start) so the rows before it"
+            " are the pre-period and are left out of the outcome."
+        )
+    return text
+
+
 NO_CUPED_FOR_RATIO = "; no CUPED (it adjusts per-user KPIs, and this one is a ratio)"
 EMPTY_SEGMENT = "(empty)"
 OTHER_SEGMENT = "(other)"
@@ -62,6 +82,17 @@ SEGMENT_HINT = (
     "A flagged segment's lift differs from the rest of the test (Welch test at alpha divided"
     " by the number of segments): a hint to look closer, not a finding."
 )
+TOO_FEW = "too few"
+
+
+def too_few_left_out(chart: str) -> str:
+    cells = {"weeks": "Weeks", "daily": "Days"}[chart]
+    return (
+        f"{cells} with fewer than {MIN_USERS} users per variant and {MIN_CONVERSIONS}"
+        f" conversions in all (or {MIN_UNITS} days) show no estimate: too few to say anything."
+    )
+
+
 WEEKS_TITLE = "Relative lift by week since first exposure"
 WEEKS_HINT = (
     "Each week counts the users whose whole week lies inside the data, on their rows of that"
@@ -77,23 +108,22 @@ def nothing_testable(allowed: str) -> str:
     return f"No KPI of the catalog can be tested on this data: it needs {allowed}."
 
 
-def planner(
-    n_per_arm: int,
-    n_total: int,
-    in_hand: float | None,
-    reach: float | None,
-    more_days: float | None,
-) -> tuple[str, ...]:
-    """The power planner's answer: (before, the number, after) for one bold number."""
-    rest = f" users per variant ({n_total:,} for two variants)"
-    if in_hand is not None and reach is not None:
+def planner(mde: float, plan: Plan) -> tuple[str, ...]:
+    """The power planner's answer: (before, the number, after) for one bold number; its
+    days are rounded up, as the verdicts' are."""
+    before = f"To detect a {pct(mde).lstrip('+')} lift (the smallest worth detecting, set in"
+    before += " Settings): "
+    rest = f" users per variant ({plan.n_total:,} for two variants)"
+    if plan.in_hand is not None and plan.reach is not None:
         rest += (
-            f". With the {in_hand:,.0f} users per variant in hand, the smallest detectable lift"
-            f" is {reach:.1%}"
+            f". With the {plan.in_hand:,.0f} users per variant in hand, the smallest detectable"
+            f" lift is {plan.reach:.1%}"
         )
-        if more_days is not None:
-            rest += f"; reaching {n_per_arm:,} takes about {more_days:.0f} more days"
-    return "", f"{n_per_arm:,}", rest + "."
+        if plan.more_days is not None and math.isfinite(plan.more_days):
+            rest += (
+                f"; reaching {plan.n_per_arm:,} takes about {math.ceil(plan.more_days)} more days"
+            )
+    return before, f"{plan.n_per_arm:,}", rest + "."
 
 
 def data_caption(kind: str) -> str:
@@ -104,23 +134,38 @@ def daily_title(kpi_name: str) -> str:
     return f"{kpi_name} by day and variant"
 
 
-def method_proportion(fisher: bool) -> str:
-    if fisher:
-        return "Fisher's exact test (small counts); Newcombe CI; delta-method relative CI"
-    return (
-        "two-proportion z test (pooled); Newcombe CI of the difference;"
-        " delta-method CI of the relative lift"
+def method_proportion(fisher_p: float | None) -> str:
+    text = (
+        "Miettinen-Nurminen score test, with its score intervals of the difference and of the"
+        " ratio (they agree with the test)"
     )
+    if fisher_p is not None:
+        text += f"; few conversions: Fisher's exact test gives {_p(fisher_p)}"
+    return text
 
 
 def method_mean() -> str:
-    return "Welch t test from sums and sums of squares; delta-method relative CI"
+    return (
+        "Welch t test of the difference from sums and sums of squares; Fieller interval of the"
+        " relative lift (it agrees with the test)"
+    )
 
 
 def method_ratio(units: int, unit_name: str, dof: float) -> str:
     return (
-        f"delta method over {units} units ({unit_name}), Welch t with {dof:.1f} degrees of freedom"
+        f"Welch t test of the difference, delta-method variances over {units} units"
+        f" ({unit_name}), {dof:.1f} degrees of freedom; Fieller interval of the relative lift"
     )
+
+
+def no_relative_interval(reason: str) -> str:
+    return f"; no relative interval: {reason}"
+
+
+def bayes(method: str) -> str:
+    if method == "score":
+        return "; Bayesian: flat Beta priors, exact chance to beat"
+    return "; Bayesian: flat prior, normal posterior of the difference"
 
 
 def method_sequential(tuning: float) -> str:
@@ -152,7 +197,10 @@ def method_cuped(reduction: float | None, column: str | None, pre_days: int) -> 
         f"column {column}" if column else f"the same KPI in the {pre_days} days before exposure"
     )
     gain = f", variance {reduction:.0%} lower" if reduction is not None else ""
-    return f"CUPED (covariate: {source}{gain}); Welch t on adjusted means; delta-method relative CI"
+    return (
+        f"CUPED (covariate: {source}{gain}); Welch t test of the adjusted difference; Fieller"
+        " interval of the relative lift"
+    )
 
 
 def cuped_sentence(name: str, reduction: float) -> str:
@@ -233,7 +281,12 @@ def srm_mismatch(p_value: float) -> str:
     )
 
 
-def split_drift(days: int) -> str:
+def split_drift(days: int, constant: bool) -> str:
+    if constant:
+        return (
+            f"the split differs from the intended one on {days} day(s), by the same amount every"
+            " day: check the intended split, or the assignment"
+        )
     return f"the split drifts on {days} day(s): allocation changed during the test"
 
 
@@ -258,7 +311,7 @@ def pct(x: float) -> str:
     return text.replace("-", "−")
 
 
-def verdict(r: KpiComparison, name: str, alpha: float, correction: str) -> str:
+def verdict(r: KpiComparison, name: str, alpha: float, correction: str, mde: float) -> str:
     """One sentence a marketer can act on, with the numbers behind it."""
     v = r.variant
     if r.p_value is None:
@@ -269,15 +322,12 @@ def verdict(r: KpiComparison, name: str, alpha: float, correction: str) -> str:
         )
     if not r.enough_data:
         return (
-            f"Not enough data yet for {name}: {r.n_variant:,.0f} units in {v}. Wait for at"
-            f" least {MIN_USERS} users and {MIN_CONVERSIONS} conversions (or {MIN_UNITS} days)"
-            " per variant before reading this result."
+            f"Not enough data yet for {name}: so far {_change(r, name, alpha)}{_p(r.p_value)},"
+            f" from {r.n_variant:,.0f} units in {v}. Wait for at"
+            f" least {MIN_USERS} users per variant and {MIN_CONVERSIONS} conversions in all (or"
+            f" {MIN_UNITS} days per variant) before reading this result."
         )
-    rel = r.rel_lift or 0.0
-    verb = "raises" if rel > 0 else "lowers" if rel < 0 else "does not change"
-    lo, hi = r.ci_rel
-    level = f"{1 - alpha:.0%}"
-    text = f"{v} {verb} {name} by {pct(abs(rel)).lstrip('+')} ({level} CI {pct(lo)} to {pct(hi)}); "
+    text = _change(r, name, alpha)
     better = r.chance_to_beat or 0.0
     after = f" after {CORRECTION_NAMES[correction]} correction" if correction != "none" else ""
     if r.significant:
@@ -288,13 +338,56 @@ def verdict(r: KpiComparison, name: str, alpha: float, correction: str) -> str:
         text += f"not significant{after} ({_p(r.p_value_adjusted)}, {_p(r.p_value)} before)"
     else:
         text += f"not significant at {alpha:.0%}"
-    text += f"; {better:.0%} chance {v} is better"
+    return text + f"; {better:.0%} chance {v} is better" + keep_testing(r, mde) + "."
+
+
+def _change(r: KpiComparison, name: str, alpha: float) -> str:
+    """ "B raises X by 8% (95% CI +2% to +15%); ", or in absolute terms where the relative
+    lift has no interval (a control at 0, a control too uncertain)."""
+    level = f"{1 - alpha:.0%}"
+    lo, hi = r.ci_rel
+    if r.rel_lift is not None and lo is not None and hi is not None:
+        rel = r.rel_lift
+        verb = "raises" if rel > 0 else "lowers" if rel < 0 else "does not change"
+        amount = pct(abs(rel)).lstrip("+")
+        return f"{r.variant} {verb} {name} by {amount} ({level} CI {pct(lo)} to {pct(hi)}); "
+    diff = r.abs_lift or 0.0
+    verb = "raises" if diff > 0 else "lowers" if diff < 0 else "does not change"
+    a_lo, a_hi = r.ci_abs
+    interval = f"{level} CI {_signed(a_lo)} to {_signed(a_hi)}"
+    return (
+        f"{r.variant} {verb} {name} from {_g(r.control_value)} to {_g(r.variant_value)}"
+        f" (difference {_signed(diff)}, {interval}); "
+    )
+
+
+def keep_testing(r: KpiComparison, mde: float) -> str:
+    """What to do about a result that is not significant, by one rule the power planner
+    shares: plan for the smallest lift worth detecting (``mde``), not for the lift seen."""
+    lo, hi = r.ci_rel
+    target = pct(mde).lstrip("+")
+    if lo is not None and hi is not None:
+        best = hi if r.direction != "lower" else -lo  # the largest improvement still plausible
+        if best < mde:
+            return (
+                f"; the interval already rules out an improvement of {target} or more: more"
+                " data will not show one, so stop or test a bolder change"
+            )
     days = r.days_more
-    if days is not None and math.isfinite(days) and days < 365:
-        text += f"; keep testing: about {math.ceil(days)} more days at current traffic"
-    elif days is not None:
-        text += "; the difference is too small to detect at this traffic: stop or rethink the test"
-    return text + "."
+    if days is None or not math.isfinite(days):
+        return ""
+    if days == 0:
+        return (
+            f"; the test already has the units to detect a {target} change and found none that"
+            " large: stop, or test a bolder change"
+        )
+    if days < 365:
+        return f"; to detect a {target} change, keep testing about {math.ceil(days)} more days"
+    return f"; a {target} change is too small to detect at this traffic: stop or rethink the test"
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.4g}".replace("-", "−")
 
 
 def _g(value: float | None) -> str:

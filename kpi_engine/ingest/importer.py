@@ -565,6 +565,23 @@ def _drop_summary_rows(
     return totals + n
 
 
+def _not_a_number(cur, stage: str, numeric: list[str], warnings: list[dict]) -> None:
+    """"NaN" cells (a spreadsheet's or a script's "not a number") are missing values, not
+    numbers: left empty, and counted."""
+    if not numeric:
+        return
+    counts = cur.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE isnan({q(n)}))" for n in numeric)
+        + f" FROM {stage}"
+    ).fetchone()
+    for name, n in zip(numeric, counts, strict=True):
+        if n:
+            cur.execute(f"UPDATE {stage} SET {q(name)} = NULL WHERE isnan({q(name)})")
+            warnings.append(
+                warning("not_a_number", n, f"{n:,} of {name!r} read NaN: left empty")
+            )
+
+
 def _check_values(
     cur,
     stage: str,
@@ -589,6 +606,7 @@ def _check_values(
         and c.name not in typed
     ]
     numeric = [c.name for c in columns if c.type == "DOUBLE" and c.name in by_name]
+    _not_a_number(cur, stage, numeric, warnings)
     checks = [f"count(*) FILTER (WHERE {q(n)} IS NULL)" for n in parsed]
     checks += [f"max(abs({q(n)}))" for n in numeric]
     if not checks:

@@ -45,6 +45,12 @@ class Kpi:
             object.__setattr__(self, "requires", tuple(fx.columns(fx.parse(self.formula))))
 
     @property
+    def nonnegative(self) -> bool:
+        """Sums and ratios of sums of counts and money cannot go below 0; a formula that
+        subtracts (a margin) can."""
+        return "-" not in self.formula
+
+    @property
     def additive(self) -> bool:
         """A plain sum (spend, clicks): it adds up over rows, periods and groups; a ratio
         does not."""

@@ -13,6 +13,8 @@ from scipy import stats as st
 
 from kpi_engine.errors import KpiLabError
 
+POWER = 0.8  # the power every plan and "keep testing" sentence assumes
+
 
 def _z(alpha: float, power: float) -> float:
     return float(st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power))

@@ -9,15 +9,16 @@ import math
 
 from scipy import stats as st
 
-from kpi_engine.stats.compare import Comparison, z_test
+from kpi_engine.stats.lifts import Lift, Mean, welch
 from kpi_engine.stats.sufficient import ArmStats
 
 
 def post_stratified(
-    strata: list[tuple[ArmStats, ArmStats]], alpha: float = 0.05
-) -> tuple[Comparison, Comparison] | None:
-    """(absolute difference, relative lift) of the treated arm over the control, each day
-    weighted by its units; None with fewer than two usable days."""
+    strata: list[tuple[ArmStats, ArmStats]], alpha: float = 0.05, nonnegative: bool = True
+) -> Lift | None:
+    """The treated arm against the control, each day weighted by its units: the difference
+    tested with the normal approximation and the relative lift's interval from the same test
+    (``lifts.welch``); None with fewer than two usable days."""
     usable = [(a, b) for a, b in strata if a.n > 1 and b.n > 1]
     if len(usable) < 2:
         return None
@@ -29,11 +30,12 @@ def post_stratified(
         value_b += w * b.value
         var_a += w * w * a.variance
         var_b += w * w * b.variance
-    if not (math.isfinite(var_a) and math.isfinite(var_b)) or value_a == 0:
+    if not (math.isfinite(var_a) and math.isfinite(var_b)) or not var_a + var_b > 0:
         return None
-    absolute = z_test(value_b - value_a, var_a + var_b, alpha)
-    rel_var = var_b / value_a**2 + var_a * value_b**2 / value_a**4
-    return absolute, z_test(value_b / value_a - 1, rel_var, alpha)
+    n_a, n_b = sum(a.n for a, _ in usable), sum(b.n for _, b in usable)
+    return welch(
+        Mean(value_a, var_a, n_a), Mean(value_b, var_b, n_b), alpha, nonnegative, dof=math.inf
+    )
 
 
 def split_changed(strata: list[tuple[ArmStats, ArmStats]]) -> float:

@@ -1,5 +1,7 @@
 """Experiments page in AppTest."""
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.conftest import figure, open_app, shown
@@ -76,3 +78,22 @@ def test_methods_capping_cuped_segments_and_non_inferiority(workspace):
     assert any(h.value == "By segment" for h in at.subheader)
     segments = next(d for d in at.dataframe if "differs from the rest" in d.value.columns)
     assert set(segments.value["segment"]) == {"mobile", "desktop", "tablet"}
+
+
+def test_no_variant_is_guessed_and_the_sample_test_is_one_click_away(workspace):
+    at = _open("Sample campaigns")  # campaign, channel...: ordinary dimensions, no variants
+    assert next(s for s in at.selectbox if s.label == "Variant column").value is None
+    assert not any("chance" in m.value for m in at.markdown)  # no verdict until one is chosen
+    assert not at.get("plotly_chart")
+    next(b for b in at.button if b.label == "Open Sample A/B test (campaign)").click().run()
+    assert next(s for s in at.sidebar.selectbox if s.label == "Dataset").value
+    assert [m.value for m in at.markdown if "chance B is better" in m.value]
+
+
+def test_the_planner_plans_for_the_settings_mde(workspace):
+    at = _open("Sample experiment (users)")
+    mde = next(n for n in at.number_input if n.label.startswith("Smallest lift worth"))
+    mde.set_value(1.0).run()
+    texts = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "To detect a 1.0% lift" in texts
+    assert re.search(r"takes about \d+ more days", texts)
