@@ -21,6 +21,7 @@ from kpi_engine.budget.lift import apply as calibrated
 from kpi_engine.budget.optimizer import Allocation
 from kpi_engine.budget.period import period_plan, seek_goal
 from kpi_engine.budget.result import (
+    ONE_CAMPAIGN,
     BudgetResult,
     CampaignPlan,
     Curve,
@@ -58,10 +59,15 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
         alloc = solve(fitted, lb, ub, spec, window)
     plans = campaign_plans(window, fitted, alloc, lb, ub, spec)
     notes += _bound_notes(fitted, alloc, lb, ub, spec)
-    draws = draw_curves(fitted, window, spec.bootstrap, spec.seed) if spec.bootstrap else None
+    alone = _alone(window, locks, fitted, spec)
+    if alone is not None:  # nothing to re-split: one sentence, no band, no spend test
+        notes = (*notes, wording.one_campaign(alone, spec.objective))
+    uncertain = spec.bootstrap and alone is None
+    draws = draw_curves(fitted, window, spec.bootstrap, spec.seed) if uncertain else None
     portfolio, change = _portfolio(fitted, alloc, draws)
+    status = "unallocated budget" if alloc.unallocated > EPSILON else "ok"
     return BudgetResult(
-        status="unallocated budget" if alloc.unallocated > EPSILON else "ok",
+        status=ONE_CAMPAIGN if alone is not None else status,
         scenario=spec.question,
         objective=spec.objective,
         window=_window_info(window, spec),
@@ -75,10 +81,23 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
         goal=goal,
         test=(
             suggest_test(fitted, window, alloc, lb, ub, spec, portfolio, draws)
-            if _wants_test(spec, portfolio)
+            if alone is None and _wants_test(spec, portfolio)
             else None
         ),
     )
+
+
+def _alone(window: Window, locks: set[str], fitted: Fitted, spec: BudgetSpec) -> str | None:
+    """The one campaign whose spend could move, when today's total is to be re-split and
+    there is only one (nothing to reallocate); None otherwise."""
+    if spec.question != "fixed budget" or spec.daily_budget is not None:
+        return None
+    movable = [
+        name
+        for i, name in enumerate(window.campaigns)
+        if name not in locks and fitted.current[i] > 0
+    ]
+    return movable[0] if len(movable) == 1 else None
 
 
 def _wants_test(spec: BudgetSpec, portfolio: Portfolio) -> bool:
@@ -137,8 +156,9 @@ def campaign_plans(
     m_cur, m_new = curves.marginal(cur), curves.marginal(new)
     level = alloc.level if math.isfinite(alloc.level) and alloc.level > 0 else None
     v_cur, v_new, elasticity = curves.value(cur), curves.value(new), curves.elasticity(cur)
+    has_revenue = window.revenue.sum() > 0  # no revenue column: no ROAS of 0 anywhere
     per_conversion = None  # a conversion's value, to show marginal ROAS for conversions too
-    if spec.objective == "conversions" and window.conversions.sum() > 0:
+    if spec.objective == "conversions" and window.conversions.sum() > 0 and has_revenue:
         per_conversion = window.revenue.sum() / window.conversions.sum()
     conv = spec.objective == "conversions"
     plans = []
@@ -156,7 +176,7 @@ def campaign_plans(
             suggested_spend=float(new[i]),
             change=float(new[i] - cur[i]),
             change_pct=float(new[i] / cur[i] - 1) if cur[i] > 0 else None,
-            roas=float(revenue / spent) if spent > 0 else None,
+            roas=float(revenue / spent) if spent > 0 and has_revenue else None,
             cpa=float(spent / conversions) if conversions > 0 else None,
             marginal_roas_current=finite(m_cur[i] * value) if value else None,
             marginal_roas_suggested=finite(m_new[i] * value) if value else None,

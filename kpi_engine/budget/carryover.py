@@ -64,20 +64,31 @@ class Profile:
     deviance: np.ndarray
     dispersion: np.ndarray  # per campaign
     adstocked: np.ndarray
+    log_demand: np.ndarray  # per day (0 when the campaigns cannot tell demand apart)
 
 
-def profile(spend: np.ndarray, outcome: np.ndarray, use: np.ndarray, before: np.ndarray) -> Profile:
+def profile(
+    spend: np.ndarray,
+    outcome: np.ndarray,
+    use: np.ndarray,
+    before: np.ndarray,
+    log_demand: np.ndarray | None = None,
+) -> Profile:
     """Fit a·A^b at every θ of the grid, for all campaigns at once. ``use`` marks the days a
-    campaign has a row with spend; ``before`` is the spend of the days before the window."""
+    campaign has a row with spend; ``before`` is the spend of the days before the window;
+    ``log_demand`` each day's demand shared by the campaigns (``demand.py``)."""
     grid, campaigns = len(THETA_GRID), spend.shape[0]
     grid_theta = np.broadcast_to(THETA_GRID[:, None], (grid, campaigns))
     adstocked = adstock(spend[None, :, :], grid_theta, state_at(spend, before, grid_theta))
     x = np.where(use[None], adstocked, np.nan).reshape(grid * campaigns, -1)
     y = np.broadcast_to(outcome, (grid, *outcome.shape)).reshape(grid * campaigns, -1)
-    log_a, b_raw, b_se = fit_power(x, y)
+    off = np.zeros(spend.shape[-1]) if log_demand is None else log_demand
+    log_a, b_raw, b_se = fit_power(x, y, off)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mu = np.exp(log_a[:, None] + b_raw[:, None] * np.log(x))
+        mu = np.exp(log_a[:, None] + b_raw[:, None] * np.log(x) + off)
         term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0.0) - (y - mu)
+    if np.any(off):
+        b_se = b_se * _within_day_factor(x, mu, grid, campaigns)
     deviance = 2 * np.where(np.isfinite(x), term, 0.0).sum(1).reshape(grid, campaigns)
     deviance = np.where(np.isfinite(b_raw.reshape(grid, campaigns)), deviance, np.inf)
     best = deviance.min(0)
@@ -94,7 +105,29 @@ def profile(spend: np.ndarray, outcome: np.ndarray, use: np.ndarray, before: np.
         deviance,
         dispersion,
         adstocked,
+        off,
     )
+
+
+def _within_day_factor(x: np.ndarray, mu: np.ndarray, grid: int, campaigns: int) -> np.ndarray:
+    """How much wider b's standard error is once each day's demand is estimated too: only
+    the spend that differs from the other campaigns' on the same day identifies b, so the
+    weighted spread of log spend is taken after removing each day's (and each campaign's)
+    mean, as a fit with day and campaign effects would."""
+    shape = (grid, campaigns, -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_x = np.log(x).reshape(shape)
+    w = np.where(np.isfinite(log_x) & np.isfinite(mu.reshape(shape)), mu.reshape(shape), 0.0)
+    lx = np.where(w > 0, log_x, 0.0)
+
+    def spread(values: np.ndarray) -> np.ndarray:
+        centre = (w * values).sum(2, keepdims=True) / np.maximum(w.sum(2, keepdims=True), 1e-300)
+        return (w * (values - centre) ** 2).sum(2)
+
+    day_mean = (w * lx).sum(1, keepdims=True) / np.maximum(w.sum(1, keepdims=True), 1e-300)
+    within = spread(lx - day_mean)
+    factor = np.sqrt(spread(lx) / np.where(within > 0, within, np.nan))
+    return np.nan_to_num(np.maximum(factor, 1.0), nan=1.0).reshape(-1)
 
 
 def theta_posterior(prof: Profile, gated: np.ndarray) -> tuple[np.ndarray, float]:

@@ -53,12 +53,16 @@ class Curves:
         return np.where(self.hill.mask, self.hill.elasticity(spend), self.b)
 
 
-def fit_power(spend: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_power(
+    spend: np.ndarray, outcome: np.ndarray, offset: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quasi-Poisson log-link fit per row of (campaigns x days) arrays; NaN or zero spend days
-    are skipped. Returns (log a, b, standard error of b); NaN where a row cannot be fitted."""
+    are skipped. ``offset`` (per day) is each day's log demand, shared by every campaign.
+    Returns (log a, b, standard error of b); NaN where a row cannot be fitted."""
     use = np.isfinite(spend) & np.isfinite(outcome) & (spend > 0)
     x = np.where(use, np.log(np.where(use, spend, 1.0)), 0.0)
     y = np.where(use, outcome, 0.0)
+    off = np.zeros(spend.shape[-1]) if offset is None else offset
     w_use = use.astype(float)
     n = w_use.sum(axis=1)
     mean_y = np.where(n > 0, y.sum(axis=1) / np.maximum(n, 1), 0.0)
@@ -67,7 +71,7 @@ def fit_power(spend: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.nd
     rows = "ij,ij->i"  # row sums of products, without temporaries
     for _ in range(IRLS_STEPS):
         eta = beta0[:, None] + beta1[:, None] * x
-        mu = np.exp(np.clip(eta, -50, 50))
+        mu = np.exp(np.clip(eta + off, -50, 50))
         z = eta + (y - mu) / np.maximum(mu, 1e-12)
         w = mu * w_use
         wx = w * x
@@ -82,7 +86,7 @@ def fit_power(spend: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.nd
         if done:
             break
     eta = beta0[:, None] + beta1[:, None] * x
-    mu = np.exp(np.clip(eta, -50, 50))
+    mu = np.exp(np.clip(eta + off, -50, 50))
     pearson = np.where(use, (y - mu) ** 2 / np.maximum(mu, 1e-12), 0.0).sum(1)
     dispersion = np.maximum(pearson / np.maximum(n - 2, 1), 1e-12)
     w = mu * w_use
@@ -115,10 +119,15 @@ def shrink(b_raw: np.ndarray, b_se: np.ndarray, b_pooled: float) -> np.ndarray:
     return np.clip((precision * raw + prior * b_pooled) / (precision + prior), B_MIN, B_MAX)
 
 
-def anchor(spend: np.ndarray, outcome: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a such that Σ a * s_t^b over the observed days equals the observed total outcome."""
+def anchor(
+    spend: np.ndarray, outcome: np.ndarray, b: np.ndarray, demand: np.ndarray | None = None
+) -> np.ndarray:
+    """a such that Σ a * s_t^b * d_t over the observed days equals the observed total
+    outcome, d_t being each day's demand (1 on an average day)."""
     use = np.isfinite(spend) & (spend > 0) & np.isfinite(outcome)
     powered = np.where(use, np.power(np.where(use, spend, 1.0), b[:, None]), 0.0)
+    if demand is not None:
+        powered = powered * demand
     total = np.where(use, outcome, 0.0).sum(1)
     denominator = powered.sum(1)
     return np.where(denominator > 0, total / np.where(denominator > 0, denominator, 1), 0.0)

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from kpi_engine.budget import wording
 from kpi_engine.budget.charts import curve_points
-from kpi_engine.budget.result import BudgetResult
+from kpi_engine.budget.result import ONE_CAMPAIGN, BudgetResult
 from kpi_engine.budget.spend_test import NEEDED_BELOW
 from kpi_engine.display.blocks import (
     Block,
@@ -23,7 +23,7 @@ from kpi_engine.display.blocks import (
     text,
 )
 from kpi_engine.display.theme import styled
-from kpi_engine.formatting import format_value, money
+from kpi_engine.formatting import d3_format, format_value, money
 
 PLAN_UNITS = {
     "campaign": "text",
@@ -45,6 +45,11 @@ PLAN_UNITS = {
 
 def blocks(result: BudgetResult) -> tuple[Block, ...]:
     w = result.window
+    if result.status == ONE_CAMPAIGN:  # one sentence: no cards, chart, band or test
+        return (
+            text(wording.window_caption(w.start, w.end, result.scenario), tone="caption"),
+            *(text(note, tone="info", icon="info") for note in result.notes),
+        )
     prob = result.portfolio.prob_better_split
     out: list[Block] = [
         *(
@@ -73,7 +78,7 @@ def blocks(result: BudgetResult) -> tuple[Block, ...]:
                 Table(
                     "budget plan",
                     plan_table(result),
-                    PLAN_UNITS,
+                    _plan_units(result),
                     download="budget plan",
                     currency=result.currency,
                 ),
@@ -84,7 +89,7 @@ def blocks(result: BudgetResult) -> tuple[Block, ...]:
         Columns(
             (
                 (Section("moves", "The moves", (moves_list(result),)),),
-                (Section("ranking", "Ranked by ROAS", (ranking_table(result),)),),
+                (Section("ranking", f"Ranked by {_ratio(result)}", (ranking_table(result),)),),
             )
         )
     )
@@ -179,29 +184,52 @@ def _band(lo: float | None, hi: float | None, unit: str, currency: str | None) -
     return f"{one(lo)}–{one(hi)}"
 
 
+def _ratio(result: BudgetResult) -> str:
+    """What the plan compares: ROAS for revenue, CPA for conversions."""
+    return "ROAS" if result.objective == "revenue" else "CPA"
+
+
+def _plan_units(result: BudgetResult) -> dict[str, str]:
+    """The plan table's columns: marginal ROAS for revenue, marginal CPA for conversions; a
+    ROAS column only where there is revenue."""
+    units = dict(PLAN_UNITS)
+    if result.objective == "conversions":
+        units = {
+            k.replace("marginal ROAS", "marginal CPA"): ("currency" if "marginal" in k else v)
+            for k, v in units.items()
+        }
+    if all(c.roas is None for c in result.campaigns):
+        units.pop("ROAS")
+    return units
+
+
 def plan_table(result: BudgetResult) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "campaign": c.campaign,
-                "current": c.current_spend,
-                "suggested": c.suggested_spend,
-                "change": c.change,
-                "change %": c.change_pct,
-                "ROAS": c.roas,
-                "CPA": c.cpa,
-                "marginal ROAS now": c.marginal_roas_current,
-                "marginal ROAS after": c.marginal_roas_suggested,
-                "tier": c.tier,
-                "shape": c.curve.shape,
-                "half the effect within": wording.carryover(c.half_life_days, c.carryover),
-                "flags": ", ".join(c.flags),
-                "why": c.reason,
-            }
-            for c in result.campaigns
-        ],
-        columns=list(PLAN_UNITS),
-    )
+    cpa = result.objective == "conversions"
+    units = _plan_units(result)
+    rows = []
+    for c in result.campaigns:
+        row = {
+            "campaign": c.campaign,
+            "current": c.current_spend,
+            "suggested": c.suggested_spend,
+            "change": c.change,
+            "change %": c.change_pct,
+            "ROAS": c.roas,
+            "CPA": c.cpa,
+            "marginal CPA now" if cpa else "marginal ROAS now": (
+                c.marginal_cpa_current if cpa else c.marginal_roas_current
+            ),
+            "marginal CPA after" if cpa else "marginal ROAS after": (
+                c.marginal_cpa_suggested if cpa else c.marginal_roas_suggested
+            ),
+            "tier": c.tier,
+            "shape": c.curve.shape,
+            "half the effect within": wording.carryover(c.half_life_days, c.carryover),
+            "flags": ", ".join(c.flags),
+            "why": c.reason,
+        }
+        rows.append({k: row[k] for k in units})
+    return pd.DataFrame(rows, columns=list(units))
 
 
 def moves_list(result: BudgetResult) -> Block:
@@ -215,11 +243,15 @@ def moves_list(result: BudgetResult) -> Block:
 
 
 def ranking_table(result: BudgetResult) -> Table:
+    """Best first: by ROAS (highest) for revenue, by CPA (lowest) for conversions."""
+    by = _ratio(result)
     frame = pd.DataFrame(
         [(c.campaign, c.roas, c.cpa, c.current_spend) for c in result.campaigns],
         columns=["campaign", "ROAS", "CPA", "spend a day"],
-    ).sort_values("ROAS", ascending=False, na_position="last")
-    units = {"ROAS": "ratio", "CPA": "currency", "spend a day": "currency", "campaign": "text"}
+    ).sort_values(by, ascending=by == "CPA", na_position="last")
+    units = {"campaign": "text", "ROAS": "ratio", "CPA": "currency", "spend a day": "currency"}
+    if frame["ROAS"].isna().all():
+        frame, units = frame.drop(columns="ROAS"), {k: v for k, v in units.items() if k != "ROAS"}
     return Table("ranking", frame, units, currency=result.currency)
 
 
@@ -229,7 +261,7 @@ def moves_figure(result: BudgetResult) -> go.Figure:
         go.Bar(x=[c.change for c in rows], y=[c.campaign for c in rows], orientation="h")
     )
     fig.update_layout(title=wording.MOVES_CHART_TITLE, height=140 + 28 * len(rows))
-    return styled(fig, "currency").update_xaxes(tickformat=",.0f")
+    return styled(fig, "currency").update_xaxes(tickformat=d3_format("currency"))
 
 
 def curves_figure(result: BudgetResult) -> go.Figure:

@@ -79,9 +79,12 @@ def fit_hill(
     dispersion: np.ndarray,
     candidates: np.ndarray,
     theta: np.ndarray,
+    log_demand: np.ndarray | None = None,
 ) -> Hill:
     """Hill curves for the ``candidates`` whose data clearly prefers one (arrays campaigns x
-    days of adstocked spend and outcome); steady-state parameters."""
+    days of adstocked spend and outcome), with each day's shared demand as the power curves
+    have it; steady-state parameters at an average day."""
+    demand = np.ones(adstocked.shape[-1]) if log_demand is None else np.exp(log_demand)
     campaigns = len(adstocked)
     found = none(campaigns)
     if not candidates.any():
@@ -98,7 +101,7 @@ def fit_hill(
             h = factor * median
             with np.errstate(invalid="ignore"):
                 powered = np.power(x / h[:, None], shape)
-                g = np.where(use, powered / (1 + powered), 0.0)
+                g = np.where(use, powered / (1 + powered), 0.0) * demand
             level = np.where(g.sum(1) > 0, total / np.maximum(g.sum(1), 1e-300), 0.0)
             mu = np.maximum(level[:, None] * g, 1e-12)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -130,6 +130,9 @@ class SpendTest:
     horizon_days: int = 0  # the days over which the value is counted
 
 
+ONE_CAMPAIGN = "one campaign"  # a status: a re-split with a single campaign to move
+
+
 @dataclass(frozen=True)
 class BudgetResult:
     status: str  # ok, or "unallocated budget" when every campaign is at its maximum

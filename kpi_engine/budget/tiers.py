@@ -13,10 +13,13 @@ import numpy as np
 
 from kpi_engine.budget import carryover as co
 from kpi_engine.budget import curves as cv
+from kpi_engine.budget.demand import log_demand
 from kpi_engine.budget.hill import fit_hill
 from kpi_engine.budget.window import Window
 
 PRIOR_DAYS = 7.0  # the rule tier's shrinkage: a week of spend at the portfolio's ratio
+DEMAND_ROUNDS = 2
+NOT_IDENTIFIED = "elasticity not identified"  # the fit sits at its cap: the data cannot say
 
 
 @dataclass
@@ -55,11 +58,17 @@ def fit_curves(window: Window, locks: set[str]) -> Fitted:
     has_row = window.has_row
     current = np.where(has_row, spend, 0).sum(1) / np.maximum(has_row.sum(1), 1)
     use = has_row & (spend > 0)
-    prof = co.profile(spend, y, use, window.spend_before)
-    gated = _gated(spend, window.conversions) & np.isfinite(prof.b_raw).any(0)
-    weights, pooled_theta = co.theta_posterior(prof, gated)
-    pick = np.argmax(weights, axis=0)
+    enough = _gated(spend, window.conversions)
     columns = np.arange(len(current))
+    demand = log_demand(spend[enough], y[enough], use[enough])
+    for round_ in range(DEMAND_ROUNDS):  # demand at no carryover, then at each one's own
+        prof = co.profile(spend, y, use, window.spend_before, demand)
+        gated = enough & np.isfinite(prof.b_raw).any(0)
+        weights, pooled_theta = co.theta_posterior(prof, gated)
+        pick = np.argmax(weights, axis=0)
+        if round_ + 1 < DEMAND_ROUNDS:
+            carried_spend = prof.adstocked[pick, columns]
+            demand = log_demand(carried_spend[enough], y[enough], use[enough])
     b_raw, b_se = prof.b_raw[pick, columns], prof.b_se[pick, columns]
     pooled_b = cv.pooled_elasticity(np.where(gated, b_raw, np.nan), b_se)
     b_by_theta = cv.shrink(prof.b_raw, prof.b_se, pooled_b)  # grid x campaigns
@@ -69,7 +78,8 @@ def fit_curves(window: Window, locks: set[str]) -> Fitted:
     b = np.where(gated, np.nansum(carried * b_by_theta, axis=0), pooled_b)
     theta = np.where(gated, carried.T @ co.THETA_GRID, pooled_theta)
     adstocked = co.adstock(spend, theta, co.state_at(spend, window.spend_before, theta))
-    a = cv.anchor(np.where(use, adstocked, np.nan), y, b) * np.power(1 - theta, -b)
+    a = cv.anchor(np.where(use, adstocked, np.nan), y, b, np.exp(demand))
+    a = a * np.power(1 - theta, -b)
     fixed = np.array([name in locks for name in window.campaigns], dtype=bool) | (current <= 0)
     rule = ~fixed & ~gated
     a = np.where(rule, _rule_level(spend, y, current, b), a)
@@ -81,6 +91,7 @@ def fit_curves(window: Window, locks: set[str]) -> Fitted:
         prof.dispersion,
         gated,
         co.THETA_GRID[pick],
+        demand,
     )
     theta = np.where(hill.mask, co.THETA_GRID[pick], theta)
     curves = cv.Curves(a, b, b_raw, b_se, hill if hill.mask.any() else None)
@@ -144,6 +155,8 @@ def _flags(
             flags.append(["no spend"])
         elif gated[i]:
             flags.append(["increasing returns"] if rising[i] else [])
+            if curves.b[i] >= cv.B_MAX - 1e-9 and not rising[i]:
+                flags[-1].append(NOT_IDENTIFIED)
             if curves.hill is not None and curves.hill.mask[i]:
                 flags[-1].append("S-curve")
         else:

@@ -97,7 +97,7 @@ def _anchored(
     for lo in range(0, len(b), CHUNK):
         rows = slice(lo, lo + CHUNK)
         logs = log_adstock[pick[rows], cols]
-        powered = np.exp(b[rows, :, None] * logs).sum(-1)
+        powered = np.exp(b[rows, :, None] * logs + fitted.profile.log_demand).sum(-1)
         out[rows] = np.where(powered > 0, total / np.where(powered > 0, powered, 1), 0.0)
     return out * np.power(1 - theta, -b)
 

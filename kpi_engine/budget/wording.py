@@ -21,6 +21,17 @@ NO_REVENUE = (
     "This dataset has no revenue column, so the plan maximises conversions: it compares"
     " marginal CPAs instead of ROAS."
 )
+
+
+def one_campaign(name: str, objective: str) -> str:
+    kpi = "ROAS" if objective == "revenue" else "CPA"
+    return (
+        f"Only {name} has spend to move, so there is nothing to reallocate: a re-split needs"
+        f" at least two campaigns. Its curve and {kpi} are on the KPIs page; to ask how much"
+        " to spend on it, set a daily budget or a target instead."
+    )
+
+
 NO_MOVES = "No money moves: the current split is already the best within the bounds."
 READ_FIRST = "Read before acting"
 MOVES_CHART_TITLE = "Suggested change in daily spend"

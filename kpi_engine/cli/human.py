@@ -7,6 +7,7 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+from kpi_engine.budget.result import ONE_CAMPAIGN
 from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.experiments.wording import method_notes
 
@@ -98,6 +99,10 @@ def print_human(command: str, result: dict) -> None:
             print(f"warning: {w['message']}")
         _share(result)
     elif command == "budget":
+        for note in result["notes"]:
+            print(note)
+        if result["status"] == ONE_CAMPAIGN:
+            return
         for c in result["campaigns"]:
             print(
                 f"{c['campaign']}: {c['current_spend']:,.2f} -> {c['suggested_spend']:,.2f}"

@@ -53,6 +53,32 @@ def test_a_dataset_without_revenue_gets_a_conversions_plan(workspace, tmp_path):
     assert "maximises conversions" in at.info[0].value
     assert "Conversions a day" in {m.label for m in at.metric}
     assert at.radio[0].options == ["conversions"]
+    table = _plan_table(at)  # CPA everywhere: no ROAS of 0, no marginal ROAS of "None"
+    assert "ROAS" not in " ".join(table.columns) and "marginal CPA now" in table.columns
+    assert table["marginal CPA now"].notna().all()
+    ranking = next(d.value for d in at.dataframe if "spend a day" in d.value.columns)
+    assert "ROAS" not in ranking.columns and list(ranking["CPA"]) == sorted(ranking["CPA"])
+    assert "Ranked by CPA" in [h.value for h in at.subheader]
+
+
+def test_one_campaign_gets_one_sentence(workspace, tmp_path):
+    from kpi_engine.ingest import import_file
+    from tests.pages.conftest import engine_store
+
+    rows = ["date,campaign,spend,conversions,revenue"]
+    rows += [
+        f"2026-02-{d:02d},Solo,{100 + 5 * (d % 4)},{4 + d % 3},{200 + 9 * d}" for d in range(1, 29)
+    ]
+    path = tmp_path / "solo.csv"
+    path.write_text("\n".join(rows) + "\n")
+    first = open_app()
+    import_file(engine_store(first), path)
+    at = open_app("solo", "pages/budget.py", token=link_of(first))
+    assert not at.exception
+    said = [i.value for i in at.info]
+    assert any("nothing to reallocate" in t for t in said)
+    assert not at.get("plotly_chart") and not at.metric  # no chart, no band, no spend test
+    assert not any("spend test" in m.value.lower() for m in at.markdown)
 
 
 def test_a_plan_for_the_coming_weeks_shows_its_weeks_and_carryover(workspace):
