@@ -44,7 +44,9 @@ def main() -> None:
         ("with an S-curve", [s for s in scored if s.s_curve]),
     ):
         if part:
-            print(f"  {name}: coverage {sum(s.covered for s in part) / len(part):.0%} of {len(part)}")
+            print(
+                f"  {name}: coverage {sum(s.covered for s in part) / len(part):.0%} of {len(part)}"
+            )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ more extreme data is measured in benchmarks/calibration.py, not hidden here."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -20,96 +19,18 @@ from kpi_engine.experiments.shapes import KpiShape
 from kpi_engine.experiments.spec import DEFAULT_TUNING, ExperimentSpec
 from kpi_engine.kpis.catalog import get_kpi
 from kpi_engine.stats import lifts
-from kpi_engine.stats.cuped import CovariateSums
-from kpi_engine.stats.sufficient import MEAN, PROPORTION, RATIO, ArmStats
+from kpi_engine.stats.sufficient import PROPORTION, ArmStats
+from tests.aa_data import KINDS, false_positive_rate, proportion_arms
 
-RUNS = 2000
 SIZES = (100, 500, 5000)
 ALPHA = 0.05
-
-
-def _revenue(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Revenue per user: 10% buy, order values Pareto-tailed (index 2.5) from $50."""
-    return (rng.random(shape) < 0.1) * (rng.pareto(2.5, shape) + 1) * 50
-
-
-def _mean_arms(rng: np.random.Generator, n: int) -> list[Pair]:
-    pairs = []
-    for _ in range(RUNS // 200):
-        a, b = _revenue(rng, (200, n)), _revenue(rng, (200, n))
-        pairs += [Pair(_mean(x), _mean(y)) for x, y in zip(a, b, strict=True)]
-    return pairs
-
-
-def _mean(y: np.ndarray) -> ArmStats:
-    return ArmStats(MEAN, len(y), float(y.sum()), float((y * y).sum()))
-
-
-def _ratio_arms(rng: np.random.Generator, n: int) -> list[Pair]:
-    """Revenue per click over users: clicks 1 + Poisson(2), revenue heavy-tailed per click."""
-    pairs = []
-    for _ in range(RUNS // 200):
-        arms = []
-        for _ in range(2):
-            clicks = 1 + rng.poisson(2, (200, n)).astype(float)
-            revenue = _revenue(rng, (200, n)) * clicks
-            arms.append([_ratio(m, d) for m, d in zip(revenue, clicks, strict=True)])
-        pairs += [Pair(a, b) for a, b in zip(*arms, strict=True)]
-    return pairs
-
-
-def _ratio(m: np.ndarray, d: np.ndarray) -> ArmStats:
-    return ArmStats(RATIO, len(m), m.sum(), (m * m).sum(), d.sum(), (d * d).sum(), (m * d).sum())
-
-
-def _cuped_arms(rng: np.random.Generator, n: int) -> list[Pair]:
-    """Heavy-tailed revenue whose buyers' size carries over from a pre-test period."""
-    pairs = []
-    for _ in range(RUNS // 200):
-        arms = []
-        for _ in range(2):
-            size = (rng.pareto(2.5, (200, n)) + 1) * 50
-            before = (rng.random((200, n)) < 0.3) * size
-            after = (rng.random((200, n)) < 0.3) * size * rng.lognormal(0, 0.3, (200, n))
-            arms.append(
-                [
-                    (_mean(y), CovariateSums(x.sum(), (x * x).sum(), (x * y).sum()))
-                    for y, x in zip(after, before, strict=True)
-                ]
-            )
-        pairs += [Pair(a[0], b[0], a[1], b[1]) for a, b in zip(*arms, strict=True)]
-    return pairs
-
-
-def _proportion_arms(rng: np.random.Generator, n: int, rate: float = 0.05) -> list[Pair]:
-    a, b = rng.binomial(n, rate, RUNS), rng.binomial(n, rate, RUNS)
-    return [
-        Pair(ArmStats(PROPORTION, n, x, x), ArmStats(PROPORTION, n, y, y))
-        for x, y in zip(a, b, strict=True)
-    ]
-
-
-KINDS: dict[str, Callable[[np.random.Generator, int], list[Pair]]] = {
-    "proportions": _proportion_arms,
-    "heavy-tailed means": _mean_arms,
-    "heavy-tailed ratios": _ratio_arms,
-    "CUPED on heavy tails": _cuped_arms,
-}
-
-
-def _false_positive_rate(pairs: list[Pair]) -> float:
-    rejected = 0
-    for pair in pairs:
-        lift = pair.lift(ALPHA)
-        rejected += lift.difference.p_value < ALPHA
-    return rejected / len(pairs)
 
 
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_aa_false_positive_rate_is_five_percent(kind, n):
     rng = np.random.default_rng([SIZES.index(n), list(KINDS).index(kind)])
-    rate = _false_positive_rate(KINDS[kind](rng, n))
+    rate = false_positive_rate(KINDS[kind](rng, n), ALPHA)
     assert 0.035 <= rate <= 0.065, f"{kind} at {n} per arm: {rate:.2%}"
 
 
@@ -147,7 +68,7 @@ def _judge(pair: Pair, kpi_id: str = "conversion_rate", kind: str = PROPORTION):
 def test_rare_events_never_crash_and_always_say_something():
     rng = np.random.default_rng(2)
     untested = 0
-    for pair in _proportion_arms(rng, 100, rate=0.02):
+    for pair in proportion_arms(rng, 100, rate=0.02):
         result, text = _judge(pair)
         assert text
         if result.p_value is None:
