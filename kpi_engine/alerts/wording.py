@@ -78,9 +78,7 @@ def experiment_line(dataset: str, sentence: str) -> str:
     return f"Experiment on {dataset}: {sentence}"
 
 
-PEEKING_SAFE = (
-    " (A peeking-safe sequential test: it stays valid however often the monitor looks.)"
-)
+PEEKING_SAFE = " (A peeking-safe sequential test: it stays valid however often the monitor looks.)"
 
 
 def undecided(dataset: str) -> str:

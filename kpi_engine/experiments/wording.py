@@ -53,6 +53,8 @@ NO_PRE_PERIOD = (
     " this dataset, so none has earlier rows. Choose a column with each user's pre-test value"
     " instead; the results below are unadjusted"
 )
+
+
 def missing_values(count: int, column: str) -> str:
     return (
         f"{count:,} rows have no {column} value: they count as 0 here. If they are unknown"

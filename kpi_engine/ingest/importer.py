@@ -566,20 +566,19 @@ def _drop_summary_rows(
 
 
 def _not_a_number(cur, stage: str, numeric: list[str], warnings: list[dict]) -> None:
-    """"NaN" cells (a spreadsheet's or a script's "not a number") are missing values, not
+    """ "NaN" cells (a spreadsheet's or a script's "not a number") are missing values, not
     numbers: left empty, and counted."""
     if not numeric:
         return
     counts = cur.execute(
-        "SELECT " + ", ".join(f"count(*) FILTER (WHERE isnan({q(n)}))" for n in numeric)
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE isnan({q(n)}))" for n in numeric)
         + f" FROM {stage}"
     ).fetchone()
     for name, n in zip(numeric, counts, strict=True):
         if n:
             cur.execute(f"UPDATE {stage} SET {q(name)} = NULL WHERE isnan({q(name)})")
-            warnings.append(
-                warning("not_a_number", n, f"{n:,} of {name!r} read NaN: left empty")
-            )
+            warnings.append(warning("not_a_number", n, f"{n:,} of {name!r} read NaN: left empty"))
 
 
 def _check_values(
