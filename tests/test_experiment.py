@@ -385,3 +385,21 @@ def test_one_row_per_user_takes_the_fast_path_with_the_same_numbers(store, tmp_p
     for a, b in zip(fast, slow, strict=True):
         assert a.p_value == pytest.approx(b.p_value, rel=1e-12)
         assert a.ci_rel == pytest.approx(b.ci_rel, rel=1e-12)
+
+
+def test_a_constant_split_that_is_not_the_intended_one_is_not_called_drift(store, tmp_path):
+    """60/40 every day against an intended 50/50: the same gap each day, not a drift."""
+    rows = ["user_id,date,variant,converted"]
+    k = 0
+    for day in range(1, 11):
+        for arm, n in (("A", 600), ("B", 400)):
+            for i in range(n):
+                rows.append(f"u{k},2026-01-{day:02d},{arm},{int(i % 10 == 0)}")
+                k += 1
+    path = tmp_path / "constant.csv"
+    path.write_text("\n".join(rows) + "\n")
+    dataset = import_file(store, path).dataset
+    result = run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
+    notice = next(w for w in result.warnings if w.code == "srm_by_day")
+    assert "by the same amount every day" in notice.message
+    assert "allocation changed" not in notice.message
