@@ -110,7 +110,7 @@ def _shares(con, store: Store, folder: Path, tables: set[str], datasets: list[di
     """Every link with a frozen result: an old-kind link's is computed from its copy of the
     rows (a link whose view no longer computes is left out, with its reason counted)."""
     from kpi_engine.analyses import ANALYSES, spec_from_view
-    from kpi_engine.kpis.custom import make_kpi
+    from kpi_engine.kpis.definition import make_kpi
 
     custom: dict[str, tuple] = {}
     for row in _rows(con, "custom_kpis", tables):

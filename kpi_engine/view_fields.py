@@ -16,7 +16,7 @@ from typing import Any
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import Kpi
-from kpi_engine.kpis.custom import make_kpi
+from kpi_engine.kpis.definition import make_kpi
 
 VIEW_VERSION = 2
 HEADER = ("version", "page", "dataset_id")

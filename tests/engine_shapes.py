@@ -18,7 +18,7 @@ from kpi_engine.analyses import run
 from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.datasets import Dataset
 from kpi_engine.experiments.spec import ExperimentSpec
-from kpi_engine.kpis.custom import make_kpi
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.query import lookup
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.samples import SAMPLE_DIR

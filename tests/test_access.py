@@ -29,7 +29,8 @@ from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
 from kpi_engine.ingest.attach import AttachOptions, attach
-from kpi_engine.kpis.custom import make_kpi, save_custom
+from kpi_engine.kpis.custom import save_custom
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.spec import default_spec
 from kpi_engine.sharing.links import SignInNeeded, create_share, open_share, revoke_share
 from kpi_engine.sharing.views import save_view

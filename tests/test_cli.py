@@ -304,3 +304,20 @@ def test_a_deeply_nested_view_is_one_line(capsys, db, tmp_path):
     assert main(["share", "create", "t", "--view", str(view), "--db", db]) == 2
     err = capsys.readouterr().err
     assert "nested too deeply" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["budget", "--help"], ["budget", "--nonsense"]])
+def test_help_and_a_wrong_flag_import_no_heavy_library(argv):
+    """`python -m kpi_engine --help` answers before scipy, plotly, pandas or the databases load."""
+    code = (
+        "import sys\n"
+        "from kpi_engine.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = ('scipy', 'plotly', 'pandas', 'pyspark', 'duckdb', 'sqlalchemy', 'streamlit')\n"
+        "print('LOADED', *[m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=60
+    )
+    loaded = next(line for line in done.stderr.splitlines() if line.startswith("LOADED"))
+    assert loaded == "LOADED"

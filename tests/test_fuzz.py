@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from kpi_engine.kpis.custom import make_kpi
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import Store
 

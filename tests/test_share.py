@@ -22,7 +22,8 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.export import to_csv_bytes
 from kpi_engine.ingest import ImportOptions, import_file
-from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
+from kpi_engine.kpis.custom import delete_custom, save_custom
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.display import blocks as kpi_blocks
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.kpis.spec import KpiViewSpec, default_spec
@@ -35,8 +36,9 @@ from kpi_engine.sharing.links import (
     revoke_share,
 )
 from kpi_engine.sharing.report import html_report
+from kpi_engine.sharing.tokens import token_hash
 from kpi_engine.sharing.views import save_view, saved_views
-from kpi_engine.sharing.workspaces import create_workspace, open_workspace, token_hash
+from kpi_engine.sharing.workspaces import create_workspace, open_workspace
 from kpi_engine.state.schema import shares, workspaces
 from kpi_engine.store import Store
 from tests.conftest import FIXTURES, PROJECT
@@ -317,7 +319,7 @@ def test_cli_expired_link_exits_2(tmp_path):
 
 def test_a_token_that_starts_with_a_dash_opens_from_the_command_line(tmp_path, capsys):
     """Found by CI: 1 token in 64 began with "-", and `share open TOKEN` read it as a flag."""
-    from kpi_engine.sharing.workspaces import new_token
+    from kpi_engine.sharing.tokens import new_token
 
     db = str(tmp_path / "ws.sqlite")
     main(["import", str(TINY), "--name", "tiny", "--db", db])

@@ -17,8 +17,8 @@ from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import shapes
 from kpi_engine.experiments.spec import FAMILIES, ExperimentSpec
-from kpi_engine.kpis.custom import make_kpi
 from kpi_engine.kpis.dashboard import Target
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.samples import seed_samples

@@ -16,8 +16,9 @@ from kpi_engine.alerts.watches import add_watch, list_watches, recent_deliveries
 from kpi_engine.alerts.watches import time_zone as workspace_time_zone
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
-from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom, saved_custom
+from kpi_engine.kpis.custom import delete_custom, save_custom, saved_custom
 from kpi_engine.kpis.dashboard import Target, delete_target, save_target, targets
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.spec import default_spec
 from kpi_engine.samples import seed_samples
 from kpi_engine.sharing.links import create_share, list_shares, open_share, revoke_share

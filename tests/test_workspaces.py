@@ -8,7 +8,8 @@ import pytest
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
-from kpi_engine.kpis.custom import make_kpi, save_custom
+from kpi_engine.kpis.custom import save_custom
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.spec import default_spec
 from kpi_engine.sharing.views import save_view
 from kpi_engine.sharing.workspaces import open_workspace, prune_untouched

@@ -7,7 +7,8 @@ import streamlit as st
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import CATALOG, DIRECTIONS, OBJECTIVES, RECOMMENDED, UNITS, Kpi
-from kpi_engine.kpis.custom import delete_custom, make_kpi, save_custom
+from kpi_engine.kpis.custom import delete_custom, save_custom
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.typical import typical_ranges
 from kpi_engine.store import Store

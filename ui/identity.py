@@ -26,7 +26,8 @@ from kpi_engine.access.rates import allow
 from kpi_engine.access.teams import sign_in, team_store
 from kpi_engine.errors import KpiLabError
 from kpi_engine.samples import seed_samples
-from kpi_engine.sharing.workspaces import create_workspace, open_workspace, token_of
+from kpi_engine.sharing.tokens import token_of
+from kpi_engine.sharing.workspaces import create_workspace, open_workspace
 from kpi_engine.store import DEFAULT_WORKSPACE, PENDING, Store
 from ui.mode import server_mode
 from ui.resources import root_store

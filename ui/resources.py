@@ -14,7 +14,7 @@ from kpi_engine.housekeeping import EVERY_SECONDS, tidy
 from kpi_engine.ingest.source import drop_spool
 from kpi_engine.repeat import every as repeat
 from kpi_engine.samples import templates
-from kpi_engine.sharing.workspaces import DEFAULT_PRUNE_DAYS
+from kpi_engine.sharing.tokens import DEFAULT_PRUNE_DAYS
 from kpi_engine.store import SYSTEM_SETTINGS, Store
 from ui.mode import server_mode
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 from kpi_engine.access.principal import Principal, require
 from kpi_engine.access.teams import _own_team, clean_email
 from kpi_engine.errors import KpiLabError
-from kpi_engine.sharing.workspaces import token_hash
+from kpi_engine.sharing.tokens import token_hash
 from kpi_engine.state.schema import members, teams, tokens
 from kpi_engine.store import Store
 

@@ -12,14 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kpi_engine.cli.commands import COMMANDS, NO_WORKSPACE, field_names
-from kpi_engine.cli.human import print_human, to_plain
-from kpi_engine.cli.identity import acting
-from kpi_engine.cli.parser import build_parser
-from kpi_engine.compute import local
+from kpi_engine.cli.parser import build_parser, field_names
 from kpi_engine.errors import KpiLabError
-from kpi_engine.sharing.workspaces import well_formed
-from kpi_engine.store import Store
+from kpi_engine.sharing.tokens import well_formed
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_DELIVERED = 3  # monitor: some alert could not be delivered (the summary says which)
@@ -38,12 +33,27 @@ def _tokens_as_values(argv: list[str]) -> list[str]:
     return [*argv[:2], *(a for a in rest if a != dashed[0]), "--", dashed[0]]
 
 
+def _refused(exc: KpiLabError, args) -> int:
+    print(f"error: {exc.describe(field_names(args))}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    local.caching(False)  # one call's queries: no copy into the cache would pay off
+    """Parse first, then import the engine: ``--help`` and a wrong flag answer at once."""
     args = None
     try:
         argv = _tokens_as_values(list(sys.argv[1:] if argv is None else argv))
         args = build_parser().parse_args(argv)
+    except KpiLabError as exc:
+        return _refused(exc, args)
+    from kpi_engine.cli.commands import COMMANDS, NO_WORKSPACE
+    from kpi_engine.cli.human import print_human, to_plain
+    from kpi_engine.cli.identity import acting
+    from kpi_engine.compute import local
+    from kpi_engine.store import Store
+
+    local.caching(False)  # one call's queries: no copy into the cache would pay off
+    try:
         if args.command in NO_WORKSPACE:
             result = COMMANDS[args.command](None, args)
         else:
@@ -53,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 store.close()
     except KpiLabError as exc:
-        print(f"error: {exc.describe(field_names(args))}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _refused(exc, args)
     try:
         if args.json:
             json.dump(result, sys.stdout, default=to_plain, ensure_ascii=False)

@@ -23,7 +23,8 @@ from kpi_engine.ingest.attach import AttachOptions, attach
 from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.kpis.analysis import run_kpi_view
 from kpi_engine.kpis.catalog import CATALOG, RECOMMENDED, Kpi
-from kpi_engine.kpis.custom import parse_custom, saved_custom
+from kpi_engine.kpis.custom import saved_custom
+from kpi_engine.kpis.definition import parse_custom
 from kpi_engine.kpis.spec import KpiViewSpec, default_spec
 from kpi_engine.sharing.links import create_share, list_shares, open_share, revoke_share
 from kpi_engine.sharing.workspaces import prune_untouched
@@ -32,79 +33,6 @@ from kpi_engine.store import Store
 from kpi_engine.typed_json import to_json
 
 NO_WORKSPACE = ("power", "catalog")
-# the flag that sets each field of a spec, for error messages
-FLAGS = {
-    "kpis": "--kpi",
-    "custom": "--custom",
-    "by": "--by",
-    "filters": "--filter",
-    "grain": "--grain",
-    "start": "--start",
-    "end": "--end",
-    "currency": "--currency",
-    "variant_col": "--variant-col",
-    "control": "--control",
-    "unit_col": "--unit-col",
-    "correction": "--correction",
-    "family": "--family",
-    "tuning": "--tuning",
-    "split": "--split",
-    "alpha": "--alpha",
-    "guardrails": "--guardrail",
-    "keep_multiple_exposures": "--keep-multiple-exposures",
-    "caps": "--cap",
-    "covariates": "--covariate",
-    "cuped": "--cuped",
-    "pre_days": "--pre-days",
-    "segment_col": "--segment-col",
-    "non_inferiority": "--non-inferiority",
-    "mde": "--mde",
-    "daily_budget": "--daily-budget",
-    "target_roas": "--target-roas",
-    "target_cpa": "--target-cpa",
-    "target_marginal_roas": "--target-marginal-roas",
-    "plan": "--plan",
-    "objective": "--objective",
-    "max_change": "--max-change",
-    "min_spend": "--min-spend",
-    "minimums": "--min",
-    "maximums": "--max",
-    "locks": "--lock",
-    "window_days": "--window-days",
-    "lag_days": "--lag-days",
-    "bootstrap": "--bootstrap",
-    "seed": "--seed",
-    "plan_days": "--days",
-    "until": "--until",
-    "total": "--total",
-    "goal_target": "--goal",
-    "suggest_test": "--suggest-test",
-    "lifts": "--lift",
-    "lift_file": "--lift-file",
-    "expires_days": "--expires-days",
-    "rule": "--rule",
-    "webhook": "--webhook",
-    "email": "--email",
-    "digest": "--digest",
-    "hour": "--hour",
-    "time_zone": "--time-zone",
-    "channel_type": "--channel-type",
-    "experiment": "--experiment",
-    "workspace": "--workspace",
-    "engine": "--engine",
-    "format": "--format",
-    "table": "--table",
-    "member_token": "--token",
-    "role": "--role",
-    "token_id": "the token id",
-}
-
-
-def field_names(args: argparse.Namespace | None) -> dict[str, str]:
-    """How an error names a field: its flag; in a ``--view`` file, the view's key."""
-    if args is not None and getattr(args, "view", None):
-        return {field: f"the view's {field!r}" for field in FLAGS}
-    return FLAGS
 
 
 def _customs(store: Store, args: argparse.Namespace, ids: tuple[str, ...]) -> tuple[Kpi, ...]:

@@ -18,7 +18,8 @@ import os
 from kpi_engine.access.principal import ANONYMOUS
 from kpi_engine.access.tokens import acting_by_token
 from kpi_engine.errors import KpiLabError
-from kpi_engine.sharing.workspaces import open_workspace, token_of
+from kpi_engine.sharing.tokens import token_of
+from kpi_engine.sharing.workspaces import open_workspace
 from kpi_engine.store import SYSTEM_SETTINGS, Store
 
 MODE_SETTING = "server_mode"

@@ -7,14 +7,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from kpi_engine.aggregate_sql import Cap
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.result import CapSummary
 from kpi_engine.typed_json import finite
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kpi_engine.experiments.spec import ExperimentSpec
 
 EXAMPLES = "p99, p1:p99, 0:500 or :500"

@@ -24,7 +24,7 @@ from kpi_engine.access.teams import link_opens_for, team_of
 from kpi_engine.analyses import Result, Spec, result_from_dict, run, spec_from_view
 from kpi_engine.datasets import Dataset, clean_name
 from kpi_engine.errors import KpiLabError
-from kpi_engine.sharing.workspaces import new_token, token_hash, well_formed
+from kpi_engine.sharing.tokens import new_token, token_hash, well_formed
 from kpi_engine.state.schema import shares
 from kpi_engine.store import Store
 

@@ -112,7 +112,8 @@ def test_several_currencies_are_shown_one_at_a_time(workspace):
 
 
 def test_custom_kpi_and_vanity_warning(workspace):
-    from kpi_engine.kpis.custom import make_kpi, save_custom
+    from kpi_engine.kpis.custom import save_custom
+    from kpi_engine.kpis.definition import make_kpi
 
     first = open_app("Sample campaigns")
     save_custom(
@@ -183,7 +184,8 @@ def test_cached_numbers_follow_appends_and_never_cross_workspaces(anonymous, tmp
 
 
 def test_deleting_a_custom_kpi_keeps_its_links(workspace):
-    from kpi_engine.kpis.custom import make_kpi, save_custom, saved_custom
+    from kpi_engine.kpis.custom import save_custom, saved_custom
+    from kpi_engine.kpis.definition import make_kpi
     from kpi_engine.sharing.links import open_share
 
     first = open_app("Sample campaigns")

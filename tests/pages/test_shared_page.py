@@ -157,7 +157,8 @@ def test_a_shared_experiment_shows_the_split_alarm_and_guardrails_its_owner_saw(
 
 
 def test_a_shared_budget_and_kpis_view_match_their_pages(workspace):
-    from kpi_engine.kpis.custom import make_kpi, save_custom
+    from kpi_engine.kpis.custom import save_custom
+    from kpi_engine.kpis.definition import make_kpi
 
     at = open_app("Sample campaigns", "pages/budget.py")
     _by_label(at.selectbox, "Question").set_value("roas").run()

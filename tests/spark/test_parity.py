@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpi_engine.kpis.custom import make_kpi
+from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from tests.engine_shapes import SHAPES
 from tests.spark.frames import differences
