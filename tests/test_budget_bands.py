@@ -33,7 +33,7 @@ def test_the_band_covers_the_true_uplift_about_80_percent_of_the_time(tmp_path):
     assert error < 0.25
     # S-curves met near their bend are read as power curves: under-covered, measured in
     # benchmarks/budget_coverage.py and left to a model that can tell them apart
-    assert sum(s.covered for s in scored) / len(scored) >= 0.6
+    assert sum(s.covered for s in scored) / len(scored) >= 0.65
 
 
 def _sample_truth():

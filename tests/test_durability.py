@@ -24,6 +24,8 @@ from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import Store
 from tests.conftest import PROJECT
 
+pytestmark = pytest.mark.slow  # real child processes, killed or capped: make test runs it
+
 SAMPLE = str(PROJECT / "sample_data" / "campaigns.csv")
 BIG_ROWS = 3_000_000  # ~110 MB: half a second of writing on a 2-core machine
 COLUMNS = "date, campaign, channel, impressions, clicks, conversions, spend, revenue"

@@ -19,6 +19,8 @@ from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import Store
 
+pytestmark = pytest.mark.slow  # hundreds of generated inputs: make test runs it
+
 HOSTILE = [
     "'; DROP TABLE datasets; --",
     '"); DELETE FROM datasets; --',

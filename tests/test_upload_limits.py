@@ -13,6 +13,8 @@ from kpi_engine.ingest.limits import ImportLimits, check_text
 from kpi_engine.ingest.source import drop_spool, spool_upload, sweep_spool
 from tests.bombs import BOMBS, ROW, gzip_bomb, import_in_a_process
 
+pytestmark = pytest.mark.slow  # real child processes, killed or capped: make test runs it
+
 
 @pytest.mark.parametrize("kind", ["gzip", "parquet", "xlsx"])
 def test_a_bomb_is_refused_in_one_sentence_and_little_memory(tmp_path, kind):

@@ -22,6 +22,7 @@ import numpy as np
 K_GRID = np.array([1.5, 2.0, 2.5, 3.0, 4.0])
 H_FACTORS = np.geomspace(0.25, 4.0, 17)  # x the median adstocked spend
 MARGIN = 10.83
+MIN_DOUBT = 0.01  # a shape less likely than this is left out of the draws
 HULL_POINTS = 257
 
 
@@ -66,6 +67,16 @@ class Hill:
         return self.half / (1 - theta)
 
 
+@dataclass
+class Doubt:
+    """S-curves the data cannot tell from the power curves it keeps: each such campaign's best
+    Hill curve and the chance it is the true shape (the quasi-likelihood ratio with a
+    Schwarz penalty for the extra parameter, equal prior odds). The band draws it."""
+
+    curves: Hill
+    weight: np.ndarray
+
+
 def none(campaigns: int) -> Hill:
     zeros = np.zeros(campaigns)
     return Hill(np.zeros(campaigns, dtype=bool), zeros, np.ones(campaigns), np.ones(campaigns))
@@ -80,7 +91,7 @@ def fit_hill(
     candidates: np.ndarray,
     theta: np.ndarray,
     log_demand: np.ndarray | None = None,
-) -> Hill:
+) -> tuple[Hill, Doubt]:
     """Hill curves for the ``candidates`` whose data clearly prefers one (arrays campaigns x
     days of adstocked spend and outcome), with each day's shared demand as the power curves
     have it; steady-state parameters at an average day."""
@@ -88,7 +99,7 @@ def fit_hill(
     campaigns = len(adstocked)
     found = none(campaigns)
     if not candidates.any():
-        return found
+        return found, Doubt(found, np.zeros(campaigns))
     x = np.where(use, adstocked, np.nan)
     median = np.nanmedian(np.where(candidates[:, None], x, 1.0), axis=1)
     y = np.where(use, outcome, 0.0)
@@ -115,9 +126,14 @@ def fit_hill(
                 np.where(better, shape, k),
             )
             inside = np.where(better, 0 < j < len(H_FACTORS) - 1, inside)
-    clear = (power_deviance - best) / np.maximum(dispersion, 1e-12) > MARGIN
-    mask = candidates & clear & inside
-    return Hill(mask, np.where(mask, top, 0.0), np.where(mask, half * (1 - theta), 1.0), k)
+    gain = (power_deviance - best) / np.maximum(dispersion, 1e-12)
+    mask = candidates & (gain > MARGIN) & inside
+    hill = Hill(mask, np.where(mask, top, 0.0), np.where(mask, half * (1 - theta), 1.0), k)
+    days = use.sum(1)
+    weight = 1 / (1 + np.exp(np.clip(np.log(np.maximum(days, 2)) / 2 - gain / 2, -50, 50)))
+    unsure = candidates & ~mask & inside & (weight > MIN_DOUBT)
+    doubt = Hill(unsure, np.where(unsure, top, 0.0), np.where(unsure, half * (1 - theta), 1.0), k)
+    return hill, Doubt(doubt, np.where(unsure, weight, 0.0))
 
 
 @dataclass

@@ -128,6 +128,8 @@ def _value(
         with np.errstate(divide="ignore", invalid="ignore"):
             a_after = np.nan_to_num(level_now / np.power(cur, b_after))
         replanned = water_fill(a_after, b_after, budget, lb, ub, fitted.curves.hill).spend
+        # the test teaches elasticities: its value is counted on the power curves, without
+        # the S-curves the band also draws (a test does not settle a shape)
         truth = Draws(draws.a[k], draws.b[k], draws.theta[k], draws.hill, _row(draws, k))
         gains.append(float((truth.value(replanned) - truth.value(alloc.spend)).sum()))
     return float(np.mean(gains)) if gains else 0.0

@@ -14,7 +14,7 @@ import numpy as np
 from kpi_engine.budget import carryover as co
 from kpi_engine.budget import curves as cv
 from kpi_engine.budget.demand import log_demand
-from kpi_engine.budget.hill import fit_hill
+from kpi_engine.budget.hill import Doubt, fit_hill
 from kpi_engine.budget.window import Window
 
 PRIOR_DAYS = 7.0  # the rule tier's shrinkage: a week of spend at the portfolio's ratio
@@ -35,6 +35,7 @@ class Fitted:
     pooled_b: float
     level_sd: np.ndarray  # relative standard error of each curve's level
     calibrated: dict = field(default_factory=dict)  # campaign index -> lift.Calibrated
+    doubt: Doubt | None = None  # S-curves the data cannot rule out, drawn in the band
 
     def b_sd(self) -> np.ndarray:
         """The posterior standard deviation of each elasticity: the fit's standard error with
@@ -83,7 +84,7 @@ def fit_curves(window: Window, locks: set[str]) -> Fitted:
     fixed = np.array([name in locks for name in window.campaigns], dtype=bool) | (current <= 0)
     rule = ~fixed & ~gated
     a = np.where(rule, _rule_level(spend, y, current, b), a)
-    hill = fit_hill(
+    hill, doubt = fit_hill(
         prof.adstocked[pick, columns],
         y,
         use,
@@ -112,6 +113,7 @@ def fit_curves(window: Window, locks: set[str]) -> Fitted:
         gated,
         pooled_b,
         np.minimum(level_sd, 1.0),
+        doubt=doubt if doubt.curves.mask.any() else None,
     )
 
 

@@ -5,7 +5,9 @@ elasticity b from the normal posterior at that θ (the fit's standard error comb
 portfolio prior), then the level that makes the curve reproduce the campaign's observed
 total, with that total's own noise. A thin-data campaign's b is borrowed from the portfolio,
 so it is drawn from the prior (sd 0.25): a move onto a campaign the data cannot see is as
-uncertain as it should be. Locked campaigns keep their curve and draw only its level.
+uncertain as it should be. A campaign the data cannot tell from an S-curve takes its best
+S-curve in a share of the draws (``hill.Doubt``). Locked campaigns keep their curve and draw
+only its level.
 """
 
 from __future__ import annotations
@@ -33,13 +35,17 @@ class Draws:
     theta: np.ndarray
     hill: Hill | None = None  # S-curves keep their shape and draw their level (hill_scale)
     hill_scale: np.ndarray | float = 1.0
+    doubt: Hill | None = None  # S-curves a power campaign may be, where ``doubted`` says so
+    doubted: np.ndarray | bool = False
 
     def value(self, spend: np.ndarray) -> np.ndarray:
         """Outcome a day per draw and campaign at a constant daily ``spend``."""
-        power = self.a * np.power(np.maximum(spend, 0.0), self.b)
-        if self.hill is None:
-            return power
-        return np.where(self.hill.mask, self.hill.value(spend) * self.hill_scale, power)
+        out = self.a * np.power(np.maximum(spend, 0.0), self.b)
+        if self.hill is not None:
+            out = np.where(self.hill.mask, self.hill.value(spend) * self.hill_scale, out)
+        if self.doubt is not None:
+            out = np.where(self.doubted, self.doubt.value(spend) * self.hill_scale, out)
+        return out
 
     def adstock_a(self) -> np.ndarray:
         return self.a * np.power(1 - self.theta, self.b)
@@ -81,7 +87,11 @@ def draw_curves(fitted: Fitted, window: Window, n: int, seed: int) -> Draws:
     hill = fitted.curves.hill
     if hill is not None:
         theta = np.where(hill.mask, fitted.theta, theta)
-    return Draws(a, b, theta, hill, scale)
+    doubt, doubted = None, False
+    if fitted.doubt is not None:  # a draw takes the S-curve with the chance it is the shape
+        doubt = fitted.doubt.curves
+        doubted = doubt.mask & (rng.random((n, campaigns)) < fitted.doubt.weight)
+    return Draws(a, b, theta, hill, scale, doubt, doubted)
 
 
 def _anchored(

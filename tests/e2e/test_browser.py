@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
+
 _playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect, PlaywrightTimeout = _playwright.expect, _playwright.TimeoutError
 

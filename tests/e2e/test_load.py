@@ -4,9 +4,13 @@ here is timed (a busy machine is only slower): benchmarks/load.py reports the la
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import PORT
 from tests.e2e.load import run_load
 from tests.e2e.server import Server
+
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
 
 USERS = 20
 SECONDS = 20

@@ -11,6 +11,8 @@ from tests.pages.conftest import APP, engine_store, shown
 from tests.spark.conftest import write_parquet
 from ui.state import Keys
 
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
+
 
 @pytest.fixture
 def data_page(workspace, spark_session) -> AppTest:

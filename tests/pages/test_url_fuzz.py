@@ -16,6 +16,8 @@ from kpi_engine.sharing.workspaces import create_workspace
 from kpi_engine.store import Store
 from tests.pages.conftest import APP
 
+pytestmark = pytest.mark.slow  # hundreds of generated inputs: make test runs it
+
 PAGES = [
     "pages/kpis.py",
     "pages/experiments.py",

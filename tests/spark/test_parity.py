@@ -14,6 +14,8 @@ from kpi_engine.kpis.query import KpiQuery, run_kpis
 from tests.engine_shapes import SHAPES
 from tests.spark.frames import differences
 
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
+
 
 def test_attached_datasets_get_the_same_roles_and_profile(lake):
     for name, (local, remote) in lake.attached.items():
