@@ -28,6 +28,8 @@ from kpi_engine.stats.multiple import CORRECTIONS
 from kpi_engine.store import Store
 from ui.cache import result_of
 
+pytestmark = pytest.mark.slow  # hundreds of generated specs: make test runs it
+
 SETTINGS = settings(
     max_examples=30,
     deadline=None,
