@@ -215,3 +215,30 @@ def test_a_saved_view_opens_on_its_page_as_it_was_saved(workspace):
         _, shown = _share_and_compare(at, page)
         link = create_share(store, saved)
         assert _shown(_shared(link["token"])) == shown  # the page's link = the saved view's link
+
+
+@pytest.mark.parametrize("page", ["kpis", "experiments", "budget"])
+def test_opening_a_link_runs_no_dataset_query(workspace, monkeypatch, page):
+    """A link is its frozen result: drawing it reads no rows (a store that records every
+    query it is asked to run sees none)."""
+    from kpi_engine.store import Store
+
+    name = "Sample experiment (users)" if page == "experiments" else "Sample campaigns"
+    owner = open_app(name, f"pages/{page}.py")
+    next(b for b in owner.button if b.label == "Create read-only link").click().run()
+    token = owner.session_state[f"last_share_{page}"]["token"]
+    asked: list[str] = []
+    real = Store.query
+
+    def recording(self, dataset, *args, **kwargs):
+        asked.append(dataset.name)
+        return real(self, dataset, *args, **kwargs)
+
+    shared = AppTest.from_file(APP, default_timeout=60)
+    shared.query_params["token"] = token
+    shared.run()  # AppTest starts on the default page; a browser opens /shared directly
+    monkeypatch.setattr(Store, "query", recording)
+    shared.switch_page("pages/shared.py").run()
+    assert not shared.exception, shared.exception
+    assert shared.get("plotly_chart") or shared.metric  # the result is drawn ...
+    assert asked == []  # ... from the link alone
