@@ -207,7 +207,8 @@ def test_range_change_and_pace_rules(store, dataset, receiver):
     assert any(c["fields"]["watch_id"] == spend.watch_id for c in receiver.calls)
 
 
-def test_an_experiment_watch_raises_the_sample_ratio_alarm(store, receiver, tmp_path):
+def _experiment_watch(store, rule: str, url: str, **view) -> Watch:
+    """A watch on the sample user-level experiment's saved view (conversion rate)."""
     from kpi_engine.samples import seed_samples
 
     seed_samples(store)
@@ -218,12 +219,14 @@ def test_an_experiment_watch_raises_the_sample_ratio_alarm(store, receiver, tmp_
         "variant_col": "variant",
         "control": "control",
         "kpis": ["conversion_rate"],
-        "split": [70, 30],
+        **view,
     }
-    add_watch(
-        store,
-        Watch("", "", dataset.dataset_id, "srm", receiver.url, experiment=json.dumps(view)),
-    )
+    watch = Watch("", "", dataset.dataset_id, rule, url, experiment=json.dumps(view))
+    return add_watch(store, watch)
+
+
+def test_an_experiment_watch_raises_the_sample_ratio_alarm(store, receiver, tmp_path):
+    _experiment_watch(store, "srm", receiver.url, split=[70, 30])
     result = run_monitor(store, NOW)
     assert len(result.sent) == 1
     assert "Sample ratio mismatch" in receiver.calls[0]["text"]
@@ -380,21 +383,7 @@ def test_the_review_cycle_names_what_nobody_looked_at(store, dataset, receiver):
 
 
 def test_a_decision_watch_reads_a_peeking_safe_test(store, receiver):
-    from kpi_engine.samples import seed_samples
-
-    seed_samples(store)
-    dataset = store.dataset("Sample experiment (users)")
-    view = {
-        "page": "experiments",
-        "version": 2,
-        "variant_col": "variant",
-        "control": "control",
-        "kpis": ["conversion_rate"],
-    }
-    watch = add_watch(
-        store,
-        Watch("", "", dataset.dataset_id, "decision", receiver.url, experiment=json.dumps(view)),
-    )
+    watch = _experiment_watch(store, "decision", receiver.url)
     finding = evaluate(store, watch)[0]
     assert finding.fired and finding.spec.sequential  # the saved view was fixed-horizon
     assert "sequential" in finding.result.results[0].method

@@ -152,19 +152,26 @@ def test_srm_flag_and_intended_split(store, tmp_path):
     assert not intended.srm.flag
 
 
-def test_simpson_warning_when_the_split_drifts(store, tmp_path):
-    # day 1: 90% of users in A, both arms convert at 10%; day 2: 90% in B, both at 30%.
-    rows = ["user_id,date,variant,converted"]
-    k = 0
-    for day, share_b, rate in (("2026-01-01", 0.1, 0.1), ("2026-01-02", 0.9, 0.3)):
-        for arm, n in (("A", int(2000 * (1 - share_b))), ("B", int(2000 * share_b))):
+def _by_day(store, path, days):
+    """A user-level test written day by day: (date, users per variant, converts(i, n))."""
+    rows, k = ["user_id,date,variant,converted"], 0
+    for day, arms, converts in days:
+        for arm, n in arms.items():
             for i in range(n):
-                rows.append(f"u{k},{day},{arm},{int(i < n * rate)}")
+                rows.append(f"u{k},{day},{arm},{int(converts(i, n))}")
                 k += 1
-    path = tmp_path / "drift.csv"
     path.write_text("\n".join(rows) + "\n")
     dataset = import_file(store, path).dataset
-    result = run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
+    return run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
+
+
+def test_simpson_warning_when_the_split_drifts(store, tmp_path):
+    # day 1: 90% of users in A, both arms convert at 10%; day 2: 90% in B, both at 30%.
+    days = [
+        ("2026-01-01", {"A": 1800, "B": 200}, lambda i, n: i < n * 0.1),
+        ("2026-01-02", {"A": 200, "B": 1800}, lambda i, n: i < n * 0.3),
+    ]
+    result = _by_day(store, tmp_path / "drift.csv", days)
     assert _one(result, "conversion_rate").rel_lift > 0.5  # pooled: B looks far better
     codes = {w.code for w in result.warnings}
     assert "simpson" in codes and "srm_by_day" in codes
@@ -389,17 +396,10 @@ def test_one_row_per_user_takes_the_fast_path_with_the_same_numbers(store, tmp_p
 
 def test_a_constant_split_that_is_not_the_intended_one_is_not_called_drift(store, tmp_path):
     """60/40 every day against an intended 50/50: the same gap each day, not a drift."""
-    rows = ["user_id,date,variant,converted"]
-    k = 0
-    for day in range(1, 11):
-        for arm, n in (("A", 600), ("B", 400)):
-            for i in range(n):
-                rows.append(f"u{k},2026-01-{day:02d},{arm},{int(i % 10 == 0)}")
-                k += 1
-    path = tmp_path / "constant.csv"
-    path.write_text("\n".join(rows) + "\n")
-    dataset = import_file(store, path).dataset
-    result = run_experiment(store, dataset, _spec(dataset, "variant", "A", ("conversion_rate",)))
+    days = [
+        (f"2026-01-{d:02d}", {"A": 600, "B": 400}, lambda i, n: i % 10 == 0) for d in range(1, 11)
+    ]
+    result = _by_day(store, tmp_path / "constant.csv", days)
     notice = next(w for w in result.warnings if w.code == "srm_by_day")
     assert "by the same amount every day" in notice.message
     assert "allocation changed" not in notice.message
