@@ -16,10 +16,12 @@ from scipy import stats as st
 from statsmodels.stats import proportion as sm_proportion
 
 from kpi_engine.errors import KpiLabError
+from kpi_engine.experiments import display
 from kpi_engine.experiments.analysis import run_experiment
 from kpi_engine.experiments.capping import parse_cap
 from kpi_engine.experiments.pairs import Pair
 from kpi_engine.experiments.spec import ExperimentSpec
+from kpi_engine.formatting import d3_format
 from kpi_engine.ingest import import_file
 from kpi_engine.stats import lifts
 from kpi_engine.stats.compare import Comparison
@@ -545,3 +547,35 @@ def test_nan_and_empty_revenue_are_missing_and_the_experiment_says_so(store, tmp
     known = pd.to_numeric(frame["revenue"], errors="coerce").fillna(0)
     a = known[frame["variant"] == "A"]
     assert _one(result, "revenue_per_user").control_value == pytest.approx(a.mean())
+
+
+def test_weeks_and_segments_with_too_few_conversions_show_no_estimate(store, tmp_path):
+    """Week 2 holds a handful of conversions and the tablet segment a few dozen users: no
+    lift is drawn from them, and the page says "too few"."""
+    rng = np.random.default_rng(17)
+    rows = []
+    for i in range(4000):
+        variant = "AB"[i % 2]
+        device = "tablet" if i < 60 else "mobile"
+        first = START + timedelta(days=int(rng.integers(0, 7)))
+        rows.append((f"u{i}", variant, first, 0, device))
+        for day in range(21):
+            rate = 0.02 if day < 7 else 0.0004  # busy first week, almost nothing after
+            if rng.random() < rate:
+                rows.append((f"u{i}", variant, first + timedelta(days=day), 1, device))
+    frame = pd.DataFrame(rows, columns=["user_id", "variant", "date", "converted", "device"])
+    frame["date"] = frame["date"].astype(str)
+    dataset = _import(store, tmp_path, frame, "sparse")
+    spec = _spec(dataset, ("conversion_rate",), segment_col="device")
+    result = run_experiment(store, dataset, spec)
+    weeks = {w.week: w for w in result.by_exposure_week}
+    assert not weeks[1].too_few and weeks[1].rel_lift is not None
+    assert weeks[2].too_few and weeks[2].rel_lift is None and weeks[2].ci_rel == (None, None)
+    tablet = next(s for s in result.segments if s.segment == "tablet")
+    assert tablet.too_few and tablet.rel_lift is None and not tablet.differs
+    texts = [str(b.spans) for b in display.blocks(result) if hasattr(b, "spans")]
+    assert any("show no estimate: too few" in t for t in texts)
+    table = display.segments_table(result).set_index("segment")
+    assert table.loc["tablet", "differs from the rest"] == "too few"
+    # lift axes keep half-percent steps apart (".0%" printed −3% −3% −2% −2%)
+    assert display.forest_figure(result).layout.xaxis.tickformat == d3_format("percent") == ".2~%"
