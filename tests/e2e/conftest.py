@@ -2,7 +2,9 @@
 
 They skip, saying why, where Chromium or Playwright is missing; `.ci/run` installs both and
 sets KPILAB_REQUIRE_BROWSER=1, which turns a skip into a failure.
-Environment: E2E_CHROMIUM (default /usr/bin/chromium), E2E_PORT (default 8599).
+Environment: E2E_CHROMIUM (default /usr/bin/chromium), E2E_PORT (a fixed port for the
+server under test; by default each server takes a free one, so tests can run on several
+pytest-xdist workers at once).
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ import pytest
 
 from tests.conftest import PROJECT
 from tests.e2e.server import Server
+from tests.postgres import free_port
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-PORT = int(os.environ.get("E2E_PORT", "8599"))
+
+
+def app_port() -> int:
+    """The port for the next server under test: E2E_PORT when set, else a free one."""
+    return int(os.environ["E2E_PORT"]) if os.environ.get("E2E_PORT") else free_port()
+
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -48,7 +57,7 @@ def _skip_reason() -> str | None:
 
 
 def _running(tmp_path: Path, env: dict | None = None):
-    srv = Server(tmp_path / "workspace.sqlite", tmp_path / "server.log", PORT, env=env)
+    srv = Server(tmp_path / "workspace.sqlite", tmp_path / "server.log", app_port(), env=env)
     srv.start()
     yield srv
     srv.stop()
@@ -95,12 +104,13 @@ def signin_server(tmp_path):
     if reason:
         pytest.skip(reason)
     provider = Provider(PEOPLE, tmp_path / "provider.log")
-    secrets = provider.secrets(f"http://127.0.0.1:{PORT}", tmp_path / "secrets.toml")
+    port = app_port()
+    secrets = provider.secrets(f"http://127.0.0.1:{port}", tmp_path / "secrets.toml")
     try:
         srv = Server(
             tmp_path / "workspace.sqlite",
             tmp_path / "server.log",
-            PORT,
+            port,
             args=["--secrets.files", str(secrets)],
         )
         srv.start()

@@ -158,18 +158,33 @@ class Session:
         target = urls.upload_url
         if target.startswith("/"):
             target = self.base_url + target
-        done = self.http.put(
-            target,
-            files={"file": (name, data, "text/csv")},
-            headers={"X-Xsrftoken": self.xsrf},
-            timeout=self.timeout,
-        )
+        done = self._put(target, name, data)
         if done.status_code not in (200, 204):
             raise ProtocolError(f"upload refused: HTTP {done.status_code} {done.text[:200]}")
         info = UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id, file_urls=urls)
         return WidgetState(
             id=uploader_id, file_uploader_state_value=FileUploaderState(uploaded_file_info=[info])
         )
+
+    def _put(self, target: str, name: str, data: bytes) -> requests.Response:
+        """PUT the file. A kept-alive connection the server closed while idle (uvicorn after
+        5 s) fails before any reply; a browser then resends on a new connection, and so does
+        this, once."""
+
+        def put() -> requests.Response:
+            return self.http.put(
+                target,
+                files={"file": (name, data, "text/csv")},
+                headers={"X-Xsrftoken": self.xsrf},
+                timeout=self.timeout,
+            )
+
+        try:
+            return put()
+        except requests.ConnectionError as exc:
+            if "aborted" not in str(exc):
+                raise
+        return put()
 
     def _new_session(self, msg: ForwardMsg) -> None:
         new = msg.new_session

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import PORT
+from tests.e2e.conftest import app_port
 from tests.e2e.load import run_load
 from tests.e2e.server import Server
 
@@ -21,7 +21,7 @@ def test_twenty_users_at_once(tmp_path):
     """Each simulated user is a visitor of a server that lets anyone in: a private workspace
     of their own, made when they upload."""
     env = {"KPILAB_ANONYMOUS": "1", "KPILAB_MAX_NEW_WORKSPACES": "1000"}
-    with Server(tmp_path / "ws.sqlite", tmp_path / "server.log", PORT, env=env) as app_server:
+    with Server(tmp_path / "ws.sqlite", tmp_path / "server.log", app_port(), env=env) as app_server:
         _load(app_server)
 
 
