@@ -22,7 +22,10 @@ rendering anything. Three phases:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +48,42 @@ def _settled_rss(pid: int, seconds: float = 3.0) -> float:
     return status_mb(pid)
 
 
+@contextlib.contextmanager
+def _profiled(pid: int, out: Path | None, seconds: float):
+    """py-spy recording ``pid`` (all its threads, 50 samples a second) while the body runs."""
+    if out is None:
+        yield
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    procs = [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--nonblocking",
+                "--rate",
+                "50",
+                "--duration",
+                str(int(seconds)),
+                "--format",
+                fmt,
+                "--output",
+                str(out.with_suffix(suffix)),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        for fmt, suffix in (("flamegraph", ".svg"), ("raw", ".txt"))
+    ]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.wait(timeout=seconds + 120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -58,6 +97,13 @@ def main() -> None:
         default=1,
         help="more than 1: that many app processes on a throwaway Postgres, behind nginx"
         " (deploy/nginx.conf); only the active phase is run",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="record the server with py-spy during the active phase: FILE.svg (a flame"
+        " graph) and FILE.txt (collapsed stacks, one line per stack with its sample count)",
     )
     args = parser.parse_args()
     if args.processes > 1:
@@ -82,7 +128,8 @@ def main() -> None:
         for session in idle:
             session.run()
         idle_rss = _settled_rss(pid)
-        report = run_load(server.url, args.users, args.seconds, pid, args.pause)
+        with _profiled(pid, args.profile, args.seconds):
+            report = run_load(server.url, args.users, args.seconds, pid, args.pause)
         for session in idle:
             session.close()
         end_rss = _settled_rss(pid, 5.0)

@@ -73,16 +73,8 @@ def water_fill(
     hill: Hill | None = None,
 ) -> Allocation:
     """Maximise Σ a_i s_i^b_i subject to Σ s_i = budget and lb ≤ s ≤ ub."""
-    if np.any(lb > ub + 1e-9):
-        raise KpiLabError("a campaign's minimum is above its maximum: fix its bounds")
-    low_total, high_total = float(lb.sum()), float(ub.sum())
-    if low_total > budget * (1 + 1e-12) + 1e-9:
-        scale = budget / low_total if low_total else 0
-        raise KpiLabError(
-            f"the minimum spends add up to {low_total:,.2f} a day, more than the budget of"
-            f" {budget:,.2f}: scale every minimum down to {scale:.0%} of it, or lower the"
-            " minimums (the global minimum daily spend, or the -X% bound)"
-        )
+    _check_bounds(budget, lb, ub)
+    high_total = float(ub.sum())
     if high_total <= budget:
         return Allocation(ub.copy(), 0.0, budget - high_total)
     if hill is not None and hill.mask.any():
@@ -98,6 +90,46 @@ def water_fill(
     spend = levels.spend(mid)
     spend *= budget / spend.sum() if spend.sum() > 0 else 1.0
     return Allocation(np.clip(spend, lb, ub), mid)
+
+
+def water_fill_rows(
+    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray
+) -> np.ndarray:
+    """``water_fill`` of power curves for each row of ``a`` and ``b`` (draws x campaigns),
+    the same budget and bounds for all: one bisection for every row at once, each row's
+    level frozen where its total meets the budget, so each row gets what ``water_fill``
+    gives it alone."""
+    _check_bounds(budget, lb, ub)
+    if float(ub.sum()) <= budget:
+        return np.broadcast_to(ub, a.shape).copy()
+    levels = _Levels(a, b, lb, ub, None)
+    lo, hi = np.full(len(a), 1e-12), np.full(len(a), 1e12)
+    mid, done = np.sqrt(lo * hi), np.zeros(len(a), dtype=bool)
+    for _ in range(400):
+        mid = np.where(done, mid, np.sqrt(lo * hi))
+        total = levels.spend(mid[:, None]).sum(1)
+        done |= np.abs(total - budget) <= TOLERANCE * max(budget, 1.0)
+        if done.all():
+            break
+        over = total > budget
+        lo, hi = np.where(~done & over, mid, lo), np.where(~done & ~over, mid, hi)
+    spend = levels.spend(mid[:, None])
+    sums = spend.sum(1, keepdims=True)
+    spend *= np.where(sums > 0, budget / np.where(sums > 0, sums, 1.0), 1.0)
+    return np.clip(spend, lb, ub)
+
+
+def _check_bounds(budget: float, lb: np.ndarray, ub: np.ndarray) -> None:
+    if np.any(lb > ub + 1e-9):
+        raise KpiLabError("a campaign's minimum is above its maximum: fix its bounds")
+    low_total = float(lb.sum())
+    if low_total > budget * (1 + 1e-12) + 1e-9:
+        scale = budget / low_total if low_total else 0
+        raise KpiLabError(
+            f"the minimum spends add up to {low_total:,.2f} a day, more than the budget of"
+            f" {budget:,.2f}: scale every minimum down to {scale:.0%} of it, or lower the"
+            " minimums (the global minimum daily spend, or the -X% bound)"
+        )
 
 
 def _water_fill_s_curves(

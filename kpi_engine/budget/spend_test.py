@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from kpi_engine.budget import curves as cv
-from kpi_engine.budget.optimizer import Allocation, water_fill
+from kpi_engine.budget.optimizer import Allocation, water_fill, water_fill_rows
 from kpi_engine.budget.period import plan_days
 from kpi_engine.budget.result import Portfolio, SpendTest
 from kpi_engine.budget.spec import BudgetSpec
@@ -113,31 +113,42 @@ def _value(
     rng: np.random.Generator,
 ) -> float:
     """The mean daily gain, over draws taken as the truth, of re-planning after the test."""
+    n = min(SIMULATED, len(draws.b))
+    if n == 0:
+        return 0.0
     a, b, cur = fitted.curves.a, fitted.curves.b, fitted.current
     level_now = a * np.power(cur, b)
-    budget = float(alloc.spend.sum())
     tested = info > 0
-    gains = []
-    for k in range(min(SIMULATED, len(draws.b))):
-        true_b = draws.b[k]
-        se_test = np.where(tested, 1 / np.sqrt(np.where(tested, info, 1.0)), np.inf)
-        measured = true_b + np.where(tested, se_test, 0.0) * rng.standard_normal(len(b))
-        weight = np.where(tested, 1 / se_test**2, 0.0)
-        b_after = (b / sd_now**2 + weight * measured) / (1 / sd_now**2 + weight)
-        b_after = np.clip(b_after, cv.B_MIN, cv.B_MAX)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a_after = np.nan_to_num(level_now / np.power(cur, b_after))
-        replanned = water_fill(a_after, b_after, budget, lb, ub, fitted.curves.hill).spend
-        # the test teaches elasticities: its value is counted on the power curves, without
-        # the S-curves the band also draws (a test does not settle a shape)
-        truth = Draws(draws.a[k], draws.b[k], draws.theta[k], draws.hill, _row(draws, k))
-        gains.append(float((truth.value(replanned) - truth.value(alloc.spend)).sum()))
-    return float(np.mean(gains)) if gains else 0.0
-
-
-def _row(draws: Draws, k: int) -> np.ndarray | float:
+    se_test = np.where(tested, 1 / np.sqrt(np.where(tested, info, 1.0)), np.inf)
+    noise = rng.standard_normal((n, len(b)))
+    measured = draws.b[:n] + np.where(tested, se_test, 0.0) * noise
+    weight = np.where(tested, 1 / se_test**2, 0.0)
+    b_after = (b / sd_now**2 + weight * measured) / (1 / sd_now**2 + weight)
+    b_after = np.clip(b_after, cv.B_MIN, cv.B_MAX)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_after = np.nan_to_num(level_now / np.power(cur, b_after))
+    replanned = _replanned(a_after, b_after, float(alloc.spend.sum()), lb, ub, fitted)
+    # the test teaches elasticities: its value is counted on the power curves, without
+    # the S-curves the band also draws (a test does not settle a shape)
     scale = draws.hill_scale
-    return scale[k] if isinstance(scale, np.ndarray) else scale
+    truth = Draws(
+        draws.a[:n],
+        draws.b[:n],
+        draws.theta[:n],
+        draws.hill,
+        scale[:n] if isinstance(scale, np.ndarray) else scale,
+    )
+    return float((truth.value(replanned) - truth.value(alloc.spend)).sum(1).mean())
+
+
+def _replanned(
+    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, fitted: Fitted
+) -> np.ndarray:
+    """The plan each row of curves (draws x campaigns) would get."""
+    hill = fitted.curves.hill
+    if hill is None or not hill.mask.any():
+        return water_fill_rows(a, b, budget, lb, ub)
+    return np.array([water_fill(a[k], b[k], budget, lb, ub, hill).spend for k in range(len(a))])
 
 
 def _cost_a_day(fitted: Fitted, tested: list[int]) -> float:
