@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_engine.budget import display, wording
+from kpi_engine.budget import wording
 from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Store
 from ui.blocks import draw
-from ui.cache import result_of
+from ui.cache import blocks_of, result_of
 from ui.dataset_picker import current_dataset
 from ui.identity import current_store
 from ui.messages import show_error
@@ -211,4 +211,4 @@ except KpiLabError as exc:
     st.stop()
 with share_col:
     share_controls(store, spec, result, default_title=f"{dataset.name}: budget")
-draw(display.blocks(result))
+draw(blocks_of(store, dataset, spec, result))

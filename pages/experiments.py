@@ -8,7 +8,7 @@ from kpi_engine.aggregate_sql import numeric_columns
 from kpi_engine.datasets import Dataset
 from kpi_engine.display.blocks import Strong, text
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments import display, wording
+from kpi_engine.experiments import wording
 from kpi_engine.experiments.planner import power_plan
 from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.experiments.shapes import ALLOWED, data_kind, per_user_kpis, testable_kpis
@@ -27,7 +27,7 @@ from kpi_engine.stats.power import POWER
 from kpi_engine.stats.sufficient import PROPORTION, RATIO
 from kpi_engine.store import Store
 from ui.blocks import draw
-from ui.cache import result_of
+from ui.cache import blocks_of, result_of
 from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.identity import current_store
 from ui.messages import show_error
@@ -375,7 +375,7 @@ if spec is not None:
     if result is not None:
         with share_col:
             share_controls(store, spec, result, default_title=f"{dataset.name}: experiment")
-        draw(display.blocks(result))
+        draw(blocks_of(store, dataset, spec, result))
 if data_kind(dataset) == "campaign":
     st.caption(wording.NO_PLANNER)
 else:

@@ -12,7 +12,7 @@ from kpi_engine.budget.goals import goal_for_target
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.formatting import format_value
-from kpi_engine.kpis import display, wording
+from kpi_engine.kpis import wording
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.dashboard import (
     Target,
@@ -25,7 +25,7 @@ from kpi_engine.kpis.query import kpi_availability, lookup
 from kpi_engine.kpis.spec import TABLE_LIMIT, KpiViewSpec, default_kpis
 from kpi_engine.store import Store
 from ui.blocks import draw
-from ui.cache import result_of
+from ui.cache import blocks_of, result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
 from ui.identity import can, current_store, writable_store
@@ -290,7 +290,7 @@ try:
 except KpiLabError as exc:
     show_error(exc, LABELS)
     st.stop()
-draw(display.blocks(result), slots)
+draw(blocks_of(store, dataset, spec, result), slots)
 if "targets" in slots:
     _plans_for_targets(store, dataset, result.targets, slots["targets"])
 seen(store, dataset.dataset_id, spec.kpis)

@@ -6,7 +6,9 @@ append or a replace (which change rows or the import time) starts a new entry. T
 is a frozen spec, hashed by value. Two levels: whole results (going back to a view costs
 only drawing it), and each query an analysis runs (a view that changes one setting reruns
 only the queries that setting changes). Errors (``KpiLabError``) are not cached: the page
-shows them and the next run asks again.
+shows them and the next run asks again. A result's blocks (its tables and Plotly figures) are
+built once per result too, and shared without a copy: drawing reads them and never changes
+them (``plain_labels`` writes only what it wrote before).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_engine.analyses import Result, Spec, run
+from kpi_engine.analyses import Result, Spec, analysis_of, run
 from kpi_engine.datasets import Dataset
+from kpi_engine.display.blocks import Block
 from kpi_engine.store import Store
 
 
@@ -72,4 +75,18 @@ def result_of(store: Store, dataset: Dataset, spec: Spec) -> Result:
     """The analysis of ``spec`` on ``dataset``, computed once per dataset version."""
     return _result(
         store.path, store.workspace, dataset.dataset_id, data_version(dataset), spec, store, dataset
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=200, ttl=3600)
+def _blocks(
+    db: str, workspace: str, dataset_id: str, version: str, spec: Spec, _result: Result
+) -> tuple[Block, ...]:
+    return analysis_of(spec).blocks(_result)
+
+
+def blocks_of(store: Store, dataset: Dataset, spec: Spec, result: Result) -> tuple[Block, ...]:
+    """What ``result_of(store, dataset, spec)`` returned, as blocks to draw."""
+    return _blocks(
+        store.path, store.workspace, dataset.dataset_id, data_version(dataset), spec, result
     )
