@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from kpi_engine.aggregate_sql import Cap
 from kpi_engine.errors import KpiLabError
-from kpi_engine.experiments.result import CapSummary
 from kpi_engine.typed_json import finite
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from kpi_engine.experiments.result import CapSummary
     from kpi_engine.experiments.spec import ExperimentSpec
 
 EXAMPLES = "p99, p1:p99, 0:500 or :500"
@@ -53,6 +53,8 @@ def parse_cap(spec: str) -> Cap:
 def cap_summaries(by_day: pd.DataFrame, spec: ExperimentSpec) -> dict[str, CapSummary]:
     """Per capped KPI: the cap values used (the same in every row of the sums) and the units
     beyond a cap."""
+    from kpi_engine.experiments.result import CapSummary  # not needed to parse a cap
+
     out = {}
     index = {kpi: i for i, kpi in enumerate(spec.compared)}
     for kpi, _ in spec.caps:
