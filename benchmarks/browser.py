@@ -16,6 +16,11 @@ Each run starts a server on a fresh workspace file, then times:
   a setting         KPIs: the trend by week; Experiments: sequential testing on;
                     Budget: the largest change at 50%
 
+The floor, in the same run: a bare Streamlit page with one Plotly chart (bare_page.py) on a
+server of its own, its first visitor and a first visit on the warm server. The ratio column
+divides each figure by the bare page's first visit (the first visitor by the bare page's
+first visitor), so it can be compared across machines.
+
 "Drawn and idle": the page's own marker is visible, no chart is still drawing, and Streamlit's
 running indicator has been gone for 0.3 s (that settle wait is subtracted).
 """
@@ -28,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,9 +41,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.server import Server  # noqa: E402
+from tests.postgres import free_port  # noqa: E402
 
-PORT = 8597
 SETTLE = 0.3
+BARE = str(HERE.relative_to(HERE.parent) / "bare_page.py")
 TIMEOUT = 60_000
 
 
@@ -82,12 +89,28 @@ def _pick(page, dataset: str, marker: str) -> None:
     _idle(page, marker)
 
 
-def one_run(browser, tmp: Path) -> dict[str, float]:
+def _new_page(browser):
+    return browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+
+
+def bare_run(browser, tmp: Path) -> dict[str, float]:
+    """The floor: the bare page's first visitor after a start, and a first visit after."""
     times: dict[str, float] = {}
-    with Server(tmp / "ws.sqlite", tmp / "server.log", PORT) as server:
-        first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    bare = Server(tmp / "bare.sqlite", tmp / "bare.log", free_port(), script=BARE)
+    with bare as server:
+        for what in ("bare page: first visitor", "bare page: first visit"):
+            page = _new_page(browser)
+            times[what] = _timed(page, partial(page.goto, server.url + "/"), "Bare page")
+            page.context.close()
+    return times
+
+
+def one_run(browser, tmp: Path) -> dict[str, float]:
+    times = bare_run(browser, tmp)
+    with Server(tmp / "ws.sqlite", tmp / "server.log", free_port()) as server:
+        first = _new_page(browser)
         times["first visitor"] = _timed(first, lambda: first.goto(server.url + "/"), "Breakdown")
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page = _new_page(browser)
         times["first visit"] = _timed(page, lambda: page.goto(server.url + "/"), "Breakdown")
         again = page.context.new_page()  # a new workspace, the browser's cache warm
         times["first visit, cached"] = _timed(
@@ -128,11 +151,18 @@ def main() -> None:
                 runs.append(one_run(browser, Path(tmp)))
         browser.close()
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print(f"{'what':>28} {'median s':>9} {'runs':>24}")
-    for what in runs[0]:
-        values = [r[what] for r in runs]
-        shown = " ".join(f"{v:.2f}" for v in values)
-        print(f"{what:>28} {statistics.median(values):>9.2f} {shown:>24}")
+    print(table(runs))
+
+
+def table(runs: list[dict[str, float]]) -> str:
+    """Medians over the runs, each with its ratio to the bare page's (see the docstring)."""
+    median = {what: statistics.median(r[what] for r in runs) for what in runs[0]}
+    lines = [f"{'what':>28} {'median s':>9} {'x bare':>7} {'runs':>24}"]
+    for what, value in median.items():
+        floor = median["bare page: first " + ("visitor" if what == "first visitor" else "visit")]
+        shown = " ".join(f"{r[what]:.2f}" for r in runs)
+        lines.append(f"{what:>28} {value:>9.2f} {value / floor:>7.2f} {shown:>24}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -36,8 +36,12 @@ class Server:
         home: Path | None = None,
         env: dict | None = None,
         args: list[str] | None = None,
+        script: str = "app.py",
     ) -> None:
+        """``script``: what ``streamlit run`` runs, from the project folder (the benchmarks'
+        bare page is their floor)."""
         self.db, self.log_path, self.port, self.proc = db, log, port, None
+        self.script = script
         self.args = args or []
         self.home = home or Path(db).parent
         self.extra = env or {}
@@ -60,7 +64,7 @@ class Server:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            self.script,
             "--server.headless",
             "true",
             "--server.port",
