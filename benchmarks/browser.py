@@ -46,15 +46,27 @@ from tests.postgres import free_port  # noqa: E402
 SETTLE = 0.3
 BARE = str(HERE.relative_to(HERE.parent) / "bare_page.py")
 TIMEOUT = 60_000
+# the Plotly charts the page a marker names draws (KPIs: the trend; Experiments: the forest
+# plot, the cumulative lift and the daily values; Budget: the moves and the curves)
+CHARTS = {
+    "Bare page": 1,
+    "Breakdown": 1,
+    "Spend by week": 1,
+    "chance B is better": 3,
+    "sequential": 3,
+    "Read before acting": 2,
+}
 
 
 def _idle(page, marker: str) -> None:
-    """Wait until ``marker`` is visible, every chart is drawn and the app has been idle a
-    while."""
+    """Wait until ``marker`` is visible, the page's charts are all there and drawn, and the
+    app has been idle a while. The count matters: Streamlit loads Plotly's code when a page
+    first has a chart, and until then the chart is not in the page at all."""
     page.get_by_text(marker).first.wait_for(timeout=TIMEOUT)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
-        ".every(c => c.querySelector('.main-svg'))",
+        "n => { const c = [...document.querySelectorAll('[data-testid=stPlotlyChart]')];"
+        " return c.length >= n && c.every(x => x.querySelector('.main-svg')); }",
+        arg=CHARTS.get(marker, 0),
         timeout=TIMEOUT,
     )
     quiet_since = None

@@ -11,7 +11,7 @@ from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Store
 from ui.blocks import draw
-from ui.cache import blocks_of, result_of
+from ui.cache import blocks_of, distinct_values, result_of
 from ui.dataset_picker import current_dataset
 from ui.identity import current_store
 from ui.messages import show_error
@@ -72,7 +72,7 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
             / 100
         )
         min_spend = b1.number_input(LABELS["min_spend"], 0.0, 1e7, 0.0, key=widget_key("bmin", key))
-        campaigns = store.distinct_values(dataset, dataset.roles["campaign"])
+        campaigns = distinct_values(store, dataset, dataset.roles["campaign"])
         locks = b2.multiselect(LABELS["locks"], campaigns, key=widget_key("block", key))
         currency = None
         if len(dataset.currencies) > 1:

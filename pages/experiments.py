@@ -27,7 +27,7 @@ from kpi_engine.stats.power import POWER
 from kpi_engine.stats.sufficient import PROPORTION, RATIO
 from kpi_engine.store import Store
 from ui.blocks import draw
-from ui.cache import blocks_of, result_of
+from ui.cache import blocks_of, date_range, distinct_values, result_of
 from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.identity import current_store
 from ui.messages import show_error
@@ -84,7 +84,7 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
     if variant_col is None:  # never guessed from ordinary dimensions such as channel
         _no_variant_column(store)
         return None
-    values = store.distinct_values(dataset, variant_col, limit=50)
+    values = distinct_values(store, dataset, variant_col, limit=50)
     if len(values) < 2:
         st.warning(wording.one_value(plain(variant_col)))
         return None
@@ -317,7 +317,7 @@ def _unit_choice(column, dataset: Dataset, kind: str, variant_col: str, key: str
 
 def _dates(column, store: Store, dataset: Dataset, key: str) -> tuple:
     """The test's dates: all of them unless narrowed."""
-    bounds = store.date_range(dataset)
+    bounds = date_range(store, dataset)
     if not bounds:
         return None, None
     picked = column.date_input(

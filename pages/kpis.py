@@ -25,7 +25,7 @@ from kpi_engine.kpis.query import kpi_availability, lookup
 from kpi_engine.kpis.spec import TABLE_LIMIT, KpiViewSpec, default_kpis
 from kpi_engine.store import Store
 from ui.blocks import draw
-from ui.cache import blocks_of, result_of
+from ui.cache import blocks_of, date_range, distinct_values, result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
 from ui.dataset_picker import current_dataset
 from ui.identity import can, current_store, writable_store
@@ -99,7 +99,7 @@ def _filters(
         with col:
             values = st.multiselect(
                 role.capitalize(),
-                store.distinct_values(dataset, dataset.roles[role]),
+                distinct_values(store, dataset, dataset.roles[role]),
                 placeholder="All",
                 key=widget_key(f"filter_{role}", dataset.dataset_id),
             )
@@ -231,7 +231,7 @@ kpis = _pick_kpis(dataset, CUSTOM)
 if not kpis:
     st.info(wording.PICK_KPIS)
     st.stop()
-bounds = store.date_range(dataset)  # once a run: a scan of the whole table
+bounds = date_range(store, dataset)
 start, end, filters = _filters(store, dataset, bounds)
 currency = None
 if len(dataset.currencies) > 1:

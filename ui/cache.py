@@ -13,6 +13,8 @@ them (``plain_labels`` writes only what it wrote before).
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -54,6 +56,10 @@ class _CachedQueries:
     def query(self, dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         return _query(*self._key, sql, tuple(params), self._store, dataset)
 
+    # the store's own readers, each reading through the cached query above
+    distinct_values = Store.distinct_values
+    date_range = Store.date_range
+
     def __getattr__(self, name: str):
         return getattr(self._store, name)
 
@@ -90,3 +96,14 @@ def blocks_of(store: Store, dataset: Dataset, spec: Spec, result: Result) -> tup
     return _blocks(
         store.path, store.workspace, dataset.dataset_id, data_version(dataset), spec, result
     )
+
+
+def distinct_values(store: Store, dataset: Dataset, column: str, limit: int = 2000) -> list[str]:
+    """``store.distinct_values``, read once per dataset version (filter widgets ask it on
+    every run of a page)."""
+    return _CachedQueries(store, dataset).distinct_values(dataset, column, limit)
+
+
+def date_range(store: Store, dataset: Dataset) -> tuple[date, date] | None:
+    """``store.date_range``, read once per dataset version (a scan of the whole table)."""
+    return _CachedQueries(store, dataset).date_range(dataset)

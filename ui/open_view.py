@@ -22,6 +22,7 @@ from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.sharing import wording
 from kpi_engine.store import Store
+from ui.cache import date_range, distinct_values
 from ui.dataset_picker import select_after_rerun
 from ui.state import Keys
 from ui.widget_keys import widget_key
@@ -58,7 +59,7 @@ def widget_state(store: Store, dataset: Dataset, spec: Spec) -> WidgetState:
 
 def _dates(store: Store, dataset: Dataset, start, end):
     """A date range the page's date input can take (inside the data), or None for all."""
-    bounds = store.date_range(dataset)
+    bounds = date_range(store, dataset)
     if not bounds or start is None or end is None:
         return None
     return max(start, bounds[0]), min(end, bounds[1])
@@ -99,7 +100,7 @@ def _kpis(store: Store, dataset: Dataset, spec: KpiViewSpec) -> WidgetState:
 
 def _still_there(store: Store, dataset: Dataset, column: str, chosen) -> list[str]:
     """The chosen values the column still has (a multiselect takes no other)."""
-    values = set(store.distinct_values(dataset, column))
+    values = set(distinct_values(store, dataset, column))
     return [v for v in chosen if v in values]
 
 
