@@ -65,14 +65,13 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from kpi_engine.ingest import import_file
-    from kpi_engine.sharing.workspaces import create_workspace
-    from kpi_engine.store import Store
+    from kpi_engine.store import DEFAULT_WORKSPACE, Store
 
     rows = parse_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "ws.sqlite")
         root = Store(db)
-        store, token = create_workspace(root)
+        store = root.for_workspace(DEFAULT_WORKSPACE)  # the local install's one workspace
         campaigns = import_file(store, make_csv(rows), name="campaigns").dataset.dataset_id
         users = import_file(store, make_users(rows), name="users").dataset.dataset_id
         root.close()
@@ -80,7 +79,6 @@ def main() -> None:
         print(f"{'rows':>11} {'page':>12} {'action':>24} {'seconds':>8}")
         for page in ("pages/kpis.py", "pages/budget.py", "pages/data.py", "pages/experiments.py"):
             at = AppTest.from_file(str(HERE.parent / "app.py"), default_timeout=300)
-            at.query_params["ws"] = token
             at.query_params["dataset"] = users if "experiments" in page else campaigns
             at.run()
             steps = [

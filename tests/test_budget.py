@@ -13,6 +13,7 @@ from scipy.optimize import minimize
 
 from kpi_engine.budget import curves as cv
 from kpi_engine.budget.analysis import moves, run_budget
+from kpi_engine.budget.hill import Hill
 from kpi_engine.budget.optimizer import (
     budget_for_outcome,
     outcome,
@@ -81,6 +82,23 @@ def test_water_filling_many_rows_at_once_gives_each_row_its_own_plan():
     assert (roomy == ub).all()
     with pytest.raises(KpiLabError, match="scale every minimum down"):
         water_fill_rows(a, b, float(lb.sum()) / 2, lb, ub)
+
+
+@pytest.mark.parametrize("power_campaigns", [4, 0])
+def test_water_filling_many_rows_with_s_curves_gives_each_row_its_own_plan(power_campaigns):
+    """With S-curves (and with nothing but S-curves) each row still gets the plan
+    water_fill makes for it alone, its S-curves at the same side of their bend."""
+    rng = np.random.default_rng(11)
+    rows, n = 40, power_campaigns + 3
+    mask = np.arange(n) >= power_campaigns
+    current = rng.uniform(100, 600, n)
+    hill = Hill(mask, current * 3.0, current * rng.uniform(0.6, 1.4, n), np.full(n, 2.5))
+    a, b = rng.uniform(5, 60, (rows, n)), rng.uniform(0.2, 0.9, (rows, n))
+    lb, ub = current * 0.3, current * 1.7
+    budget = float(current.sum())
+    together = water_fill_rows(a, b, budget, lb, ub, hill)
+    alone = np.array([water_fill(a[k], b[k], budget, lb, ub, hill).spend for k in range(rows)])
+    assert together == pytest.approx(alone, rel=1e-9, abs=1e-6)
 
 
 def test_kkt_equal_marginals_and_the_level():

@@ -145,10 +145,11 @@ class Envelopes:
     spend: np.ndarray
     slopes: np.ndarray
 
-    def at_level(self, level: float) -> np.ndarray:
+    def at_level(self, level: float | np.ndarray) -> np.ndarray:
         """Each campaign's furthest vertex whose incoming segment still returns ``level``
-        (slopes fall along a concave envelope)."""
-        steps = (self.slopes >= level).sum(1)
+        (slopes fall along a concave envelope); for levels of shape (rows, 1), one row of
+        vertices per level."""
+        steps = (self.slopes >= np.asarray(level)[..., None]).sum(-1)
         return self.spend[np.arange(len(self.index)), steps]
 
 

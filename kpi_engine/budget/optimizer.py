@@ -60,7 +60,7 @@ class _Levels:
         with np.errstate(divide="ignore", over="ignore"):
             spend = np.clip(np.power(self.ab / level, self.exponent), self.lb, self.ub)
         if self.envelopes is not None:
-            spend[self.envelopes.index] = self.envelopes.at_level(level)
+            spend[..., self.envelopes.index] = self.envelopes.at_level(level)
         return spend
 
 
@@ -93,30 +93,82 @@ def water_fill(
 
 
 def water_fill_rows(
-    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray
+    a: np.ndarray,
+    b: np.ndarray,
+    budget: float,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    hill: Hill | None = None,
 ) -> np.ndarray:
-    """``water_fill`` of power curves for each row of ``a`` and ``b`` (draws x campaigns),
-    the same budget and bounds for all: one bisection for every row at once, each row's
-    level frozen where its total meets the budget, so each row gets what ``water_fill``
-    gives it alone."""
+    """``water_fill`` for each row of ``a`` and ``b`` (draws x campaigns), the same budget,
+    bounds and S-curves for all: one bisection for every row at once, each row's level
+    frozen where it would have stopped alone, so each row gets what ``water_fill`` gives it."""
     _check_bounds(budget, lb, ub)
     if float(ub.sum()) <= budget:
         return np.broadcast_to(ub, a.shape).copy()
+    if hill is not None and hill.mask.any():
+        return _s_curve_rows(a, b, budget, lb, ub, hill)
+    return _power_rows(a, b, np.full(len(a), budget), lb, ub)
+
+
+def _power_rows(
+    a: np.ndarray, b: np.ndarray, budgets: np.ndarray, lb: np.ndarray, ub: np.ndarray
+) -> np.ndarray:
+    """Power curves only, a budget per row (each at least the sum of the minimums)."""
+    roomy = budgets >= ub.sum()  # water_fill gives such a row every maximum
     levels = _Levels(a, b, lb, ub, None)
     lo, hi = np.full(len(a), 1e-12), np.full(len(a), 1e12)
-    mid, done = np.sqrt(lo * hi), np.zeros(len(a), dtype=bool)
+    mid, done = np.sqrt(lo * hi), roomy.copy()
+    tolerance = TOLERANCE * np.maximum(budgets, 1.0)
     for _ in range(400):
         mid = np.where(done, mid, np.sqrt(lo * hi))
         total = levels.spend(mid[:, None]).sum(1)
-        done |= np.abs(total - budget) <= TOLERANCE * max(budget, 1.0)
+        done |= np.abs(total - budgets) <= tolerance
         if done.all():
             break
-        over = total > budget
+        over = total > budgets
         lo, hi = np.where(~done & over, mid, lo), np.where(~done & ~over, mid, hi)
     spend = levels.spend(mid[:, None])
-    sums = spend.sum(1, keepdims=True)
-    spend *= np.where(sums > 0, budget / np.where(sums > 0, sums, 1.0), 1.0)
-    return np.clip(spend, lb, ub)
+    sums = spend.sum(1)
+    spend *= np.where(sums > 0, budgets / np.where(sums > 0, sums, 1.0), 1.0)[:, None]
+    return np.where(roomy[:, None], ub, np.clip(spend, lb, ub))
+
+
+def _s_curve_rows(
+    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, hill: Hill
+) -> np.ndarray:
+    """``_water_fill_s_curves`` for every row at once (the same steps, row by row)."""
+    at = _Levels(a, b, lb, ub, hill).spend
+    lo, hi = np.full(len(a), 1e-12), np.full(len(a), 1e12)
+    for _ in range(100):
+        mid = np.sqrt(lo * hi)
+        over = at(mid[:, None]).sum(1) > budget
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    more, less = at(lo[:, None]), at(hi[:, None])
+    power = ~hill.mask & (ub > lb)
+    rows = np.arange(len(a))
+    best, best_value = more, np.full(len(a), -np.inf)
+    for fixed in (more, less):
+        spend = fixed.copy()
+        rest = budget - spend[:, hill.mask].sum(1) - spend[:, ~power & ~hill.mask].sum(1)
+        fits = np.ones(len(a), dtype=bool)
+        if power.any():
+            low = float(lb[power].sum())
+            fits = ~(low > rest * (1 + 1e-12) + 1e-9)
+            spend[:, power] = _power_rows(
+                a[:, power], b[:, power], np.where(fits, rest, low), lb[power], ub[power]
+            )
+        else:  # only S-curves: the jumping campaign takes the rest along its segment
+            jump = np.argmax(np.abs(more - less), axis=1)
+            moved = spend[rows, jump] + budget - spend.sum(1)
+            spend[rows, jump] = np.clip(moved, lb[jump], ub[jump])
+        value = np.where(fits, values(a, b, spend, hill).sum(1), -np.inf)
+        better = value > best_value
+        best = np.where(better[:, None], spend, best)
+        best_value = np.where(better, value, best_value)
+    if not np.isfinite(best_value).all():
+        raise KpiLabError("no split of this budget fits the bounds: relax the minimums")
+    return best
 
 
 def _check_bounds(budget: float, lb: np.ndarray, ub: np.ndarray) -> None:

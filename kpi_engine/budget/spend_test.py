@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from kpi_engine.budget import curves as cv
-from kpi_engine.budget.optimizer import Allocation, water_fill, water_fill_rows
+from kpi_engine.budget.optimizer import Allocation, water_fill_rows
 from kpi_engine.budget.period import plan_days
 from kpi_engine.budget.result import Portfolio, SpendTest
 from kpi_engine.budget.spec import BudgetSpec
@@ -127,7 +127,8 @@ def _value(
     b_after = np.clip(b_after, cv.B_MIN, cv.B_MAX)
     with np.errstate(divide="ignore", invalid="ignore"):
         a_after = np.nan_to_num(level_now / np.power(cur, b_after))
-    replanned = _replanned(a_after, b_after, float(alloc.spend.sum()), lb, ub, fitted)
+    budget = float(alloc.spend.sum())
+    replanned = water_fill_rows(a_after, b_after, budget, lb, ub, fitted.curves.hill)
     # the test teaches elasticities: its value is counted on the power curves, without
     # the S-curves the band also draws (a test does not settle a shape)
     scale = draws.hill_scale
@@ -139,16 +140,6 @@ def _value(
         scale[:n] if isinstance(scale, np.ndarray) else scale,
     )
     return float((truth.value(replanned) - truth.value(alloc.spend)).sum(1).mean())
-
-
-def _replanned(
-    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, fitted: Fitted
-) -> np.ndarray:
-    """The plan each row of curves (draws x campaigns) would get."""
-    hill = fitted.curves.hill
-    if hill is None or not hill.mask.any():
-        return water_fill_rows(a, b, budget, lb, ub)
-    return np.array([water_fill(a[k], b[k], budget, lb, ub, hill).spend for k in range(len(a))])
 
 
 def _cost_a_day(fitted: Fitted, tested: list[int]) -> float:
