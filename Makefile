@@ -19,4 +19,4 @@ run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.dev
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest
