@@ -14,7 +14,6 @@ on the true curves wins.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,19 +76,9 @@ def water_fill(
     high_total = float(ub.sum())
     if high_total <= budget:
         return Allocation(ub.copy(), 0.0, budget - high_total)
-    if hill is not None and hill.mask.any():
-        return _water_fill_s_curves(a, b, budget, lb, ub, hill)
-    levels = _Levels(a, b, lb, ub, None)
-    lo, hi = 1e-12, 1e12  # levels: a high level means little spend
-    for _ in range(400):
-        mid = math.sqrt(lo * hi)
-        total = levels.spend(mid).sum()
-        if abs(total - budget) <= TOLERANCE * max(budget, 1.0):
-            break
-        lo, hi = (mid, hi) if total > budget else (lo, mid)
-    spend = levels.spend(mid)
-    spend *= budget / spend.sum() if spend.sum() > 0 else 1.0
-    return Allocation(np.clip(spend, lb, ub), mid)
+    rows = _s_curve_rows if hill is not None and hill.mask.any() else _power_rows
+    spend, level = rows(a[None, :], b[None, :], np.array([budget]), lb, ub, hill)
+    return Allocation(spend[0], float(level[0]))
 
 
 def water_fill_rows(
@@ -106,15 +95,20 @@ def water_fill_rows(
     _check_bounds(budget, lb, ub)
     if float(ub.sum()) <= budget:
         return np.broadcast_to(ub, a.shape).copy()
-    if hill is not None and hill.mask.any():
-        return _s_curve_rows(a, b, budget, lb, ub, hill)
-    return _power_rows(a, b, np.full(len(a), budget), lb, ub)
+    rows = _s_curve_rows if hill is not None and hill.mask.any() else _power_rows
+    return rows(a, b, np.full(len(a), budget), lb, ub, hill)[0]
 
 
 def _power_rows(
-    a: np.ndarray, b: np.ndarray, budgets: np.ndarray, lb: np.ndarray, ub: np.ndarray
-) -> np.ndarray:
-    """Power curves only, a budget per row (each at least the sum of the minimums)."""
+    a: np.ndarray,
+    b: np.ndarray,
+    budgets: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    hill: Hill | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Power curves only (``hill`` unused), a budget per row (each at least the sum of the
+    minimums): the rows' spends and their levels λ."""
     roomy = budgets >= ub.sum()  # water_fill gives such a row every maximum
     levels = _Levels(a, b, lb, ub, None)
     lo, hi = np.full(len(a), 1e-12), np.full(len(a), 1e12)
@@ -131,13 +125,17 @@ def _power_rows(
     spend = levels.spend(mid[:, None])
     sums = spend.sum(1)
     spend *= np.where(sums > 0, budgets / np.where(sums > 0, sums, 1.0), 1.0)[:, None]
-    return np.where(roomy[:, None], ub, np.clip(spend, lb, ub))
+    return np.where(roomy[:, None], ub, np.clip(spend, lb, ub)), np.where(roomy, 0.0, mid)
 
 
 def _s_curve_rows(
-    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, hill: Hill
-) -> np.ndarray:
-    """``_water_fill_s_curves`` for every row at once (the same steps, row by row)."""
+    a: np.ndarray, b: np.ndarray, budgets: np.ndarray, lb: np.ndarray, ub: np.ndarray, hill: Hill
+) -> tuple[np.ndarray, np.ndarray]:
+    """With S-curves: the rows' spends and levels. An S-curve campaign sits at an envelope
+    vertex, so the total jumps where a campaign passes its bend: the level is bisected to
+    the jump (24 decades to a relative 1e-6), the vertices either side are tried, the power
+    curves share the rest exactly, and the better plan on the true curves wins."""
+    budget = float(budgets[0])  # the same budget for every row
     at = _Levels(a, b, lb, ub, hill).spend
     lo, hi = np.full(len(a), 1e-12), np.full(len(a), 1e12)
     for _ in range(100):
@@ -157,7 +155,7 @@ def _s_curve_rows(
             fits = ~(low > rest * (1 + 1e-12) + 1e-9)
             spend[:, power] = _power_rows(
                 a[:, power], b[:, power], np.where(fits, rest, low), lb[power], ub[power]
-            )
+            )[0]
         else:  # only S-curves: the jumping campaign takes the rest along its segment
             jump = np.argmax(np.abs(more - less), axis=1)
             moved = spend[rows, jump] + budget - spend.sum(1)
@@ -168,7 +166,7 @@ def _s_curve_rows(
         best_value = np.where(better, value, best_value)
     if not np.isfinite(best_value).all():
         raise KpiLabError("no split of this budget fits the bounds: relax the minimums")
-    return best
+    return best, np.sqrt(lo * hi)
 
 
 def _check_bounds(budget: float, lb: np.ndarray, ub: np.ndarray) -> None:
@@ -182,37 +180,6 @@ def _check_bounds(budget: float, lb: np.ndarray, ub: np.ndarray) -> None:
             f" {budget:,.2f}: scale every minimum down to {scale:.0%} of it, or lower the"
             " minimums (the global minimum daily spend, or the -X% bound)"
         )
-
-
-def _water_fill_s_curves(
-    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, hill: Hill
-) -> Allocation:
-    at = _Levels(a, b, lb, ub, hill).spend
-
-    lo, hi = 1e-12, 1e12
-    for _ in range(100):  # 24 decades to a relative 1e-6: enough to find the jump
-        mid = math.sqrt(lo * hi)
-        lo, hi = (mid, hi) if at(mid).sum() > budget else (lo, mid)
-    more, less = at(lo), at(hi)
-    power = ~hill.mask & (ub > lb)
-    best: Allocation | None = None
-    for fixed in (more, less):
-        spend = fixed.copy()
-        rest = budget - spend[hill.mask].sum() - spend[~power & ~hill.mask].sum()
-        if power.any():
-            try:
-                part = water_fill(a[power], b[power], rest, lb[power], ub[power])
-            except KpiLabError:
-                continue
-            spend[power] = part.spend
-        else:  # only S-curves: the jumping campaign takes the rest along its segment
-            jump = int(np.argmax(np.abs(more - less)))
-            spend[jump] = np.clip(spend[jump] + budget - spend.sum(), lb[jump], ub[jump])
-        if best is None or outcome(a, b, spend, hill) > outcome(a, b, best.spend, hill):
-            best = Allocation(spend, math.sqrt(lo * hi))
-    if best is None:
-        raise KpiLabError("no split of this budget fits the bounds: relax the minimums")
-    return best
 
 
 def outcome(a: np.ndarray, b: np.ndarray, spend: np.ndarray, hill: Hill | None = None) -> float:
