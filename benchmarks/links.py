@@ -85,7 +85,10 @@ def crowd(base: str, token: str, people: int, within: float) -> tuple[list[float
     return times, errors
 
 
-def measure(processes: int, people: int, within: float, postgres: Postgres) -> str:
+def measure(
+    processes: int, people: int, within: float, postgres: Postgres
+) -> tuple[list[float], list[str]]:
+    """Each stakeholder's seconds, and the errors, with ``processes`` behind nginx."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url = postgres.new_database()
@@ -94,7 +97,10 @@ def measure(processes: int, people: int, within: float, postgres: Postgres) -> s
         with Cluster(url, folder, processes, env=env) as cluster:
             for server in cluster.servers:  # warm-up: each process draws the link once
                 open_link(server.url, token)
-            times, errors = crowd(cluster.url, token, people, within)
+            return crowd(cluster.url, token, people, within)
+
+
+def row(processes: int, people: int, within: float, times: list[float], errors: list) -> str:
     if not times:
         return f"| {processes} | {people} | {within:g} | - | - | - | {len(errors)} |"
     return (
@@ -120,7 +126,8 @@ def main() -> None:
     postgres = Postgres().start()
     try:
         for n in (int(x) for x in args.processes.split(",")):
-            print(measure(n, args.stakeholders, args.within, postgres), flush=True)
+            times, errors = measure(n, args.stakeholders, args.within, postgres)
+            print(row(n, args.stakeholders, args.within, times, errors), flush=True)
     finally:
         postgres.stop()
 

@@ -76,8 +76,7 @@ def water_fill(
     high_total = float(ub.sum())
     if high_total <= budget:
         return Allocation(ub.copy(), 0.0, budget - high_total)
-    rows = _s_curve_rows if hill is not None and hill.mask.any() else _power_rows
-    spend, level = rows(a[None, :], b[None, :], np.array([budget]), lb, ub, hill)
+    spend, level = _plans(a[None, :], b[None, :], budget, lb, ub, hill)
     return Allocation(spend[0], float(level[0]))
 
 
@@ -95,20 +94,23 @@ def water_fill_rows(
     _check_bounds(budget, lb, ub)
     if float(ub.sum()) <= budget:
         return np.broadcast_to(ub, a.shape).copy()
-    rows = _s_curve_rows if hill is not None and hill.mask.any() else _power_rows
-    return rows(a, b, np.full(len(a), budget), lb, ub, hill)[0]
+    return _plans(a, b, budget, lb, ub, hill)[0]
+
+
+def _plans(
+    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, hill: Hill | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's spends and level λ, its budget feasible and below the maximums' sum."""
+    if hill is not None and hill.mask.any():
+        return _s_curve_rows(a, b, budget, lb, ub, hill)
+    return _power_rows(a, b, np.full(len(a), budget), lb, ub)
 
 
 def _power_rows(
-    a: np.ndarray,
-    b: np.ndarray,
-    budgets: np.ndarray,
-    lb: np.ndarray,
-    ub: np.ndarray,
-    hill: Hill | None = None,
+    a: np.ndarray, b: np.ndarray, budgets: np.ndarray, lb: np.ndarray, ub: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Power curves only (``hill`` unused), a budget per row (each at least the sum of the
-    minimums): the rows' spends and their levels λ."""
+    """Power curves only, a budget per row (each at least the sum of the minimums): the
+    rows' spends and their levels λ."""
     roomy = budgets >= ub.sum()  # water_fill gives such a row every maximum
     levels = _Levels(a, b, lb, ub, None)
     lo, hi = np.full(len(a), 1e-12), np.full(len(a), 1e12)
@@ -129,13 +131,12 @@ def _power_rows(
 
 
 def _s_curve_rows(
-    a: np.ndarray, b: np.ndarray, budgets: np.ndarray, lb: np.ndarray, ub: np.ndarray, hill: Hill
+    a: np.ndarray, b: np.ndarray, budget: float, lb: np.ndarray, ub: np.ndarray, hill: Hill
 ) -> tuple[np.ndarray, np.ndarray]:
     """With S-curves: the rows' spends and levels. An S-curve campaign sits at an envelope
     vertex, so the total jumps where a campaign passes its bend: the level is bisected to
     the jump (24 decades to a relative 1e-6), the vertices either side are tried, the power
     curves share the rest exactly, and the better plan on the true curves wins."""
-    budget = float(budgets[0])  # the same budget for every row
     at = _Levels(a, b, lb, ub, hill).spend
     lo, hi = np.full(len(a), 1e-12), np.full(len(a), 1e12)
     for _ in range(100):

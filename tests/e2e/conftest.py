@@ -21,13 +21,6 @@ from tests.e2e.server import Server
 from tests.postgres import free_port
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-
-
-def app_port() -> int:
-    """The port for the next server under test: E2E_PORT when set, else a free one."""
-    return int(os.environ["E2E_PORT"]) if os.environ.get("E2E_PORT") else free_port()
-
-
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,6 +36,11 @@ try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
+
+
+def app_port() -> int:
+    """The port for the next server under test: E2E_PORT when set, else a free one."""
+    return int(os.environ["E2E_PORT"]) if os.environ.get("E2E_PORT") else free_port()
 
 
 def _skip_reason() -> str | None:
