@@ -4,6 +4,7 @@ in a fresh process that stays under 500 MB, and pending uploads are fenced per s
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -76,3 +77,27 @@ def test_each_session_keeps_one_pending_upload_in_its_own_spool(tmp_path, monkey
     old = time.time() - 7 * 3600
     os.utime(other.parent, (old, old))
     assert sweep_spool() == 1 and not other.exists()
+
+
+def test_sessions_uploading_while_others_import_never_fail(tmp_path, monkeypatch):
+    """Counting the spool while other sessions empty their folders (CI's twenty-user load
+    test found a FileNotFoundError with a server path in it)."""
+    monkeypatch.setenv("KPILAB_SPOOL_DIR", str(tmp_path / "spool"))
+    errors: list[str] = []
+
+    def session(n: int) -> None:
+        for i in range(150):
+            owner = f"session{n:02d}-{i:04d}-xxxxxxxx"
+            try:
+                path = spool_upload(b"Day,Cost\n2026-01-01,5\n", "a.csv", owner)
+                assert path.exists()
+                drop_spool(owner)
+            except Exception as exc:  # noqa: BLE001 - any failure is the defect
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -60,10 +60,15 @@ def _spool_folder(owner: str) -> Path:
 
 
 def _spool_bytes() -> int:
+    """What all sessions' pending uploads hold. Other sessions empty their folders while this
+    counts, so a folder or file that has just gone counts as nothing (``Path.glob`` raised)."""
     total = 0
-    for entry in spool_dir().glob("*/*"):
-        with contextlib.suppress(OSError):
-            total += entry.stat().st_size
+    with contextlib.suppress(FileNotFoundError), os.scandir(spool_dir()) as folders:
+        for folder in folders:
+            with contextlib.suppress(OSError), os.scandir(folder.path) as files:
+                for entry in files:
+                    with contextlib.suppress(OSError):
+                        total += entry.stat(follow_symlinks=False).st_size
     return total
 
 
