@@ -18,6 +18,8 @@ from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
 from kpi_engine.experiments.spec import ExperimentSpec
+from kpi_engine.explain.analysis import run_explain
+from kpi_engine.explain.spec import ExplainSpec, periods
 from kpi_engine.ingest import ImportOptions, import_file, inspect_file, mapping_of
 from kpi_engine.ingest.attach import AttachOptions, attach
 from kpi_engine.ingest.platforms import PLATFORMS
@@ -77,6 +79,22 @@ def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
         grain=args.grain,
     )
     return _shared(store, args, spec, run_kpi_view(store, dataset, spec))
+
+
+def _cmd_explain(store: Store, args: argparse.Namespace) -> dict:
+    dataset = store.dataset(args.dataset)
+    period, vs = periods(store.date_range(dataset), args.period, args.vs)
+    spec = ExplainSpec(
+        dataset.dataset_id,
+        args.kpi,
+        period,
+        vs,
+        args.by,
+        tuple(args.filter),
+        args.currency,
+        _customs(store, args, (args.kpi,)),
+    )
+    return run_explain(store, dataset, spec).to_dict()
 
 
 def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
@@ -332,6 +350,7 @@ COMMANDS = {
     "prune": _cmd_prune,
     "catalog": _cmd_catalog,
     "kpis": _cmd_kpis,
+    "explain": _cmd_explain,
     "experiment": _cmd_experiment,
     "budget": _cmd_budget,
     "share": _cmd_share,

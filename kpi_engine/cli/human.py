@@ -10,6 +10,9 @@ from typing import Any
 from kpi_engine.budget.result import ONE_CAMPAIGN
 from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.experiments.wording import method_notes
+from kpi_engine.explain.result import Explanation
+from kpi_engine.explain.wording import signed_amount
+from kpi_engine.formatting import format_change, format_value
 
 
 def to_plain(value: Any) -> Any:
@@ -60,6 +63,37 @@ def _team(result: dict) -> None:
         print(f"removed {result['removed']}")
     else:
         print(f"{result['email']}: {result['role']} ({result['status']})")
+
+
+def _explain(result: dict) -> None:
+    e = Explanation.from_dict(result)
+    print(e.sentence)
+    unit, money = e.unit, e.currency
+    print(
+        f"{e.name}: {format_value(e.previous, unit, money)} ({e.vs[0]} to {e.vs[1]}) ->"
+        f" {format_value(e.value, unit, money)} ({e.period[0]} to {e.period[1]})"
+    )
+    for p in e.parts:
+        share = "n/a" if p.share is None else f"{p.share:.0%} of the change"
+        noise = ", within noise" if p.within_noise else ""
+        print(
+            f"  {p.name:<24} {format_value(p.previous, p.unit, money)} ->"
+            f" {format_value(p.value, p.unit, money)}  {format_change(p.change)}  ({share}{noise})"
+        )
+    for note in (e.parts_note if not e.parts else None, e.by_note):
+        if note:
+            print(f"  {note}")
+    if e.mix is None or e.rate is None:
+        return
+    print(f"by {e.by}:  mix {signed_amount(e.mix, unit, money)} + rate"
+          f" {signed_amount(e.rate, unit, money)}")  # fmt: skip
+    for c in e.contributors:
+        noise = "  (within noise)" if c.within_noise else ""
+        print(
+            f"  {c.group:<32} mix {signed_amount(c.mix, unit, money):>12}  rate"
+            f" {signed_amount(c.rate, unit, money):>12}  total"
+            f" {signed_amount(c.total, unit, money):>12}{noise}"
+        )
 
 
 def print_human(command: str, result: dict) -> None:
@@ -151,6 +185,8 @@ def print_human(command: str, result: dict) -> None:
     elif command == "migrate":
         moved = ", ".join(f"{n} {table}" for table, n in result["moved"].items() if n)
         print(f"moved {moved or 'nothing'} from {result['from']} into {result['state']}")
+    elif command == "explain":
+        _explain(result)
     elif command == "datasets":
         for d in result["datasets"]:
             print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")

@@ -88,6 +88,8 @@ FLAGS = {
     "member_token": "--token",
     "role": "--role",
     "token_id": "the token id",
+    "period": "--period",
+    "vs": "--vs",
 }
 
 
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     common, sharing, custom = _parents()
     _data_commands(sub, common)
     _kpis_command(sub, common, custom, sharing)
+    _explain_command(sub, common, custom)
     _experiment_command(sub, common, custom, sharing)
     _budget_command(sub, common, sharing)
     _share_command(sub, common)
@@ -267,6 +270,39 @@ def _kpis_command(sub, common, custom, sharing) -> None:
     )
     p.add_argument("--currency", help="with several currencies: report this one only")
     p.add_argument("--grain", choices=GRAINS, help="add a trend of the first KPI by this grain")
+
+
+def _explain_command(sub, common, custom) -> None:
+    """explain: why a KPI moved between two periods."""
+    p = sub.add_parser(
+        "explain",
+        parents=[common, custom],
+        help="why a KPI changed: its parts, and mix and rate across a column",
+    )
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument("--kpi", required=True, help="a catalog or custom KPI id, e.g. cpa")
+    p.add_argument(
+        "--period",
+        type=_period,
+        metavar="START:END",
+        help="the period to explain (default: the data's last 28 days)",
+    )
+    p.add_argument(
+        "--vs",
+        type=_period,
+        metavar="START:END",
+        help="the period it is compared with (default: as many days just before --period)",
+    )
+    p.add_argument("--by", help="split the change across this column (mix and rate)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        type=_filter,
+        metavar="COLUMN=VALUE[,VALUE]",
+        help="keep the rows with these values (repeatable)",
+    )
+    p.add_argument("--currency", help="with several currencies: this one")
 
 
 def _experiment_command(sub, common, custom, sharing) -> None:
@@ -628,6 +664,18 @@ def _lift(text: str) -> tuple[str, float, float]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r}: write CAMPAIGN=INCREMENTAL_PER_DAY@SPEND, e.g. Search=120@400"
+        ) from None
+
+
+def _period(text: str) -> tuple[date, date]:
+    first, sep, last = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError(text)
+        return date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a period: write START:END, e.g. 2026-08-01:2026-08-28"
         ) from None
 
 

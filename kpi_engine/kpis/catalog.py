@@ -544,6 +544,17 @@ CATALOG: dict[str, Kpi] = {
     entry[0]: Kpi(*entry[:7], pitfall=entry[7], vanity=entry[8], objectives=entry[9])
     for entry in _ENTRIES
 }
+# KPIs that are products of other catalog KPIs, each part with its exponent (-1: it divides):
+# "why did CPA move?" splits CPA's change into CPC's and CVR's. CPA = CPC ÷ CVR,
+# ROAS = AOV × CVR ÷ CPC, CPM = CPC × CTR (× 1000). Tests multiply each back to its formula.
+PARTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "cpa": (("cpc", 1), ("cvr", -1)),
+    "roas": (("aov", 1), ("cvr", 1), ("cpc", -1)),
+    "cpm": (("cpc", 1), ("ctr", 1)),
+    "cpc": (("cpm", 1), ("ctr", -1)),
+    "rpc": (("aov", 1), ("cvr", 1)),
+    "cac": (("cost_per_lead", 1), ("lead_to_customer", -1)),
+}
 RECOMMENDED = {
     "awareness": ("reach", "frequency", "cpm", "video_view_rate", "share_of_voice"),
     "traffic": ("ctr", "cpc", "bounce_rate", "pages_per_session", "avg_time_on_site"),
