@@ -11,12 +11,15 @@ from kpi_engine.budget import wording as budget_wording
 from kpi_engine.budget.goals import goal_for_target
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
+from kpi_engine.explain import wording as explain_wording
+from kpi_engine.explain.form import explainable
 from kpi_engine.formatting import format_value
 from kpi_engine.kpis import wording
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.dashboard import (
     Target,
     delete_target,
+    last_complete_days,
     previous_period,
     save_target,
     targets,
@@ -50,6 +53,8 @@ LABELS = {  # an error about a field names the widget that sets it
     "compare": "Compare the selected dates with",
     "compare_on": "Put another period beside the selected dates",
     "currency": "Currency",
+    "why": "Explain",
+    "why_by": "Split by",
 }
 
 
@@ -83,7 +88,7 @@ def _filters(
         if bounds:
             picked = st.date_input(
                 LABELS["start"],
-                value=bounds,
+                value=last_complete_days(bounds, date.today()) or bounds,
                 min_value=bounds[0],
                 max_value=bounds[1],
                 key=widget_key("dates", dataset.dataset_id),
@@ -135,6 +140,38 @@ def _trend_controls(dataset: Dataset, kpis: list[str], by: str | None, custom) -
         "lines_by": by if split else None,
         "smooth": smooth and grain == "day" and not split,
     }
+
+
+def _why_controls(dataset: Dataset, kpis: list[str], custom) -> dict:
+    """ "Why did this change?": computed only while it is open."""
+    key = dataset.dataset_id
+    choices = explainable([lookup(k, custom) for k in kpis])
+    box = st.expander(
+        explain_wording.TITLE,
+        icon=":material/lightbulb:",
+        key=widget_key("why_open", key),
+        on_change="rerun",
+    )
+    if not choices:
+        box.caption(explain_wording.NOTHING_TO_EXPLAIN)
+        return {"slot": box.container()}
+    cols = box.columns(2)
+    kpi = cols[0].selectbox(
+        LABELS["why"],
+        choices,
+        format_func=lambda k: lookup(k, custom).name,
+        key=widget_key("why", key),
+    )
+    split = cols[1].selectbox(
+        LABELS["why_by"],
+        [None, *dataset.dimensions],
+        format_func=lambda c: "(no split)" if c is None else c,
+        key=widget_key("why_by", key),
+        help=explain_wording.SPLIT_HELP,
+    )
+    if not box.open:
+        return {"slot": box.container()}
+    return {"slot": box.container(), "why": kpi, "why_by": split}
 
 
 def _other_period(start: date, end: date, bounds: tuple[date, date] | None) -> tuple[date, date]:
@@ -244,6 +281,10 @@ if len(dataset.currencies) > 1:
         help="This dataset holds money in several currencies; KPIs never add them up.",
     )
 slots = {"cards": st.container()}
+why: dict = {}
+if start and end:
+    why = _why_controls(dataset, kpis, CUSTOM)
+    slots["why"] = why.pop("slot")
 by = None
 if dataset.dimensions:
     st.subheader(wording.BREAKDOWN, anchor=False)
@@ -285,6 +326,7 @@ try:
         compare=compare,
         targets=saved_targets,
         **trend,
+        **why,
     )
     result = result_of(store, dataset, spec)
 except KpiLabError as exc:

@@ -71,8 +71,8 @@ def _kpis(store: Store, dataset: Dataset, spec: KpiViewSpec) -> WidgetState:
     kpis = [k for k in spec.kpis if k in available]
     left_out = [f"KPI {k} (no longer in this workspace)" for k in spec.kpis if k not in available]
     values: dict[str, object] = {widget_key("kpis", key): kpis}
-    dates = _dates(store, dataset, spec.start, spec.end)
-    if dates:
+    dates = _dates(store, dataset, spec.start, spec.end) or date_range(store, dataset)
+    if dates:  # a view of all dates opens on all of them, not on the page's last 28 days
         values[widget_key("dates", key)] = dates
     roles = {column: role for role, column in dataset.roles.items()}
     for name, chosen in spec.filters:
@@ -95,6 +95,11 @@ def _kpis(store: Store, dataset: Dataset, spec: KpiViewSpec) -> WidgetState:
     values[widget_key("compare_on", key)] = spec.compare is not None
     if spec.compare:
         values[widget_key("compare", key)] = spec.compare
+    values[widget_key("why_open", key)] = spec.why in kpis
+    if spec.why in kpis:
+        values[widget_key("why", key)] = spec.why
+        split = spec.why_by if spec.why_by in dataset.dimensions else None
+        values[widget_key("why_by", key)] = split
     return WidgetState(values, tuple(left_out))
 
 

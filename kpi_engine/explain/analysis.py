@@ -16,8 +16,8 @@ from kpi_engine.explain import wording
 from kpi_engine.explain.form import Noise, Observed, RatioForm, noise_of, ratio_form
 from kpi_engine.explain.result import Contributor, Explanation, Part
 from kpi_engine.explain.spec import ExplainSpec
-from kpi_engine.kpis.analysis import cell
 from kpi_engine.kpis.catalog import PARTS, Kpi, get_kpi, missing_columns
+from kpi_engine.kpis.cells import cell
 from kpi_engine.kpis.query import KpiQuery, available_columns, lookup, run_kpis
 from kpi_engine.roles import MONEY_ROLES
 from kpi_engine.stats.decompose import (

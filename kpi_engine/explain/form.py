@@ -154,3 +154,17 @@ def noise_of(form: RatioForm) -> Noise:
     if any(a not in counted and _role(a) != "spend" for a in form.aggregates):
         return Noise("days", form)
     return Noise("poisson", form, tuple(counted)) if counted else Noise("none", form)
+
+
+def explainable(kpis: list[Kpi]) -> list[str]:
+    """The ids of ``kpis`` whose change can be explained, outcomes (CPA, ROAS) before plain
+    volumes (spend, clicks)."""
+    found = []
+    for kpi in kpis:
+        try:
+            ratio_form(kpi)
+        except KpiLabError:
+            continue
+        found.append(kpi)
+    found.sort(key=lambda k: (k.additive or k.direction == "neutral", k.vanity))
+    return [k.id for k in found]

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import Kpi
+from kpi_engine.kpis.dashboard import DEFAULT_DAYS, last_complete_days, previous_period
 from kpi_engine.kpis.query import lookup
-
-DEFAULT_DAYS = 28  # as Looker Studio: the last 28 days against the 28 before
 
 
 @dataclass(frozen=True)
@@ -30,26 +29,19 @@ class ExplainSpec:
                 raise KpiLabError(f"starts on {first}, after its end {last}", name)
 
 
-def last_days(
-    last_day: date, days: int = DEFAULT_DAYS
-) -> tuple[tuple[date, date], tuple[date, date]]:
-    """The ``days`` days up to ``last_day`` and the as many days before them."""
-    start = last_day - timedelta(days=days - 1)
-    return (start, last_day), (start - timedelta(days=days), start - timedelta(days=1))
-
-
 def periods(
     data_range: tuple[date, date] | None,
     period: tuple[date, date] | None = None,
     vs: tuple[date, date] | None = None,
+    today: date | None = None,
 ) -> tuple[tuple[date, date], tuple[date, date]]:
-    """The periods a question left open: the data's last 28 days, and as many days just
-    before the period."""
+    """The periods a question left open: the data's last 28 complete days (the KPIs page's
+    default), else its last 28 days; and as many days just before the period."""
     if period is None:
         if data_range is None:
             raise KpiLabError("this dataset has no dated rows: give the periods", "period")
-        period = last_days(data_range[1])[0]
-    if vs is None:
-        length = period[1] - period[0]
-        vs = (period[0] - length - timedelta(days=1), period[0] - timedelta(days=1))
-    return period, vs
+        period = last_complete_days(data_range, today or date.today()) or (
+            data_range[1] - timedelta(days=DEFAULT_DAYS - 1),
+            data_range[1],
+        )
+    return period, vs or previous_period(*period)

@@ -7,14 +7,17 @@ from kpi_engine.explain.result import Contributor, Explanation, Part
 from kpi_engine.formatting import format_change, format_value
 
 TITLE = "Why did this change?"
+NOTHING_TO_EXPLAIN = (
+    "None of the chosen KPIs is a sum or a ratio of two sums (such as CPA, ROAS or spend),"
+    " so none can be split: add one above."
+)
+SPLIT_HELP = (
+    "Split the change across this column: how much came from the mix (share moving between"
+    " groups) and how much from each group's own value."
+)
 NOISE_NOTE = (
     "Within noise: a change this size happens by chance on this many events (binomial or"
     " Poisson counts, 95%)."
-)
-MIX_HELP = (
-    "Mix: the change that comes from the groups' shares moving (for CPA, conversions moving"
-    " between channels). Rate: the change from each group's own value moving. Mix + rate ="
-    " the whole change, in the KPI's units."
 )
 
 
@@ -113,3 +116,28 @@ def sentence(e: Explanation) -> str:
         clauses += [_mix(e) or "", _own_move(e) or ""]
     clauses = [c for c in clauses if c]
     return f"{head}: {'; '.join(clauses)}." if clauses else head + "."
+
+
+def compared(e: Explanation) -> str:
+    scope = f" ({e.currency})" if e.currency else ""
+    return (
+        f"{e.period[0]} to {e.period[1]} against {e.vs[0]} to {e.vs[1]}{scope}:"
+        f" {format_value(e.previous, e.unit, e.currency)} →"
+        f" {format_value(e.value, e.unit, e.currency)}."
+    )
+
+
+def noise_word(flag: bool | None) -> str:
+    return {True: "within noise", False: "more than noise"}.get(flag, "not judged")  # type: ignore[arg-type]
+
+
+def chart_title(e: Explanation) -> str:
+    return f"What moved {e.name}, by {e.by}"
+
+
+def mix_help(e: Explanation) -> str:
+    return (
+        f"Mix: the change that comes from {e.weight} moving between the groups of {e.by}."
+        f" Rate: the change from each group's own {e.name} moving. Mix + rate = the whole"
+        f" change, in {e.name}'s units. Noise: whether a group's own move could be chance."
+    )

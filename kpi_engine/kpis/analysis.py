@@ -3,15 +3,18 @@ the trend (one line, or a line per group), a second period, targets."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 
 from kpi_engine.aggregate_sql import PERIOD
 from kpi_engine.datasets import Dataset
+from kpi_engine.explain.analysis import run_explain
+from kpi_engine.explain.result import Explanation
+from kpi_engine.explain.spec import ExplainSpec
 from kpi_engine.kpis import wording
+from kpi_engine.kpis.cells import cell, records
 from kpi_engine.kpis.dashboard import (
     as_number,
     comparable,
@@ -80,7 +83,25 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         trend=_trend(store, dataset, spec) if spec.grain and dataset.date_column else None,
         compare=_compare(store, dataset, spec),
         targets=_targets(store, dataset, spec),
+        why=_why(store, dataset, spec, previous),
     )
+
+
+def _why(store: Store, dataset: Dataset, spec: KpiViewSpec, previous) -> Explanation | None:
+    """The chosen KPI's change against the previous period, in parts and by ``why_by``."""
+    if not spec.why or previous is None or not dataset.date_column:
+        return None
+    question = ExplainSpec(
+        spec.dataset_id,
+        spec.why,
+        (spec.start, spec.end),
+        previous,
+        spec.why_by,
+        spec.filters,
+        spec.currency,
+        spec.custom,
+    )
+    return run_explain(store, dataset, question)
 
 
 def _meta(kpi) -> KpiMeta:
@@ -94,27 +115,6 @@ def _meta(kpi) -> KpiMeta:
         kpi.pitfall,
         kpi.vanity,
         kpi.additive,
-    )
-
-
-def cell(value: object) -> object:
-    """A query value as plain JSON: numbers, text, ISO dates; None for n/a."""
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if value is pd.NaT:
-        return None
-    return value
-
-
-def records(frame: pd.DataFrame) -> tuple[dict, ...]:
-    return tuple(
-        {str(k): cell(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
     )
 
 

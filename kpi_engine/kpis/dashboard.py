@@ -29,6 +29,21 @@ COVERAGE = 0.9  # of the selected period's days with data the previous period mu
 MAD_SCALE = 1.4826  # makes the MAD comparable to a standard deviation for normal data
 
 
+DEFAULT_DAYS = 28  # as Looker Studio opens a report: the last 28 days against the 28 before
+
+
+def last_complete_days(
+    bounds: tuple[date, date], today: date, days: int = DEFAULT_DAYS
+) -> tuple[date, date] | None:
+    """The data's last ``days`` complete days (today is not over yet), when the data also
+    covers the ``days`` before them, so every card has a previous period; None otherwise."""
+    last = min(bounds[1], today - timedelta(days=1))
+    first = last - timedelta(days=days - 1)
+    if first - timedelta(days=days) < bounds[0]:
+        return None
+    return first, last
+
+
 def previous_period(start: date, end: date) -> tuple[date, date]:
     """The period of the same length just before [start, end]."""
     days = (end - start).days + 1

@@ -1,5 +1,5 @@
 """How the KPIs view is shown: the one renderer the KPIs page, a shared link and the HTML
-report all draw. Sections: cards, breakdown, trend, compare, targets."""
+report all draw. Sections: cards, why a KPI changed, breakdown, trend, compare, targets."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from kpi_engine.display.blocks import (
     text,
 )
 from kpi_engine.display.theme import styled
+from kpi_engine.explain import wording as explain_wording
+from kpi_engine.explain.display import blocks as explain_blocks
 from kpi_engine.formatting import d3_format, format_compact
 from kpi_engine.kpis import charts, wording
 from kpi_engine.kpis.result import KpiViewResult, Mover, TrendLine
@@ -27,6 +29,8 @@ DELTA_COLORS = {"higher": "normal", "lower": "inverse"}
 
 def blocks(result: KpiViewResult, title: str = "") -> tuple[Block, ...]:
     out: list[Block] = [Section("cards", None, card_blocks(result))]
+    if result.why is not None:
+        out.append(Section("why", explain_wording.TITLE, explain_blocks(result.why)))
     out.append(Section("breakdown", wording.breakdown_title(result.by), breakdown_blocks(result)))
     if result.trend is not None:
         out.append(Section("trend", wording.TREND, (Chart(trend_figure(result), "trend"),)))

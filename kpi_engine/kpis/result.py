@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kpi_engine.explain.result import Explanation
 from kpi_engine.typed_json import from_json, to_json
 
 
@@ -120,6 +121,7 @@ class KpiViewResult:
     trend: Trend | None = None
     compare: PeriodComparison | None = None
     targets: tuple[TargetStatus, ...] = ()
+    why: Explanation | None = None  # why the spec's ``why`` KPI changed
 
     def kpi(self, kpi_id: str) -> KpiMeta:
         return next(k for k in self.kpis if k.id == kpi_id)

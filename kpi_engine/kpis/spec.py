@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from kpi_engine.aggregate_sql import GRAINS
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
+from kpi_engine.explain.form import ratio_form
 from kpi_engine.kpis.catalog import Kpi
 from kpi_engine.kpis.dashboard import Target
 from kpi_engine.kpis.query import KpiQuery, kpi_availability, lookup
@@ -42,13 +43,15 @@ class KpiViewSpec:
     smooth: bool = False  # a daily trend's 7-day average and anomaly flags
     compare: tuple[date, date] | None = None  # a second period beside start..end
     targets: tuple[Target, ...] = ()  # targets to show with their pace, by value
+    why: str | None = None  # explain this KPI's change against the previous period
+    why_by: str | None = None  # ... split across this column into mix and rate
 
     def __post_init__(self) -> None:
         if not self.kpis:
             raise KpiLabError("choose at least one KPI (see the catalog for the ids)")
         for kpi_id in self.kpis:
             lookup(kpi_id, self.custom)  # an unknown KPI says which exist
-        for name, value in (("sort", self.sort), ("chart_kpi", self.chart_kpi)):
+        for name, value in (("sort", self.sort), ("chart_kpi", self.chart_kpi), ("why", self.why)):
             if value is not None and value not in self.kpis:
                 raise KpiLabError(f"{value!r} is not one of the KPIs chosen", name)
         if self.grain is not None and self.grain not in GRAINS:
@@ -61,6 +64,10 @@ class KpiViewSpec:
             raise KpiLabError(
                 f"starts on {self.compare[0]}, after its end {self.compare[1]}", "compare"
             )
+        if self.why_by and not self.why:
+            raise KpiLabError("needs a KPI to explain", "why_by")
+        if self.why:
+            ratio_form(lookup(self.why, self.custom))
         if self.smooth and (self.grain != "day" or self.lines_by):
             raise KpiLabError("needs a daily trend with a single line", "smooth")
 
@@ -108,6 +115,8 @@ class KpiViewSpec:
                 }
                 for t in self.targets
             ],
+            "why": self.why,
+            "why_by": self.why_by,
         }
 
     @classmethod
@@ -131,6 +140,8 @@ class KpiViewSpec:
             smooth=f.flag("smooth"),
             compare=_period(f, view.get("compare")),
             targets=tuple(_target(t) for t in view.get("targets") or ()),
+            why=f.text("why"),
+            why_by=f.text("why_by"),
         )
 
 

@@ -14,20 +14,37 @@ def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_opens_on_the_sample_campaigns_with_totals(app):
+LAST_28 = CAMPAIGNS[CAMPAIGNS["date"] >= "2026-08-01"]  # the sample ends on 28 Aug 2026
+BEFORE_28 = CAMPAIGNS[(CAMPAIGNS["date"] >= "2026-07-04") & (CAMPAIGNS["date"] <= "2026-07-31")]
+
+
+def _all_dates(at):
+    _by_label(at.date_input, "Date range").set_value(
+        (pd.Timestamp("2026-05-01").date(), pd.Timestamp("2026-08-28").date())
+    ).run()
+
+
+def test_opens_on_the_last_28_days_against_the_28_before(app):
+    """As Looker Studio opens a report: every card shows its change on first view."""
     assert app.sidebar.selectbox(key="dataset").value is not None
-    spend, revenue = CAMPAIGNS["spend"].sum(), CAMPAIGNS["revenue"].sum()
-    clicks, impressions = CAMPAIGNS["clicks"].sum(), CAMPAIGNS["impressions"].sum()
+    spend, revenue = LAST_28["spend"].sum(), LAST_28["revenue"].sum()
+    clicks, impressions = LAST_28["clicks"].sum(), LAST_28["impressions"].sum()
     assert _metrics(app) == {
         "Spend": format_compact(spend, "currency"),
         "Revenue": format_compact(revenue, "currency"),
         "ROAS": f"{revenue / spend:.2f}",
-        "CPA": f"{spend / CAMPAIGNS['conversions'].sum():,.2f}",
+        "CPA": f"{spend / LAST_28['conversions'].sum():,.2f}",
         "CTR": f"{clicks / impressions:.2%}",
     }
+    deltas = {m.label: m.delta for m in app.metric}
+    assert deltas["Spend"] == f"{spend / BEFORE_28['spend'].sum() - 1:+.1%}"
+    assert all(deltas.values())
+    _all_dates(app)
+    assert _metrics(app)["Spend"] == format_compact(CAMPAIGNS["spend"].sum(), "currency")
 
 
 def test_filters_change_every_number(app):
+    _all_dates(app)
     _by_label(app.multiselect, "Channel").select("LinkedIn").run()
     part = CAMPAIGNS[CAMPAIGNS["channel"] == "LinkedIn"]
     assert _metrics(app)["ROAS"] == f"{part['revenue'].sum() / part['spend'].sum():.2f}"
@@ -44,6 +61,7 @@ def test_date_range_filter(app):
 
 
 def test_breakdown_by_channel_is_a_ratio_of_sums(app):
+    _all_dates(app)
     _by_label(app.selectbox, "Break down by").set_value("channel").run()
     table = _breakdown_table(app).set_index("channel")
     sums = CAMPAIGNS.groupby("channel")[["revenue", "spend"]].sum()
@@ -53,6 +71,7 @@ def test_breakdown_by_channel_is_a_ratio_of_sums(app):
 
 @pytest.mark.parametrize("grain, points", [("day", 120), ("week", 18), ("month", 4)])
 def test_trend_by_grain(app, grain, points):
+    _all_dates(app)
     _by_label(app.button_group, "Grain").set_value(grain).run()
     (trace,) = figure(app)["data"]
     assert len(values(trace["y"])) == points
@@ -124,6 +143,7 @@ def test_custom_kpi_and_vanity_warning(workspace):
     pick = _by_label(at.multiselect, "KPIs")
     assert "net_margin" in pick.options or any("net_margin" in o for o in pick.options)
     pick.set_value(["net_margin"]).run()
+    _all_dates(at)
     revenue, spend = CAMPAIGNS["revenue"].sum(), CAMPAIGNS["spend"].sum()
     assert _metrics(at)["net_margin"] == f"{(revenue - spend) / revenue:.2%}"
     _by_label(at.multiselect, "KPIs").set_value(["impressions", "clicks"]).run()
@@ -293,6 +313,7 @@ def test_an_unknown_dataset_in_the_url_is_said(workspace):
 
 def test_comparing_two_periods_defaults_to_one_with_data(app):
     """With all dates selected it defaulted to the period before the data: all n/a."""
+    _all_dates(app)
     _by_label(app.toggle, "Put another period beside the selected dates").set_value(True).run()
     other = _by_label(app.date_input, "Compare the selected dates with").value
     assert tuple(str(d) for d in other) == ("2026-05-01", "2026-06-29")  # the first half
@@ -329,3 +350,34 @@ def test_a_conversions_target_behind_opens_the_plan_that_reaches_it(workspace):
     assert [t.value for t in at.title] == ["Budget"] and not at.exception
     said = " ".join(m.value for m in (*at.success, *at.warning, *at.markdown))
     assert "conversions by 2026\\-09\\-30" in said
+
+
+def test_why_did_this_change_runs_when_opened_and_goes_into_the_link(app):
+    """The sentence on the page is the engine's on the same rows, and a link freezes it."""
+    from datetime import date
+
+    from kpi_engine.explain.analysis import run_explain
+    from kpi_engine.explain.spec import ExplainSpec
+    from kpi_engine.sharing.links import open_share
+
+    dataset_id = app.sidebar.selectbox(key="dataset").value
+    closed = " ".join(m.value for m in app.markdown)
+    assert "lightbulb" not in closed  # closed: nothing computed
+    app.session_state[f"why_open_{dataset_id}"] = True
+    app.run()
+    _by_label(app.selectbox, "Split by").set_value("channel").run()
+    assert not app.exception
+    store = engine_store(app)
+    dataset = store.dataset(dataset_id)
+    question = ExplainSpec(
+        dataset_id, "roas", (date(2026, 8, 1), date(2026, 8, 28)),
+        (date(2026, 7, 4), date(2026, 7, 31)), "channel",
+    )  # fmt: skip
+    expected = run_explain(store, dataset, question)
+    assert expected.sentence.startswith("ROAS ") and "points" in expected.sentence
+    shown = " ".join(m.value for m in app.markdown).replace("\\", "")
+    assert expected.sentence in shown
+    assert any("Google Ads" in str(d.value.iloc[:, 0].tolist()) for d in app.dataframe)
+    next(b for b in app.button if b.label == "Create read-only link").click().run()
+    token = app.session_state["last_share_kpis"]["token"]
+    assert open_share(store, token).result.why == expected
