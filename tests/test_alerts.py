@@ -205,6 +205,9 @@ def test_range_change_and_pace_rules(store, dataset, receiver):
     assert "outside" in texts and "beyond the ±5%" in texts
     assert "Spend target" in texts and "behind" in texts
     assert any(c["fields"]["watch_id"] == spend.watch_id for c in receiver.calls)
+    change = next(c for c in receiver.calls if c["fields"]["rule"] == "change:5")
+    assert "Why: CTR +" in change["text"]  # the week's change, explained in the alert
+    assert change["fields"]["why"].startswith("CTR +") and "CTR in Search +" in texts
 
 
 def _experiment_watch(store, rule: str, url: str, **view) -> Watch:

@@ -22,6 +22,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.experiments.wording import split_summary
+from kpi_engine.explain.form import explainable
 from kpi_engine.kpis.analysis import run_kpi_view
 from kpi_engine.kpis.catalog import CATALOG, Kpi
 from kpi_engine.kpis.custom import saved_custom
@@ -56,6 +57,12 @@ class Finding:
     fields: dict = field(default_factory=dict)
     spec: Spec | None = None
     result: Result | None = None
+
+    @property
+    def text(self) -> str:
+        """The sentence, and why the KPI moved when the finding explains a change."""
+        why = getattr(self.result, "why", None)
+        return wording.with_why(self.sentence, why.sentence if why is not None else None)
 
 
 def evaluate(store: Store, watch: Watch, memo: dict | None = None) -> list[Finding]:
@@ -116,7 +123,19 @@ def _money(dataset: Dataset) -> str | None:
 def _finding(store, dataset, watch, kpi, period, fired, sentence, fields, spec) -> Finding:
     result = run_kpi_view(store, dataset, spec) if fired else None
     base = {"dataset": dataset.name, "kpi": kpi.id, "rule": watch.rule, "period": period}
+    why = getattr(result, "why", None)
+    if why is not None:
+        base["why"] = why.sentence
     return Finding(watch, period, fired, sentence, base | fields, spec, result)
+
+
+def _explained(dataset: Dataset, kpi: Kpi) -> dict:
+    """A change over a week is explained against the week before, by channel (or campaign)
+    where the data has one."""
+    if not explainable([kpi]):
+        return {}
+    split = next((r for r in ("channel", "campaign") if r in dataset.roles), None)
+    return {"why": kpi.id, "why_by": split}
 
 
 def _anomaly(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date) -> Finding:
@@ -177,7 +196,7 @@ def _change(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date) 
         "change": change,
         "limit": limit,
     }
-    spec = _view(dataset, kpi, start, last)
+    spec = _view(dataset, kpi, start, last, **_explained(dataset, kpi))
     return _finding(store, dataset, watch, kpi, last.isoformat(), fired, sentence, fields, spec)
 
 

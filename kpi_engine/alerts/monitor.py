@@ -138,7 +138,7 @@ class _Round:
                 continue
             for finding in findings:
                 link = None if self.dry_run or finding.spec is None else _link(store, finding)
-                lines.append(wording.with_link(finding.sentence, link))
+                lines.append(wording.with_link(finding.text, link))
                 fields.append(finding.fields | {"watch_id": watch.watch_id, "fired": finding.fired})
         message = {
             "subject": wording.SUBJECT.format(what=wording.DIGEST_TITLE[schedule].lower()),
@@ -227,7 +227,7 @@ def _alert_message(store: Store, finding: Finding, dry_run: bool) -> dict:
     subject = finding.fields.get("kpi") or "experiment"
     return {
         "subject": wording.SUBJECT.format(what=f"{subject} ({finding.watch.rule})"),
-        "text": wording.with_link(finding.sentence, link),
+        "text": wording.with_link(finding.text, link),
         "fields": finding.fields | {"watch_id": finding.watch.watch_id, "link": link},
     }
 

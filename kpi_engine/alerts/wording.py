@@ -85,6 +85,10 @@ def undecided(dataset: str) -> str:
     return f"Experiment on {dataset}: no decision yet (nothing significant, more data needed)."
 
 
+def with_why(sentence: str, why: str | None) -> str:
+    return f"{sentence} Why: {why}" if why else sentence
+
+
 def with_link(sentence: str, link: str | None) -> str:
     return f"{sentence} {link}" if link else sentence
 
