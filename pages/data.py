@@ -192,18 +192,40 @@ def _import_controls(store: Store, pending: dict, options: ImportOptions) -> Non
         }.get,
         help="Appending replaces rows with the same date and dimensions (a re-exported period).",
     )
+    label, ready = "Import", True
     if target == "new":
         options.name = name_col.text_input(
             "Name", value=Path(pending["name"]).name.split(".")[0], max_chars=120
         )
     elif datasets:
-        chosen = name_col.selectbox("Dataset", list(datasets), format_func=datasets.get)
+        ids = list(datasets)
+        selected = current_dataset(store)
+        chosen = name_col.selectbox(
+            "Dataset",
+            ids,
+            index=ids.index(selected.dataset_id) if selected and selected.dataset_id in ids else 0,
+            format_func=datasets.get,
+            key=f"{Keys.IMPORT_TARGET}_dataset",
+        )
+        name = plain(datasets[chosen])
         if target == "append":
             options.append = chosen
+            label = f"Append to {name}"
         else:
             options.replace = chosen
+            label = f"Replace {name}"
+            rows = next(d.rows for d in store.datasets() if d.dataset_id == chosen)
+            ready = st.checkbox(
+                f"Replace all {rows:,} rows of {name} with this file",
+                key=f"{Keys.IMPORT_TARGET}_confirm_{chosen}",
+            )
+            options.force = st.checkbox(
+                "Replace even if the file lacks metrics the dataset has",
+                key=f"{Keys.IMPORT_TARGET}_force_{chosen}",
+                help="Its KPIs on those metrics, and the views and links using them, turn n/a.",
+            )
     import_col, save_col, cancel_col = st.columns([1, 2, 1])
-    if import_col.button("Import", type="primary", icon=":material/download:"):
+    if import_col.button(label, type="primary", icon=":material/download:", disabled=not ready):
         _run_import(store, pending, options)
     with save_col.popover("Save mapping as preset", icon=":material/bookmark:"):
         preset_name = st.text_input("Preset name", max_chars=120, key=Keys.PRESET_NAME)

@@ -321,3 +321,15 @@ def test_help_and_a_wrong_flag_import_no_heavy_library(argv):
     )
     loaded = next(line for line in done.stderr.splitlines() if line.startswith("LOADED"))
     assert loaded == "LOADED"
+
+
+def test_a_replacement_without_the_datasets_metrics_needs_force(capsys, db, tmp_path):
+    code, first, _ = run(capsys, "import", TINY, "--name", "Tiny", "--db", db, "--json")
+    thin = tmp_path / "thin.csv"
+    thin.write_text("Day,Campaign,Clicks\n2026-03-20,Brand,2\n")
+    code, _, err = run(capsys, "import", str(thin), "--replace", "Tiny", "--db", db, "--json")
+    assert code == 2 and "--force" in err and len(err.strip().splitlines()) == 1
+    code, replaced, _ = run(
+        capsys, "import", str(thin), "--replace", "Tiny", "--force", "--db", db, "--json"
+    )
+    assert code == 0 and replaced["rows"] == 1 and replaced["dataset_id"] == first["dataset_id"]

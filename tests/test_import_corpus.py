@@ -356,11 +356,11 @@ def test_replace_keeps_id_and_name(store, write_csv):
         write_csv("Date,Campaign,Cost\n2024-01-01,A,10\n", "a.csv"),
         options=ImportOptions(name="Q1"),
     ).dataset
-    result = import_file(
-        store,
-        write_csv("Date,Campaign,Clicks\n2024-01-05,B,3\n2024-01-06,B,4\n", "b.csv"),
-        options=ImportOptions(replace="Q1"),
-    )
+    clicks_only = write_csv("Date,Campaign,Clicks\n2024-01-05,B,3\n2024-01-06,B,4\n", "b.csv")
+    with pytest.raises(KpiLabError, match="this file has no spend, which Q1 has"):
+        import_file(store, clicks_only, options=ImportOptions(replace="Q1"))
+    assert store.dataset("Q1").rows == 1  # a replacement without the metrics is refused
+    result = import_file(store, clicks_only, options=ImportOptions(replace="Q1", force=True))
     dataset = store.dataset("Q1")
     assert dataset.dataset_id == first.dataset_id and dataset.rows == 2
     assert dataset.roles.get("clicks") == "Clicks" and result.rows_replaced == 1

@@ -212,6 +212,7 @@ def _options(args: argparse.Namespace) -> ImportOptions:
         unpivot=args.unpivot,
         append=getattr(args, "append", None),
         replace=getattr(args, "replace", None),
+        force=getattr(args, "force", False),
     )
 
 

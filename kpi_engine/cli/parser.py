@@ -203,6 +203,11 @@ def _data_commands(sub, common) -> None:
         help="add the rows to a dataset (rows with the same date and dimensions are replaced)",
     )
     target.add_argument("--replace", metavar="DATASET", help="replace a dataset's rows")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --replace: replace even with a file that lacks metrics the dataset has",
+    )
     p.add_argument("--save-preset", metavar="NAME", help="save the column mapping as a preset")
     p.add_argument(
         "--progress",

@@ -44,7 +44,7 @@ from kpi_engine.ingest.platforms import PLATFORMS
 from kpi_engine.ingest.quality import EXAMPLES, quality_warnings, warning
 from kpi_engine.ingest.source import open_source, readable
 from kpi_engine.ingest.staging import read_rows, sniffing, staging, write_parquet
-from kpi_engine.roles import CURRENCY_SYMBOLS
+from kpi_engine.roles import CURRENCY_SYMBOLS, METRIC_ROLES
 from kpi_engine.state.registry import VersionConflict
 from kpi_engine.store import Store
 
@@ -71,6 +71,7 @@ class ImportOptions:
     append: str | None = None  # dataset id or name
     replace: str | None = None  # dataset id or name
     dataset_id: str | None = None  # a new dataset's id, when the caller names it (samples)
+    force: bool = False  # replace even with a file that lacks metrics the dataset has
 
 
 @dataclass
@@ -140,6 +141,19 @@ def _plan(store: Store, cur: duckdb.DuckDBPyConnection, src, options: ImportOpti
     return make_plan(cur, src, preset, platform, overrides or None)
 
 
+def _keeps_metrics(target: Dataset, plan: ImportPlan) -> None:
+    """A replacement must bring the metrics the dataset has: a file without them would turn
+    its KPIs, views and links to n/a without a word."""
+    found = set(plan.roles) | ({"revenue"} if plan.per_conversion else set())
+    lacking = [role for role in target.roles if role in METRIC_ROLES and role not in found]
+    if lacking:
+        raise KpiLabError(
+            f"this file has no {', '.join(lacking)}, which {target.name} has: replacing it would"
+            " leave its KPIs without them. Map those columns, choose another dataset, or replace"
+            ' anyway ("Replace even if…" on the Data page, --force on the command line)'
+        )
+
+
 def import_file(
     store: Store,
     path: str | Path,
@@ -161,6 +175,8 @@ def import_file(
         progress(0.1, "Detecting columns")
         with sniffing() as cur:
             plan = _plan(store, cur, src, options)
+        if options.replace and not options.force:
+            _keeps_metrics(store.dataset(options.replace), plan)
         progress(0.2, f"Importing {src.size / 1e6:,.1f} MB")
         result = _execute(store, plan, options, progress)
     progress(1.0, "Done")

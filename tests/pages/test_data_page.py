@@ -146,7 +146,7 @@ def test_an_append_says_so_and_keeps_every_import_s_findings(data_page):
     next(s for s in at.selectbox if s.label == "Dataset" and s.key != "dataset").set_value(
         next(d.dataset_id for d in engine_store(at).datasets() if d.name == "tiny")
     ).run()
-    _button(at, "Import").click().run()
+    _button(at, "Append to tiny").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value.startswith("Appended **2** rows to **tiny**")
     assert "it now has 7 rows" in at.success[0].value
@@ -170,3 +170,24 @@ def test_a_parquet_upload_shows_its_mapping(data_page, tmp_path):
     _button(at, "Import").click().run()
     assert not at.exception, at.exception
     assert "Imported **1** rows" in at.success[0].value
+
+
+def test_replace_targets_the_selected_dataset_asks_first_and_keeps_its_metrics(data_page):
+    """Replace defaulted to the first dataset, asked nothing, and took a file with none of
+    the dataset's metrics (a 59-row A/B dataset became a 4-column file)."""
+    at = _import(data_page, "tiny.csv", TINY)  # tiny is now selected in the sidebar
+    tiny = next(d for d in engine_store(at).datasets() if d.name == "tiny")
+    _upload(at, "clicks only.csv", b"Day,Campaign,Clicks\n2026-03-20,Brand,2\n")
+    next(r for r in at.radio if r.label == "Import as").set_value("replace").run()
+    target = next(s for s in at.selectbox if s.label == "Dataset" and s.key != "dataset")
+    assert target.value == tiny.dataset_id  # the sidebar's dataset, not the first one
+    button = _button(at, "Replace tiny")
+    assert button.disabled  # until the replacement is confirmed
+    next(c for c in at.checkbox if c.label.startswith("Replace all 5 rows of tiny")).check().run()
+    _button(at, "Replace tiny").click().run()
+    assert "has no impressions, spend, conversions, revenue" in at.error[0].value
+    assert engine_store(at).dataset(tiny.dataset_id).rows == 5  # untouched
+    next(c for c in at.checkbox if c.label.startswith("Replace even if")).check().run()
+    _button(at, "Replace tiny").click().run()
+    assert not at.exception, at.exception
+    assert engine_store(at).dataset(tiny.dataset_id).rows == 1
