@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
 import streamlit as st
 
 from kpi_engine.alerts import display, wording
+from kpi_engine.alerts.background import configured_every
 from kpi_engine.alerts.evaluate import evaluate
-from kpi_engine.alerts.review import REVIEW_DAYS, silent_watches, stale_kpis
+from kpi_engine.alerts.heartbeat import monitor_status
+from kpi_engine.alerts.review import REVIEW_DAYS, silent_watches, stale_kpis, suggested_kpi
 from kpi_engine.alerts.watch import DEFAULT_HOUR, Watch
 from kpi_engine.alerts.watches import (
     add_watch,
@@ -60,7 +62,9 @@ def _kpi_form(store: Store, dataset: Dataset) -> None:
     with st.form("watch_kpi", border=True):
         st.markdown(f"**Watch a KPI of {plain(dataset.name)}**")
         c1, c2, c3 = st.columns(3)
-        kpi = c1.selectbox("KPI", kpis, format_func=lambda k: lookup(k, custom).name)
+        kpi = c1.selectbox(
+            "KPI", kpis, index=suggested_kpi(kpis), format_func=lambda k: lookup(k, custom).name
+        )
         choices = wording.KPI_RULE_CHOICES
         rule = c1.selectbox(LABELS["rule"], list(choices), format_func=choices.get)
         rule_text = _rule_text(c2, rule)
@@ -152,10 +156,21 @@ def _time_zone(store: Store) -> None:
         st.rerun()
 
 
+def _monitor(store: Store, deliveries) -> None:
+    """Whether watches here can send at all: a monitor has to run."""
+    failing = sum(1 for d in deliveries if d.status == "failed")
+    status = monitor_status(store, configured_every())
+    tone, sentence = wording.monitor_status(status, datetime.now(UTC), failing)
+    icon = ":material/warning:" if tone == "warning" else ":material/schedule:"
+    (st.warning if tone == "warning" else st.info)(plain(sentence), icon=icon)
+
+
 require_app_navigation()
 store = current_store()
 st.title("Alerts", anchor=False)
 st.caption(wording.PAGE_INTRO)
+deliveries = recent_deliveries(store)
+_monitor(store, deliveries)
 dataset = current_dataset(store)
 if dataset is None:
     st.info(wording.NO_DATASET)
@@ -167,7 +182,6 @@ if can("edit"):
     _time_zone(store)
 _watches(store)
 st.subheader("Recent alerts and deliveries", anchor=False)
-deliveries = recent_deliveries(store)
 if deliveries:
     draw((display.deliveries_table(deliveries),))
 else:

@@ -392,3 +392,18 @@ def test_a_decision_watch_reads_a_peeking_safe_test(store, receiver):
     assert "sequential" in finding.result.results[0].method
     run_monitor(store, NOW)
     assert "peeking-safe" in receiver.calls[0]["text"]
+
+
+def test_each_round_is_noted_so_the_page_can_tell_a_stopped_monitor(store, dataset, receiver):
+    from kpi_engine.alerts.heartbeat import monitor_status
+
+    assert monitor_status(store).last is None
+    run_monitor(store, NOW)
+    run_monitor(store, NOW + timedelta(minutes=15))
+    status = monitor_status(store)
+    assert status.last == NOW + timedelta(minutes=15) and status.every == timedelta(minutes=15)
+    assert not status.stopped(NOW + timedelta(minutes=40))
+    assert status.stopped(NOW + timedelta(minutes=51))
+    assert monitor_status(store, every_seconds=3600).next_round == NOW + timedelta(minutes=75)
+    run_monitor(store, NOW + timedelta(hours=1), dry_run=True)  # a dry run is not a round
+    assert monitor_status(store).last == NOW + timedelta(minutes=15)

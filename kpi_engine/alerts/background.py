@@ -4,6 +4,7 @@ thread (``kpi_engine.repeat``)."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 
@@ -25,6 +26,15 @@ def parse_every(text: str) -> float:
     if seconds < SHORTEST:
         raise KpiLabError(f"KPILAB_MONITOR_EVERY={text!r}: at least {SHORTEST}s between rounds")
     return seconds
+
+
+def configured_every() -> float | None:
+    """The in-server schedule's seconds between rounds, when this server runs one."""
+    text = os.environ.get("KPILAB_MONITOR_EVERY")
+    try:
+        return parse_every(text) if text else None
+    except KpiLabError:
+        return None
 
 
 def start(root: Store, every: float) -> threading.Event:

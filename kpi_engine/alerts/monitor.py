@@ -21,6 +21,7 @@ import pandas as pd
 from kpi_engine.alerts import wording
 from kpi_engine.alerts.destinations import DeliveryError, send_email, send_webhook
 from kpi_engine.alerts.evaluate import Finding, evaluate
+from kpi_engine.alerts.heartbeat import record_round
 from kpi_engine.alerts.schedule import due_period
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import (
@@ -84,6 +85,8 @@ def run_monitor(root: Store, now: datetime | None = None, dry_run: bool = False)
             round_.alerts(watch)
     for (workspace, destination, schedule), group in digests.items():
         round_.digest(workspace, destination, schedule, group)
+    if not dry_run:
+        record_round(root, round_.now)
     return MonitorResult(tuple(round_.sent), tuple(round_.failed), round_.not_due)
 
 

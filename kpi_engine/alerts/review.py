@@ -13,11 +13,23 @@ from sqlalchemy import select
 
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import last_sent, list_watches
+from kpi_engine.kpis.catalog import CATALOG
 from kpi_engine.state.database import upsert
 from kpi_engine.state.schema import kpi_seen, targets, watches
 from kpi_engine.store import Store
 
 REVIEW_DAYS = 90
+FIRST_WATCH = ("cpa", "roas", "conversions", "revenue", "cvr")  # outcomes worth an alert
+
+
+def suggested_kpi(kpi_ids: list[str]) -> int:
+    """Where a new watch's KPI list starts: an outcome (CPA, ROAS...), never a vanity volume
+    such as impressions."""
+    for kpi in FIRST_WATCH:
+        if kpi in kpi_ids:
+            return kpi_ids.index(kpi)
+    outcome = (i for i, k in enumerate(kpi_ids) if not (k in CATALOG and CATALOG[k].vanity))
+    return next(outcome, 0)
 
 
 def record_seen(store: Store, dataset_id: str, kpis: tuple[str, ...], now: datetime) -> None:

@@ -3,6 +3,9 @@ message, the e-mail and the page read the same."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from kpi_engine.alerts.heartbeat import MonitorStatus
 from kpi_engine.formatting import format_value
 
 RULE_NAMES = {
@@ -140,3 +143,39 @@ def rule_words(rule: str, pct: float | None, low: float | None, high: float | No
         low="…" if low is None else f"{low:g}",
         high="…" if high is None else f"{high:g}",
     )
+
+
+def monitor_status(status: MonitorStatus, now: datetime, failing: int) -> tuple[str, str]:
+    """(tone, sentence): whether watches here can send at all."""
+    fails = (
+        f" {failing} send{'s' if failing != 1 else ''} failed and will be tried again: see the"
+        " deliveries below."
+        if failing
+        else ""
+    )
+    if status.last is None:
+        return "warning", NO_MONITOR
+    last = f"{status.last:%Y-%m-%d %H:%M} UTC ({_ago(now - status.last)} ago)"
+    if status.stopped(now):
+        return "warning", (
+            f"The monitor last ran {last} and has missed its rounds since: alerts are not being"
+            " sent. Check its cron line, systemd timer or KPILAB_MONITOR_EVERY." + fails
+        )
+    upcoming = f"; next round about {status.next_round:%H:%M} UTC" if status.next_round else ""
+    return ("warning" if failing else "info"), f"The monitor last ran {last}{upcoming}.{fails}"
+
+
+def _ago(gap: timedelta) -> str:
+    minutes = max(0, int(gap.total_seconds() // 60))
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+NO_MONITOR = (
+    "No monitor has run on this server yet, so watches send nothing. Ask whoever runs KPI Lab to"
+    " set KPILAB_MONITOR_EVERY=15m on the server, or to run `python -m kpi_engine monitor` from"
+    " cron (see the README's Alerts section)."
+)

@@ -62,3 +62,27 @@ def test_the_kpis_page_records_what_it_showed_once(workspace):
     assert shown >= 3  # the page's default KPIs
     at.run()
     assert rows() == shown
+
+
+def test_the_page_says_whether_a_monitor_runs_and_suggests_an_outcome(workspace, monkeypatch):
+    """A marketer could add a watch that never sends: nothing said whether a monitor runs.
+    The first watch was suggested on Impressions, a vanity metric."""
+    from datetime import UTC, datetime, timedelta
+
+    from kpi_engine.alerts.heartbeat import record_round
+
+    monkeypatch.delenv("KPILAB_MONITOR_EVERY", raising=False)
+    at = _open()
+    assert "No monitor has run on this server yet" in at.warning[0].value
+    assert next(s for s in at.selectbox if s.label == "KPI").value == "cpa"
+    store = engine_store(at)
+    now = datetime.now(UTC)
+    record_round(store, now - timedelta(minutes=30))
+    record_round(store, now - timedelta(minutes=15))
+    at.run()
+    notes = " ".join(i.value for i in at.info).replace("\\", "")
+    assert "The monitor last ran" in notes and "(15 min ago); next round about" in notes
+    record_round(store, now - timedelta(hours=3, minutes=15))  # a monitor every 15 minutes
+    record_round(store, now - timedelta(hours=3))  # then nothing for hours: it stopped
+    at.run()
+    assert "has missed its rounds since" in at.warning[0].value
