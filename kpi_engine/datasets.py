@@ -38,6 +38,15 @@ class Dataset:
     version: str = ""  # new with every change of the rows
 
     @property
+    def header_period(self) -> tuple[str, str] | None:
+        """For rows without dates: the period the file's header named (their totals cover
+        it), as ISO dates."""
+        found = None if self.date_column else self.report.get("period")
+        if isinstance(found, list) and len(found) == 2 and all(isinstance(d, str) for d in found):
+            return found[0], found[1]
+        return None
+
+    @property
     def attached(self) -> bool:
         """Read where it lives, never copied here: its rows cannot be changed from KPI Lab."""
         return self.engine != "duckdb"

@@ -98,7 +98,7 @@ def _filters(
             elif isinstance(picked, (tuple, list)) and len(picked) == 1:
                 start = end = picked[0]
         else:
-            st.caption(wording.NO_DATE_COLUMN)
+            st.caption(wording.no_date_column(dataset.header_period))
     filters = []
     for col, role in zip(cols[1:], [r for r in FILTER_ROLES if r in dataset.roles], strict=True):
         with col:

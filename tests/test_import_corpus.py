@@ -384,3 +384,25 @@ def test_failed_append_leaves_the_dataset_unchanged(store, write_csv):
     again = store.dataset(first.dataset_id)
     assert again.rows == 1 and run_kpis(store, again, KpiQuery(("spend",))).iloc[0]["spend"] == 10
     assert Path(CORPUS / "overflowing_numbers.csv").exists()
+
+
+def test_an_undated_export_takes_the_period_its_header_names(store, write_csv):
+    """A Google Ads campaign report without a Day column: its preamble's date range was
+    ignored, so nothing said which period the totals were for."""
+    from kpi_engine.kpis.analysis import run_kpi_view
+    from kpi_engine.kpis.spec import KpiViewSpec
+
+    path = write_csv(
+        'Campaign report\n"March 27, 2026 - April 23, 2026"\n'
+        "Campaign,Currency code,Impr.,Clicks,Cost,Conversions,Conv. value\n"
+        'Brand,USD,"1,200",60,30.00,3,150.00\nGeneric,USD,"2,400",120,60.00,6,300.00\n'
+    )
+    result = import_file(store, path)
+    (note,) = [w for w in result.warnings if w["code"] == "period_from_header"]
+    assert "cover 2026-03-27 to 2026-04-23" in note["message"]
+    dataset = result.dataset
+    assert dataset.header_period == ("2026-03-27", "2026-04-23")
+    view = run_kpi_view(store, dataset, KpiViewSpec(dataset.dataset_id, ("spend",)))
+    assert (view.start, view.end) == ("2026-03-27", "2026-04-23")
+    dated = import_file(store, FIXTURES / "import" / "google_ads_preamble_totals.csv").dataset
+    assert dated.header_period is None  # its rows carry their own dates

@@ -104,6 +104,19 @@ def test_quality_warnings(store, write_csv):
     }
 
 
+def test_a_file_whose_metrics_are_all_zero_is_flagged(store, write_csv):
+    """A paused account's export imported as a real period of nothing, without a word."""
+    zero = write_csv(
+        "date,campaign,impressions,clicks,spend\n2026-01-01,A,0,0,0\n2026-01-02,A,0,,0\n"
+    )
+    (found,) = [w for w in import_file(store, zero).warnings if w["code"] == "all_zero"]
+    assert found["count"] == 2 and "Export it again" in found["message"]
+    some = write_csv(
+        "date,campaign,impressions,clicks,spend\n2026-01-01,A,0,0,0\n2026-01-02,A,0,0,1\n", "b.csv"
+    )
+    assert "all_zero" not in {w["code"] for w in import_file(store, some).warnings}
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

@@ -491,6 +491,7 @@ def _report_of(
         "imported_at": datetime.now().isoformat(timespec="seconds"),
         "version": secrets.token_hex(8),  # new with every import, append or replace
         "earlier": _history(dataset.report) if options.append else [],  # newest first
+        "period": [d.isoformat() for d in plan.period] if plan.period else None,
     }
 
 

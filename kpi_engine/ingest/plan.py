@@ -5,6 +5,7 @@ platform, the kind of data. The Data page shows this plan and lets the user corr
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -24,6 +25,7 @@ from kpi_engine.ingest.mapping import (
 )
 from kpi_engine.ingest.parsing import ColumnParse, analyse, stored_parse
 from kpi_engine.ingest.platforms import PLATFORMS, detect_platform
+from kpi_engine.ingest.preamble import period_in
 from kpi_engine.ingest.source import HEAD_BYTES, SourceFile, open_text
 from kpi_engine.roles import (
     DIMENSION_ROLES,
@@ -49,6 +51,7 @@ class ImportPlan:
     currency: str | None = None  # one currency for the whole file, from headers or cells
     notes: list[dict] = field(default_factory=list)
     preview: pd.DataFrame | None = None
+    period: tuple[date, date] | None = None  # the preamble's date range, for undated rows
 
     @property
     def roles(self) -> dict[str, str]:
@@ -180,6 +183,18 @@ def make_plan(
                 "examples": list(dialect.preamble[:3]),
             }
         )
+        plan.period = None if "date" in plan.roles else period_in(dialect.preamble)
+        if plan.period:
+            first, last = (d.isoformat() for d in plan.period)
+            plan.notes.append(
+                {
+                    "code": "period_from_header",
+                    "count": 1,
+                    "message": f"the rows have no dates; the file's header says they cover"
+                    f" {first} to {last}, so their totals are for that period",
+                    "examples": [first, last],
+                }
+            )
     for column in columns:
         if dialect and dialect.delimiter == "," and column.parse.kind == "number":
             column.parse = replace(

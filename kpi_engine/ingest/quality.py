@@ -124,10 +124,31 @@ def quality_warnings(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[d
                 found.append(
                     warning(code.split(":")[0], n, f"{n:,} {text}", [list(r) for r in rows])
                 )
+    found += _all_zero(cur, dataset)
     found += _duplicates(cur, dataset)
     found += _date_gaps(cur, dataset)
     found += _currencies(dataset)
     return found
+
+
+def _all_zero(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:
+    """Every metric 0 on every row: a paused account, a filter or the wrong date range in the
+    export, which would otherwise pass as a real week of nothing."""
+    metrics = [col for role, col in dataset.roles.items() if role in METRIC_ROLES]
+    if not metrics or not dataset.rows:
+        return []
+    nonzero = " OR ".join(f"coalesce({q(col)}, 0) <> 0" for col in metrics)
+    (any_value,) = cur.execute(f"SELECT bool_or({nonzero}) FROM {dataset.table}").fetchone()
+    if any_value:
+        return []
+    return [
+        warning(
+            "all_zero",
+            dataset.rows,
+            f"every metric ({', '.join(metrics)}) is 0 on all {dataset.rows:,} rows: was the"
+            " account paused, or the export filtered or set to the wrong dates? Export it again",
+        )
+    ]
 
 
 def _duplicates(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:

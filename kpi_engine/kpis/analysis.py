@@ -71,8 +71,8 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         rows=records(table),
         by=spec.by,
         truncated=truncated,
-        start=_iso(spec.start),
-        end=_iso(spec.end),
+        start=_iso(spec.start) or _header(dataset, 0),
+        end=_iso(spec.end) or _header(dataset, 1),
         previous=(_iso(previous[0]), _iso(previous[1])) if previous else None,
         days=days,
         compared=compared,
@@ -85,6 +85,12 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         targets=_targets(store, dataset, spec),
         why=_why(store, dataset, spec, previous),
     )
+
+
+def _header(dataset: Dataset, index: int) -> str | None:
+    """Rows without dates cover the period their file's header named, if it named one."""
+    period = dataset.header_period
+    return period[index] if period else None
 
 
 def _why(store: Store, dataset: Dataset, spec: KpiViewSpec, previous) -> Explanation | None:

@@ -17,7 +17,6 @@ SEVERAL_CURRENCIES = (
 )
 NO_DATASET = "No dataset yet. Upload a campaign file to see its KPIs."
 PICK_KPIS = "Pick at least one KPI above."
-NO_DATE_COLUMN = "No date column: the KPIs cover all rows."
 BREAKDOWN = "Breakdown"
 TREND = "Trend"
 COMPARE = "Two periods side by side"
@@ -33,6 +32,13 @@ STATUS_ICONS = {
 def unavailable(needs: dict[str, tuple[str, list[str]]]) -> str:
     """KPI id -> (its name, the columns it still needs)."""
     return "; ".join(f"{name}: needs column {', '.join(cols)}" for name, cols in needs.values())
+
+
+def no_date_column(period: tuple[str, str] | None) -> str:
+    if period:
+        first, last = period
+        return f"No date column: the rows are totals for {first} to {last} (the file's header)."
+    return "No date column: the KPIs cover all rows."
 
 
 def target_scope(filters, currency: str | None) -> str:
