@@ -24,7 +24,7 @@ from kpi_engine.display.blocks import (
 )
 from kpi_engine.display.theme import plain_labels
 from kpi_engine.export import to_csv_bytes, to_excel_bytes
-from kpi_engine.formatting import format_cell
+from kpi_engine.formatting import NOT_AVAILABLE, format_cell
 from ui.text import plain
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -120,21 +120,22 @@ def _table(block: Table) -> None:
     """The table, its numbers written by the same rules as everywhere (``format_cell``)
     while sorting keeps the values; its downloads made only when clicked (an Excel file of
     1,000 rows takes longer to write than the page takes to draw)."""
-    frame = block.frame
+    frame = block.with_totals()
     formats = {
         column: partial(format_cell, unit=unit, currency=block.currency)
         for column, unit in block.units.items()
         if unit != "text" and column in frame.columns
     }
-    shown = frame.style.format(formats)
-    if block.tones is not None:
-        tones = block.tones
+    shown = frame.style.format(formats, na_rep=NOT_AVAILABLE)
+    tones = block.tones_with_totals()
+    if tones is not None:
         shown = shown.apply(lambda _: tones.map(lambda t: TONES.get(t, "")), axis=None)
     if block.download:
+        units, money = block.units, block.currency
         files = [
             Download(
                 "Download table (CSV)",
-                lambda: to_csv_bytes(frame),
+                lambda: to_csv_bytes(frame, units, money),
                 f"{block.download}.csv",
                 "text/csv",
             )
@@ -143,7 +144,9 @@ def _table(block: Table) -> None:
             files.append(
                 Download(
                     "Download table (Excel)",
-                    lambda: to_excel_bytes(frame),
+                    lambda: to_excel_bytes(
+                        frame, units=units, currency=money, totals=bool(block.totals)
+                    ),
                     f"{block.download}.xlsx",
                     XLSX,
                     "table_view",

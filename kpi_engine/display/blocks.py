@@ -78,6 +78,20 @@ class Table:
     download: str | None = None
     excel: bool = False
     currency: str | None = None  # the money columns' currency, for its symbol
+    totals: dict | None = None  # a last row of totals (ratios of sums, not sums of ratios)
+
+    def with_totals(self) -> pd.DataFrame:
+        """The frame, with its totals row at the bottom when it has one."""
+        if self.totals is None:
+            return self.frame
+        row = pd.DataFrame([{c: self.totals.get(c) for c in self.frame.columns}])
+        return pd.concat([self.frame, row], ignore_index=True)
+
+    def tones_with_totals(self) -> pd.DataFrame | None:
+        if self.tones is None or self.totals is None:
+            return self.tones
+        blank = pd.DataFrame([dict.fromkeys(self.tones.columns, "")])
+        return pd.concat([self.tones, blank], ignore_index=True)
 
 
 @dataclass(frozen=True, eq=False)

@@ -103,7 +103,7 @@ def _card(card) -> str:
 
 
 def _table(table: Table) -> str:
-    frame = table.frame
+    frame, tones = table.with_totals(), table.tones_with_totals()
     head = "".join(f"<th>{html.escape(str(neutralise(c)))}</th>" for c in frame.columns)
     rows = []
     for i, row in enumerate(frame.itertuples(index=False)):
@@ -111,7 +111,7 @@ def _table(table: Table) -> str:
         for j, value in enumerate(row):
             column = frame.columns[j]
             unit = table.units.get(column, "text")
-            tone = table.tones.iat[i, j] if table.tones is not None else ""
+            tone = tones.iat[i, j] if tones is not None else ""
             css = " ".join(x for x in ("text" if unit == "text" else "", tone or "") if x)
             shown = html.escape(str(neutralise(format_cell(value, unit, table.currency))))
             cells.append(f"<td class='{css}'>{shown}</td>" if css else f"<td>{shown}</td>")

@@ -10,6 +10,7 @@ from kpi_engine.display.blocks import Block, Chart, Table, text
 from kpi_engine.explain import wording
 from kpi_engine.explain.result import Explanation
 from kpi_engine.formatting import d3_format, format_value
+from kpi_engine.kpis import wording as kpi_wording
 
 MIX_COLOR, RATE_COLOR = "#8C9BD9", "#3552C8"
 
@@ -77,6 +78,16 @@ def contributors_table(e: Explanation) -> Table:
     units = {f"{e.name} before": e.unit, e.name: e.unit, "noise": "text", by: "text"}
     units |= {"share before": "percent", "share now": "percent", mix: unit, rate: unit}
     units |= {total: unit}
+    totals = {
+        by: kpi_wording.TOTAL,
+        f"{e.name} before": e.previous,
+        e.name: e.value,
+        "share before": 1.0,
+        "share now": 1.0,
+        mix: (e.mix or 0.0) * scale,
+        rate: (e.rate or 0.0) * scale,
+        total: ((e.value or 0.0) - (e.previous or 0.0)) * scale,
+    }
     return Table(
         "why contributors",
         frame,
@@ -84,6 +95,7 @@ def contributors_table(e: Explanation) -> Table:
         download=f"why {e.name} changed by {by}",
         excel=True,
         currency=e.currency,
+        totals=totals,
     )
 
 

@@ -89,6 +89,7 @@ def breakdown_blocks(result: KpiViewResult) -> tuple[Block, ...]:
             download=stem,
             excel=True,
             currency=result.currency,
+            totals=_totals(result) if not result.truncated else None,
         )
     )
     if result.movers is not None:
@@ -102,6 +103,16 @@ def breakdown_blocks(result: KpiViewResult) -> tuple[Block, ...]:
             )
         )
     return tuple(out)
+
+
+def _totals(result: KpiViewResult) -> dict | None:
+    """The breakdown's totals row: each KPI over all the rows (a ratio of sums, as on the
+    cards), never a sum or mean of the groups' ratios."""
+    if not result.by or not result.cards:
+        return None
+    row: dict = {result.by[0]: wording.TOTAL}
+    row |= {result.kpi(card.kpi).name: card.value for card in result.cards}
+    return row
 
 
 def _tones(result: KpiViewResult, frame: pd.DataFrame) -> pd.DataFrame:

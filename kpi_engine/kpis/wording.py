@@ -18,6 +18,7 @@ SEVERAL_CURRENCIES = (
 NO_DATASET = "No dataset yet. Upload a campaign file to see its KPIs."
 PICK_KPIS = "Pick at least one KPI above."
 BREAKDOWN = "Breakdown"
+TOTAL = "Total"
 TREND = "Trend"
 COMPARE = "Two periods side by side"
 STATUS_ICONS = {

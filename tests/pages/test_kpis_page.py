@@ -63,10 +63,12 @@ def test_date_range_filter(app):
 def test_breakdown_by_channel_is_a_ratio_of_sums(app):
     _all_dates(app)
     _by_label(app.selectbox, "Break down by").set_value("channel").run()
-    table = _breakdown_table(app).set_index("channel")
+    table = _breakdown_table(app, totals=True).set_index("channel")
     sums = CAMPAIGNS.groupby("channel")[["revenue", "spend"]].sum()
     for channel, row in sums.iterrows():
         assert table.loc[channel, "ROAS"] == pytest.approx(row["revenue"] / row["spend"])
+    total = CAMPAIGNS["revenue"].sum() / CAMPAIGNS["spend"].sum()  # a ratio of sums
+    assert table.index[-1] == "Total" and table.loc["Total", "ROAS"] == pytest.approx(total)
 
 
 @pytest.mark.parametrize("grain, points", [("day", 120), ("week", 18), ("month", 4)])
@@ -108,9 +110,11 @@ def test_empty_workspace_points_to_the_data_page(app):
     assert "No dataset yet" in app.info[0].value
 
 
-def _breakdown_table(at):
-    """The breakdown table (the catalog browser's table comes first)."""
-    return next(d.value for d in at.dataframe if "KPI" not in d.value.columns)
+def _breakdown_table(at, totals: bool = False):
+    """The breakdown table (the catalog browser's table comes first), without its totals
+    row unless asked."""
+    table = next(d.value for d in at.dataframe if "KPI" not in d.value.columns)
+    return table if totals else table.iloc[:-1]
 
 
 def _by_label(widgets, label: str):
