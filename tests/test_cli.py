@@ -81,10 +81,16 @@ def test_human_output(capsys, db):
     assert "imported 5 rows as tiny_campaigns" in capsys.readouterr().out
     assert main(["kpis", "tiny_campaigns", "--kpi", "cpa", "--by", "Campaign", "--db", db]) == 0
     assert capsys.readouterr().out.splitlines() == [
+        "CPA: 8.53",  # the total, then the breakdown, numbers as the page writes them
         "Campaign\tcpa",
-        "Brand\t7.0",
-        "Prospecting\t20.0",
+        "Brand\t7.00",
+        "Prospecting\t20.00",
     ]
+    euros = FIXTURES / "import" / "multi_currency.csv"
+    assert main(["import", str(euros), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["kpis", "multi_currency", "--kpi", "spend", "--currency", "EUR", "--db", db]) == 0
+    assert capsys.readouterr().out.splitlines() == ["Spend: €80.00"]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.experiments.wording import method_notes
 from kpi_engine.explain.result import Explanation
 from kpi_engine.explain.wording import signed_amount
-from kpi_engine.formatting import format_change, format_value
+from kpi_engine.formatting import format_cell, format_change, format_value
 
 
 def to_plain(value: Any) -> Any:
@@ -31,11 +31,25 @@ def _share(result: dict) -> None:
         print(f"read-only link: {result['share']['url']}")
 
 
-def _rows(rows: list[dict]) -> None:
+def _rows(rows: list[dict], units: dict[str, str] | None = None, currency=None) -> None:
+    """A table, tab-separated; with ``units``, numbers as the page writes them."""
+    units = units or {}
     if rows:
         print("\t".join(rows[0]))
         for row in rows:
-            print("\t".join("n/a" if v is None else str(v) for v in row.values()))
+            print("\t".join(format_cell(v, units.get(k, "text"), currency) for k, v in row.items()))
+
+
+def _kpis(result: dict) -> None:
+    for card in result.get("cards", []):
+        kpi = next(k for k in result["kpis"] if k["id"] == card["kpi"])
+        change = f" ({format_change(card['change'])})" if card.get("change") is not None else ""
+        print(
+            f"{kpi['name']}: {format_value(card['value'], kpi['unit'], result['currency'])}{change}"
+        )
+    units = {k["id"]: k["unit"] for k in result["kpis"]}
+    if result.get("by") or not result.get("cards"):
+        _rows(result["rows"], units, result["currency"])
 
 
 def _token(result: dict) -> None:
@@ -137,16 +151,19 @@ def print_human(command: str, result: dict) -> None:
             print(note)
         if result["status"] == ONE_CAMPAIGN:
             return
+        money = result.get("currency")
         for c in result["campaigns"]:
-            print(
-                f"{c['campaign']}: {c['current_spend']:,.2f} -> {c['suggested_spend']:,.2f}"
-                f"  ({c['reason']})"
+            now, then = (
+                format_value(c[k], "currency", money) for k in ("current_spend", "suggested_spend")
             )
+            print(f"{c['campaign']}: {now} -> {then}  ({c['reason']})")
         p = result["portfolio"]
-        print(
-            f"outcome {p['current_outcome']:,.2f} -> {p['suggested_outcome']:,.2f}"
-            f" ({p['uplift']:+,.2f} a day)"
+        unit = "count" if result.get("objective") == "conversions" else "currency"
+        before, after = (
+            format_value(p[k], unit, money) for k in ("current_outcome", "suggested_outcome")
         )
+        uplift = format_value(abs(p["uplift"]), unit, money)
+        print(f"outcome {before} -> {after} ({'+' if p['uplift'] >= 0 else '−'}{uplift} a day)")
         _share(result)
     elif command == "share":
         print(json.dumps(result, indent=1, default=to_plain))
@@ -190,6 +207,9 @@ def print_human(command: str, result: dict) -> None:
     elif command == "datasets":
         for d in result["datasets"]:
             print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")
+    elif command == "kpis":
+        _kpis(result)
+        _share(result)
     else:
         _rows(result["rows"])
         _share(result)
