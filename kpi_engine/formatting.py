@@ -47,13 +47,17 @@ def format_value(value: object, unit: str, currency: str | None = None) -> str:
 
 
 def format_compact(value: object, unit: str, currency: str | None = None) -> str:
-    """Short form for cards: 1.32M, €245.1K; rates and ratios as in ``format_value``."""
-    if is_missing(value) or unit in ("percent", "ratio") or abs(float(value)) < 10_000:  # type: ignore[arg-type]
+    """Short form for cards, three significant digits from a thousand up: 1.32M, €245K,
+    $66.8K (a card five to a row fits seven characters at 1,400 px with the sidebar open);
+    rates and ratios as in ``format_value``."""
+    if is_missing(value) or unit in ("percent", "ratio") or abs(float(value)) < 1_000:  # type: ignore[arg-type]
         return format_value(value, unit, currency)
     number = float(value)  # type: ignore[arg-type]
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(number) >= size:
-            text = f"{number / size:,.{1 if abs(number) / size >= 100 else 2}f}{suffix}"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        scaled = round(number / size, 2)
+        if abs(scaled) >= 1 or size == 1e3:
+            places = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 else 2
+            text = f"{number / size:,.{places}f}{suffix}"
             return money(text, currency) if unit == "currency" else text
     return format_value(value, unit, currency)
 

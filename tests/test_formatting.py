@@ -26,8 +26,11 @@ def test_format_value(value, unit, text):
     "value, unit, text",
     [
         (1_324_567.0, "currency", "1.32M"),
-        (245_100, "count", "245.1K"),
-        (9_999, "count", "9,999"),
+        (245_100, "count", "245K"),  # three significant digits: cards never cut a value off
+        (66_818, "currency", "66.8K"),
+        (9_999, "count", "10.0K"),
+        (999, "count", "999"),
+        (999_999, "count", "1.00M"),
         (2_500_000_000, "count", "2.50B"),
         (0.5, "percent", "50.00%"),
         (None, "count", "n/a"),

@@ -104,7 +104,8 @@ def _cards(block: Cards) -> None:
     items = block.items
     for offset in range(0, len(items), block.per_row):
         row = items[offset : offset + block.per_row]
-        for column, card in zip(st.columns(block.per_row), row, strict=False):
+        width = min(block.per_row, len(items))
+        for column, card in zip(st.columns(width), row, strict=False):
             column.metric(
                 card.label,  # a KPI name: the catalog's, or a custom id (letters, digits, _)
                 card.value,

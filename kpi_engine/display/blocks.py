@@ -62,7 +62,7 @@ class Card:
 @dataclass(frozen=True)
 class Cards:
     items: tuple[Card, ...]
-    per_row: int = 6
+    per_row: int = 5  # six to a row cut money values off at 1,400 px with the sidebar open
 
 
 @dataclass(frozen=True, eq=False)
