@@ -47,6 +47,16 @@ class Dataset:
         return None
 
     @property
+    def dropped_days(self) -> dict[str, int]:
+        """Day → rows dropped at import for their shape (this import's and earlier ones'),
+        so the numbers of those days can say they miss them."""
+        days: dict[str, int] = {}
+        for report in (self.report, *self.report.get("earlier", [])):
+            for day, count in (report.get("dropped_days") or {}).items():
+                days[day] = days.get(day, 0) + int(count)
+        return dict(sorted(days.items()))
+
+    @property
     def attached(self) -> bool:
         """Read where it lives, never copied here: its rows cannot be changed from KPI Lab."""
         return self.engine != "duckdb"

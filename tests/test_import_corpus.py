@@ -406,3 +406,32 @@ def test_an_undated_export_takes_the_period_its_header_names(store, write_csv):
     assert (view.start, view.end) == ("2026-03-27", "2026-04-23")
     dated = import_file(store, FIXTURES / "import" / "google_ads_preamble_totals.csv").dataset
     assert dated.header_period is None  # its rows carry their own dates
+
+
+def test_a_dropped_ragged_row_is_marked_where_its_numbers_are_missing(store):
+    """One ragged row of a real export was dropped: spend $66,818 against a spreadsheet SUM
+    of $68,653, a fake dip on that day, and only the Data page said so."""
+    from datetime import date
+
+    from kpi_engine.display.blocks import Chart, Section
+    from kpi_engine.kpis.analysis import run_kpi_view
+    from kpi_engine.kpis.display import blocks
+    from kpi_engine.kpis.spec import KpiViewSpec
+
+    dataset = import_file(store, CORPUS / "one_ragged_row.csv").dataset
+    assert dataset.dropped_days == {"2024-01-02": 1}
+    spec = KpiViewSpec(
+        dataset.dataset_id, ("spend",), start=date(2024, 1, 1), end=date(2024, 1, 4), grain="day"
+    )
+    view = run_kpi_view(store, dataset, spec)
+    assert view.dropped == (("2024-01-02", 1),)
+    drawn = blocks(view)
+    cards = next(b for b in drawn if isinstance(b, Section) and b.id == "cards")
+    assert any("1 row dropped at import on 2024-01-02" in str(t) for t in cards.blocks)
+    trend = next(b for b in drawn if isinstance(b, Section) and b.id == "trend").blocks[0]
+    assert isinstance(trend, Chart)
+    assert [s.x0 for s in trend.figure.layout.shapes] == ["2024-01-02"]
+    later = KpiViewSpec(
+        dataset.dataset_id, ("spend",), start=date(2024, 1, 4), end=date(2024, 1, 4)
+    )
+    assert run_kpi_view(store, dataset, later).dropped == ()  # neither its day nor the one before

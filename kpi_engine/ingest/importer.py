@@ -11,6 +11,7 @@ and is done again on top of it.
 
 from __future__ import annotations
 
+import csv
 import math
 import random
 import secrets
@@ -51,6 +52,7 @@ from kpi_engine.store import Store
 Progress = Callable[[float, str], None]
 MAX_METRIC = 1e15  # larger numbers in a metric column are an export error, not spend
 MAX_REJECTED_SHARE = 0.1
+DROPPED_DAYS_READ = 1000  # the dropped rows whose dates the trend marks
 CONFLICT_RETRIES = 20  # an append loses to another append at most once per other appender
 ALL_CHANNELS = "(all channels)"
 _TOTAL_WORDS = ("total", "gesamt", "summe", "grand total")
@@ -332,7 +334,7 @@ def _load(
             _read_into(cur, stage, f"SELECT {', '.join(exprs)} FROM {source_sql}", params, types)
             progress(0.6, "Checking the rows")
             staged = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-            rejected = 0 if types else _rejected_rows(cur, plan, staged, warnings)
+            rejected, days = (0, {}) if types else _rejected_rows(cur, plan, staged, warnings)
             dropped = rejected + _drop_summary_rows(cur, stage, plan, typed, columns, warnings)
             _check_values(cur, stage, plan, columns, typed, warnings)
             stage, columns = _wide_layout(cur, stage, plan, options, columns, warnings)
@@ -342,7 +344,9 @@ def _load(
                     f"{plan.source.label} has no data rows left after dropping"
                     " total and blank rows: export it again"
                 )
-            staged_rows = _Staged(stage, columns, staged + rejected, dropped, kept, dataset_id)
+            staged_rows = _Staged(
+                stage, columns, staged + rejected, dropped, kept, dataset_id, days
+            )
             dataset, replaced = _commit(
                 store, cur, folder, plan, options, staged_rows, warnings, progress
             )
@@ -368,6 +372,7 @@ class _Staged:
     dropped: int
     kept: int
     dataset_id: str
+    dropped_days: dict[str, int]  # rows dropped for their shape, by the day they name
 
 
 def _commit(
@@ -409,7 +414,8 @@ def _checked(cur, plan: ImportPlan, options, staged: _Staged, change: _Change, w
     if plan.wide and options.unpivot:  # channel rows have no totals, by construction
         found = [w for w in found if not w["code"].startswith("missing_")]
     counts = (staged.read, staged.dropped, change.replaced)
-    return found, _report_of(cur, plan, options, change.dataset, counts, [*warnings, *found])
+    report = _report_of(cur, plan, options, change.dataset, counts, [*warnings, *found])
+    return found, report | {"dropped_days": staged.dropped_days}
 
 
 def _read_into(cur, stage: str, select: str, params: list, types: dict | None) -> None:
@@ -507,20 +513,45 @@ def _history(report: dict) -> list[dict]:
     return [latest, *report.get("earlier", [])][:HISTORY]
 
 
-def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> int:
+def dropped_days(plan: ImportPlan, lines: list[str]) -> dict[str, int]:
+    """The days of rows dropped for their shape, where their date field still reads: the
+    trend marks them, so a dropped row is not a silent dip."""
+    date = plan.roles.get("date")
+    column = next((c for c in plan.columns if c.name == date), None)
+    if column is None or column.parse.kind != "date" or plan.dialect is None:
+        return {}
+    position = [c.name for c in plan.columns].index(date)
+    days: dict[str, int] = {}
+    for line in lines:
+        fields = next(csv.reader([line], delimiter=plan.dialect.delimiter), [])
+        if position >= len(fields):
+            continue
+        try:
+            day = datetime.strptime(fields[position].strip(), column.parse.style).date()
+        except ValueError:
+            continue
+        days[day.isoformat()] = days.get(day.isoformat(), 0) + 1
+    return dict(sorted(days.items()))
+
+
+def _rejected_rows(
+    cur, plan: ImportPlan, kept: int, warnings: list[dict]
+) -> tuple[int, dict[str, int]]:
+    """Rows dropped for their shape (too few or too many fields), and the days they name."""
     if plan.source.format != "csv":
-        return 0
+        return 0, {}
     try:
         # DuckDB reports an error per missing or extra field: a row is a line
         count, kinds, lines, texts = cur.execute(
             "SELECT count(*), list_distinct(flatten(list(kinds))), list(line ORDER BY line)[1:3],"
-            " list(csv_line ORDER BY line)[1:3] FROM (SELECT line, any_value(csv_line) AS"
-            " csv_line, list(DISTINCT error_type) AS kinds FROM reject_errors GROUP BY line)"
+            f" list(csv_line ORDER BY line)[1:{DROPPED_DAYS_READ}] FROM (SELECT line,"
+            " any_value(csv_line) AS csv_line, list(DISTINCT error_type) AS kinds FROM"
+            " reject_errors GROUP BY line)"
         ).fetchone()
     except duckdb.CatalogException:
-        return 0
+        return 0, {}
     if not count:
-        return 0
+        return 0, {}
     if any("LINE SIZE" in str(k).upper() for k in kinds):
         raise long_row_error(plan.source, plan.dialect)
     if count >= 0.5 * (count + kept) or (
@@ -542,10 +573,10 @@ def _rejected_rows(cur, plan: ImportPlan, kept: int, warnings: list[dict]) -> in
                 else f"1 row dropped: it does not have the header's {len(plan.columns)} columns"
                 f" (line {lines[0]})"
             ),
-            [t[:200] for t in texts],
+            [t[:200] for t in texts[:3]],
         )
     )
-    return count
+    return count, dropped_days(plan, texts)
 
 
 def _drop_summary_rows(

@@ -84,6 +84,19 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         compare=_compare(store, dataset, spec),
         targets=_targets(store, dataset, spec),
         why=_why(store, dataset, spec, previous),
+        dropped=_dropped(dataset, spec),
+    )
+
+
+def _dropped(dataset: Dataset, spec: KpiViewSpec) -> tuple[tuple[str, int], ...]:
+    """Days of the view's dates (and of its previous period) whose rows were dropped at
+    import: their numbers are short by those rows."""
+    first = previous_period(spec.start, spec.end)[0] if spec.start and spec.end else spec.start
+    return tuple(
+        (day, count)
+        for day, count in dataset.dropped_days.items()
+        if (first is None or day >= first.isoformat())
+        and (spec.end is None or day <= spec.end.isoformat())
     )
 
 

@@ -49,6 +49,8 @@ def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
     out: list[Block] = [text(scope, tone="caption", icon="filter_alt")]
     if all(k.vanity for k in result.kpis):
         out.append(text(wording.VANITY, tone="warning", icon="warning"))
+    if result.dropped:
+        out.append(text(wording.dropped_rows(result.dropped), tone="warning", icon="rule"))
     if not result.cards:
         return (*out, text(wording.SEVERAL_CURRENCIES, tone="info", icon="payments"))
     if result.previous and result.days and not result.compared:
@@ -157,6 +159,14 @@ def trend_figure(result: KpiViewResult) -> go.Figure:
         fig.add_trace(_trace(charts.average(trend), mode="lines", line={"dash": "dot"}))
         marker = {"size": 12, "color": "#D7263D", "symbol": "x"}
         fig.add_trace(_trace(charts.anomaly_days(trend), mode="markers", marker=marker))
+    for day, count in result.dropped:
+        if (result.start and day < result.start) or (result.end and day > result.end):
+            continue  # a day of the previous period: the cards' change, not this chart
+        fig.add_vline(x=day, line={"dash": "dot", "color": "#D7263D", "width": 1})
+        fig.add_annotation(
+            x=day, y=1, yref="paper", text=f"{count} dropped", showarrow=False,
+            font={"size": 10, "color": "#D7263D"}, yanchor="bottom",
+        )  # fmt: skip
     fig.update_layout(
         title=wording.trend_title(kpi, trend.grain),
         showlegend=not single or trend.smooth,

@@ -122,6 +122,7 @@ class KpiViewResult:
     compare: PeriodComparison | None = None
     targets: tuple[TargetStatus, ...] = ()
     why: Explanation | None = None  # why the spec's ``why`` KPI changed
+    dropped: tuple[tuple[str, int], ...] = ()  # days of the view with rows dropped at import
 
     def kpi(self, kpi_id: str) -> KpiMeta:
         return next(k for k in self.kpis if k.id == kpi_id)

@@ -90,6 +90,17 @@ def card_help(
     )
 
 
+def dropped_rows(days: tuple[tuple[str, int], ...]) -> str:
+    """ "1 row dropped on 2026-08-05: see Data" for the days a view's numbers miss rows."""
+    total = sum(count for _, count in days)
+    shown = ", ".join(day for day, _ in days[:5]) + (" and more" if len(days) > 5 else "")
+    rows = "1 row" if total == 1 else f"{total:,} rows"
+    return (
+        f"{rows} dropped at import on {shown} (not the file's shape): these numbers miss them,"
+        " so a dip on that day may not be real. See the Data page's quality report."
+    )
+
+
 def breakdown_title(by: tuple[str, ...]) -> str:
     return f"{BREAKDOWN} by {', '.join(by)}" if by else BREAKDOWN
 
