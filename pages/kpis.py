@@ -7,6 +7,8 @@ from datetime import date
 import streamlit as st
 
 from kpi_engine.aggregate_sql import GRAINS
+from kpi_engine.annotations import wording as notes_wording
+from kpi_engine.annotations.notes import add_note, delete_note, notes
 from kpi_engine.budget import wording as budget_wording
 from kpi_engine.budget.goals import goal_for_target
 from kpi_engine.datasets import Dataset
@@ -42,6 +44,7 @@ from ui.widget_keys import widget_key
 
 FILTER_ROLES = ("campaign", "channel")
 TARGET_LABELS = {"deadline": "The deadline", "target": "The target"}
+NOTE_LABELS = {"text": "What happened", "end": "Dates", "start": "Dates"}
 LABELS = {  # an error about a field names the widget that sets it
     "kpis": "KPI",
     "start": "Date range",
@@ -237,6 +240,41 @@ def _delete_targets(store: Store, dataset: Dataset, saved: tuple[Target, ...], c
             st.rerun()
 
 
+def _notes(store: Store, dataset: Dataset, bounds: tuple[date, date] | None) -> None:
+    """Notes on the timeline: drawn on the trend, kept in the workspace, frozen into links;
+    a range left out of baselines is skipped by anomaly flags and budget fits."""
+    mine = notes(store, dataset)
+    with st.expander(f"Notes on the timeline ({len(mine)})", icon=":material/push_pin:"):
+        st.caption(notes_wording.NOTES_HELP)
+        for mark in mine:
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.caption(plain(wording.annotation_line(mark)))
+            if can("edit") and right.button(
+                "Delete", key=f"delete_note_{mark.annotation_id}", icon=":material/delete:"
+            ):
+                delete_note(writable_store(), mark.annotation_id or "")
+                st.rerun()
+        if not can("edit"):
+            return
+        with st.form(f"note_{dataset.dataset_id}", border=False, clear_on_submit=True):
+            cols = st.columns([2, 4, 2])
+            default = (bounds[1], bounds[1]) if bounds else ()
+            when = cols[0].date_input(
+                "Dates", value=default, key=f"note_dates_{dataset.dataset_id}"
+            )
+            what = cols[1].text_input("What happened", max_chars=200, placeholder="Summer sale")
+            exclude = cols[2].checkbox("Leave out of baselines", help=notes_wording.EXCLUDE_HELP)
+            if st.form_submit_button("Add note", icon=":material/push_pin:"):
+                days = tuple(when) if isinstance(when, (tuple, list)) else (when,)
+                try:
+                    if not days:
+                        raise KpiLabError("need a day or a range", "start")
+                    add_note(writable_store(), dataset, days[0], days[-1], what, exclude)
+                    st.rerun()
+                except KpiLabError as exc:
+                    show_error(exc, NOTE_LABELS)
+
+
 def _plans_for_targets(store: Store, dataset: Dataset, statuses, where) -> None:
     """A conversions or revenue target falling behind links to the budget plan reaching it."""
     for i, status in enumerate(statuses):
@@ -304,6 +342,7 @@ if dataset.date_column:
         slots["compare"] = st.container()
     computable = {k for k, missing in kpi_availability(dataset, CUSTOM).items() if not missing}
     saved_targets = tuple(t for t in targets(store, dataset) if t.kpi in computable)
+    _notes(store, dataset, bounds)
     with st.expander(
         f"Targets ({len(saved_targets)})", icon=":material/flag:", expanded=bool(saved_targets)
     ):

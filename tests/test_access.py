@@ -5,6 +5,7 @@ audit log, where alerts may be e-mailed, who may open a team's links."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -25,6 +26,7 @@ from kpi_engine.access.teams import (
 from kpi_engine.access.tokens import acting_by_token, issue_token, revoke_token
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import add_watch, remove_watch
+from kpi_engine.annotations.notes import add_note
 from kpi_engine.cli import main
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
@@ -90,6 +92,8 @@ def test_a_viewer_reads_and_the_engine_refuses_every_change(team, tmp_path):
     _refused(lambda: add_watch(viewer, watch), "add or remove watches")
     _refused(lambda: entries(viewer), "audit log")
     _refused(lambda: invite(viewer, "x@example.com", "admin"), "members")
+    day = date(2026, 7, 10)
+    _refused(lambda: add_note(viewer, dataset, day, day, "Summer sale"), "viewer")
     assert admin.dataset(dataset.dataset_id).name == dataset.name  # nothing changed
 
 

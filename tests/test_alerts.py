@@ -407,3 +407,17 @@ def test_each_round_is_noted_so_the_page_can_tell_a_stopped_monitor(store, datas
     assert monitor_status(store, every_seconds=3600).next_round == NOW + timedelta(minutes=75)
     run_monitor(store, NOW + timedelta(hours=1), dry_run=True)  # a dry run is not a round
     assert monitor_status(store).last == NOW + timedelta(minutes=15)
+
+
+def test_a_digest_lists_the_notes_on_its_week(store, dataset, receiver):
+    from kpi_engine.annotations.notes import add_note
+
+    _watch(store, dataset, "anomaly", receiver.url, digest="daily", hour=8)
+    with store.transaction() as conn:
+        conn.execute(update(watches).values(created_at=datetime(2026, 3, 30)))
+    add_note(store, dataset, LAST - timedelta(days=1), LAST, "Tracking outage")
+    add_note(store, dataset, LAST - timedelta(days=30), LAST - timedelta(days=29), "Old sale")
+    run_monitor(store, datetime(2026, 4, 1, 9, tzinfo=UTC))
+    (digest,) = receiver.calls
+    assert "Note on daily: 2026-03-30 to 2026-03-31 · Tracking outage" in digest["text"]
+    assert "Old sale" not in digest["text"]  # only the notes on the week it covers

@@ -1,5 +1,8 @@
 """Engine results cached per (database, workspace, dataset, its version, question).
 
+The version is the rows' and the timeline's (notes and events), so a new note is drawn at
+once.
+
 st.cache_data is shared by every session of the server, so the key names the workspace and
 the dataset's id and version explicitly: nothing in it can match another user's data, and an
 append or a replace (which change rows or the import time) starts a new entry. The question
@@ -13,12 +16,14 @@ them (``plain_labels`` writes only what it wrote before).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from kpi_engine.analyses import Result, Spec, analysis_of, run
+from kpi_engine.annotations.timeline import timeline
 from kpi_engine.datasets import Dataset
 from kpi_engine.display.blocks import Block
 from kpi_engine.store import Store
@@ -77,11 +82,19 @@ def _result(
     return run(_CachedQueries(_store, _dataset), _dataset, spec)  # type: ignore[arg-type]
 
 
+def _version(store: Store, dataset: Dataset) -> str:
+    """The data's version and its timeline's (notes, and events such as links and alerts):
+    a new note changes the trend's marks, a note left out of baselines the anomaly flags and
+    the budget's fits."""
+    marks = hashlib.sha256(repr(timeline(store, dataset)).encode()).hexdigest()[:16]
+    return f"{data_version(dataset)}|{marks}"
+
+
 def result_of(store: Store, dataset: Dataset, spec: Spec) -> Result:
-    """The analysis of ``spec`` on ``dataset``, computed once per dataset version."""
-    return _result(
-        store.path, store.workspace, dataset.dataset_id, data_version(dataset), spec, store, dataset
-    )
+    """The analysis of ``spec`` on ``dataset``, computed once per version of its data and
+    its timeline."""
+    version = _version(store, dataset)
+    return _result(store.path, store.workspace, dataset.dataset_id, version, spec, store, dataset)
 
 
 @st.cache_resource(show_spinner=False, max_entries=200, ttl=3600)
@@ -93,9 +106,8 @@ def _blocks(
 
 def blocks_of(store: Store, dataset: Dataset, spec: Spec, result: Result) -> tuple[Block, ...]:
     """What ``result_of(store, dataset, spec)`` returned, as blocks to draw."""
-    return _blocks(
-        store.path, store.workspace, dataset.dataset_id, data_version(dataset), spec, result
-    )
+    version = _version(store, dataset)
+    return _blocks(store.path, store.workspace, dataset.dataset_id, version, spec, result)
 
 
 def distinct_values(store: Store, dataset: Dataset, column: str, limit: int = 2000) -> list[str]:

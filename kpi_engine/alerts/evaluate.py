@@ -17,6 +17,7 @@ import pandas as pd
 from kpi_engine.alerts import wording
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.analyses import Result, Spec
+from kpi_engine.annotations.notes import excluded_days
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
@@ -151,7 +152,9 @@ def _anomaly(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date)
     )
     series = pd.Series(daily[kpi.id].to_numpy(dtype=float), index=pd.to_datetime(daily["period"]))
     series = series.reindex(pd.date_range(start, last, freq="D"))
-    flags = anomalies(series).iloc[-1]
+    left_out = excluded_days(store, dataset)
+    excluded = pd.Series([day.date() in left_out for day in series.index], series.index)
+    flags = anomalies(series, excluded=excluded).iloc[-1]
     fired = bool(flags["anomaly"])
     money = _money(dataset)
     now, low, high = (wording.value(flags[k], kpi.unit, money) for k in ("value", "low", "high"))

@@ -34,9 +34,11 @@ from kpi_engine.alerts.watches import (
     record,
     time_zone,
 )
+from kpi_engine.annotations.notes import notes
 from kpi_engine.display.blocks import Table, text
 from kpi_engine.display.html import page
 from kpi_engine.errors import KpiLabError
+from kpi_engine.kpis.wording import annotation_line
 from kpi_engine.sharing.links import create_share, public_url
 from kpi_engine.store import Store
 from kpi_engine.typed_json import to_json
@@ -143,6 +145,7 @@ class _Round:
                 link = None if self.dry_run or finding.spec is None else _link(store, finding)
                 lines.append(wording.with_link(finding.text, link))
                 fields.append(finding.fields | {"watch_id": watch.watch_id, "fired": finding.fired})
+        lines += _notes_of(store, {w.dataset_id for w in group})
         message = {
             "subject": wording.SUBJECT.format(what=wording.DIGEST_TITLE[schedule].lower()),
             "text": wording.digest_text(schedule, period, lines),
@@ -212,6 +215,27 @@ def _evaluation_problem(watch: Watch, exc: Exception) -> str:
         "watch %s of workspace %s could not be evaluated", watch.watch_id, watch.workspace
     )
     return f"cannot evaluate: an internal error ({type(exc).__name__}); it is logged"
+
+
+def _notes_of(store: Store, dataset_ids: set[str]) -> list[str]:
+    """The notes on the last 7 days of each dataset a digest covers (a promotion explains a
+    jump before anyone asks)."""
+    lines = []
+    for dataset_id in sorted(dataset_ids):
+        try:
+            dataset = store.dataset(dataset_id)
+        except KpiLabError:
+            continue
+        days = store.date_range(dataset)
+        if days is None:
+            continue
+        week = (days[1] - timedelta(days=6), days[1])
+        lines += [
+            wording.digest_note(dataset.name, annotation_line(mark))
+            for mark in notes(store, dataset)
+            if mark.overlaps(*week)
+        ]
+    return lines
 
 
 def _kind(destination: str) -> str:

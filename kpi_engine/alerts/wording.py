@@ -88,6 +88,10 @@ def undecided(dataset: str) -> str:
     return f"Experiment on {dataset}: no decision yet (nothing significant, more data needed)."
 
 
+def digest_note(dataset: str, line: str) -> str:
+    return f"Note on {dataset}: {line}"
+
+
 def with_why(sentence: str, why: str | None) -> str:
     return f"{sentence} Why: {why}" if why else sentence
 

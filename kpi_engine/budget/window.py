@@ -2,7 +2,9 @@
 leaves out the last days still inside the attribution window. Read with the same KPI query
 as the KPIs page (spend, revenue, conversions by campaign and day), with the spend of a few
 weeks before the window (the carryover already under way on its first day) and of the days
-after it (the carryover a plan for the coming weeks starts with)."""
+after it (the carryover a plan for the coming weeks starts with). Days a note leaves out of
+baselines count as days without a row: their spend still carries over, but no curve is
+fitted to them."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kpi_engine.aggregate_sql import PERIOD, Rows, date_range_sql
+from kpi_engine.annotations.notes import excluded_days
 from kpi_engine.budget.spec import BudgetSpec
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
@@ -80,7 +83,9 @@ def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
         return table.reindex(index=campaigns, columns=days).to_numpy(dtype=float)
 
     inner = slice(BURN_IN_DAYS, BURN_IN_DAYS + spec.window_days)
-    has_row = np.isfinite(grid("spend"))[:, inner]
+    left_out = excluded_days(store, dataset)  # a promotion or an outage marked so
+    kept = np.array([day.date() not in left_out for day in days[inner]], dtype=bool)
+    has_row = np.isfinite(grid("spend"))[:, inner] & kept
     spend, revenue, conversions = (np.nan_to_num(grid(c)) for c in SUMS)
     target = revenue if spec.objective == "revenue" else conversions
     return Window(

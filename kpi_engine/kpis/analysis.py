@@ -9,6 +9,8 @@ from datetime import date
 import pandas as pd
 
 from kpi_engine.aggregate_sql import PERIOD
+from kpi_engine.annotations.notes import excluded_days
+from kpi_engine.annotations.timeline import timeline
 from kpi_engine.datasets import Dataset
 from kpi_engine.explain.analysis import run_explain
 from kpi_engine.explain.result import Explanation
@@ -85,6 +87,7 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         targets=_targets(store, dataset, spec),
         why=_why(store, dataset, spec, previous),
         dropped=_dropped(dataset, spec),
+        annotations=timeline(store, dataset, spec.start, spec.end) if spec.grain else (),
     )
 
 
@@ -204,7 +207,8 @@ def _trend(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Trend:
         return Trend(kpi_id, spec.grain, lines, lines_by=spec.lines_by, groups=count)
     frame = run_kpis(store, dataset, one)
     line = _line(lookup(kpi_id, spec.custom).name, frame, kpi_id)
-    return Trend(kpi_id, spec.grain, (line,), smooth=spec.smooth)
+    excluded = tuple(sorted(d.isoformat() for d in excluded_days(store, dataset)))
+    return Trend(kpi_id, spec.grain, (line,), smooth=spec.smooth, excluded=excluded)
 
 
 def _line(name: str, frame: pd.DataFrame, kpi_id: str) -> TrendLine:

@@ -33,5 +33,7 @@ def anomaly_days(trend: Trend) -> TrendLine | None:
     """A smoothed trend's days outside the median of the previous 14 days ± 3.5 scaled MADs."""
     if not trend.smooth:
         return None
-    flags = anomalies(_series(trend.lines[0]))
+    series = _series(trend.lines[0])
+    excluded = pd.Series([str(day)[:10] in trend.excluded for day in series.index], series.index)
+    flags = anomalies(series, excluded=excluded)
     return _line(ANOMALY, flags.loc[flags["anomaly"], "value"])

@@ -116,15 +116,22 @@ def sparklines(store: Store, dataset: Dataset, query: KpiQuery) -> dict[str, lis
 
 
 def anomalies(
-    series: pd.Series, window: int = ANOMALY_WINDOW, k: float = ANOMALY_K
+    series: pd.Series,
+    window: int = ANOMALY_WINDOW,
+    k: float = ANOMALY_K,
+    excluded: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Days outside a robust expected band: the median of the previous ``window`` days ± k
-    scaled MADs. Robust, so one spike does not widen the band for the next days."""
+    scaled MADs. Robust, so one spike does not widen the band for the next days. Days
+    ``excluded`` (a promotion, an outage marked so) stay out of the band and are not flagged;
+    a band then needs half the window's days."""
     values = series.astype(float)
-    previous = values.shift(1)
-    median = previous.rolling(window, min_periods=window).median()
-    mad = previous.rolling(window, min_periods=window).apply(
-        lambda x: np.median(np.abs(x - np.median(x))), raw=True
+    masked = excluded is not None and bool(excluded.any())
+    previous = (values.mask(excluded.astype(bool)) if masked else values).shift(1)  # type: ignore[union-attr]
+    needed = window // 2 if masked else window
+    median = previous.rolling(window, min_periods=needed).median()
+    mad = previous.rolling(window, min_periods=needed).apply(
+        lambda x: np.nanmedian(np.abs(x - np.nanmedian(x))), raw=True
     )
     spread = k * MAD_SCALE * mad.clip(lower=1e-12)
     out = pd.DataFrame(
@@ -132,6 +139,8 @@ def anomalies(
     )
     out["anomaly"] = (values < out["low"]) | (values > out["high"])
     out.loc[median.isna(), "anomaly"] = False
+    if masked:
+        out.loc[excluded.astype(bool).to_numpy(), "anomaly"] = False  # type: ignore[union-attr]
     return out
 
 

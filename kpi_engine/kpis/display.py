@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from kpi_engine.annotations.annotation import Annotation
 from kpi_engine.display.blocks import (
     Block,
+    Bullets,
     Card,
     Cards,
     Chart,
@@ -33,7 +35,10 @@ def blocks(result: KpiViewResult, title: str = "") -> tuple[Block, ...]:
         out.append(Section("why", explain_wording.TITLE, explain_blocks(result.why)))
     out.append(Section("breakdown", wording.breakdown_title(result.by), breakdown_blocks(result)))
     if result.trend is not None:
-        out.append(Section("trend", wording.TREND, (Chart(trend_figure(result), "trend"),)))
+        trend: tuple[Block, ...] = (Chart(trend_figure(result), "trend"),)
+        if result.annotations:
+            trend += (timeline_list(result),)
+        out.append(Section("trend", wording.TREND, trend))
         note = lines_caption(result)
         if note:
             out.append(Section("trend_note", None, (note,)))
@@ -167,12 +172,38 @@ def trend_figure(result: KpiViewResult) -> go.Figure:
             x=day, y=1, yref="paper", text=f"{count} dropped", showarrow=False,
             font={"size": 10, "color": "#D7263D"}, yanchor="bottom",
         )  # fmt: skip
+    for mark in result.annotations:
+        _annotate(fig, mark)
     fig.update_layout(
         title=wording.trend_title(kpi, trend.grain),
         showlegend=not single or trend.smooth,
     )
     fig.update_traces(hovertemplate=f"%{{y:{d3_format(kpi.unit)}}}")
     return styled(fig, kpi.unit)
+
+
+MARK_COLORS = {"note": "#5B6C8F", "import": "#17A398", "link": "#3552C8", "alert": "#E4572E"}
+
+
+def _annotate(fig: go.Figure, mark: Annotation) -> None:
+    """A note or an event on the trend: a band for a range, a line for a day; its text is
+    user text, which ``plain_labels`` keeps as text when the figure is drawn."""
+    color = MARK_COLORS.get(mark.kind, "#8A4FFF")
+    label = {"text": mark.text[:40], "font": {"size": 10, "color": color}}
+    if mark.start != mark.end:
+        fig.add_vrect(
+            x0=mark.start, x1=mark.end, fillcolor=color, opacity=0.15 if mark.exclude else 0.08,
+            line_width=0, annotation=label, annotation_position="top left",
+        )  # fmt: skip
+    else:
+        fig.add_vline(
+            x=mark.start, line={"dash": "dash", "color": color, "width": 1},
+            annotation=label, annotation_position="top right",
+        )  # fmt: skip
+
+
+def timeline_list(result: KpiViewResult) -> Bullets:
+    return Bullets(tuple(text(wording.annotation_line(a)) for a in result.annotations))
 
 
 def _trace(series: TrendLine, **style) -> go.Scatter:

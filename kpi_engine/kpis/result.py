@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kpi_engine.annotations.annotation import Annotation
 from kpi_engine.explain.result import Explanation
 from kpi_engine.typed_json import from_json, to_json
 
@@ -69,6 +70,7 @@ class Trend:
     smooth: bool = False  # with its 7-day average and anomaly flags (kpis/charts.py)
     lines_by: str | None = None
     groups: int | None = None  # how many groups exist when lines are drawn per group
+    excluded: tuple[str, ...] = ()  # days notes leave out of baselines (anomaly flags)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class KpiViewResult:
     targets: tuple[TargetStatus, ...] = ()
     why: Explanation | None = None  # why the spec's ``why`` KPI changed
     dropped: tuple[tuple[str, int], ...] = ()  # days of the view with rows dropped at import
+    annotations: tuple[Annotation, ...] = ()  # notes and events on the trend's dates
 
     def kpi(self, kpi_id: str) -> KpiMeta:
         return next(k for k in self.kpis if k.id == kpi_id)

@@ -101,6 +101,14 @@ def dropped_rows(days: tuple[tuple[str, int], ...]) -> str:
     )
 
 
+def annotation_line(mark) -> str:
+    """One line of the trend's timeline: "2026-07-10 to 2026-07-16 · Summer sale (left out
+    of baselines)"."""
+    when = mark.start if mark.start == mark.end else f"{mark.start} to {mark.end}"
+    left_out = " (left out of baselines)" if mark.exclude else ""
+    return f"{when} · {mark.text}{left_out}"
+
+
 def breakdown_title(by: tuple[str, ...]) -> str:
     return f"{BREAKDOWN} by {', '.join(by)}" if by else BREAKDOWN
 

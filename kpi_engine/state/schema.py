@@ -102,6 +102,20 @@ views = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("annotation_id", String(ID), primary_key=True),
+    Column("workspace", String(ID), nullable=False, index=True),
+    Column("dataset_id", String(ID), nullable=True),  # none: every dataset of the workspace
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("text", String(NAME), nullable=False),
+    Column("exclude", Boolean, nullable=False, server_default=false()),  # from baselines
+    Column("created_by", String(NAME), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
 shares = Table(
     "shares",
     metadata,

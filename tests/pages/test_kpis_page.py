@@ -385,3 +385,26 @@ def test_why_did_this_change_runs_when_opened_and_goes_into_the_link(app):
     next(b for b in app.button if b.label == "Create read-only link").click().run()
     token = app.session_state["last_share_kpis"]["token"]
     assert open_share(store, token).result.why == expected
+
+
+def test_a_note_added_on_the_page_is_drawn_on_the_trend_at_once(app):
+    """The result cache keys on the timeline too: a new note shows on the next run."""
+    from datetime import date
+
+    from kpi_engine.annotations.notes import notes
+
+    _all_dates(app)
+    dataset_id = app.sidebar.selectbox(key="dataset").value
+    app.date_input(key=f"note_dates_{dataset_id}").set_value((date(2026, 7, 10), date(2026, 7, 16)))
+    _by_label(app.text_input, "What happened").set_value("Summer <b>sale</b>")
+    _by_label(app.checkbox, "Leave out of baselines").check()
+    next(b for b in app.button if b.label == "Add note").click().run()
+    assert not app.exception and not app.error
+    (note,) = notes(engine_store(app), engine_store(app).dataset(dataset_id))
+    assert note.exclude and note.text == "Summer <b>sale</b>"
+    shapes = [(s["type"], s["x0"], s["x1"]) for s in figure(app)["layout"]["shapes"]]
+    assert ("rect", "2026-07-10", "2026-07-16") in shapes
+    notes_text = " ".join(c.value for c in app.caption).replace("\\", "")
+    assert "2026-07-10 to 2026-07-16 · Summer <b>sale</b> (left out of baselines)" in notes_text
+    next(b for b in app.button if b.key == f"delete_note_{note.annotation_id}").click().run()
+    assert notes(engine_store(app), engine_store(app).dataset(dataset_id)) == []
