@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from kpi_engine.aggregate_sql import numeric_columns
@@ -368,14 +370,25 @@ if dataset is None:
 spec = _settings(store, dataset)
 result = None
 if spec is not None:
+    area, slots = st.container(), {}
+    if data_kind(dataset) == "users":  # its lift by week is a query of its own: on demand
+        slots["weeks"] = st.expander(
+            wording.WEEKS_TITLE,
+            icon=":material/date_range:",
+            key=widget_key("xweeks", dataset.dataset_id),
+            on_change="rerun",
+        )
+    spec = replace(spec, weeks=bool(slots) and slots["weeks"].open)
     try:
         result = result_of(store, dataset, spec)
     except KpiLabError as exc:
-        show_error(exc, LABELS)
+        with area:
+            show_error(exc, LABELS)
     if result is not None:
         with share_col:
             share_controls(store, spec, result, default_title=f"{dataset.name}: experiment")
-        draw(blocks_of(store, dataset, spec, result))
+        with area:
+            draw(blocks_of(store, dataset, spec, result), slots)
 if data_kind(dataset) == "campaign":
     st.caption(wording.NO_PLANNER)
 else:

@@ -51,11 +51,14 @@ def test_notes_are_checked_kept_and_deleted(store, campaigns):
     assert everywhere.kind == "note"
 
 
-def test_the_timeline_marks_imports_links_alerts_and_tests(store, campaigns, monkeypatch):
+def test_the_timeline_marks_imports_plans_alerts_and_tests(store, campaigns, monkeypatch):
     monkeypatch.setenv("KPILAB_ALLOW_PRIVATE_WEBHOOKS", "1")
     add_note(store, campaigns, *SALE, "Summer sale")
+    from kpi_engine.budget.spec import BudgetSpec
+
     spec = KpiViewSpec(campaigns.dataset_id, ("spend",), grain="day")
     create_share(store, spec, run_kpi_view(store, campaigns, spec), "for the board")
+    save_view(store, "Q3 plan", BudgetSpec(campaigns.dataset_id))
     ab = store.dataset("Sample experiment (users)")
     from kpi_engine.experiments.spec import ExperimentSpec
 
@@ -70,7 +73,8 @@ def test_the_timeline_marks_imports_links_alerts_and_tests(store, campaigns, mon
     run_monitor(store, datetime(2026, 9, 1, 9, tzinfo=UTC))  # the hook is down: not sent
     marks = timeline(store, campaigns)
     kinds = {m.kind: m.text for m in marks}
-    assert kinds["note"] == "Summer sale" and kinds["link"] == "Link shared: for the board"
+    assert kinds["note"] == "Summer sale" and kinds["plan"] == "Budget plan saved: Q3 plan"
+    assert "link" not in kinds  # a KPIs link is not an event of the data
     assert kinds["import"].startswith("Imported campaigns.csv")
     assert "alert" not in kinds  # only alerts that were sent are marked
     tests = [m.text for m in timeline(store, ab) if m.kind == "test"]

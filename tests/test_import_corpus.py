@@ -435,3 +435,11 @@ def test_a_dropped_ragged_row_is_marked_where_its_numbers_are_missing(store):
         dataset.dataset_id, ("spend",), start=date(2024, 1, 4), end=date(2024, 1, 4)
     )
     assert run_kpi_view(store, dataset, later).dropped == ()  # neither its day nor the one before
+
+
+def test_a_dropped_row_broken_across_lines_is_not_marked_and_not_a_crash(store, tmp_path):
+    """The fuzz test's case: a rejected row's text started with a line break."""
+    path = tmp_path / "report.csv"
+    path.write_bytes(b"Day,Impressions\n\n\n2000-01-01\n2000-01-01,0\n2000-01-01,0\n")
+    result = import_file(store, path)
+    assert result.dataset.rows == 2 and result.dataset.dropped_days == {}

@@ -124,6 +124,7 @@ def _experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> WidgetS
         widget_key("xtun", key): spec.tuning,
         widget_key("xspl", key): ",".join(f"{s:g}" for s in spec.split or ()),
         widget_key("xgrd", key): [kpi for kpi, _ in spec.guardrails if kpi in allowed],
+        widget_key("xweeks", key): spec.weeks and data_kind(dataset) == "users",
     }
     if spec.guardrails:
         values[widget_key("xgrl", key)] = spec.guardrails[0][1] * 100

@@ -9,7 +9,7 @@ from datetime import date
 @dataclass(frozen=True)
 class Annotation:
     """A day or a range of the data with what happened then. ``kind``: note (someone wrote
-    it), import, link, alert or test (KPI Lab saw it happen)."""
+    it), import, plan, alert or test (KPI Lab saw it happen)."""
 
     start: str  # ISO dates
     end: str

@@ -1,5 +1,5 @@
 """What happened on a dataset, by date: people's notes, and the events KPI Lab saw (an import,
-an append or a replacement; a link or a budget plan shared; an alert sent; a test's start and
+an append or a replacement; a budget plan saved or shared; an alert sent; a test's start and
 end in a saved experiment view). Read from the state tables directly, so the timeline needs
 none of the analyses it is drawn on."""
 
@@ -27,7 +27,7 @@ def timeline(
     found = [
         *notes(store, dataset),
         *_imports(dataset),
-        *_links(store, dataset),
+        *_plans(store, dataset),
         *_alerts(store, dataset),
         *_tests(store, dataset),
     ]
@@ -68,21 +68,24 @@ def _state(text: str) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _links(store: Store, dataset: Dataset) -> list[Annotation]:
-    c = shares.c
+def _plans(store: Store, dataset: Dataset) -> list[Annotation]:
+    """Budget plans saved as views or shared as links (revoked links drop off)."""
+    c, v = shares.c, views.c
     with store.reading() as conn:
-        rows = conn.execute(
+        shared = conn.execute(
             select(c.title, c.state, c.created_at).where(
                 c.workspace == store.workspace, c.revoked_at.is_(None)
             )
         ).all()
+        saved = conn.execute(
+            select(v.name, v.state, v.created_at).where(v.workspace == store.workspace)
+        ).all()
     found: list[Annotation] = []
-    for title, state, created in rows:
-        view = _state(state)
-        if view.get("dataset_id") != dataset.dataset_id:
-            continue
-        what = "Budget plan shared" if view.get("page") == "budget" else "Link shared"
-        found += _event(_day(created), f"{what}: {title}", "link")
+    for what, rows in (("Budget plan shared", shared), ("Budget plan saved", saved)):
+        for title, state, created in rows:
+            view = _state(state)
+            if view.get("page") == "budget" and view.get("dataset_id") == dataset.dataset_id:
+                found += _event(_day(created), f"{what}: {title}", "plan")
     return found
 
 

@@ -121,7 +121,9 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
         daily=_daily(sums.by_day, shapes, kind),
         capping=cap_summaries(sums.by_day, spec),
         segments=segment_results(sums.by_segment, totals, order, shapes, kind, spec),
-        by_exposure_week=_weeks(store, dataset, spec, kind, shapes, sums, order),
+        by_exposure_week=_weeks(store, dataset, spec, kind, shapes, sums, order)
+        if spec.weeks
+        else (),
     )
 
 

@@ -35,15 +35,18 @@ def blocks(result: ExperimentResult) -> tuple[Block, ...]:
     for key, figure in (
         ("forest", forest_figure(result)),
         ("cumulative", cumulative_figure(result)),
-        ("weeks", weeks_figure(result)),
         ("daily", daily_figure(result)),
     ):
         if figure is not None:
             out.append(Chart(figure, key))
-            if key == "weeks":
-                out.append(text(wording.WEEKS_HINT, tone="caption"))
         if key in _left_out(result):
             out.append(text(wording.too_few_left_out(key), tone="caption"))
+    weeks = weeks_figure(result)
+    if weeks is not None:
+        shown: tuple[Block, ...] = (Chart(weeks, "weeks"), text(wording.WEEKS_HINT, tone="caption"))
+        if "weeks" in _left_out(result):
+            shown += (text(wording.too_few_left_out("weeks"), tone="caption"),)
+        out.append(Section("weeks", wording.WEEKS_TITLE, shown))
     if result.segments:
         out.append(
             Section(

@@ -56,6 +56,7 @@ class ExperimentSpec:
     segment_col: str | None = None
     non_inferiority: tuple[tuple[str, float], ...] = ()  # (kpi, margin, e.g. 0.02)
     mde: float = DEFAULT_MDE  # smallest lift worth detecting, for "keep testing" and power
+    weeks: bool = True  # lift by week since exposure (the page asks for it when it is opened)
 
     def __post_init__(self) -> None:
         if not self.variant_col:
@@ -157,6 +158,7 @@ class ExperimentSpec:
             "segment_col": self.segment_col,
             "non_inferiority": [list(m) for m in self.non_inferiority],
             "mde": self.mde,
+            "weeks": self.weeks,
         }
 
     @classmethod
@@ -186,4 +188,5 @@ class ExperimentSpec:
             segment_col=f.text("segment_col"),
             non_inferiority=f.pairs("non_inferiority"),
             mde=f.number("mde", DEFAULT_MDE),
+            weeks=f.flag("weeks", True),
         )

@@ -96,6 +96,7 @@ def too_few_left_out(chart: str) -> str:
 
 
 WEEKS_TITLE = "Relative lift by week since first exposure"
+WEEKS_TITLE = "Lift by week since exposure"
 WEEKS_HINT = (
     "Each week counts the users whose whole week lies inside the data, on their rows of that"
     " week (no capping or CUPED here)."

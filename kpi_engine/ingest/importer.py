@@ -12,6 +12,7 @@ and is done again on top of it.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import random
 import secrets
@@ -523,7 +524,10 @@ def dropped_days(plan: ImportPlan, lines: list[str]) -> dict[str, int]:
     position = [c.name for c in plan.columns].index(date)
     days: dict[str, int] = {}
     for line in lines:
-        fields = next(csv.reader([line], delimiter=plan.dialect.delimiter), [])
+        try:
+            fields = next(csv.reader(io.StringIO(line), delimiter=plan.dialect.delimiter), [])
+        except csv.Error:  # a row broken across lines: no date to mark
+            continue
         if position >= len(fields):
             continue
         try:

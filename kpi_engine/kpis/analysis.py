@@ -4,7 +4,7 @@ the trend (one line, or a line per group), a second period, targets."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -67,6 +67,7 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
             days_with_data(store, dataset, base, *previous),
         )
     compared = days is not None and comparable(days[1], days[0])
+    trend = _trend(store, dataset, spec) if spec.grain and dataset.date_column else None
     return KpiViewResult(
         dataset_id=spec.dataset_id,
         kpis=tuple(_meta(lookup(k, spec.custom)) for k in spec.kpis),
@@ -82,13 +83,25 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         currency=spec.currency or dataset.currency,
         cards=_cards(store, dataset, base, totals, previous, compared) if len(totals) == 1 else (),
         movers=_movers(store, dataset, spec) if compared and len(spec.by) == 1 else None,
-        trend=_trend(store, dataset, spec) if spec.grain and dataset.date_column else None,
+        trend=trend,
         compare=_compare(store, dataset, spec),
         targets=_targets(store, dataset, spec),
         why=_why(store, dataset, spec, previous),
         dropped=_dropped(dataset, spec),
-        annotations=timeline(store, dataset, spec.start, spec.end) if spec.grain else (),
+        annotations=_marks(store, dataset, spec, trend),
     )
+
+
+GRAIN_DAYS = {"day": 0, "week": 6, "month": 30}
+
+
+def _marks(store: Store, dataset: Dataset, spec: KpiViewSpec, trend: Trend | None):
+    """The timeline over the dates the trend draws (its own, when the view names none)."""
+    if trend is None or not trend.lines or not trend.lines[0].periods:
+        return ()
+    periods = [date.fromisoformat(p[:10]) for p in trend.lines[0].periods]
+    last = max(periods) + timedelta(days=GRAIN_DAYS.get(trend.grain, 0))
+    return timeline(store, dataset, spec.start or min(periods), spec.end or last)
 
 
 def _dropped(dataset: Dataset, spec: KpiViewSpec) -> tuple[tuple[str, int], ...]:

@@ -182,7 +182,7 @@ def trend_figure(result: KpiViewResult) -> go.Figure:
     return styled(fig, kpi.unit)
 
 
-MARK_COLORS = {"note": "#5B6C8F", "import": "#17A398", "link": "#3552C8", "alert": "#E4572E"}
+MARK_COLORS = {"note": "#5B6C8F", "import": "#17A398", "plan": "#3552C8", "alert": "#E4572E"}
 
 
 def _annotate(fig: go.Figure, mark: Annotation) -> None:
