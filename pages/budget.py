@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -92,7 +94,6 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
         window_days=int(window),
         lag_days=int(lag),
         currency=currency,
-        test_when_unsure=True,
         **kwargs,
     )
 
@@ -203,12 +204,23 @@ needed = [r for r in ("date", "campaign", "spend") if r not in dataset.roles]
 if needed or not ({"revenue", "conversions"} & set(dataset.roles)):
     st.info(wording.needs_columns(needed))
     st.stop()
+area = st.container()
+test_box = st.expander(  # the spend test simulates many truths: run when asked
+    wording.TEST_QUESTION,
+    icon=":material/science:",
+    key=widget_key("btest", dataset.dataset_id),
+    on_change="rerun",
+)
 try:
-    spec = _spec(store, dataset)
+    spec = replace(_spec(store, dataset), test_when_unsure=test_box.open)
     result = result_of(store, dataset, spec)
 except KpiLabError as exc:
-    show_error(exc, LABELS)
+    with area:
+        show_error(exc, LABELS)
     st.stop()
 with share_col:
     share_controls(store, spec, result, default_title=f"{dataset.name}: budget")
-draw(blocks_of(store, dataset, spec, result))
+with area:
+    draw(blocks_of(store, dataset, spec, result), {"test": test_box})
+if test_box.open and result.test is None:
+    test_box.caption(wording.NO_TEST_NEEDED)

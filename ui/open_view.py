@@ -172,6 +172,7 @@ def _budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> WidgetState:
         ),
         widget_key("bwin", key): spec.window_days,
         widget_key("blag", key): spec.lag_days,
+        widget_key("btest", key): spec.test_when_unsure or spec.suggest_test,
     }
     if spec.objective in dataset.roles:
         values[widget_key("bobj", key)] = spec.objective

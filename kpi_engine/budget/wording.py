@@ -16,6 +16,11 @@ CAVEATS = (
 PLAN_TITLE = "The plan ahead"
 WEEKS_UNITS = {"week": "text", "spend": "currency", "outcome": "number"}
 TEST_TITLE = "A spend test would settle this"
+TEST_QUESTION = "Would a spend test settle it?"
+NO_TEST_NEEDED = (
+    "No test needed: the suggested split is better than today's in at least 80% of the plausible"
+    " response curves."
+)
 NO_DATASET = "No dataset yet. Upload a campaign report with daily spend and revenue or conversions."
 NO_REVENUE = (
     "This dataset has no revenue column, so the plan maximises conversions: it compares"
