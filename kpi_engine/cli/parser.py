@@ -265,6 +265,12 @@ def _kpis_command(sub, common, custom, sharing) -> None:
     p.add_argument("--by", action="append", default=[], help="group by this column (repeatable)")
     p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD")
     p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD")
+    _filter_flag(p)
+    p.add_argument("--currency", help="with several currencies: report this one only")
+    p.add_argument("--grain", choices=GRAINS, help="add a trend of the first KPI by this grain")
+
+
+def _filter_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--filter",
         action="append",
@@ -273,8 +279,6 @@ def _kpis_command(sub, common, custom, sharing) -> None:
         metavar="COLUMN=VALUE[,VALUE]",
         help="keep the rows with these values (repeatable)",
     )
-    p.add_argument("--currency", help="with several currencies: report this one only")
-    p.add_argument("--grain", choices=GRAINS, help="add a trend of the first KPI by this grain")
 
 
 def _explain_command(sub, common, custom) -> None:
@@ -299,14 +303,7 @@ def _explain_command(sub, common, custom) -> None:
         help="the period it is compared with (default: as many days just before --period)",
     )
     p.add_argument("--by", help="split the change across this column (mix and rate)")
-    p.add_argument(
-        "--filter",
-        action="append",
-        default=[],
-        type=_filter,
-        metavar="COLUMN=VALUE[,VALUE]",
-        help="keep the rows with these values (repeatable)",
-    )
+    _filter_flag(p)
     p.add_argument("--currency", help="with several currencies: this one")
 
 

@@ -103,25 +103,12 @@ def contributions_figure(e: Explanation) -> go.Figure:
     named = list(reversed(e.contributors))  # largest at the top
     groups = [c.group for c in named]
     fig = go.Figure()
-    if e.weight is not None:
-        fig.add_trace(
-            go.Bar(
-                y=groups,
-                x=[c.mix for c in named],
-                name="mix",
-                orientation="h",
-                marker_color=MIX_COLOR,
-            )
-        )
-    fig.add_trace(
-        go.Bar(
-            y=groups,
-            x=[c.rate for c in named],
-            name="rate",
-            orientation="h",
-            marker_color=RATE_COLOR,
-        )
+    parts = (
+        ("mix", MIX_COLOR, [c.mix for c in named]),
+        ("rate", RATE_COLOR, [c.rate for c in named]),
     )
+    for name, color, values in parts[0 if e.weight is not None else 1 :]:
+        fig.add_trace(go.Bar(y=groups, x=values, name=name, orientation="h", marker_color=color))
     fig.update_layout(
         barmode="relative",
         title=wording.chart_title(e),
