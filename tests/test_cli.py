@@ -339,3 +339,19 @@ def test_a_replacement_without_the_datasets_metrics_needs_force(capsys, db, tmp_
         capsys, "import", str(thin), "--replace", "Tiny", "--force", "--db", db, "--json"
     )
     assert code == 0 and replaced["rows"] == 1 and replaced["dataset_id"] == first["dataset_id"]
+
+
+def test_notes_on_the_timeline_from_the_command_line(capsys, db):
+    assert main(["import", TINY, "--name", "Tiny", "--db", db]) == 0
+    capsys.readouterr()
+    code, made, _ = run(
+        capsys, "note", "add", "Tiny", "Summer sale", "--on", "2026-03-02:2026-03-03",
+        "--exclude", "--db", db, "--json",
+    )  # fmt: skip
+    assert code == 0 and made["start"] == "2026-03-02" and made["exclude"] is True
+    code, listed, _ = run(capsys, "note", "list", "Tiny", "--db", db, "--json")
+    assert [n["text"] for n in listed["notes"]] == ["Summer sale"]
+    code, _, err = run(capsys, "note", "add", "Tiny", " ", "--on", "2026-03-02", "--db", db)
+    assert code == 2 and "is empty" in err
+    assert main(["note", "remove", made["annotation_id"], "--db", db]) == 0
+    assert f"removed {made['annotation_id']}" in capsys.readouterr().out

@@ -12,6 +12,7 @@ from kpi_engine.alerts.monitor import run_monitor
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import add_watch, list_watches, remove_watch, set_time_zone
 from kpi_engine.analyses import Result, Spec, spec_from_view
+from kpi_engine.annotations.notes import add_note, delete_note, notes
 from kpi_engine.budget.analysis import run_budget
 from kpi_engine.budget.lift import lift_tests
 from kpi_engine.budget.spec import BudgetSpec
@@ -260,6 +261,16 @@ def _cmd_prune(store: Store, args: argparse.Namespace) -> dict:
     return {**result, "files_swept": len(store.sweep())}
 
 
+def _cmd_note(store: Store, args: argparse.Namespace) -> dict:
+    if args.action == "remove":
+        delete_note(store, args.note_id)
+        return {"removed": args.note_id}
+    dataset = store.dataset(args.dataset)
+    if args.action == "list":
+        return {"notes": [to_json(n) for n in notes(store, dataset)]}
+    return to_json(add_note(store, dataset, *args.on, args.text, args.exclude))
+
+
 def _cmd_watch(store: Store, args: argparse.Namespace) -> dict:
     if args.action == "list":
         return {"watches": [to_json(w) for w in list_watches(store)]}
@@ -357,6 +368,7 @@ COMMANDS = {
     "share": _cmd_share,
     "power": _cmd_power,
     "watch": _cmd_watch,
+    "note": _cmd_note,
     "monitor": _cmd_monitor,
     "migrate": _cmd_migrate,
     "audit": _cmd_audit,

@@ -202,6 +202,12 @@ def print_human(command: str, result: dict) -> None:
     elif command == "migrate":
         moved = ", ".join(f"{n} {table}" for table, n in result["moved"].items() if n)
         print(f"moved {moved or 'nothing'} from {result['from']} into {result['state']}")
+    elif command == "note":
+        for n in result.get("notes", [result] if "annotation_id" in result else []):
+            left_out = " (left out of baselines)" if n["exclude"] else ""
+            print(f"{n['annotation_id']}  {n['start']} to {n['end']}  {n['text']}{left_out}")
+        if "removed" in result:
+            print(f"removed {result['removed']}")
     elif command == "explain":
         _explain(result)
     elif command == "datasets":

@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     _budget_command(sub, common, sharing)
     _share_command(sub, common)
     _watch_command(sub, common)
+    _note_command(sub, common)
     _monitor_command(sub, common)
     _power_command(sub, common)
     _access_commands(sub, common)
@@ -584,6 +585,25 @@ def _watch_command(sub, common) -> None:
     p.add_argument("watch_id")
 
 
+def _note_command(sub, common) -> None:
+    """note add, list, remove: the timeline's notes."""
+    note = sub.add_parser("note", help="notes on the timeline (a promotion, an outage)")
+    actions = note.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = actions.add_parser("add", parents=[common], help="note what happened on a day or range")
+    p.add_argument("dataset", help="dataset id or name")
+    p.add_argument("text", help="what happened, e.g. 'Summer sale'")
+    p.add_argument("--on", required=True, type=_day_or_period, metavar="DAY|START:END")
+    p.add_argument(
+        "--exclude",
+        action="store_true",
+        help="leave these days out of baselines (anomaly flags, budget curve fits)",
+    )
+    p = actions.add_parser("list", parents=[common], help="a dataset's notes")
+    p.add_argument("dataset", help="dataset id or name")
+    p = actions.add_parser("remove", parents=[common], help="delete a note")
+    p.add_argument("note_id")
+
+
 def _monitor_command(sub, common) -> None:
     """monitor: evaluate every watch and send what is due."""
     p = sub.add_parser(
@@ -679,6 +699,13 @@ def _period(text: str) -> tuple[date, date]:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a period: write START:END, e.g. 2026-08-01:2026-08-28"
         ) from None
+
+
+def _day_or_period(text: str) -> tuple[date, date]:
+    if ":" in text:
+        return _period(text)
+    day = _date(text)
+    return day, day
 
 
 def _filter(text: str) -> tuple[str, tuple[str, ...]]:
