@@ -573,7 +573,9 @@ def test_weeks_and_segments_with_too_few_conversions_show_no_estimate(store, tmp
     assert weeks[2].too_few and weeks[2].rel_lift is None and weeks[2].ci_rel == (None, None)
     tablet = next(s for s in result.segments if s.segment == "tablet")
     assert tablet.too_few and tablet.rel_lift is None and not tablet.differs
-    texts = [str(b.spans) for b in display.blocks(result) if hasattr(b, "spans")]
+    drawn = display.blocks(result)
+    weeks_section = next(b for b in drawn if getattr(b, "id", None) == "weeks")
+    texts = [str(b.spans) for b in (*drawn, *weeks_section.blocks) if hasattr(b, "spans")]
     assert any("show no estimate: too few" in t for t in texts)
     table = display.segments_table(result).set_index("segment")
     assert table.loc["tablet", "differs from the rest"] == "too few"
