@@ -339,3 +339,17 @@ def test_days_permutation_matches_scipy(seed):
     ).pvalue
     ours = days_permutation_p((revenue[:20], spend[:20]), (revenue[20:], spend[20:]), 20_000)
     assert ours == pytest.approx(theirs, abs=0.01)
+
+
+def test_a_split_across_too_many_groups_is_declined_in_words(planted, monkeypatch):
+    from kpi_engine.explain import analysis
+
+    store, dataset, _ = planted
+    monkeypatch.setattr(analysis, "MAX_GROUPS", 2)
+    period, vs = periods(store.date_range(dataset))
+    found = run_explain(
+        store, dataset, ExplainSpec(dataset.dataset_id, "cpa", period, vs, "channel")
+    )
+    assert found.mix is None and found.contributors == ()
+    assert found.by_note.startswith("channel has 3 values in these periods: too many")
+    assert found.parts  # the parts are still there

@@ -29,6 +29,7 @@ from kpi_engine.stats.decompose import (
 from kpi_engine.store import Store
 
 MAX_CONTRIBUTORS = 12  # the largest groups by contribution; the rest folded into one row
+MAX_GROUPS = 5000  # a split across more groups explains nothing one can read
 BLANK = "(blank)"
 
 
@@ -221,10 +222,11 @@ def _split(store, dataset, spec, found, measured, aggregates, totals) -> Explana
         raise KpiLabError(f"{spec.by!r} is not a column of this dataset", "by")
     if found.value is None or found.previous is None:
         return replace(found, by_note="the KPI has no value in one of the periods")
-    by_day = any(m.noise.kind == "days" for m in (main, *parts))
-    now = _grouped(store, dataset, spec, aggregates, spec.period, currency, by_day)
-    before = _grouped(store, dataset, spec, aggregates, spec.vs, currency, by_day)
+    now = _grouped(store, dataset, spec, aggregates, spec.period, currency, False)
+    before = _grouped(store, dataset, spec, aggregates, spec.vs, currency, False)
     labels = list(dict.fromkeys([*before, *now]))
+    if len(labels) > MAX_GROUPS:
+        return replace(found, by_note=wording.too_many_groups(len(labels), spec.by))
     form = main.form
     n0, d0, n1, d1 = _arrays(form, labels, before, now)
     if not _adds_up(form, totals, (n0, d0, n1, d1)):
@@ -242,14 +244,28 @@ def _split(store, dataset, spec, found, measured, aggregates, totals) -> Explana
         for i, label in enumerate(labels)
     ]
     rows.sort(key=lambda c: -abs(c.total))
-    parts_found = _top_groups(found.parts, parts, labels, before, now)
+    shown = _folded(rows)
+    if main.noise.kind == "days":  # the shown groups' days, for their permutations
+        named = tuple(c.group for c in shown if c.groups == 1 and c.group != BLANK)
+        daily = replace(spec, filters=(*spec.filters, (spec.by, named)))
+        now = {**now, **_grouped(store, dataset, daily, aggregates, spec.period, currency, True)}
+        before = {**before, **_grouped(store, dataset, daily, aggregates, spec.vs, currency, True)}
+    judged = tuple(_judged(main, c, before, now) for c in shown)
     return replace(
         found,
-        parts=parts_found,
+        parts=_top_groups(found.parts, parts, labels, before, now),
         mix=float(split.mix.sum()),
         rate=float(split.rate.sum()),
-        contributors=_folded(rows),
+        contributors=judged,
     )
+
+
+def _judged(m: _Measured, row: Contributor, before, now) -> Contributor:
+    """Whether a shown group's own change could be chance (both periods needed)."""
+    g0, g1 = before.get(row.group), now.get(row.group)
+    if row.groups != 1 or not g0 or not g1:
+        return row
+    return replace(row, within_noise=m.noise.within(g0, g1))
 
 
 def _adds_up(form: RatioForm, totals, arrays) -> bool:
@@ -269,9 +285,6 @@ def _adds_up(form: RatioForm, totals, arrays) -> bool:
 def _contributor(m: _Measured, label, i, split, before, now, arrays) -> Contributor:
     n0, d0, n1, d1 = arrays
     g0, g1 = before.get(label), now.get(label)
-    v0 = m.value(g0) if g0 else None
-    v1 = m.value(g1) if g1 else None
-    total = float(split.total[i])
     weight = previous_weight = None
     if m.form.denominator is not None:
         weight, previous_weight = float(d1[i] / d1.sum()), float(d0[i] / d0.sum())
@@ -279,12 +292,11 @@ def _contributor(m: _Measured, label, i, split, before, now, arrays) -> Contribu
         label,
         float(split.mix[i]),
         float(split.rate[i]),
-        total,
-        v1,
-        v0,
+        float(split.total[i]),
+        m.value(g1) if g1 else None,
+        m.value(g0) if g0 else None,
         weight,
         previous_weight,
-        m.noise.within(g0, g1) if g0 and g1 else None,
     )
 
 

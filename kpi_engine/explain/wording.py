@@ -21,6 +21,13 @@ NOISE_NOTE = (
 )
 
 
+def too_many_groups(count: int, by: str) -> str:
+    return (
+        f"{by} has {count:,} values in these periods: too many to read a split from. Split by a"
+        " column with fewer values (a channel, a campaign type)"
+    )
+
+
 def others(count: int) -> str:
     return f"({count} other groups)"
 
