@@ -165,9 +165,12 @@ def _why_controls(dataset: Dataset, kpis: list[str], custom) -> dict:
         format_func=lambda k: lookup(k, custom).name,
         key=widget_key("why", key),
     )
+    splits = [None, *dataset.dimensions]
+    channel = dataset.roles.get("channel")
     split = cols[1].selectbox(
         LABELS["why_by"],
-        [None, *dataset.dimensions],
+        splits,
+        index=splits.index(channel) if channel in splits else 0,  # the mix question first
         format_func=lambda c: "(no split)" if c is None else c,
         key=widget_key("why_by", key),
         help=explain_wording.SPLIT_HELP,
