@@ -78,6 +78,9 @@ def _start(url: str):
             f"cannot start Spark at {url} ({MASTER_ENV}): {_first_line(exc)}"
         ) from None
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # days are days, wherever Spark runs
+    # ${env:HOME} in a column name would be substituted inside quoted identifiers, leaking the
+    # server's environment into an error
+    spark.conf.set("spark.sql.variable.substitute", "false")
     if not url.startswith("sc://"):
         spark.sparkContext.setLogLevel("FATAL")  # a refused query is our message, not a log
     return spark

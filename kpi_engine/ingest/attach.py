@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,7 +17,7 @@ from kpi_engine.aggregate_sql import distinct_sql, profile_sql
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.datasets import Column, Dataset
 from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest.attach_roots import fenced_source
+from kpi_engine.ingest.attach_roots import configured_roots, fenced_source
 from kpi_engine.ingest.importer import ImportResult, mapping_of_columns, name_from_label
 from kpi_engine.ingest.mapping import (
     MappedColumn,
@@ -59,7 +60,7 @@ def inspect_source(store: Store, options: AttachOptions, preview_rows: int = 5) 
     """Read the source's schema and first rows on its engine and map its columns (only a
     source under the operator's roots: ``attach_roots``)."""
     require(store, "attach")
-    source = fenced_source(_source(options), own_paths(store.path, store.data.root))
+    source = _not_delta(fenced_source(_source(options), own_paths(store.path, store.data.root)))
     from kpi_engine.compute import spark
 
     frame = spark.read(source)
@@ -179,6 +180,35 @@ def _source(options: AttachOptions) -> dict:
     if options.table:
         return {"table": options.table.strip(), "format": options.format}
     return {"path": options.path.strip(), "format": options.format}
+
+
+def _not_delta(source: dict) -> dict:
+    """A fenced path source, unless it is a Delta table read as plain files."""
+    path = source.get("path")
+    if path and source.get("format") != "delta" and _delta_table(path):
+        raise KpiLabError(
+            f"{path} is a Delta table (it has a _delta_log): read as {source['format']} its"
+            " files would count rows the table has removed. Attach it as delta (--format delta)"
+            " on a Spark that has Delta Lake, or attach a Parquet snapshot of the table"
+        )
+    return source
+
+
+def _delta_table(path: str) -> bool:
+    """A local folder (or a glob or file inside one) that holds a Delta log."""
+    if "://" in path and not path.startswith("file://"):
+        return False  # a lake's own listing decides; Spark reads its format
+    local = Path(path.removeprefix("file://"))
+    while not local.exists() and local != local.parent:  # a glob: the folder it reads
+        local = local.parent
+    if local.is_file():
+        local = local.parent
+    inside = [
+        folder
+        for folder in (local, *list(local.parents)[:3])
+        if any(folder.is_relative_to(root) for root in configured_roots().folders)
+    ]  # never a look outside the operator's folders
+    return any((folder / "_delta_log").is_dir() for folder in inside)
 
 
 def _duck_type(spark_type: str) -> str:

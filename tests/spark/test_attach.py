@@ -209,3 +209,36 @@ def test_views_are_not_named_by_anything_a_user_can_type(lake, spark_session):
     names = {t.name for t in spark_session.catalog.listTables()}
     assert remote.dataset_id not in names
     assert any(n.startswith("kpilab_view_") and len(n) == 44 for n in names)
+
+
+def test_a_delta_table_is_never_read_as_parquet(lake, tmp_path):
+    """A Delta folder attached as Parquet read files its log had removed: 2.5x the rows."""
+    import shutil
+
+    table = lake.folder / "sales_delta"
+    table.mkdir()
+    shutil.copy(lake.folder / "campaigns.parquet", table / "part-0.parquet")
+    (table / "_delta_log").mkdir()
+    for path in (str(table), f"{table}/*.parquet", str(table / "part-0.parquet")):
+        code, _, err = _cli(tmp_path / "ws.sqlite", "attach", path)
+        assert code == 2 and "is a Delta table" in err and "--format" in err, err
+
+
+def test_a_column_name_with_a_variable_reference_is_read_as_written(lake, tmp_path):
+    """``spend_${env:HOME}`` became ``spend_/root`` inside quoted identifiers: the analysis
+    failed and its error showed the server's environment."""
+    import os
+
+    path = lake.folder / "odd_names.parquet"
+    duckdb.sql(
+        "COPY (SELECT DATE '2026-01-01' + i::INT AS day, 'c' || (i % 3) AS campaign,"
+        ' 10.0 + i AS "spend_${env:HOME}", 3.0 * i AS revenue FROM range(20) t(i))'
+        f" TO '{path}' (FORMAT parquet)"
+    )
+    db = tmp_path / "ws.sqlite"
+    code, made, err = _cli(db, "attach", str(path), "--map", "spend_${env:HOME}=spend")
+    assert code == 0, err
+    code, shown, err = _cli(db, "kpis", made["dataset_id"], "--kpi", "spend")
+    assert code == 0, err
+    assert shown["rows"][0]["spend"] == sum(10.0 + i for i in range(20))
+    assert os.environ["HOME"] not in json.dumps(shown)
