@@ -57,6 +57,37 @@ def picker(page):
     return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Dataset")
 
 
+def _why_did_this_change_on_the_sample_data(page) -> None:
+    """The KPIs page opens on the last 28 days against the 28 before; "Why did this change?"
+    splits ROAS's change by channel, in the sentence the engine writes for those rows."""
+    from datetime import date
+
+    from kpi_engine.explain.analysis import run_explain
+    from kpi_engine.explain.spec import ExplainSpec
+    from kpi_engine.samples import seed_samples
+    from kpi_engine.store import Store
+
+    store = Store(":memory:")
+    seed_samples(store)
+    dataset = store.dataset("Sample campaigns")
+    question = ExplainSpec(
+        dataset.dataset_id, "roas", (date(2026, 8, 1), date(2026, 8, 28)),
+        (date(2026, 7, 4), date(2026, 7, 31)), "channel",
+    )  # fmt: skip
+    expected = run_explain(store, dataset, question).sentence
+    store.close()
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    wait_for_text(page, "Changes against the previous period, 2026-07-04 to 2026-07-31.")
+    page.get_by_text("Why did this change?").click()
+    _choose(page, "Split by", "channel")
+    wait_for_text(page, expected)
+    box = page.get_by_test_id("stExpander").filter(has_text="Why did this change?")
+    expect(box.get_by_test_id("stPlotlyChart")).to_have_count(1, timeout=TIMEOUT)
+    for value in page.get_by_test_id("stMetricValue").all():  # cards never cut a value off
+        assert value.evaluate("e => e.scrollWidth <= e.clientWidth")
+
+
 def test_upload_see_kpis_and_chart_then_refresh(server, page):
     page.goto(server.url + "/")
     wait_for_text(page, "Breakdown")
@@ -64,6 +95,7 @@ def test_upload_see_kpis_and_chart_then_refresh(server, page):
     expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible(
         timeout=TIMEOUT
     )
+    _why_did_this_change_on_the_sample_data(page)  # on this test's server: one start fewer
 
     page.get_by_test_id("stSidebarNav").get_by_text("Data").click()
     wait_for_text(page, "Campaign file")
@@ -333,35 +365,3 @@ def test_without_sign_in_the_app_serves_only_this_machine(server, browser):
     expect(remote.get_by_test_id("stSidebarNav")).to_have_count(0)
     expect(remote.get_by_test_id("stFileUploader")).to_have_count(0)
     context.close()
-
-
-def test_why_did_this_change_on_the_sample_data(server, page):
-    """The KPIs page opens on the last 28 days against the 28 before; "Why did this change?"
-    splits ROAS's change by channel, in the sentence the engine writes for those rows."""
-    from datetime import date
-
-    from kpi_engine.explain.analysis import run_explain
-    from kpi_engine.explain.spec import ExplainSpec
-    from kpi_engine.samples import seed_samples
-    from kpi_engine.store import Store
-
-    store = Store(":memory:")
-    seed_samples(store)
-    dataset = store.dataset("Sample campaigns")
-    question = ExplainSpec(
-        dataset.dataset_id, "roas", (date(2026, 8, 1), date(2026, 8, 28)),
-        (date(2026, 7, 4), date(2026, 7, 31)), "channel",
-    )  # fmt: skip
-    expected = run_explain(store, dataset, question).sentence
-    store.close()
-
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(server.url + "/")
-    wait_for_text(page, "Changes against the previous period, 2026-07-04 to 2026-07-31.")
-    page.get_by_text("Why did this change?").click()
-    _choose(page, "Split by", "channel")
-    wait_for_text(page, expected)
-    box = page.get_by_test_id("stExpander").filter(has_text="Why did this change?")
-    expect(box.get_by_test_id("stPlotlyChart")).to_have_count(1, timeout=TIMEOUT)
-    for value in page.get_by_test_id("stMetricValue").all():  # cards never cut a value off
-        assert value.evaluate("e => e.scrollWidth <= e.clientWidth")
