@@ -443,3 +443,19 @@ def test_a_dropped_row_broken_across_lines_is_not_marked_and_not_a_crash(store, 
     path.write_bytes(b"Day,Impressions\n\n\n2000-01-01\n2000-01-01,0\n2000-01-01,0\n")
     result = import_file(store, path)
     assert result.dataset.rows == 2 and result.dataset.dropped_days == {}
+
+
+def test_a_parquet_file_with_time_zone_aware_timestamps_imports(store, tmp_path):
+    """It failed with "Required module 'pytz' failed to import" (issue 29)."""
+    import duckdb
+
+    path = tmp_path / "tz.parquet"
+    duckdb.sql(
+        "COPY (SELECT TIMESTAMPTZ '2026-01-01 10:00:00+01' + INTERVAL (i) DAY AS day, 'c' AS"
+        " campaign, 10.0 AS spend, 2.5::DECIMAL(10, 2) AS revenue FROM range(5) t(i))"
+        f" TO '{path}' (FORMAT parquet)"
+    )
+    dataset = import_file(store, path).dataset
+    assert dataset.rows == 5 and dataset.date_column == "day"
+    row = run_kpis(store, dataset, KpiQuery(("spend", "revenue"))).iloc[0]
+    assert (row["spend"], row["revenue"]) == (50.0, 12.5)
