@@ -50,6 +50,7 @@ def _kpis(result: dict) -> None:
     units = {k["id"]: k["unit"] for k in result["kpis"]}
     if result.get("by") or not result.get("cards"):
         _rows(result["rows"], units, result["currency"])
+    _share(result)
 
 
 def _token(result: dict) -> None:
@@ -110,76 +111,93 @@ def _explain(result: dict) -> None:
         )
 
 
-def print_human(command: str, result: dict) -> None:
-    if command in ("import", "attach"):
-        if result.get("action") == "attach":
-            print(
-                f"attached {result['rows']} rows as {result['name']} ({result['dataset_id']}),"
-                f" read where they live on {result['engine']}"
-            )
-        elif result.get("action") == "append":
-            print(
-                f"appended {result['rows_kept']} rows to {result['name']}"
-                f" ({result['dataset_id']}): it now has {result['rows']} rows"
-            )
-        else:
-            print(f"imported {result['rows']} rows as {result['name']} ({result['dataset_id']})")
-        for source, role in result["columns"].items():
-            print(f"  {source}: {role or '-'}")
-        for warning in result["warnings"]:
-            print(f"  warning: {warning['message']}")
-    elif command == "inspect":
-        print(f"{result['file']}: {result['kind_label']}; platform {result['platform_name']}")
-        for col in result["columns"]:
-            role = "ignored" if col["ignored"] else (col["role"] or "-")
-            print(
-                f"  {col['column']}: {role} ({col['confidence']:.2f}), reads as {col['reads_as']}"
-            )
-    elif command == "experiment":
-        srm = result["srm"]
-        if srm["checked"]:
-            print(f"SRM p = {srm['p_value']:.3g}" + ("  MISMATCH" if srm["flag"] else ""))
-        for r in result["results"]:
-            print(r["verdict"])
-        for line in method_notes(ExperimentResult.from_dict(result)):
-            print(line)
-        for w in result["warnings"]:
-            print(f"warning: {w['message']}")
-        _share(result)
-    elif command == "budget":
-        for note in result["notes"]:
-            print(note)
-        if result["status"] == ONE_CAMPAIGN:
-            return
-        money = result.get("currency")
-        for c in result["campaigns"]:
-            now, then = (
-                format_value(c[k], "currency", money) for k in ("current_spend", "suggested_spend")
-            )
-            print(f"{c['campaign']}: {now} -> {then}  ({c['reason']})")
-        p = result["portfolio"]
-        unit = "count" if result.get("objective") == "conversions" else "currency"
-        before, after = (
-            format_value(p[k], unit, money) for k in ("current_outcome", "suggested_outcome")
+def _imported(result: dict) -> None:
+    if result.get("action") == "attach":
+        print(
+            f"attached {result['rows']} rows as {result['name']} ({result['dataset_id']}),"
+            f" read where they live on {result['engine']}"
         )
-        uplift = format_value(abs(p["uplift"]), unit, money)
-        print(f"outcome {before} -> {after} ({'+' if p['uplift'] >= 0 else '−'}{uplift} a day)")
-        _share(result)
-    elif command == "share":
+    elif result.get("action") == "append":
+        print(
+            f"appended {result['rows_kept']} rows to {result['name']}"
+            f" ({result['dataset_id']}): it now has {result['rows']} rows"
+        )
+    else:
+        print(f"imported {result['rows']} rows as {result['name']} ({result['dataset_id']})")
+    for source, role in result["columns"].items():
+        print(f"  {source}: {role or '-'}")
+    for warning in result["warnings"]:
+        print(f"  warning: {warning['message']}")
+
+
+def _inspected(result: dict) -> None:
+    print(f"{result['file']}: {result['kind_label']}; platform {result['platform_name']}")
+    for col in result["columns"]:
+        role = "ignored" if col["ignored"] else (col["role"] or "-")
+        print(f"  {col['column']}: {role} ({col['confidence']:.2f}), reads as {col['reads_as']}")
+
+
+def _experiment(result: dict) -> None:
+    srm = result["srm"]
+    if srm["checked"]:
+        print(f"SRM p = {srm['p_value']:.3g}" + ("  MISMATCH" if srm["flag"] else ""))
+    for r in result["results"]:
+        print(r["verdict"])
+    for line in method_notes(ExperimentResult.from_dict(result)):
+        print(line)
+    for w in result["warnings"]:
+        print(f"warning: {w['message']}")
+    _share(result)
+
+
+def _budget(result: dict) -> None:
+    for note in result["notes"]:
+        print(note)
+    if result["status"] == ONE_CAMPAIGN:
+        return
+    money = result.get("currency")
+    for c in result["campaigns"]:
+        now, then = (
+            format_value(c[k], "currency", money) for k in ("current_spend", "suggested_spend")
+        )
+        print(f"{c['campaign']}: {now} -> {then}  ({c['reason']})")
+    p = result["portfolio"]
+    unit = "count" if result.get("objective") == "conversions" else "currency"
+    before, after = (
+        format_value(p[k], unit, money) for k in ("current_outcome", "suggested_outcome")
+    )
+    uplift = format_value(abs(p["uplift"]), unit, money)
+    print(f"outcome {before} -> {after} ({'+' if p['uplift'] >= 0 else '−'}{uplift} a day)")
+    _share(result)
+
+
+def _watches(result: dict) -> None:
+    for w in result.get("watches", [result] if "watch_id" in result else []):
+        print(f"{w['watch_id']}  {w['kpi'] or 'experiment'}  {w['rule']}  -> {w['destination']}")
+    if "removed" in result:
+        print(f"removed {result['removed']}")
+
+
+def _monitor(result: dict) -> None:
+    for s in result["sent"]:
+        print(f"{s['status']}: {s['watch_id']} -> {s['destination']}")
+    for f in result["failed"]:
+        print(f"FAILED: {f['watch_id']} -> {f['destination']}: {f['reason']}")
+    print(f"{result['not_due']} watch finding(s) with nothing new to send")
+
+
+def _notes(result: dict) -> None:
+    for n in result.get("notes", [result] if "annotation_id" in result else []):
+        left_out = " (left out of baselines)" if n["exclude"] else ""
+        print(f"{n['annotation_id']}  {n['start']} to {n['end']}  {n['text']}{left_out}")
+    if "removed" in result:
+        print(f"removed {result['removed']}")
+
+
+def _listed(command: str, result: dict) -> None:
+    """The commands that print a list or a line or two."""
+    if command == "share":
         print(json.dumps(result, indent=1, default=to_plain))
-    elif command == "watch":
-        for w in result.get("watches", [result] if "watch_id" in result else []):
-            print(
-                f"{w['watch_id']}  {w['kpi'] or 'experiment'}  {w['rule']}  -> {w['destination']}"
-            )
-        if "removed" in result:
-            print(f"removed {result['removed']}")
-    elif command == "monitor":
-        for s in result["sent"]:
-            print(f"{s['status']}: {s['watch_id']} -> {s['destination']}")
-        for f in result["failed"]:
-            print(f"FAILED: {f['watch_id']} -> {f['destination']}: {f['reason']}")
-        print(f"{result['not_due']} watch finding(s) with nothing new to send")
     elif command == "power":
         print(f"{result['n_per_arm']:,} users per arm, {result['n_total']:,} in total")
     elif command == "prune":
@@ -195,27 +213,36 @@ def print_human(command: str, result: dict) -> None:
         for e in result["entries"]:
             detail = f" ({e['detail']})" if e["detail"] else ""
             print(f"{e['at']}  {e['actor']} ({e['role']})  {e['action']}  {e['subject']}{detail}")
-    elif command == "token":
-        _token(result)
-    elif command == "team":
-        _team(result)
     elif command == "migrate":
         moved = ", ".join(f"{n} {table}" for table, n in result["moved"].items() if n)
         print(f"moved {moved or 'nothing'} from {result['from']} into {result['state']}")
-    elif command == "note":
-        for n in result.get("notes", [result] if "annotation_id" in result else []):
-            left_out = " (left out of baselines)" if n["exclude"] else ""
-            print(f"{n['annotation_id']}  {n['start']} to {n['end']}  {n['text']}{left_out}")
-        if "removed" in result:
-            print(f"removed {result['removed']}")
-    elif command == "explain":
-        _explain(result)
     elif command == "datasets":
         for d in result["datasets"]:
             print(f"{d['dataset_id']}  {d['rows']:>10}  {d['name']}")
-    elif command == "kpis":
-        _kpis(result)
-        _share(result)
     else:
         _rows(result["rows"])
         _share(result)
+
+
+PRINTERS = {
+    "import": _imported,
+    "attach": _imported,
+    "inspect": _inspected,
+    "experiment": _experiment,
+    "budget": _budget,
+    "watch": _watches,
+    "monitor": _monitor,
+    "note": _notes,
+    "token": _token,
+    "team": _team,
+    "explain": _explain,
+    "kpis": _kpis,
+}
+
+
+def print_human(command: str, result: dict) -> None:
+    printer = PRINTERS.get(command)
+    if printer is not None:
+        printer(result)
+    else:
+        _listed(command, result)

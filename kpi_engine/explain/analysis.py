@@ -18,6 +18,7 @@ from kpi_engine.explain.result import Contributor, Explanation, Part
 from kpi_engine.explain.spec import ExplainSpec
 from kpi_engine.kpis.catalog import PARTS, Kpi, get_kpi, missing_columns
 from kpi_engine.kpis.cells import cell
+from kpi_engine.kpis.dashboard import relative_change
 from kpi_engine.kpis.query import KpiQuery, available_columns, lookup, run_kpis
 from kpi_engine.roles import MONEY_ROLES
 from kpi_engine.stats.decompose import (
@@ -63,7 +64,7 @@ def run_explain(store: Store, dataset: Dataset, spec: ExplainSpec) -> Explanatio
         _sums(store, dataset, spec, aggregates, p, currency, by_day) for p in (spec.period, spec.vs)
     )
     value, previous = main.value(now), main.value(before)
-    change = _relative(previous, value)
+    change = relative_change(value, previous)
     main_log = log_change(previous, value)
     found = Explanation(
         dataset_id=dataset.dataset_id,
@@ -177,12 +178,6 @@ def _grouped(store, dataset, spec, aggregates, period, currency, by_day) -> dict
     return {label: Observed(s, daily[label]) for label, s in sums.items()}
 
 
-def _relative(before: float | None, now: float | None) -> float | None:
-    if before is None or now is None or before == 0:
-        return None
-    return now / before - 1
-
-
 def _part(m: _Measured, before: Observed, now: Observed, main_log: float | None) -> Part:
     previous, value = m.value(before), m.value(now)
     move = log_change(previous, value)
@@ -194,7 +189,7 @@ def _part(m: _Measured, before: Observed, now: Observed, main_log: float | None)
         m.exponent,
         value,
         previous,
-        _relative(previous, value),
+        relative_change(value, previous),
         share,
         m.noise.within(before, now),
     )
