@@ -100,10 +100,10 @@ def _measured(kpi: Kpi, exponent: int = 1) -> _Measured:
 def _parts(kpi: Kpi, names: set[str]) -> tuple[list[_Measured], str | None]:
     declared = PARTS.get(kpi.id)
     if not declared:
-        return [], f"{kpi.name} is not a product of other KPIs in the catalog"
+        return [], wording.no_parts(kpi.name)
     lacking = sorted({c for part, _ in declared for c in missing_columns(get_kpi(part), names)})
     if lacking:
-        return [], f"splitting {kpi.name} into its parts needs {', '.join(lacking)}"
+        return [], wording.parts_need(kpi.name, lacking)
     return [_measured(get_kpi(part), exponent) for part, exponent in declared], None
 
 
@@ -216,7 +216,7 @@ def _split(store, dataset, spec, found, measured, aggregates, totals) -> Explana
     if spec.by not in (*dataset.dimensions, *dataset.roles):
         raise KpiLabError(f"{spec.by!r} is not a column of this dataset", "by")
     if found.value is None or found.previous is None:
-        return replace(found, by_note="the KPI has no value in one of the periods")
+        return replace(found, by_note=wording.NO_VALUE_TO_SPLIT)
     now = _grouped(store, dataset, spec, aggregates, spec.period, currency, False)
     before = _grouped(store, dataset, spec, aggregates, spec.vs, currency, False)
     labels = list(dict.fromkeys([*before, *now]))
@@ -227,8 +227,7 @@ def _split(store, dataset, spec, found, measured, aggregates, totals) -> Explana
     if not _adds_up(form, totals, (n0, d0, n1, d1)):
         return replace(
             found,
-            by_note=f"the same units appear under more than one {spec.by}, so the change"
-            " cannot be split across it exactly",
+            by_note=wording.units_in_several(spec.by),
         )
     if form.denominator is None:
         split = sum_changes(n0 * form.scale, n1 * form.scale)

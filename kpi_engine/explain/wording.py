@@ -21,6 +21,24 @@ NOISE_NOTE = (
 )
 
 
+NO_VALUE_TO_SPLIT = "the KPI has no value in one of the periods"
+
+
+def no_parts(name: str) -> str:
+    return f"{name} is not a product of other KPIs in the catalog"
+
+
+def parts_need(name: str, lacking: list[str]) -> str:
+    return f"splitting {name} into its parts needs {', '.join(lacking)}"
+
+
+def units_in_several(by: str) -> str:
+    return (
+        f"the same units appear under more than one {by}, so the change cannot be split across"
+        " it exactly"
+    )
+
+
 def too_many_groups(count: int, by: str) -> str:
     return (
         f"{by} has {count:,} values in these periods: too many to read a split from. Split by a"
