@@ -17,7 +17,7 @@ typed literals) so the same text can be transpiled for another engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from kpi_engine.identifiers import quote_identifier as q
 from kpi_engine.kpis import formula as fx
 
 if TYPE_CHECKING:
+    from kpi_engine.currencies.conversion import Conversion
     from kpi_engine.datasets import Dataset
     from kpi_engine.kpis.catalog import Kpi
 
@@ -37,13 +38,19 @@ ONE = "CAST(1 AS DOUBLE)"
 @dataclass(frozen=True)
 class Rows:
     """Which rows an analysis reads: dates (inclusive), filters on columns (values compared
-    as text), one currency, and columns that must not be empty."""
+    as text), one currency, and columns that must not be empty; with ``convert``, every
+    row's money in one currency instead (``currency`` is then that one)."""
 
     start: date | None = None
     end: date | None = None
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     currency: str | None = None
     present: tuple[str, ...] = ()
+    convert: Conversion | None = None
+
+    def needing(self, *columns: str) -> Rows:
+        """The same rows, where ``columns`` are not empty too."""
+        return replace(self, present=(*self.present, *columns))
 
 
 def column(dataset: Dataset, name: str, field: str = "by") -> str:
@@ -80,7 +87,7 @@ def where_sql(dataset: Dataset, rows: Rows) -> tuple[str, list]:
     for name in rows.present:
         where.append(f"{q(column(dataset, name))} IS NOT NULL")
     filters = list(rows.filters)
-    if rows.currency is not None:
+    if rows.currency is not None and rows.convert is None:
         if "currency" not in dataset.roles:
             raise KpiLabError(
                 f"cannot be chosen: dataset {dataset.name!r} has no currency column", "currency"
@@ -94,6 +101,39 @@ def where_sql(dataset: Dataset, rows: Rows) -> tuple[str, list]:
         where.append(f"CAST({col} AS VARCHAR) IN ({', '.join('?' for _ in values)})")
         params.extend(str(v) for v in values)
     return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def source_sql(dataset: Dataset, rows: Rows) -> tuple[str, list]:
+    """What the rows are read from: the dataset's table, or, converting, a subquery with the
+    same columns whose money is multiplied by its day's factor (a row whose currency has no
+    factor keeps its other columns, its money empty)."""
+    conversion = rows.convert
+    if conversion is None:
+        return dataset.table, []
+    money = set(conversion.money)
+    columns = ", ".join(
+        f"t.{q(c.name)} * f.factor AS {q(c.name)}" if c.name in money else f"t.{q(c.name)}"
+        for c in dataset.columns
+    )
+    if not conversion.runs:  # no rows in a currency with rates: no money
+        nothing = "(SELECT CAST(NULL AS DOUBLE) AS factor) f"
+        return f"(SELECT {columns} FROM {dataset.table} t CROSS JOIN {nothing})", []
+    runs = ", ".join("(?, ?, ?, ?)" for _ in conversion.runs)
+    params = [value for run in conversion.runs for value in run]
+    code = (
+        f"upper(trim(CAST(t.{q(conversion.column)} AS VARCHAR)))"
+        if conversion.column
+        else "CAST(? AS VARCHAR)"
+    )
+    if not conversion.column:
+        params.append(conversion.fixed)
+    day = f"t.{q(dataset.date_column)}"
+    return (
+        f"(SELECT {columns} FROM {dataset.table} t LEFT JOIN (VALUES {runs})"
+        f" AS f(currency, first_day, next_day, factor) ON {code} = f.currency"
+        f" AND {day} >= f.first_day AND {day} < f.next_day)",
+        params,
+    )
 
 
 def kpi_expression(dataset: Dataset, kpi: Kpi) -> str:
@@ -158,17 +198,17 @@ def kpi_sql(
         expr = period_expression(dataset, grain)
         select.append(f"{expr} AS {PERIOD}")
         groups.append(expr)
-        rows = Rows(
-            rows.start, rows.end, rows.filters, rows.currency, (*rows.present, dataset.date_column)
-        )
+        rows = rows.needing(dataset.date_column)
     for name in by:
         col = q(column(dataset, name))
         select.append(f"{col} AS {q(name)}")
         groups.append(col)
     ids = [kpi.id for kpi in kpis]
     select += [f"{kpi_expression(dataset, kpi)} AS {q(kpi.id)}" for kpi in kpis]
-    where, params = where_sql(dataset, rows)
-    sql = f"SELECT {', '.join(select)} FROM {dataset.table}{where}"
+    source, params = source_sql(dataset, rows)
+    where, where_params = where_sql(dataset, rows)
+    params += where_params
+    sql = f"SELECT {', '.join(select)} FROM {source} AS src{where}"
     if groups:
         sql += f" GROUP BY {', '.join(groups)}"
     if sort is not None:
@@ -197,6 +237,17 @@ def days_sql(dataset: Dataset, rows: Rows) -> tuple[str, list]:
     day = q(dataset.date_column)
     where, params = where_sql(dataset, rows)
     return f"SELECT count(DISTINCT {day}) AS days FROM {dataset.table}{where}", params
+
+
+def currency_days_sql(dataset: Dataset, currency: str | None) -> tuple[str, list]:
+    """The days each currency (its column's values, upper case) has rows on."""
+    day = q(dataset.date_column)
+    code = f"upper(trim(CAST({q(currency)} AS VARCHAR)))" if currency else "CAST(NULL AS VARCHAR)"
+    return (
+        f"SELECT {code} AS currency, CAST({day} AS DATE) AS day FROM {dataset.table}"
+        f" WHERE {day} IS NOT NULL GROUP BY 1, 2",
+        [],
+    )
 
 
 def distinct_sql(dataset: Dataset, name: str, limit: int) -> tuple[str, list]:
@@ -274,10 +325,9 @@ class Units:
 
 
 def _rows_sql(dataset: Dataset, variant: str, rows: Rows) -> tuple[str, list]:
-    where, params = where_sql(
-        dataset, Rows(rows.start, rows.end, rows.filters, rows.currency, (*rows.present, variant))
-    )
-    return f"SELECT * FROM {dataset.table}{where}", params
+    source, params = source_sql(dataset, rows)
+    where, where_params = where_sql(dataset, rows.needing(variant))
+    return f"SELECT * FROM {source} AS src{where}", params + where_params
 
 
 def _as_text(name: str) -> str:
@@ -344,7 +394,7 @@ def _units_sql(dataset: Dataset, variant: str, measures: Sequence[Measure], unit
 
 
 def _pre_period_sql(
-    dataset: Dataset, measures: Sequence[Measure], units: Units
+    dataset: Dataset, measures: Sequence[Measure], units: Units, rows: Rows
 ) -> tuple[str, list]:
     """Per unit k0, each pre-period measure's sum over the unit's rows (any variant, or none)
     dated in the ``pre_days`` days before the test's start or the unit's first day."""
@@ -354,14 +404,15 @@ def _pre_period_sql(
         if m.pre_period:
             total = f"CAST(coalesce(sum(p.{q(m.num)}), 0) AS DOUBLE)"
             cols.append(f"CAST({total} > 0 AS DOUBLE) AS x{i}" if m.binary else f"{total} AS x{i}")
+    source, params = source_sql(dataset, rows)
     if units.pre_start is not None:
         window = f"p.{day} >= ? AND p.{day} < ?"
-        params: list = [units.pre_start - timedelta(days=units.pre_days), units.pre_start]
+        params += [units.pre_start - timedelta(days=units.pre_days), units.pre_start]
     else:
         window = f"p.{day} < u.day AND date_diff('day', p.{day}, u.day) <= ?"
-        params = [int(units.pre_days)]
+        params.append(int(units.pre_days))
     return (
-        f"SELECT u.k0 AS k0, {', '.join(cols)} FROM units u JOIN {dataset.table} p"
+        f"SELECT u.k0 AS k0, {', '.join(cols)} FROM units u JOIN {source} p"
         f" ON p.{key} = u.k0 WHERE {window} GROUP BY u.k0",
         params,
     )
@@ -433,7 +484,7 @@ def arm_sums_sql(
     ctes = [f"base AS ({base})", f"units AS ({_units_sql(dataset, variant, measures, units)})"]
     pre = [i for i, m in enumerate(measures) if m.pre_period]
     if pre:
-        pre_sql, pre_params = _pre_period_sql(dataset, measures, units)
+        pre_sql, pre_params = _pre_period_sql(dataset, measures, units, rows)
         ctes.append(f"pre AS ({pre_sql})")
         params += pre_params
         filled = ", ".join(f"coalesce(pre.x{i}, 0) AS x{i}" for i in pre)

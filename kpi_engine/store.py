@@ -52,6 +52,7 @@ class Store:
         self.path = target
         self.workspace = workspace
         self.actor: Principal = LOCAL_OWNER
+        self.rates_file = None  # a rates file given for one command, instead of the workspace's
         self._scratch = None
         if target == ":memory:":
             self._scratch = tempfile.mkdtemp(prefix="kpilab-")
@@ -82,6 +83,13 @@ class Store:
         against them (``access.principal.require``)."""
         view = self.for_workspace(workspace or self.workspace)
         view.actor = actor
+        return view
+
+    def using_rates(self, table) -> Store:
+        """The same store, converting money with ``table`` (a ``currencies.rates.RateTable``
+        read from a file) instead of the workspace's rates."""
+        view = self.for_workspace(self.workspace)
+        view.rates_file = table
         return view
 
     @property

@@ -14,6 +14,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import blocks_of, distinct_values, result_of
+from ui.currency_picker import currency_choice
 from ui.dataset_picker import current_dataset
 from ui.identity import current_store
 from ui.messages import show_error
@@ -76,11 +77,7 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
         min_spend = b1.number_input(LABELS["min_spend"], 0.0, 1e7, 0.0, key=widget_key("bmin", key))
         campaigns = distinct_values(store, dataset, dataset.roles["campaign"])
         locks = b2.multiselect(LABELS["locks"], campaigns, key=widget_key("block", key))
-        currency = None
-        if len(dataset.currencies) > 1:
-            currency = b2.selectbox(
-                LABELS["currency"], dataset.currencies, key=widget_key("bcur", key)
-            )
+        currency, convert = currency_choice(store, dataset, "bcur", LABELS["currency"], b2)
         window = b3.number_input(LABELS["window_days"], 7, 730, 90, key=widget_key("bwin", key))
         lag = b3.number_input(LABELS["lag_days"], 0, 60, 7, key=widget_key("blag", key))
     with st.expander("Lift tests"):
@@ -94,6 +91,7 @@ def _spec(store: Store, dataset: Dataset) -> BudgetSpec:
         window_days=int(window),
         lag_days=int(lag),
         currency=currency,
+        convert=convert,
         **kwargs,
     )
 

@@ -23,6 +23,7 @@ from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.identity import can, current_store, writable_store
 from ui.messages import show_error
 from ui.navigation import require_app_navigation
+from ui.rates_panel import rates_panel
 from ui.resources import session_spool
 from ui.state import Keys
 from ui.text import plain
@@ -505,3 +506,4 @@ else:
     selected = current_dataset(store)
     if selected is not None:
         _dataset_details(store, selected)
+rates_panel(store)

@@ -30,6 +30,7 @@ from kpi_engine.stats.sufficient import PROPORTION, RATIO
 from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import blocks_of, date_range, distinct_values, result_of
+from ui.currency_picker import currency_choice
 from ui.dataset_picker import current_dataset, select_after_rerun
 from ui.identity import current_store
 from ui.messages import show_error
@@ -113,6 +114,7 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
         st.info(wording.PICK_KPIS)
         return None
     methods = _methods(dataset, kind, [lookup(k, custom) for k in kpis], variant_col)
+    currency, convert = currency_choice(store, dataset, "xcur", "Currency")
     split_text, guard = settings["split_text"], settings["guard"]
     try:
         split = tuple(float(x) for x in split_text.split(",")) if split_text.strip() else None
@@ -138,6 +140,8 @@ def _settings(store: Store, dataset: Dataset) -> ExperimentSpec | None:
             start=settings["dates"][0],
             end=settings["dates"][1],
             mde=settings["mde"],
+            currency=currency,
+            convert=convert,
             **methods,
         )
     except KpiLabError as exc:

@@ -32,6 +32,7 @@ from kpi_engine.store import Store
 from ui.blocks import draw
 from ui.cache import blocks_of, date_range, distinct_values, result_of
 from ui.catalog_browser import catalog_browser, custom_kpi_form
+from ui.currency_picker import currency_choice
 from ui.dataset_picker import current_dataset
 from ui.identity import can, current_store, writable_store
 from ui.messages import show_error
@@ -311,16 +312,7 @@ if not kpis:
     st.stop()
 bounds = date_range(store, dataset)
 start, end, filters = _filters(store, dataset, bounds)
-currency = None
-if len(dataset.currencies) > 1:
-    currency = st.segmented_control(
-        LABELS["currency"],
-        dataset.currencies,
-        default=dataset.currencies[0],
-        required=True,
-        key=widget_key("currency", dataset.dataset_id),
-        help="This dataset holds money in several currencies; KPIs never add them up.",
-    )
+currency, convert = currency_choice(store, dataset, "currency", LABELS["currency"])
 slots = {"cards": st.container()}
 why: dict = {}
 if start and end:
@@ -369,6 +361,7 @@ try:
         targets=saved_targets,
         **trend,
         **why,
+        convert=convert,
     )
     result = result_of(store, dataset, spec)
 except KpiLabError as exc:

@@ -24,6 +24,7 @@ import streamlit as st
 
 from kpi_engine.analyses import Result, Spec, analysis_of, run
 from kpi_engine.annotations.timeline import timeline
+from kpi_engine.currencies.workspace_rates import rates_version
 from kpi_engine.datasets import Dataset
 from kpi_engine.display.blocks import Block
 from kpi_engine.store import Store
@@ -83,11 +84,11 @@ def _result(
 
 
 def _version(store: Store, dataset: Dataset) -> str:
-    """The data's version and its timeline's (notes, and events such as links and alerts):
-    a new note changes the trend's marks, a note left out of baselines the anomaly flags and
-    the budget's fits."""
+    """The data's version, its timeline's (notes, and events such as links and alerts) and
+    the workspace's exchange rates': a new note changes the trend's marks, a note left out of
+    baselines the anomaly flags and the budget's fits, new rates converted amounts."""
     marks = hashlib.sha256(repr(timeline(store, dataset)).encode()).hexdigest()[:16]
-    return f"{data_version(dataset)}|{marks}"
+    return f"{data_version(dataset)}|{marks}|{rates_version(store)}"
 
 
 def result_of(store: Store, dataset: Dataset, spec: Spec) -> Result:

@@ -84,7 +84,7 @@ def _kpis(store: Store, dataset: Dataset, spec: KpiViewSpec) -> WidgetState:
         else:
             left_out.append(f"the filter on {name}")
     if spec.currency:
-        values[widget_key("currency", key)] = spec.currency
+        values[widget_key("currency_to" if spec.convert else "currency", key)] = spec.currency
     if spec.by and spec.by[0] in dataset.dimensions:
         values[widget_key("by", key)] = spec.by[0]
     values[widget_key("grain", key)] = spec.grain or "day"
@@ -187,7 +187,7 @@ def _budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> WidgetState:
         if getattr(spec, setting) is not None:
             values[widget_key(name, key)] = getattr(spec, setting)
     if spec.currency:
-        values[widget_key("bcur", key)] = spec.currency
+        values[widget_key("bcur_to" if spec.convert else "bcur", key)] = spec.currency
     _budget_period(values, spec, key)
     period_widgets = spec.question in ("total for the period", "goal")
     left_out = [

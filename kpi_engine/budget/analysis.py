@@ -35,6 +35,7 @@ from kpi_engine.budget.spend_test import NEEDED_BELOW, suggest_test
 from kpi_engine.budget.tiers import Fitted, fit_curves
 from kpi_engine.budget.uncertainty import Draws, draw_curves, uplift_summary
 from kpi_engine.budget.window import Window, load_window
+from kpi_engine.currencies.convert import note_if
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.store import Store
@@ -83,6 +84,9 @@ def run_budget(store: Store, dataset: Dataset, spec: BudgetSpec) -> BudgetResult
             suggest_test(fitted, window, alloc, lb, ub, spec, portfolio, draws)
             if alone is None and _wants_test(spec, portfolio)
             else None
+        ),
+        conversion=note_if(
+            store, dataset, spec.convert, spec.currency, (window.start, window.last_day)
         ),
     )
 

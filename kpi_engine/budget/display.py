@@ -10,6 +10,7 @@ from kpi_engine.budget import wording
 from kpi_engine.budget.charts import curve_points
 from kpi_engine.budget.result import ONE_CAMPAIGN, BudgetResult
 from kpi_engine.budget.spend_test import NEEDED_BELOW
+from kpi_engine.currencies.wording import conversion_line
 from kpi_engine.display.blocks import (
     Block,
     Bullets,
@@ -59,6 +60,11 @@ def blocks(result: BudgetResult) -> tuple[Block, ...]:
         ),
         *(text(note, tone="info", icon="info") for note in result.notes),
         text(wording.window_caption(w.start, w.end, result.scenario), tone="caption"),
+        *(
+            (text(conversion_line(result.conversion), tone="caption", icon="currency_exchange"),)
+            if result.conversion
+            else ()
+        ),
         Cards(portfolio_cards(result), per_row=4),
     ]
     if result.portfolio.unallocated > 0:

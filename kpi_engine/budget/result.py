@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kpi_engine.currencies.conversion import ConversionNote
 from kpi_engine.typed_json import from_json, to_json
 
 
@@ -148,6 +149,7 @@ class BudgetResult:
     plan: PeriodPlan | None = None  # with a period ahead (--days or --until)
     goal: GoalResult | None = None
     test: SpendTest | None = None  # with --suggest-test, or on the page when uncertain
+    conversion: ConversionNote | None = None  # how amounts became ``currency``
 
     def to_dict(self) -> dict:
         return to_json(self)

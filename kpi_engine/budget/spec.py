@@ -41,6 +41,7 @@ class BudgetSpec:
     window_days: int = 90
     lag_days: int = 7  # recent days left out: their conversions are still coming in
     currency: str | None = None
+    convert: bool = False  # every amount in ``currency``, at each row's day's exchange rate
     bootstrap: int = 200  # draws of every curve for the bands and P(it helps)
     seed: int = DEFAULT_SEED
     plan_days: int | None = None  # a plan for this many days after the data's last day
@@ -160,6 +161,7 @@ class BudgetSpec:
             "window_days": self.window_days,
             "lag_days": self.lag_days,
             "currency": self.currency,
+            "convert": self.convert,
             "bootstrap": self.bootstrap,
             "seed": self.seed,
             "plan_days": self.plan_days,
@@ -191,6 +193,7 @@ class BudgetSpec:
             window_days=f.integer("window_days", 90),
             lag_days=f.integer("lag_days", 7),
             currency=f.text("currency"),
+            convert=f.flag("convert"),
             bootstrap=f.integer("bootstrap", 200),
             seed=f.integer("seed", DEFAULT_SEED),
             plan_days=f.integer("plan_days"),

@@ -50,13 +50,15 @@ def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
             f"budget reallocation needs the column(s) {', '.join(missing)}, which"
             f" dataset {dataset.name!r} does not have"
         )
+    if spec.convert and spec.currency is None:
+        raise KpiLabError("is needed to plan every amount in one currency", "currency")
     if len(dataset.currencies) > 1 and spec.currency is None:
         raise KpiLabError(
             f"is needed: dataset {dataset.name!r} has money in"
             f" {', '.join(dataset.currencies)}, and budgets are never mixed across currencies",
             "currency",
         )
-    rows = Rows(currency=spec.currency, present=("campaign",))
+    rows = Rows(currency=None if spec.convert else spec.currency, present=("campaign",))
     last = store.query(dataset, *date_range_sql(dataset, rows))["last_day"].iloc[0]
     if pd.isna(last):
         raise KpiLabError(f"dataset {dataset.name!r} has no dated campaign rows")
@@ -65,7 +67,15 @@ def load_window(store: Store, dataset: Dataset, spec: BudgetSpec) -> Window:
     start = end - timedelta(days=spec.window_days - 1)
     first = start - timedelta(days=BURN_IN_DAYS)
     sums = tuple(s for s in SUMS if s in roles)
-    query = KpiQuery(sums, ("campaign",), first, last_day, grain="day", currency=spec.currency)
+    query = KpiQuery(
+        sums,
+        ("campaign",),
+        first,
+        last_day,
+        grain="day",
+        currency=spec.currency,
+        convert=spec.convert,
+    )
     frame = run_kpis(store, dataset, query)
     frame = frame[frame["campaign"].notna()]
     frame = frame.assign(campaign=frame["campaign"].astype(str))

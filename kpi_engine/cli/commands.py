@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from kpi_engine.alerts.evaluate import evaluate
 from kpi_engine.alerts.monitor import run_monitor
@@ -16,6 +17,14 @@ from kpi_engine.annotations.notes import add_note, delete_note, notes
 from kpi_engine.budget.analysis import run_budget
 from kpi_engine.budget.lift import lift_tests
 from kpi_engine.budget.spec import BudgetSpec
+from kpi_engine.currencies.rates import read_rates
+from kpi_engine.currencies.wording import rates_summary
+from kpi_engine.currencies.workspace_rates import (
+    clear_rates,
+    rates_of,
+    save_rates,
+    workspace_rates,
+)
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
 from kpi_engine.experiments.spec import ExperimentSpec
@@ -61,7 +70,16 @@ def _kpi_ids(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*args.kpi, *named]))
 
 
+def _converting(store: Store, args: argparse.Namespace) -> tuple[Store, bool]:
+    """The store with ``--rates`` when given; whether ``--currency`` converts (with rates)
+    or keeps one currency's rows (without)."""
+    if args.rates:
+        store = store.using_rates(replace(read_rates(args.rates), pick=args.rates_by))
+    return store, bool(args.currency) and rates_of(store) is not None
+
+
 def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
+    store, convert = _converting(store, args)
     dataset = store.dataset(args.dataset)
     kpis = _kpi_ids(args)
     if not kpis:
@@ -78,11 +96,13 @@ def _cmd_kpis(store: Store, args: argparse.Namespace) -> dict:
         args.currency,
         tuple(args.by),
         grain=args.grain,
+        convert=convert,
     )
     return _shared(store, args, spec, run_kpi_view(store, dataset, spec))
 
 
 def _cmd_explain(store: Store, args: argparse.Namespace) -> dict:
+    store, convert = _converting(store, args)
     dataset = store.dataset(args.dataset)
     period, vs = periods(store.date_range(dataset), args.period, args.vs)
     spec = ExplainSpec(
@@ -94,11 +114,13 @@ def _cmd_explain(store: Store, args: argparse.Namespace) -> dict:
         tuple(args.filter),
         args.currency,
         _customs(store, args, (args.kpi,)),
+        convert,
     )
     return run_explain(store, dataset, spec).to_dict()
 
 
 def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
+    store, convert = _converting(store, args)
     dataset = store.dataset(args.dataset)
     kpis = _kpi_ids(args)
     spec = ExperimentSpec(
@@ -125,11 +147,14 @@ def _cmd_experiment(store: Store, args: argparse.Namespace) -> dict:
         segment_col=args.segment_col,
         non_inferiority=tuple(args.non_inferiority),
         mde=args.mde,
+        currency=args.currency,
+        convert=convert,
     )
     return _shared(store, args, spec, run_experiment(store, dataset, spec))
 
 
 def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
+    store, convert = _converting(store, args)
     dataset = store.dataset(args.dataset)
     spec = BudgetSpec(
         dataset_id=dataset.dataset_id,
@@ -148,6 +173,7 @@ def _cmd_budget(store: Store, args: argparse.Namespace) -> dict:
         window_days=args.window_days,
         lag_days=args.lag_days,
         currency=args.currency,
+        convert=convert,
         bootstrap=args.bootstrap,
         seed=args.seed,
         plan_days=args.days,
@@ -271,6 +297,28 @@ def _cmd_note(store: Store, args: argparse.Namespace) -> dict:
     return to_json(add_note(store, dataset, *args.on, args.text, args.exclude))
 
 
+def _cmd_rates(store: Store, args: argparse.Namespace) -> dict:
+    if args.action == "import":
+        table = save_rates(store, replace(read_rates(args.file), pick=args.by))
+    elif args.action == "clear":
+        clear_rates(store)
+        return {"cleared": True}
+    else:
+        table = workspace_rates(store)
+    if table is None:
+        return {"rates": None}
+    return {
+        "rates": {
+            "source": table.source,
+            "base": table.base,
+            "pick": table.pick,
+            "currencies": list(table.currencies),
+            "values": table.values,
+        },
+        "summary": rates_summary(table),
+    }
+
+
 def _cmd_watch(store: Store, args: argparse.Namespace) -> dict:
     if args.action == "list":
         return {"watches": [to_json(w) for w in list_watches(store)]}
@@ -369,6 +417,7 @@ COMMANDS = {
     "power": _cmd_power,
     "watch": _cmd_watch,
     "note": _cmd_note,
+    "rates": _cmd_rates,
     "monitor": _cmd_monitor,
     "migrate": _cmd_migrate,
     "audit": _cmd_audit,

@@ -8,11 +8,14 @@ from datetime import date, datetime
 from typing import Any
 
 from kpi_engine.budget.result import ONE_CAMPAIGN
+from kpi_engine.currencies.conversion import ConversionNote
+from kpi_engine.currencies.wording import conversion_line
 from kpi_engine.experiments.result import ExperimentResult
 from kpi_engine.experiments.wording import method_notes
 from kpi_engine.explain.result import Explanation
 from kpi_engine.explain.wording import signed_amount
 from kpi_engine.formatting import format_cell, format_change, format_value
+from kpi_engine.typed_json import from_json
 
 
 def to_plain(value: Any) -> Any:
@@ -50,7 +53,13 @@ def _kpis(result: dict) -> None:
     units = {k["id"]: k["unit"] for k in result["kpis"]}
     if result.get("by") or not result.get("cards"):
         _rows(result["rows"], units, result["currency"])
+    _converted(result)
     _share(result)
+
+
+def _converted(result: dict) -> None:
+    if result.get("conversion"):
+        print(conversion_line(from_json(ConversionNote, result["conversion"])))
 
 
 def _token(result: dict) -> None:
@@ -83,6 +92,7 @@ def _team(result: dict) -> None:
 def _explain(result: dict) -> None:
     e = Explanation.from_dict(result)
     print(e.sentence)
+    _converted(result)
     unit, money = e.unit, e.currency
     print(
         f"{e.name}: {format_value(e.previous, unit, money)} ({e.vs[0]} to {e.vs[1]}) ->"
@@ -143,6 +153,7 @@ def _experiment(result: dict) -> None:
         print(f"SRM p = {srm['p_value']:.3g}" + ("  MISMATCH" if srm["flag"] else ""))
     for r in result["results"]:
         print(r["verdict"])
+    _converted(result)
     for line in method_notes(ExperimentResult.from_dict(result)):
         print(line)
     for w in result["warnings"]:
@@ -153,6 +164,7 @@ def _experiment(result: dict) -> None:
 def _budget(result: dict) -> None:
     for note in result["notes"]:
         print(note)
+    _converted(result)
     if result["status"] == ONE_CAMPAIGN:
         return
     money = result.get("currency")
@@ -194,6 +206,13 @@ def _notes(result: dict) -> None:
         print(f"removed {result['removed']}")
 
 
+def _rates(result: dict) -> None:
+    if result.get("cleared"):
+        print("the workspace's exchange rates are deleted")
+    else:
+        print(result.get("summary") or "this workspace has no exchange rates")
+
+
 def _listed(command: str, result: dict) -> None:
     """The commands that print a list or a line or two."""
     if command == "share":
@@ -233,6 +252,7 @@ PRINTERS = {
     "watch": _watches,
     "monitor": _monitor,
     "note": _notes,
+    "rates": _rates,
     "token": _token,
     "team": _team,
     "explain": _explain,

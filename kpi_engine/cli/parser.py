@@ -10,6 +10,7 @@ from kpi_engine.aggregate_sql import GRAINS
 from kpi_engine.alerts.watch import DEFAULT_HOUR, DIGESTS
 from kpi_engine.budget.spec import DEFAULT_SEED, OBJECTIVES
 from kpi_engine.compute import ATTACH_ENGINES, FORMATS
+from kpi_engine.currencies.rates import PICKS
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.spec import (
     DEFAULT_ALPHA,
@@ -90,6 +91,8 @@ FLAGS = {
     "token_id": "the token id",
     "period": "--period",
     "vs": "--vs",
+    "rates": "--rates",
+    "pick": "--rates-by",
 }
 
 
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     _share_command(sub, common)
     _watch_command(sub, common)
     _note_command(sub, common)
+    _rates_command(sub, common)
     _monitor_command(sub, common)
     _power_command(sub, common)
     _access_commands(sub, common)
@@ -267,7 +271,7 @@ def _kpis_command(sub, common, custom, sharing) -> None:
     p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD")
     p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD")
     _filter_flag(p)
-    p.add_argument("--currency", help="with several currencies: report this one only")
+    _currency_flags(p)
     p.add_argument("--grain", choices=GRAINS, help="add a trend of the first KPI by this grain")
 
 
@@ -279,6 +283,26 @@ def _filter_flag(p: argparse.ArgumentParser) -> None:
         type=_filter,
         metavar="COLUMN=VALUE[,VALUE]",
         help="keep the rows with these values (repeatable)",
+    )
+
+
+def _currency_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="with exchange rates (--rates or the workspace's): every amount in this currency;"
+        " without: with several currencies, this one's rows only",
+    )
+    p.add_argument(
+        "--rates",
+        metavar="FILE",
+        help="exchange rates for this command: date,currency,rate or the ECB's CSV",
+    )
+    p.add_argument(
+        "--rates-by",
+        choices=PICKS,
+        default="day",
+        help="with --rates: each row's day's rate, or its month's mean (default: day)",
     )
 
 
@@ -305,7 +329,7 @@ def _explain_command(sub, common, custom) -> None:
     )
     p.add_argument("--by", help="split the change across this column (mix and rate)")
     _filter_flag(p)
-    p.add_argument("--currency", help="with several currencies: this one")
+    _currency_flags(p)
 
 
 def _experiment_command(sub, common, custom, sharing) -> None:
@@ -363,6 +387,7 @@ def _experiment_command(sub, common, custom, sharing) -> None:
     )
     p.add_argument("--start", type=_date)
     p.add_argument("--end", type=_date)
+    _currency_flags(p)
     _experiment_methods(p)
 
 
@@ -533,7 +558,7 @@ def _budget_bounds(p) -> None:
         default=7,
         help="recent days dropped: conversions are still coming in",
     )
-    p.add_argument("--currency", help="with several currencies: plan in this one")
+    _currency_flags(p)
     p.add_argument("--bootstrap", type=int, default=200, help="draws of every curve for the bands")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the draws' random seed")
 
@@ -602,6 +627,19 @@ def _note_command(sub, common) -> None:
     p.add_argument("dataset", help="dataset id or name")
     p = actions.add_parser("remove", parents=[common], help="delete a note")
     p.add_argument("note_id")
+
+
+def _rates_command(sub, common) -> None:
+    """rates import, show, clear: the workspace's exchange rates."""
+    rates = sub.add_parser("rates", help="the workspace's exchange rates (one reporting currency)")
+    actions = rates.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = actions.add_parser("import", parents=[common], help="replace the workspace's rates")
+    p.add_argument("file", help="date,currency,rate or the ECB's reference-rate CSV")
+    p.add_argument(
+        "--by", choices=PICKS, default="day", help="each row's day's rate, or its month's mean"
+    )
+    actions.add_parser("show", parents=[common], help="what rates the workspace has")
+    actions.add_parser("clear", parents=[common], help="delete the workspace's rates")
 
 
 def _monitor_command(sub, common) -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 import pandas as pd
 from scipy import stats as st
 
+from kpi_engine.currencies.convert import note_if
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments import applicable, checks, wording
@@ -124,6 +125,7 @@ def run_experiment(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Expe
         by_exposure_week=_weeks(store, dataset, spec, kind, shapes, sums, order)
         if spec.weeks
         else (),
+        conversion=note_if(store, dataset, spec.convert, spec.currency, (spec.start, spec.end)),
     )
 
 

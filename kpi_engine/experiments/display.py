@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import plotly.graph_objects as go
 
+from kpi_engine.currencies.wording import conversion_line
 from kpi_engine.display.blocks import Block, Chart, Download, Section, Table, text
 from kpi_engine.display.theme import COLORS, styled
 from kpi_engine.experiments import wording
@@ -18,6 +19,10 @@ from kpi_engine.formatting import d3_format, format_value
 
 def blocks(result: ExperimentResult) -> tuple[Block, ...]:
     out: list[Block] = [text(wording.data_caption(result.data.kind), tone="caption")]
+    if result.conversion is not None:
+        out.append(
+            text(conversion_line(result.conversion), tone="caption", icon="currency_exchange")
+        )
     tone, sentence = wording.split_summary(result.srm)
     out.append(text(sentence, tone=tone, icon={"error": "report", "success": "balance"}.get(tone)))
     out += [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kpi_engine.currencies.conversion import ConversionNote
 from kpi_engine.stats.sufficient import ArmStats
 from kpi_engine.typed_json import from_json, to_json
 
@@ -204,6 +205,7 @@ class ExperimentResult:
     capping: dict[str, CapSummary] = field(default_factory=dict)
     segments: tuple[SegmentResult, ...] = ()
     by_exposure_week: tuple[WeekLift, ...] = ()
+    conversion: ConversionNote | None = None  # how amounts became one currency
 
     def kpi(self, kpi_id: str) -> KpiInfo:
         return next(k for k in self.kpis if k.id == kpi_id)

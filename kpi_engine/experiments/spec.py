@@ -57,6 +57,8 @@ class ExperimentSpec:
     non_inferiority: tuple[tuple[str, float], ...] = ()  # (kpi, margin, e.g. 0.02)
     mde: float = DEFAULT_MDE  # smallest lift worth detecting, for "keep testing" and power
     weeks: bool = True  # lift by week since exposure (the page asks for it when it is opened)
+    currency: str | None = None  # with several currencies: this one's rows (or, converting, all)
+    convert: bool = False  # every amount in ``currency``, at each row's day's exchange rate
 
     def __post_init__(self) -> None:
         if not self.variant_col:
@@ -159,6 +161,8 @@ class ExperimentSpec:
             "non_inferiority": [list(m) for m in self.non_inferiority],
             "mde": self.mde,
             "weeks": self.weeks,
+            "currency": self.currency,
+            "convert": self.convert,
         }
 
     @classmethod
@@ -189,4 +193,6 @@ class ExperimentSpec:
             non_inferiority=f.pairs("non_inferiority"),
             mde=f.number("mde", DEFAULT_MDE),
             weeks=f.flag("weeks", True),
+            currency=f.text("currency"),
+            convert=f.flag("convert"),
         )

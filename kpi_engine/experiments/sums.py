@@ -9,6 +9,7 @@ Everything the statistics need; no unit-level row ever leaves the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
 
@@ -22,6 +23,7 @@ from kpi_engine.aggregate_sql import (
     shared_units_sql,
     variant_totals_sql,
 )
+from kpi_engine.currencies.convert import conversion
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.capping import parse_cap
@@ -76,10 +78,20 @@ def _units(dataset: Dataset, spec: ExperimentSpec) -> Units:
     )
 
 
+def read_rows(store: Store, dataset: Dataset, spec: ExperimentSpec) -> Rows:
+    """The test's rows: its dates, one currency, or every row's money converted into it (from
+    the days before the start CUPED reads)."""
+    if not spec.convert or not spec.currency:
+        return Rows(spec.start, spec.end, currency=spec.currency)
+    first = spec.start - timedelta(days=spec.pre_days) if spec.start and spec.cuped else None
+    converted = conversion(store, dataset, spec.currency, first, spec.end)
+    return Rows(spec.start, spec.end, currency=spec.currency, convert=converted)
+
+
 def fetch_sums(
     store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str, shapes: dict[str, KpiShape]
 ) -> Sums:
-    rows = Rows(spec.start, spec.end)
+    rows = read_rows(store, dataset, spec)
     if kind == "totals":
         plain = [s.measure() for s in shapes.values()]
         sql = variant_totals_sql(dataset, spec.variant_col, dataset.roles["users"], plain, rows)
@@ -111,7 +123,10 @@ def exposures(store: Store, dataset: Dataset, spec: ExperimentSpec, kind: str) -
     if kind != "users" or one_row_per_unit(dataset, spec.unit_col):
         return 0, 0
     sql = shared_units_sql(
-        dataset, spec.variant_col, unit_column(dataset, spec.unit_col), Rows(spec.start, spec.end)
+        dataset,
+        spec.variant_col,
+        unit_column(dataset, spec.unit_col),
+        read_rows(store, dataset, spec),
     )
     row = store.query(dataset, *sql).iloc[0]
     return int(row["shared"]), int(row["units"])
@@ -121,7 +136,7 @@ def fetch_weeks(
     store: Store, dataset: Dataset, spec: ExperimentSpec, shapes: dict[str, KpiShape]
 ) -> tuple[pd.DataFrame, object]:
     """Sums by variant, first day and week since exposure, and the data's last day."""
-    rows = Rows(spec.start, spec.end)
+    rows = read_rows(store, dataset, spec)
     plain = [s.measure() for s in shapes.values()]
     sql = exposure_weeks_sql(dataset, spec.variant_col, plain, rows, _units(dataset, spec))
     frame = store.query(dataset, *sql)

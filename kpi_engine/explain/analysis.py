@@ -10,6 +10,7 @@ from datetime import date
 
 import numpy as np
 
+from kpi_engine.currencies.convert import note_if
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.explain import wording
@@ -86,10 +87,15 @@ def run_explain(store: Store, dataset: Dataset, spec: ExplainSpec) -> Explanatio
         weight=_role_name(main.form.denominator),
         currency=currency,
         filters=spec.filters,
+        conversion=note_if(store, dataset, spec.convert, currency, _span(spec)),
     )
     if spec.by:
         found = _split(store, dataset, spec, found, (main, parts), aggregates, (before, now))
     return replace(found, sentence=wording.sentence(found))
+
+
+def _span(spec: ExplainSpec) -> tuple[date, date]:
+    return min(spec.period[0], spec.vs[0]), max(spec.period[1], spec.vs[1])
 
 
 def _measured(kpi: Kpi, exponent: int = 1) -> _Measured:
@@ -140,6 +146,7 @@ def _query(spec: ExplainSpec, aggregates, period, currency, by=(), grain=None) -
         filters=spec.filters,
         currency=currency,
         custom=helpers,
+        convert=spec.convert,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kpi_engine.currencies.conversion import ConversionNote
 from kpi_engine.typed_json import from_json, to_json
 
 
@@ -65,6 +66,7 @@ class Explanation:
     by_note: str | None = None  # why the change is not split across ``by``
     currency: str | None = None
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    conversion: ConversionNote | None = None  # how amounts became ``currency``
 
     def to_dict(self) -> dict:
         return to_json(self)

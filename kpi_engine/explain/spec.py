@@ -21,9 +21,12 @@ class ExplainSpec:
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     currency: str | None = None
     custom: tuple[Kpi, ...] = ()  # the custom KPI the id names, by value
+    convert: bool = False  # every amount in ``currency``, at each row's day's exchange rate
 
     def __post_init__(self) -> None:
         lookup(self.kpi, self.custom)
+        if self.convert and not self.currency:
+            raise KpiLabError("is needed to show every amount in one currency", "currency")
         for name, (first, last) in (("period", self.period), ("vs", self.vs)):
             if first > last:
                 raise KpiLabError(f"starts on {first}, after its end {last}", name)

@@ -11,6 +11,7 @@ import pandas as pd
 from kpi_engine.aggregate_sql import PERIOD
 from kpi_engine.annotations.notes import excluded_days
 from kpi_engine.annotations.timeline import timeline
+from kpi_engine.currencies.convert import note_if
 from kpi_engine.datasets import Dataset
 from kpi_engine.explain.analysis import run_explain
 from kpi_engine.explain.result import Explanation
@@ -89,6 +90,7 @@ def run_kpi_view(store: Store, dataset: Dataset, spec: KpiViewSpec) -> KpiViewRe
         why=_why(store, dataset, spec, previous),
         dropped=_dropped(dataset, spec),
         annotations=_marks(store, dataset, spec, trend),
+        conversion=note_if(store, dataset, spec.convert, spec.currency, _span(spec, previous)),
     )
 
 
@@ -102,6 +104,11 @@ def _marks(store: Store, dataset: Dataset, spec: KpiViewSpec, trend: Trend | Non
     periods = [date.fromisoformat(p[:10]) for p in trend.lines[0].periods]
     last = max(periods) + timedelta(days=GRAIN_DAYS.get(trend.grain, 0))
     return timeline(store, dataset, spec.start or min(periods), spec.end or last)
+
+
+def _span(spec: KpiViewSpec, previous) -> tuple[date | None, date | None]:
+    """The days the view's numbers read: its dates and the period before them."""
+    return (previous[0] if previous else spec.start), spec.end
 
 
 def _dropped(dataset: Dataset, spec: KpiViewSpec) -> tuple[tuple[str, int], ...]:
@@ -135,6 +142,7 @@ def _why(store: Store, dataset: Dataset, spec: KpiViewSpec, previous) -> Explana
         spec.filters,
         spec.currency,
         spec.custom,
+        spec.convert,
     )
     return run_explain(store, dataset, question)
 

@@ -67,7 +67,7 @@ def period_values(
 
 def days_with_data(store: Store, dataset: Dataset, query: KpiQuery, start: date, end: date) -> int:
     """How many days between start and end have rows (with the query's filters)."""
-    rows = Rows(start, end, query.filters, query.currency)
+    rows = Rows(start, end, query.filters, None if query.convert else query.currency)
     return int(store.query(dataset, *days_sql(dataset, rows))["days"].iloc[0])
 
 

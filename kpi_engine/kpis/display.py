@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi_engine.annotations.annotation import Annotation
+from kpi_engine.currencies.wording import conversion_line
 from kpi_engine.display.blocks import (
     Block,
     Bullets,
@@ -56,6 +57,10 @@ def card_blocks(result: KpiViewResult) -> tuple[Block, ...]:
         out.append(text(wording.VANITY, tone="warning", icon="warning"))
     if result.dropped:
         out.append(text(wording.dropped_rows(result.dropped), tone="warning", icon="rule"))
+    if result.conversion is not None:
+        out.append(
+            text(conversion_line(result.conversion), tone="caption", icon="currency_exchange")
+        )
     if not result.cards:
         return (*out, text(wording.SEVERAL_CURRENCIES, tone="info", icon="payments"))
     if result.previous and result.days and not result.compared:

@@ -13,7 +13,10 @@ from datetime import date
 import pandas as pd
 
 from kpi_engine.aggregate_sql import Rows, kpi_sql, numeric_columns
+from kpi_engine.currencies.conversion import Conversion
+from kpi_engine.currencies.convert import conversion
 from kpi_engine.datasets import Dataset
+from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.catalog import CATALOG, Kpi, get_kpi, missing_columns
 from kpi_engine.roles import MONEY_ROLES
 from kpi_engine.store import Store
@@ -37,6 +40,7 @@ class KpiQuery:
     limit: int | None = None
     currency: str | None = None  # with several currencies: keep this one (else split by currency)
     custom: tuple[Kpi, ...] = ()  # user-defined KPIs the ids may name
+    convert: bool = False  # every row's money in ``currency``, at its day's exchange rate
 
 
 def available_columns(dataset: Dataset) -> set[str]:
@@ -64,13 +68,19 @@ def _with_currency(dataset: Dataset, query: KpiQuery) -> KpiQuery:
     money = any(
         role in MONEY_ROLES for k in query.kpis for role in lookup(k, query.custom).requires
     )
+    if query.convert:
+        if query.currency is None:
+            raise KpiLabError("is needed to convert money into one currency", "currency")
+        return query
     if query.currency is None and column and money and len(dataset.currencies) > 1:
         if "currency" not in query.by and column not in query.by:
             return replace(query, by=("currency", *query.by))
     return query
 
 
-def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
+def build_sql(
+    dataset: Dataset, query: KpiQuery, conversion: Conversion | None = None
+) -> tuple[str, list]:
     """The one aggregate query for ``query``, with its bound parameters."""
     query = _with_currency(dataset, query)
     return kpi_sql(
@@ -78,7 +88,7 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
         [lookup(k, query.custom) for k in query.kpis],
         query.by,
         query.grain,
-        Rows(query.start, query.end, query.filters, query.currency),
+        Rows(query.start, query.end, query.filters, query.currency, convert=conversion),
         query.sort,
         query.limit,
     )
@@ -86,4 +96,7 @@ def build_sql(dataset: Dataset, query: KpiQuery) -> tuple[str, list]:
 
 def run_kpis(store: Store, dataset: Dataset, query: KpiQuery) -> pd.DataFrame:
     """One row of totals, or one row per group; n/a (division by zero, no rows) is NaN."""
-    return store.query(dataset, *build_sql(dataset, query))
+    converted = None
+    if query.convert and query.currency:
+        converted = conversion(store, dataset, query.currency, query.start, query.end)
+    return store.query(dataset, *build_sql(dataset, query, converted))

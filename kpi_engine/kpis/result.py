@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kpi_engine.annotations.annotation import Annotation
+from kpi_engine.currencies.conversion import ConversionNote
 from kpi_engine.explain.result import Explanation
 from kpi_engine.typed_json import from_json, to_json
 
@@ -126,6 +127,7 @@ class KpiViewResult:
     why: Explanation | None = None  # why the spec's ``why`` KPI changed
     dropped: tuple[tuple[str, int], ...] = ()  # days of the view with rows dropped at import
     annotations: tuple[Annotation, ...] = ()  # notes and events on the trend's dates
+    conversion: ConversionNote | None = None  # how amounts became ``currency``
 
     def kpi(self, kpi_id: str) -> KpiMeta:
         return next(k for k in self.kpis if k.id == kpi_id)

@@ -45,6 +45,7 @@ class KpiViewSpec:
     targets: tuple[Target, ...] = ()  # targets to show with their pace, by value
     why: str | None = None  # explain this KPI's change against the previous period
     why_by: str | None = None  # ... split across this column into mix and rate
+    convert: bool = False  # every amount in ``currency``, at each row's day's exchange rate
 
     def __post_init__(self) -> None:
         if not self.kpis:
@@ -70,6 +71,8 @@ class KpiViewSpec:
             ratio_form(lookup(self.why, self.custom))
         if self.smooth and (self.grain != "day" or self.lines_by):
             raise KpiLabError("needs a daily trend with a single line", "smooth")
+        if self.convert and not self.currency:
+            raise KpiLabError("is needed to show every amount in one currency", "currency")
 
     @property
     def query(self) -> KpiQuery:
@@ -81,6 +84,7 @@ class KpiViewSpec:
             filters=self.filters,
             currency=self.currency,
             custom=self.custom,
+            convert=self.convert,
         )
 
     @property
@@ -117,6 +121,7 @@ class KpiViewSpec:
             ],
             "why": self.why,
             "why_by": self.why_by,
+            "convert": self.convert,
         }
 
     @classmethod
@@ -142,6 +147,7 @@ class KpiViewSpec:
             targets=tuple(_target(t) for t in view.get("targets") or ()),
             why=f.text("why"),
             why_by=f.text("why_by"),
+            convert=f.flag("convert"),
         )
 
 

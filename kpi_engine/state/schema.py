@@ -116,6 +116,27 @@ annotations = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+rate_sets = Table(  # a workspace's exchange rates: where they came from
+    "rate_sets",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("source", String(NAME), nullable=False),  # the file's name
+    Column("base", String(3)),  # NULL: rates are quoted against the reporting currency
+    Column("pick", String(8), nullable=False),  # day or month
+    Column("version", String(ID), nullable=False),  # new with every upload
+    Column("created_by", String(NAME), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+exchange_rates = Table(  # one unit of the base buys ``rate`` units of ``currency`` on ``day``
+    "exchange_rates",
+    metadata,
+    Column("workspace", String(ID), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("rate", Float, nullable=False),
+)
+
 shares = Table(
     "shares",
     metadata,
@@ -257,4 +278,16 @@ rate_limits = Table(
     Column("count", Integer, nullable=False),
 )
 
-WORKSPACE_TABLES = (datasets, presets, custom_kpis, targets, views, shares, watches, settings)
+WORKSPACE_TABLES = (
+    datasets,
+    presets,
+    custom_kpis,
+    targets,
+    views,
+    shares,
+    watches,
+    settings,
+    annotations,
+    rate_sets,
+    exchange_rates,
+)

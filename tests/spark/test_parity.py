@@ -5,13 +5,18 @@ same roles and profile as the import."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kpi_engine.currencies.rates import parse_rates
+from kpi_engine.ingest import import_file
 from kpi_engine.kpis.definition import make_kpi
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from tests.engine_shapes import SHAPES
+from tests.spark.conftest import on_spark
 from tests.spark.frames import differences
 
 pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
@@ -66,3 +71,28 @@ def test_generated_custom_formulas_agree(lake, formula):
         for d in (local, remote)
     ]
     assert not differences(*frames), (formula, differences(*frames))
+
+
+def test_money_converted_into_one_currency_is_the_same_on_spark(lake, tmp_path):
+    """The rates' runs reach Spark as a bound VALUES table joined on currency and day."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "Date,Campaign,Currency,Cost,Revenue\n"
+        + "".join(
+            f"2026-03-{day:02d},{name},{code},{100 + day * 7},{300 + day * 11}\n"
+            for day in range(1, 15)
+            for name, code in (("A", "EUR"), ("B", "INR"), ("C", "USD"))
+        )
+    )
+    local = import_file(lake.store, path, name="mixed money").dataset
+    rates = b"Date,USD,INR\n2026-03-02,1.07,93.5\n2026-03-06,1.1,95\n2026-03-09,1.09,94.2\n"
+    store = lake.store.using_rates(parse_rates(rates, "ecb.csv"))
+    for query in (
+        KpiQuery(("spend", "roas"), currency="USD", convert=True, start=date(2026, 3, 2)),
+        KpiQuery(("spend",), by=("campaign",), grain="week", currency="INR", convert=True,
+                 start=date(2026, 3, 3), end=date(2026, 3, 12)),
+    ):  # fmt: skip
+        duck = run_kpis(store, local, query)
+        spark = run_kpis(store, on_spark(local), query)
+        assert not differences(duck, spark), differences(duck, spark)
+        assert duck.notna().all().all()
