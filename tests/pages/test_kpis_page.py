@@ -5,7 +5,15 @@ import pytest
 
 from kpi_engine.formatting import format_compact
 from kpi_engine.samples import SAMPLE_DIR
-from tests.pages.conftest import engine_store, figure, link_of, open_app, private_workspace, values
+from tests.pages.conftest import (
+    engine_store,
+    figure,
+    link_of,
+    open_app,
+    private_workspace,
+    shown,
+    values,
+)
 
 CAMPAIGNS = pd.read_csv(SAMPLE_DIR / "campaigns.csv", parse_dates=["date"])
 
@@ -408,3 +416,26 @@ def test_a_note_added_on_the_page_is_drawn_on_the_trend_at_once(app):
     assert "2026-07-10 to 2026-07-16 · Summer <b>sale</b> (left out of baselines)" in notes_text
     next(b for b in app.button if b.key == f"delete_note_{note.annotation_id}").click().run()
     assert notes(engine_store(app), engine_store(app).dataset(dataset_id)) == []
+
+
+def test_with_exchange_rates_every_amount_shows_in_the_currency_chosen(workspace):
+    from kpi_engine.currencies.rates import parse_rates
+    from kpi_engine.currencies.workspace_rates import save_rates
+    from kpi_engine.ingest import import_file
+    from tests.conftest import FIXTURES
+
+    first = open_app()
+    store = engine_store(first)
+    import_file(store, FIXTURES / "import" / "multi_currency.csv")
+    save_rates(store, parse_rates(b"Date,USD,\n2024-01-01,1.10,\n2024-01-02,1.09,\n", "ecb.csv"))
+    at = open_app("multi_currency", token=link_of(first))
+    picker = _by_label(at.selectbox, "Currency")
+    assert picker.value == "EUR" and picker.options == ["EUR", "USD"]  # the rates' base first
+    spend, revenue = 80 + 100 / 1.10 + 50 / 1.09, 200 + 300 / 1.10 + 100 / 1.09
+    assert _metrics(at)["Spend"] == f"€{spend:,.2f}"
+    assert _metrics(at)["ROAS"] == f"{revenue / spend:.2f}"
+    assert any("Amounts in EUR, converted from USD" in c.value for c in at.caption)
+    picker.set_value("USD").run()
+    assert _metrics(at)["Spend"] == f"${80 * 1.10 + 150:,.2f}"
+    data = open_app("multi_currency", "pages/data.py", token=link_of(first))
+    assert any("ecb.csv: 1 currency against EUR (USD)" in shown(m) for m in data.markdown)
