@@ -5,7 +5,11 @@
 campaigns.csv         date, campaign, channel, impressions, clicks, conversions, spend, revenue
                       120 days x 14 campaigns on 6 channels. Each campaign's expected revenue
                       is a * spend^b with b < 1 (diminishing returns), plus a weekday pattern,
-                      a slow seasonal wave and a summer promotion.
+                      a slow seasonal wave and a summer promotion. From 1 August (the KPIs
+                      page's last 28 days against the 28 before): Google Ads pays 20% more for
+                      the same clicks (CPC +20%, nothing else of it moves) and LinkedIn, the
+                      dearest channel per conversion, runs at twice its volume at its own rates
+                      (a mix shift: every LinkedIn ratio stays, its share doubles).
 ab_test_campaign.csv  date, campaign, variant, impressions, clicks, conversions, spend, revenue
                       28 days x 2 campaigns x variants A/B with the same traffic and cost; B's
                       landing page converts clicks 15% better (true CVR lift +15%).
@@ -68,6 +72,23 @@ def _day_factor(day: date, index: int) -> float:
     return season * promo
 
 
+PLANTED_FROM = date(2026, 8, 1)
+PRICE_RISE = ("Google Ads", 1.20)  # the channel whose clicks cost 20% more from PLANTED_FROM
+DOUBLED = "LinkedIn"  # the channel whose volume doubles at its own rates from PLANTED_FROM
+
+
+def _planted(day: date, channel: str, counts: list[int], money: list[float]):
+    """The August changes, made without a random draw (so every other row and file stays
+    as it was): a price rise (spend only) and a doubled channel (every sum, so no ratio)."""
+    if day < PLANTED_FROM:
+        return counts, money
+    if channel == PRICE_RISE[0]:
+        money = [money[0] * PRICE_RISE[1], money[1]]
+    if channel == DOUBLED:
+        counts, money = [2 * n for n in counts], [2 * m for m in money]
+    return counts, money
+
+
 def campaigns(rng: np.random.Generator) -> list[list]:
     rows = []
     for c in CAMPAIGNS:
@@ -85,17 +106,11 @@ def campaigns(rng: np.random.Generator) -> list[list]:
             revenue = float(np.sum(rng.gamma(4.0, c.aov / 4.0, conversions)))
             clicks = max(conversions, int(rng.poisson(spend / c.cpc)))
             impressions = max(clicks, int(rng.poisson(clicks / c.ctr)))
+            counts, money = _planted(
+                day, c.channel, [impressions, clicks, conversions], [spend, revenue]
+            )
             rows.append(
-                [
-                    day.isoformat(),
-                    c.name,
-                    c.channel,
-                    impressions,
-                    clicks,
-                    conversions,
-                    round(spend, 2),
-                    round(revenue, 2),
-                ]
+                [day.isoformat(), c.name, c.channel, *counts, *(round(m, 2) for m in money)]
             )
     return rows
 

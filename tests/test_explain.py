@@ -353,3 +353,40 @@ def test_a_split_across_too_many_groups_is_declined_in_words(planted, monkeypatc
     assert found.mix is None and found.contributors == ()
     assert found.by_note.startswith("channel has 3 values in these periods: too many")
     assert found.parts  # the parts are still there
+
+
+def test_the_samples_planted_price_rise_and_mix_shift_are_found_with_their_sizes(store):
+    """The sample generator plants, from 1 August, a 20% dearer click on Google Ads and twice
+    LinkedIn's volume at its own rates; pandas on the file gives the sizes to compare with."""
+    import pandas as pd
+
+    from kpi_engine.samples import SAMPLE_DIR, seed_samples
+
+    seed_samples(store)
+    dataset = store.dataset("Sample campaigns")
+    period, vs = (date(2026, 8, 1), date(2026, 8, 28)), (date(2026, 7, 4), date(2026, 7, 31))
+    found = run_explain(
+        store, dataset, ExplainSpec(dataset.dataset_id, "cpa", period, vs, "channel")
+    )
+    rows = pd.read_csv(SAMPLE_DIR / "campaigns.csv", parse_dates=["date"])
+    now = (
+        rows[rows["date"].between(str(period[0]), str(period[1]))]
+        .groupby("channel")
+        .sum(numeric_only=True)
+    )
+    before = (
+        rows[rows["date"].between(str(vs[0]), str(vs[1]))].groupby("channel").sum(numeric_only=True)
+    )
+    cpc = next(p for p in found.parts if p.kpi == "cpc")
+    google = now.loc["Google Ads"], before.loc["Google Ads"]
+    by_hand = (google[0]["spend"] / google[0]["clicks"]) / (
+        google[1]["spend"] / google[1]["clicks"]
+    )
+    assert cpc.top_group == "Google Ads" and cpc.top_group_change == pytest.approx(by_hand - 1)
+    assert cpc.top_group_change == pytest.approx(0.20, rel=0.10)  # planted: +20%
+    linkedin = next(c for c in found.contributors if c.group == "LinkedIn")
+    share = (now["conversions"] / now["conversions"].sum())["LinkedIn"]
+    share_before = (before["conversions"] / before["conversions"].sum())["LinkedIn"]
+    assert (linkedin.weight, linkedin.previous_weight) == pytest.approx((share, share_before))
+    assert linkedin.weight / linkedin.previous_weight == pytest.approx(2, rel=0.10)  # doubled
+    assert linkedin.mix > 0 and "come from conversions moving to LinkedIn" in found.sentence

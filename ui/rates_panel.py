@@ -21,14 +21,17 @@ PICK_LABELS = {"day": "Each row's day", "month": "Its month's mean"}
 
 def rates_panel(store: Store) -> None:
     table = workspace_rates(store)
-    with st.expander(
+    box = st.expander(
         "Exchange rates" + (f" ({len(table.series)} currencies)" if table else ""),
         icon=":material/currency_exchange:",
-    ):
+        key="rates_open",
+        on_change="rerun",
+    )
+    with box:
         st.caption(wording.RATES_HELP)
         if table is not None:
             st.markdown(plain(wording.rates_summary(table)))
-        if not can("edit"):
+        if not can("edit") or not box.open:  # the uploader only while it is open
             return
         upload = st.file_uploader("Rates file", type=["csv", "txt"], key="rates_upload")
         pick = st.radio(

@@ -59,7 +59,10 @@ def picker(page):
 
 def _why_did_this_change_on_the_sample_data(page) -> None:
     """The KPIs page opens on the last 28 days against the 28 before; "Why did this change?"
-    splits ROAS's change by channel, in the sentence the engine writes for those rows."""
+    splits CPA's change by channel, in the sentence the engine writes for those rows, and
+    that sentence names the sample's planted changes with their sizes: Google Ads' CPC +20%
+    and conversions moving to LinkedIn (whose volume doubled)."""
+    import re
     from datetime import date
 
     from kpi_engine.explain.analysis import run_explain
@@ -71,7 +74,7 @@ def _why_did_this_change_on_the_sample_data(page) -> None:
     seed_samples(store)
     dataset = store.dataset("Sample campaigns")
     question = ExplainSpec(
-        dataset.dataset_id, "roas", (date(2026, 8, 1), date(2026, 8, 28)),
+        dataset.dataset_id, "cpa", (date(2026, 8, 1), date(2026, 8, 28)),
         (date(2026, 7, 4), date(2026, 7, 31)), "channel",
     )  # fmt: skip
     expected = run_explain(store, dataset, question).sentence
@@ -80,9 +83,14 @@ def _why_did_this_change_on_the_sample_data(page) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
     wait_for_text(page, "Changes against the previous period, 2026-07-04 to 2026-07-31.")
     page.get_by_text("Why did this change?").click()
+    _choose(page, "Explain", "CPA")
     _choose(page, "Split by", "channel")
     wait_for_text(page, expected)
     box = page.get_by_test_id("stExpander").filter(has_text="Why did this change?")
+    shown = box.get_by_text(expected).inner_text()
+    planted = re.search(r"CPC \+[\d.]+% \(Google Ads: \+([\d.]+)%\)", shown)
+    assert planted and 18 <= float(planted.group(1)) <= 22, shown  # planted: +20% ± 10%
+    assert "come from conversions moving to LinkedIn" in shown, shown
     expect(box.get_by_test_id("stPlotlyChart")).to_have_count(1, timeout=TIMEOUT)
     for value in page.get_by_test_id("stMetricValue").all():  # cards never cut a value off
         assert value.evaluate("e => e.scrollWidth <= e.clientWidth")
