@@ -108,6 +108,9 @@ def test_a_planted_anomaly_is_sent_once(store, dataset, receiver):
     assert "CTR" in text and "2026-03-31" in text and "2.00%" in text
     assert "/shared?token=" in text  # a link to a frozen view of these numbers
     assert receiver.calls[0]["fields"]["value"] == pytest.approx(0.02)
+    # why: the day against the same weekday a week before (104 clicks then, 200 now)
+    assert f"Why: CTR +{(200 / 104 - 1) * 100:.1f}%" in text
+    assert receiver.calls[0]["fields"]["why"].startswith("CTR +92.3%")
     again = run_monitor(store, NOW + timedelta(hours=1))
     assert not again.sent and again.not_due == 1 and len(receiver.calls) == 1
 

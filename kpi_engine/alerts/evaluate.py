@@ -23,7 +23,9 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.experiments.analysis import run_experiment
 from kpi_engine.experiments.spec import ExperimentSpec
 from kpi_engine.experiments.wording import split_summary
+from kpi_engine.explain.analysis import run_explain
 from kpi_engine.explain.form import explainable
+from kpi_engine.explain.spec import ExplainSpec
 from kpi_engine.kpis.analysis import run_kpi_view
 from kpi_engine.kpis.catalog import CATALOG, Kpi
 from kpi_engine.kpis.custom import saved_custom
@@ -61,9 +63,8 @@ class Finding:
 
     @property
     def text(self) -> str:
-        """The sentence, and why the KPI moved when the finding explains a change."""
-        why = getattr(self.result, "why", None)
-        return wording.with_why(self.sentence, why.sentence if why is not None else None)
+        """The sentence, and why the KPI moved when the finding explains a move."""
+        return wording.with_why(self.sentence, self.fields.get("why"))
 
 
 def evaluate(store: Store, watch: Watch, memo: dict | None = None) -> list[Finding]:
@@ -121,13 +122,45 @@ def _money(dataset: Dataset) -> str | None:
     return _currency(dataset) or (dataset.currencies[0] if dataset.currencies else None)
 
 
-def _finding(store, dataset, watch, kpi, period, fired, sentence, fields, spec) -> Finding:
+def _finding(
+    store, dataset, watch, kpi, period, fired, sentence, fields, spec, day=None
+) -> Finding:
+    """A finding; fired, with its view's result and why the KPI moved: the view's own
+    explanation (a week against the week before), or, for ``day``, that day against the same
+    weekday a week before."""
     result = run_kpi_view(store, dataset, spec) if fired else None
     base = {"dataset": dataset.name, "kpi": kpi.id, "rule": watch.rule, "period": period}
     why = getattr(result, "why", None)
     if why is not None:
         base["why"] = why.sentence
+    elif fired and day is not None:
+        sentence_why = _day_why(store, dataset, kpi, day)
+        if sentence_why:
+            base["why"] = sentence_why
     return Finding(watch, period, fired, sentence, base | fields, spec, result)
+
+
+def _day_why(store: Store, dataset: Dataset, kpi: Kpi, day: date) -> str | None:
+    """One day's move against the same weekday a week before (the weekday pattern cancels),
+    split by channel or campaign; None where the KPI cannot be explained or the explanation
+    fails (it never stops an alert)."""
+    split = _explained(dataset, kpi)
+    if not split:
+        return None
+    before = day - timedelta(days=WEEK)
+    question = ExplainSpec(
+        dataset.dataset_id,
+        kpi.id,
+        (day, day),
+        (before, before),
+        split["why_by"],
+        currency=_currency(dataset),
+        custom=_own(kpi),
+    )
+    try:
+        return run_explain(store, dataset, question).sentence
+    except KpiLabError:
+        return None
 
 
 def _explained(dataset: Dataset, kpi: Kpi) -> dict:
@@ -167,7 +200,8 @@ def _anomaly(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date)
         "high": flags["high"],
     }
     spec = _view(dataset, kpi, start, last, smooth=True)
-    return _finding(store, dataset, watch, kpi, last.isoformat(), fired, sentence, fields, spec)
+    period = last.isoformat()
+    return _finding(store, dataset, watch, kpi, period, fired, sentence, fields, spec, last)
 
 
 def _week(
@@ -218,7 +252,8 @@ def _range(store: Store, dataset: Dataset, watch: Watch, kpi: Kpi, last: date) -
     )
     fields = {"day": last.isoformat(), "value": now, "low": rule.low, "high": rule.high}
     spec = _view(dataset, kpi, last, last)
-    return _finding(store, dataset, watch, kpi, last.isoformat(), fired, sentence, fields, spec)
+    period = last.isoformat()
+    return _finding(store, dataset, watch, kpi, period, fired, sentence, fields, spec, last)
 
 
 def typical_range(dataset: Dataset, watch: Watch):
