@@ -25,6 +25,7 @@ from kpi_engine.kpis.dashboard import (
     previous_period,
     save_target,
     targets,
+    trend_points,
 )
 from kpi_engine.kpis.query import kpi_availability, lookup
 from kpi_engine.kpis.spec import TABLE_LIMIT, KpiViewSpec, default_kpis
@@ -59,6 +60,7 @@ LABELS = {  # an error about a field names the widget that sets it
     "currency": "Currency",
     "why": "Explain",
     "why_by": "Split by",
+    "why_period": "Period",
 }
 
 
@@ -146,8 +148,9 @@ def _trend_controls(dataset: Dataset, kpis: list[str], by: str | None, custom) -
     }
 
 
-def _why_controls(dataset: Dataset, kpis: list[str], custom) -> dict:
-    """ "Why did this change?": computed only while it is open."""
+def _why_controls(dataset: Dataset, kpis: list[str], custom, start: date, end: date) -> dict:
+    """ "Why did this change?": computed only while it is open; the dates chosen against the
+    period before, or one point of the trend against the one before it."""
     key = dataset.dataset_id
     choices = explainable([lookup(k, custom) for k in kpis])
     box = st.expander(
@@ -159,7 +162,7 @@ def _why_controls(dataset: Dataset, kpis: list[str], custom) -> dict:
     if not choices:
         box.caption(explain_wording.NOTHING_TO_EXPLAIN)
         return {"slot": box.container()}
-    cols = box.columns(2)
+    cols = box.columns(3)
     kpi = cols[0].selectbox(
         LABELS["why"],
         choices,
@@ -176,9 +179,18 @@ def _why_controls(dataset: Dataset, kpis: list[str], custom) -> dict:
         key=widget_key("why_by", key),
         help=explain_wording.SPLIT_HELP,
     )
+    grain = st.session_state.get(widget_key("grain", key)) or "day"
+    points = [None, *trend_points(start, end, grain)]
+    period = cols[2].selectbox(
+        LABELS["why_period"],
+        points,
+        format_func=lambda p: wording.trend_point(p, grain),
+        key=widget_key(f"why_period_{grain}", key),
+        help=explain_wording.PERIOD_HELP,
+    )
     if not box.open:
         return {"slot": box.container()}
-    return {"slot": box.container(), "why": kpi, "why_by": split}
+    return {"slot": box.container(), "why": kpi, "why_by": split, "why_period": period}
 
 
 def _other_period(start: date, end: date, bounds: tuple[date, date] | None) -> tuple[date, date]:
@@ -316,7 +328,7 @@ currency, convert = currency_choice(store, dataset, "currency", LABELS["currency
 slots = {"cards": st.container()}
 why: dict = {}
 if start and end:
-    why = _why_controls(dataset, kpis, CUSTOM)
+    why = _why_controls(dataset, kpis, CUSTOM, start, end)
     slots["why"] = why.pop("slot")
 by = None
 if dataset.dimensions:

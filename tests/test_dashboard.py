@@ -131,3 +131,28 @@ def test_excel_export_keeps_formulas_as_text():
 )
 def test_as_number_turns_missing_and_nan_into_none(raw, expected):
     assert as_number(raw) == expected
+
+
+def test_trend_points_are_the_trends_days_weeks_and_months_cut_to_the_dates():
+    from datetime import date
+
+    from kpi_engine.kpis.dashboard import trend_points
+    from kpi_engine.kpis.wording import trend_point
+
+    start, end = date(2026, 7, 29), date(2026, 8, 12)  # a Wednesday to a Wednesday
+    weeks = trend_points(start, end, "week")
+    assert weeks == [
+        (date(2026, 8, 10), date(2026, 8, 12)),
+        (date(2026, 8, 3), date(2026, 8, 9)),
+        (date(2026, 7, 29), date(2026, 8, 2)),
+    ]
+    assert [trend_point(w, "week") for w in weeks[:2]] == [
+        "Week of 2026-08-10 (2026-08-10 to 2026-08-12)",
+        "Week of 2026-08-03",
+    ]
+    months = trend_points(start, end, "month")
+    assert months == [(date(2026, 8, 1), date(2026, 8, 12)), (date(2026, 7, 29), date(2026, 7, 31))]
+    assert trend_point((date(2026, 2, 1), date(2026, 2, 28)), "month") == "February 2026"
+    days = trend_points(start, end, "day")
+    assert len(days) == 15 and days[0] == (end, end) and trend_point(days[0], "day") == "2026-08-12"
+    assert trend_point(None, "day") == "The dates chosen"

@@ -18,6 +18,7 @@ from kpi_engine.datasets import Dataset
 from kpi_engine.experiments.shapes import data_kind, testable_kpis
 from kpi_engine.experiments.spec import CUPED_ROWS, ExperimentSpec
 from kpi_engine.kpis.custom import saved_custom
+from kpi_engine.kpis.dashboard import trend_points
 from kpi_engine.kpis.query import kpi_availability
 from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.sharing import wording
@@ -100,6 +101,12 @@ def _kpis(store: Store, dataset: Dataset, spec: KpiViewSpec) -> WidgetState:
         values[widget_key("why", key)] = spec.why
         split = spec.why_by if spec.why_by in dataset.dimensions else None
         values[widget_key("why_by", key)] = split
+        grain = spec.grain or "day"
+        points = trend_points(spec.start, spec.end, grain) if spec.start and spec.end else []
+        if spec.why_period in points:
+            values[widget_key(f"why_period_{grain}", key)] = spec.why_period
+        elif spec.why_period:
+            left_out.append("the trend point explained")
     return WidgetState(values, tuple(left_out))
 
 

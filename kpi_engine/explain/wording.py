@@ -22,6 +22,11 @@ NOISE_NOTE = (
 
 
 NO_VALUE_TO_SPLIT = "the KPI has no value in one of the periods"
+PERIOD_HELP = (
+    "The dates chosen against as many days before them, or one point of the trend (a day, a"
+    " week or a month, by the trend's grain) against the period of the same length just"
+    " before it."
+)
 
 
 def no_parts(name: str) -> str:

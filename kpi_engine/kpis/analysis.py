@@ -130,14 +130,18 @@ def _header(dataset: Dataset, index: int) -> str | None:
 
 
 def _why(store: Store, dataset: Dataset, spec: KpiViewSpec, previous) -> Explanation | None:
-    """The chosen KPI's change against the previous period, in parts and by ``why_by``."""
-    if not spec.why or previous is None or not dataset.date_column:
+    """The chosen KPI's change against the previous period (or one trend point's against the
+    period of the same length just before it), in parts and by ``why_by``."""
+    if not spec.why or not dataset.date_column:
+        return None
+    period = spec.why_period or ((spec.start, spec.end) if previous else None)
+    if period is None:
         return None
     question = ExplainSpec(
         spec.dataset_id,
         spec.why,
-        (spec.start, spec.end),
-        previous,
+        period,
+        previous_period(*period),
         spec.why_by,
         spec.filters,
         spec.currency,

@@ -50,6 +50,24 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
     return start - timedelta(days=days), start - timedelta(days=1)
 
 
+def trend_points(start: date, end: date, grain: str) -> list[tuple[date, date]]:
+    """The trend's points between start and end (days, weeks from Monday, months), each cut to
+    the dates, newest first: what a point of the trend adds up."""
+    points = []
+    first = start
+    while first <= end:
+        if grain == "week":
+            last = first + timedelta(days=6 - first.weekday())
+        elif grain == "month":
+            following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            last = following - timedelta(days=1)
+        else:
+            last = first
+        points.append((first, min(last, end)))
+        first = last + timedelta(days=1)
+    return points[::-1]
+
+
 def relative_change(now: float | None, before: float | None) -> float | None:
     if now is None or before is None or not math.isfinite(now) or not math.isfinite(before):
         return None

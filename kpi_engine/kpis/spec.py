@@ -45,6 +45,7 @@ class KpiViewSpec:
     targets: tuple[Target, ...] = ()  # targets to show with their pace, by value
     why: str | None = None  # explain this KPI's change against the previous period
     why_by: str | None = None  # ... split across this column into mix and rate
+    why_period: tuple[date, date] | None = None  # ... of this period (a trend point), not start-end
     convert: bool = False  # every amount in ``currency``, at each row's day's exchange rate
 
     def __post_init__(self) -> None:
@@ -65,8 +66,13 @@ class KpiViewSpec:
             raise KpiLabError(
                 f"starts on {self.compare[0]}, after its end {self.compare[1]}", "compare"
             )
-        if self.why_by and not self.why:
+        if (self.why_by or self.why_period) and not self.why:
             raise KpiLabError("needs a KPI to explain", "why_by")
+        if self.why_period is not None and self.why_period[0] > self.why_period[1]:
+            raise KpiLabError(
+                f"starts on {self.why_period[0]}, after its end {self.why_period[1]}",
+                "why_period",
+            )
         if self.why:
             ratio_form(lookup(self.why, self.custom))
         if self.smooth and (self.grain != "day" or self.lines_by):
@@ -121,6 +127,7 @@ class KpiViewSpec:
             ],
             "why": self.why,
             "why_by": self.why_by,
+            "why_period": [_iso(d) for d in self.why_period] if self.why_period else None,
             "convert": self.convert,
         }
 
@@ -147,6 +154,7 @@ class KpiViewSpec:
             targets=tuple(_target(t) for t in view.get("targets") or ()),
             why=f.text("why"),
             why_by=f.text("why_by"),
+            why_period=_period(f, view.get("why_period"), "why_period"),
             convert=f.flag("convert"),
         )
 
@@ -155,15 +163,15 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _period(f: ViewFields, value: object) -> tuple[date, date] | None:
+def _period(f: ViewFields, value: object, name: str = "compare") -> tuple[date, date] | None:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise KpiLabError(f"must be two dates, from and to, not {value!r}", "compare")
-    first = ViewFields({"compare": value[0]}, ["compare"]).day("compare")
-    last = ViewFields({"compare": value[1]}, ["compare"]).day("compare")
+        raise KpiLabError(f"must be two dates, from and to, not {value!r}", name)
+    first = ViewFields({name: value[0]}, [name]).day(name)
+    last = ViewFields({name: value[1]}, [name]).day(name)
     if first is None or last is None:
-        raise KpiLabError(f"must be two dates, from and to, not {value!r}", "compare")
+        raise KpiLabError(f"must be two dates, from and to, not {value!r}", name)
     return first, last
 
 

@@ -3,6 +3,8 @@ report."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kpi_engine.formatting import format_change, format_value
 from kpi_engine.kpis.dashboard import Pace
 from kpi_engine.kpis.result import KpiMeta, TargetStatus
@@ -163,3 +165,17 @@ def target_line(status: TargetStatus, currency: str | None = None) -> str:
 
 def period_label(period: tuple[str, str]) -> str:
     return f"{period[0]} to {period[1]}"
+
+
+def trend_point(point: tuple | None, grain: str) -> str:
+    """How the "Why did this change?" period picker names a trend point (and the dates it
+    covers when the chosen dates cut it short)."""
+    if point is None:
+        return "The dates chosen"
+    first, last = point
+    if grain == "day":
+        return first.isoformat()
+    name = first.strftime("%B %Y") if grain == "month" else f"Week of {first.isoformat()}"
+    full = (last + timedelta(days=1)).day == 1 if grain == "month" else (last - first).days == 6
+    whole = full and (grain != "month" or first.day == 1)
+    return name if whole else f"{name} ({first.isoformat()} to {last.isoformat()})"

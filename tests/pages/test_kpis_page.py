@@ -395,6 +395,37 @@ def test_why_did_this_change_runs_when_opened_and_goes_into_the_link(app):
     assert open_share(store, token).result.why == expected
 
 
+def test_why_explains_one_point_of_the_trend_against_the_one_before(app):
+    """Weekly trend; the week of 17 August against the 7 days before it, as the engine says."""
+    from datetime import date
+
+    from kpi_engine.explain.analysis import run_explain
+    from kpi_engine.explain.spec import ExplainSpec
+    from kpi_engine.kpis.spec import KpiViewSpec
+
+    dataset_id = app.sidebar.selectbox(key="dataset").value
+    _by_label(app.button_group, "Grain").set_value("week").run()
+    app.session_state[f"why_open_{dataset_id}"] = True
+    app.run()
+    period = _by_label(app.selectbox, "Period")
+    assert period.options[:3] == [
+        "The dates chosen",
+        "Week of 2026-08-24 (2026-08-24 to 2026-08-28)",  # cut by the dates chosen
+        "Week of 2026-08-17",
+    ]
+    period.set_value((date(2026, 8, 17), date(2026, 8, 23))).run()
+    assert not app.exception
+    store = engine_store(app)
+    question = ExplainSpec(
+        dataset_id, "roas", (date(2026, 8, 17), date(2026, 8, 23)),
+        (date(2026, 8, 10), date(2026, 8, 16)), "channel",
+    )  # fmt: skip
+    expected = run_explain(store, store.dataset(dataset_id), question).sentence
+    assert expected in " ".join(m.value for m in app.markdown).replace("\\", "")
+    spec = KpiViewSpec(dataset_id, ("roas",), why="roas", why_period=question.period)
+    assert KpiViewSpec.from_view(spec.to_view()) == spec
+
+
 def test_a_note_added_on_the_page_is_drawn_on_the_trend_at_once(app):
     """The result cache keys on the timeline too: a new note shows on the next run."""
     from datetime import date
