@@ -89,6 +89,13 @@ def _currency_of(dataset: Dataset) -> tuple[str | None, str | None]:
     )
 
 
+def forget_days() -> None:
+    """Read every dataset's currency days afresh (their keys name the rows' version, so this
+    is only for a reader that must see an engine read them)."""
+    with _lock:
+        _days.clear()
+
+
 def days_by_currency(store: Store, dataset: Dataset) -> dict[str | None, list[date]]:
     """Per currency (None: rows without one), the days it has rows on."""
     key = dataset.table_name
