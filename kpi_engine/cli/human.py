@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from kpi_engine.budget.result import ONE_CAMPAIGN
@@ -26,7 +27,10 @@ def to_plain(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "item"):  # numpy scalars
         return to_plain(value.item())
-    return value
+    if isinstance(value, Decimal):  # a DECIMAL column's values (an import's examples)
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return str(value)  # never the value itself: json would call this again, without end
 
 
 def _share(result: dict) -> None:

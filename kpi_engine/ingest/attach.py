@@ -145,7 +145,7 @@ def _profile(store: Store, dataset: Dataset) -> tuple[int, dict]:
         missing = int(rows - dated)
         warnings.append(
             warning(
-                "missing_dates",
+                "missing_date",  # the import's code for the same finding
                 missing,
                 f"{missing:,} rows have no date: analyses by day skip them",
             )

@@ -242,3 +242,20 @@ def test_a_column_name_with_a_variable_reference_is_read_as_written(lake, tmp_pa
     assert code == 0, err
     assert shown["rows"][0]["spend"] == sum(10.0 + i for i in range(20))
     assert os.environ["HOME"] not in json.dumps(shown)
+
+
+def test_rows_without_a_date_are_reported_by_attach_as_an_import_reports_them(lake, tmp_path):
+    path = lake.folder / "undated.parquet"
+    duckdb.sql(
+        "COPY (SELECT CASE WHEN i < 2 THEN NULL ELSE DATE '2026-01-01' + i::INT END AS date,"
+        " 'c' AS campaign, 10.0 + i AS spend FROM range(10) t(i))"
+        f" TO '{path}' (FORMAT parquet)"
+    )
+    db = tmp_path / "ws.sqlite"
+    code, attached, err = _cli(db, "attach", str(path))
+    assert code == 0, err
+    code, imported, err = _cli(db, "import", str(path), "--name", "undated copy")
+    assert code == 0, err
+    codes = {w["code"]: w["count"] for w in attached["warnings"]}
+    assert codes == {"missing_date": 2}
+    assert {w["code"]: w["count"] for w in imported["warnings"]}["missing_date"] == 2
