@@ -69,6 +69,7 @@ def _start(url: str):
         builder = (
             builder.master(url)
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")  # no stage bars on stderr
             .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}")
         )
     try:

@@ -259,3 +259,10 @@ def test_rows_without_a_date_are_reported_by_attach_as_an_import_reports_them(la
     codes = {w["code"]: w["count"] for w in attached["warnings"]}
     assert codes == {"missing_date": 2}
     assert {w["code"]: w["count"] for w in imported["warnings"]}["missing_date"] == 2
+
+
+def test_spark_draws_no_progress_bars_on_stderr(spark_session):
+    """The driver draws "[Stage 0:====>" bars on the process's stderr unless told not to
+    (a query must run over half a second to draw one, so the setting itself is checked)."""
+    conf = spark_session.sparkContext.getConf()
+    assert conf.get("spark.ui.showConsoleProgress") == "false"
