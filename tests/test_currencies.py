@@ -401,3 +401,5 @@ def test_the_command_line_converts_with_a_file_or_the_workspaces_rates(tmp_path,
     bad.write_text("date,currency,rate\n2026-03-02,USD,x\n")
     assert main([*args, "--rates", str(bad)]) == 2
     assert "--rates line 2: 'x' is not a rate" in capsys.readouterr().err
+    assert main(["kpis", "Mixed", "--kpi", "spend", "--rates", str(ecb), "--db", db]) == 2
+    assert "--rates needs --currency CODE" in capsys.readouterr().err

@@ -73,6 +73,8 @@ def _kpi_ids(args: argparse.Namespace) -> tuple[str, ...]:
 def _converting(store: Store, args: argparse.Namespace) -> tuple[Store, bool]:
     """The store with ``--rates`` when given; whether ``--currency`` converts (with rates)
     or keeps one currency's rows (without)."""
+    if args.rates and not args.currency:
+        raise KpiLabError("needs --currency CODE: the currency to show every amount in", "rates")
     if args.rates:
         store = store.using_rates(replace(read_rates(args.rates), pick=args.rates_by))
     return store, bool(args.currency) and rates_of(store) is not None

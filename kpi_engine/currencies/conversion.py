@@ -59,8 +59,8 @@ Series = tuple[tuple[date, ...], tuple[float, ...]]
 ONE: Series = ((date.min,), (1.0,))
 
 
-def series(table: RateTable, code: str, to: str, pick: str) -> Series:
-    """The published (or monthly) rates of ``code`` against the table's base."""
+def series(table: RateTable, code: str, to: str) -> Series:
+    """The published (or, picked by month, monthly) rates of ``code`` against the base."""
     if code == (table.base or to):
         return ONE
     if code not in table.series:
@@ -69,7 +69,7 @@ def series(table: RateTable, code: str, to: str, pick: str) -> Series:
             f" {', '.join(table.currencies)}: add {code}'s rates to them"
         )
     days, rates = table.series[code]
-    return monthly(days, rates) if pick == "month" else (days, rates)
+    return monthly(days, rates) if table.pick == "month" else (days, rates)
 
 
 def monthly(days: tuple[date, ...], rates: tuple[float, ...]) -> Series:
@@ -85,19 +85,19 @@ def _rate_on(s: Series, day: date) -> float | None:
     return s[1][i] if i >= 0 else None
 
 
-def covered_from(table: RateTable, code: str, to: str, pick: str) -> date:
+def covered_from(table: RateTable, code: str, to: str) -> date:
     """The first day on which ``code`` can become ``to``."""
-    return max(series(table, code, to, pick)[0][0], series(table, to, to, pick)[0][0])
+    return max(series(table, code, to)[0][0], series(table, to, to)[0][0])
 
 
 def runs(
-    table: RateTable, code: str, to: str, pick: str, first: date, last: date
+    table: RateTable, code: str, to: str, first: date, last: date
 ) -> list[tuple[str, date, date, float]]:
     """The runs of one factor that cover ``first``…``last`` (from where rates begin)."""
     if code == to:
         return [(code, BEGINNING, FOREVER, 1.0)]
-    mine, theirs = series(table, code, to, pick), series(table, to, to, pick)
-    start = max(first, covered_from(table, code, to, pick))
+    mine, theirs = series(table, code, to), series(table, to, to)
+    start = max(first, covered_from(table, code, to))
     points = sorted({start} | {d for d in (*mine[0], *theirs[0]) if start < d <= last})
     out = []
     for i, day in enumerate(points):
@@ -120,23 +120,20 @@ def plan(
     rows without one) between ``first`` and ``last`` (None: unbounded); a KpiLabError when a
     currency has rows before its first rate."""
     to = to.upper()
-    pick = table.pick
     out: list[tuple[str, date, date, float]] = []
     for code, seen in sorted(days.items(), key=lambda kv: kv[0] or ""):
-        if code is None:
+        within = _within(seen, first, last)
+        if code is None or not within:
             continue
-        within = [d for d in seen if (first is None or d >= first) and (last is None or d <= last)]
-        if not within:
-            continue
-        lo, hi = min(within), max(within)
-        begins = covered_from(table, code, to, pick) if code != to else date.min
+        lo, hi = within[0], within[-1]
+        begins = covered_from(table, code, to) if code != to else date.min
         if lo < begins:
             raise KpiLabError(
                 f"The exchange rates ({table.source}) have no {code}→{to} rate on or before"
                 f" {lo}, the first day with {code} rows (they begin on {begins}): add rates"
                 " from that day, or start the report later"
             )
-        out += runs(table, code, to, pick, lo, hi)
+        out += runs(table, code, to, lo, hi)
     return Conversion(to, column, fixed, money, tuple(out))
 
 
@@ -152,23 +149,22 @@ def filled_days(
     to = to.upper()
     filled, without = [], 0
     for code, seen in sorted(days.items(), key=lambda kv: kv[0] or ""):
-        within = sorted(
-            d for d in seen if (first is None or d >= first) and (last is None or d <= last)
-        )
+        within = _within(seen, first, last)
         if code is None:
             without = len(within)
             continue
         if code == to or not within:
             continue
-        published = set()
-        for c in (code, to):
-            s = series(table, c, to, table.pick)
-            if s is not ONE:
-                published.add(c)
+        published = [c for c in (code, to) if series(table, c, to) is not ONE]
         missing = [d for d in within if not all(_published(table, c, d) for c in published)]
         if missing:
             filled.append(Filled(code, len(missing), missing[0].isoformat()))
     return tuple(filled), without
+
+
+def _within(seen: Iterable[date], first: date | None, last: date | None) -> list[date]:
+    """The days between ``first`` and ``last`` (None: unbounded), in order."""
+    return sorted(d for d in seen if (first is None or d >= first) and (last is None or d <= last))
 
 
 def _published(table: RateTable, code: str, day: date) -> bool:
