@@ -5,8 +5,10 @@ session, so a view gets a random name nobody can type (128 bits): the analysis S
 the dataset's table, which the translation points at its view. Results come back
 through Arrow with the types DuckDB gives (decimals as float64, dates as datetime64[us]).
 
-``KPILAB_SPARK_MASTER``: ``local[*]`` by default, any Spark master URL, or ``sc://host:port``
-for Spark Connect. No credentials are kept here: the cluster's own configuration holds them.
+The session heals: when a query finds it gone (a restarted master or Connect server, a
+cluster whose executors went with it), a new one is started, the views are registered
+again on their next use, and the query runs once more. Every query has a deadline
+(``spark_deadline``). Where Spark runs and how it is reached: ``spark_cluster``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ import os
 import secrets
 import threading
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 
+from kpi_engine.compute import spark_cluster as cluster
 from kpi_engine.compute.dialects import translate
+from kpi_engine.compute.spark_deadline import NoExecutors, SparkTimeout, executors, within
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import fenced_source
 from kpi_engine.paths import own_paths
@@ -31,26 +36,59 @@ from kpi_engine.paths import own_paths
 if TYPE_CHECKING:
     from kpi_engine.datasets import Dataset
 
-MASTER_ENV = "KPILAB_SPARK_MASTER"
-DEFAULT_MASTER = "local[*]"
-
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+CONNECT_RETRIES = 4  # gRPC retries of one call over Connect: about 3 s, where Spark waits 10 min
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _state: dict = {"session": None, "views": {}}  # views: dataset id → (what it reads, its name)
 VIEW_PREFIX = "kpilab_view_"
 
 
+class SessionLost(KpiLabError):
+    """The session died under a query: the cluster restarted or went away."""
+
+
 def master() -> str:
-    return os.environ.get(MASTER_ENV, "").strip() or DEFAULT_MASTER
+    return cluster.master()
 
 
 def session():
-    """The process's Spark session, started on first use (9-13 s locally)."""
+    """The process's Spark session, started on first use (9-13 s locally, under a second
+    over Connect), and started again if a classic context was stopped under it."""
     with _lock:
-        if _state["session"] is None:
-            _state["session"] = _start(master())
-        return _state["session"]
+        current = _state["session"]
+        if current is not None and _stopped(current):
+            _discard()
+            current = None
+        if current is None:
+            current = _state["session"] = _start(cluster.master())
+        return current
+
+
+def heal() -> None:
+    """Forget the session and every view: the next query starts a new session and
+    registers the views it needs again."""
+    with _lock:
+        _discard()
+
+
+def _discard() -> None:
+    old, _state["session"] = _state["session"], None
+    _state["views"].clear()
+    _state["had_executors"] = False
+    if old is None:
+        return
+    try:
+        old.stop()
+    except Exception:  # a session whose server has gone cannot say goodbye
+        pass
+
+
+def _stopped(spark) -> bool:
+    try:
+        return spark.sparkContext._jsc.sc().isStopped()
+    except Exception:  # Connect has no context to ask: its calls say when it is gone
+        return False
 
 
 def _start(url: str):
@@ -58,14 +96,17 @@ def _start(url: str):
         from pyspark.sql import SparkSession
     except ImportError:
         raise KpiLabError(
-            "Spark is not installed here: pip install -r requirements-spark.txt (it also needs"
-            " Java 17, e.g. Debian's openjdk-17-jre-headless)"
+            "Spark is not installed here: pip install -r requirements-spark-connect.txt for a"
+            " Spark Connect server (sc://), or -r requirements-spark.txt to run Spark in this"
+            " process (it needs Java 17, e.g. Debian's openjdk-17-jre-headless)"
         ) from None
+    cluster.reach(url)
     _quiet()
     builder = SparkSession.builder.appName("KPI Lab")
-    if url.startswith("sc://"):
-        builder = builder.remote(url)
+    if cluster.is_connect(url):
+        builder = builder.remote(cluster.connect_url(url))
     else:
+        _classic_here(url)
         builder = (
             builder.master(url)
             .config("spark.ui.enabled", "false")
@@ -73,18 +114,46 @@ def _start(url: str):
             .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}")
         )
     try:
-        spark = builder.getOrCreate()
+        spark = builder.create() if cluster.is_connect(url) else builder.getOrCreate()
+        if cluster.is_connect(url):
+            _short_retries(spark)
+        spark.conf.set("spark.sql.session.timeZone", "UTC")  # days are days, wherever Spark runs
+        # ${env:HOME} in a column name would be substituted inside quoted identifiers,
+        # leaking the server's environment into an error
+        spark.conf.set("spark.sql.variable.substitute", "false")
+    except KpiLabError:
+        raise
     except Exception as exc:  # the JVM's or the cluster's refusal, whatever its class
         raise KpiLabError(
-            f"cannot start Spark at {url} ({MASTER_ENV}): {_first_line(exc)}"
+            f"cannot start Spark at {cluster.shown(url)} ({cluster.MASTER_ENV}): {_first_line(exc)}"
         ) from None
-    spark.conf.set("spark.sql.session.timeZone", "UTC")  # days are days, wherever Spark runs
-    # ${env:HOME} in a column name would be substituted inside quoted identifiers, leaking the
-    # server's environment into an error
-    spark.conf.set("spark.sql.variable.substitute", "false")
-    if not url.startswith("sc://"):
+    if not cluster.is_connect(url):
         spark.sparkContext.setLogLevel("FATAL")  # a refused query is our message, not a log
     return spark
+
+
+def _classic_here(url: str) -> None:
+    """Spark in this process: not with the thin client, and not in Connect mode, which one
+    Connect session turns on for the whole process."""
+    from pyspark.sql.utils import is_remote_only
+
+    if is_remote_only():
+        raise KpiLabError(
+            f"only Spark Connect's client is installed here, which cannot run {url}: set"
+            f" {cluster.MASTER_ENV}=sc://host:port (a Spark Connect server), or install"
+            " requirements-spark.txt and Java 17 to run Spark in this process"
+        )
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+
+
+def _short_retries(spark) -> None:
+    """A Connect call retries for ten minutes by default before it says the server is
+    gone; a few seconds is enough to ride out a blip, and the deadline covers the rest."""
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    spark.client.set_retry_policies(
+        [DefaultPolicy(max_retries=CONNECT_RETRIES, max_backoff=2000, max_server_retry_delay=2000)]
+    )
 
 
 def _quiet() -> None:
@@ -95,27 +164,41 @@ def _quiet() -> None:
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+    # a Connect call that gave up says so in its error too, which is ours to tell
+    warnings.filterwarnings("ignore", r"\[RETRIES_EXCEEDED\]", UserWarning)
 
 
-def read(source: dict):
-    """A Spark DataFrame over an attached source: a catalog table, or a path in a format.
-    The operator's roots are checked again here, at every read: a source attached before a
-    root was removed is read no more."""
+def read(source: dict, spark=None):
+    """A Spark DataFrame over an attached source, checked now (Connect would check it only
+    at the first query): a catalog table, or a path in a format. The operator's roots are
+    checked again here, at every read: a source attached before a root was removed is read
+    no more."""
     source = fenced_source(source, own_paths())
-    spark = session()
+    if spark is None:
+        return _attempt(lambda spark: read(source, spark))
     try:
         if source.get("table"):
-            return spark.table(source["table"])
-        reader = spark.read.format(source["format"])
-        if source["format"] == "csv":
-            reader = reader.option("header", True).option("inferSchema", True)
-        return reader.load(source["path"])
+            frame = spark.table(source["table"])
+        else:
+            reader = spark.read.format(source["format"])
+            if source["format"] == "csv":
+                reader = reader.option("header", True).option("inferSchema", True)
+            frame = reader.load(source["path"])
+        frame.schema  # noqa: B018 - over Connect, the source is checked here
+        return frame
     except Exception as exc:
+        if cluster.lost(exc):
+            raise
         where = source.get("table") or source.get("path")
         raise KpiLabError(f"Spark cannot read {where}: {_first_line(exc)}") from None
 
 
-def _view(dataset: Dataset) -> str:
+def first_rows(frame, rows: int) -> pd.DataFrame:
+    """A frame's first rows, typed, within the query deadline."""
+    return _attempt(lambda _: typed(frame.limit(rows).toArrow()), heal_lost=False)
+
+
+def _view(dataset: Dataset, spark) -> str:
     """The name of a temporary view of the dataset's source, its date column as days;
     registered again (under a new name) when the source or the columns change."""
     fingerprint = json.dumps([dataset.source, [c.name for c in dataset.columns]])
@@ -123,7 +206,7 @@ def _view(dataset: Dataset) -> str:
         known = _state["views"].get(dataset.dataset_id)
         if known and known[0] == fingerprint:
             return known[1]
-    frame = read(dataset.source or {})
+    frame = read(dataset.source or {}, spark)
     if dataset.date_column:
         day = "`" + dataset.date_column.replace("`", "``") + "`"
         frame = frame.withColumn(dataset.date_column, frame[day].cast("date"))
@@ -153,20 +236,69 @@ def forget(dataset_id: str) -> None:
 
 def run(dataset: Dataset, sql: str, params: list | tuple = ()) -> pd.DataFrame:
     """One analysis query on Spark, with DuckDB's result types."""
-    text = translate(sql, "spark", {dataset.table_name: _view(dataset)})
-    try:
-        table = session().sql(text, args=list(params)).toArrow()
-    except Exception as exc:
-        reason = _first_line(exc)
-        if "ARITHMETIC_OVERFLOW" in reason:
-            reason = (
-                "a sum of a whole-number column passed the largest 64-bit integer, which Spark"
-                " refuses (DuckDB widens it): store that column as a double or a decimal"
-            )
-        raise KpiLabError(
-            f"Spark could not run this analysis of {dataset.name!r}: {reason}"
-        ) from None
-    return typed(table)
+
+    def query(spark) -> pa.Table:
+        text = translate(sql, "spark", {dataset.table_name: _view(dataset, spark)})
+        try:
+            return spark.sql(text, args=list(params)).toArrow()
+        except Exception as exc:
+            if cluster.lost(exc):
+                raise
+            reason = _first_line(exc)
+            if "ARITHMETIC_OVERFLOW" in reason:
+                reason = (
+                    "a sum of a whole-number column passed the largest 64-bit integer, which"
+                    " Spark refuses (DuckDB widens it): store that column as a double or a"
+                    " decimal"
+                )
+            raise KpiLabError(
+                f"Spark could not run this analysis of {dataset.name!r}: {reason}"
+            ) from None
+
+    return typed(_attempt(query))
+
+
+def _attempt(action, heal_lost: bool = True):
+    """``action(session)`` within the deadline; when the session turns out to be gone (a
+    restarted cluster), once more on a new one. Its views are registered again as the
+    action asks for them."""
+    for attempt in (1, 2):
+        spark = session()
+        if attempt == 1 and _executors_gone(spark):
+            heal()
+            spark = session()
+        try:
+            value = within(spark, partial(action, spark), cluster.timeout())
+        except (SparkTimeout, NoExecutors, KpiLabError):
+            raise
+        except Exception as exc:
+            if not cluster.lost(exc):
+                raise KpiLabError(f"Spark failed: {_first_line(exc)}") from None
+            if heal_lost and attempt == 1:
+                heal()
+                continue
+            heal()
+            raise SessionLost(
+                f"lost the Spark session at {cluster.shown(cluster.master())}:"
+                f" {_first_line(exc)}. The cluster may be restarting: try again in a minute;"
+                " nothing needs restarting here"
+            ) from None
+        _state["had_executors"] = _state.get("had_executors") or _executors(spark) > 0
+        return value
+    raise AssertionError("unreachable")
+
+
+def _executors(spark) -> int:
+    return executors(spark) or 0
+
+
+def _executors_gone(spark) -> bool:
+    """A classic cluster session that had executors and has none now: its master or its
+    workers restarted and forgot this application, which would wait for them for ever."""
+    if not _state.get("had_executors") or _executors(spark) > 0:
+        return False
+    _state["had_executors"] = False
+    return spark.sparkContext.getConf().get("spark.dynamicAllocation.enabled", "false") != "true"
 
 
 def typed(table: pa.Table) -> pd.DataFrame:
@@ -183,6 +315,8 @@ def typed(table: pa.Table) -> pd.DataFrame:
     return table.cast(pa.schema(fields)).to_pandas()
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    line = text[0][:300] if text else type(exc).__name__
+    secret = cluster.token()
+    return line.replace(secret, "…") if secret else line

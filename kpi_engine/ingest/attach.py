@@ -70,7 +70,7 @@ def inspect_source(store: Store, options: AttachOptions, preview_rows: int = 5) 
         "generic",
         overrides=parse_overrides(options.mapping),
     )
-    preview = spark.typed(frame.limit(preview_rows).toArrow())
+    preview = spark.first_rows(frame, preview_rows)
     return AttachPlan(source, source.get("table") or source["path"], types, columns, preview)
 
 

@@ -11,7 +11,8 @@ from tests.pages.conftest import APP, engine_store, shown
 from tests.spark.conftest import write_parquet
 from ui.state import Keys
 
-pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
+# real processes, a browser or Spark: make test runs it; one worker holds every Spark JVM
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
 @pytest.fixture

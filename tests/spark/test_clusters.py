@@ -1,0 +1,182 @@
+"""KPI Lab against real clusters started from pyspark's own scripts (``clusters``): the
+parity suite on a standalone master with a worker and over Spark Connect, sessions that
+heal after the master or the Connect server restarts, a deadline that cancels on the
+cluster, a cluster without executors, and a wrong URL. The process's one session is
+switched to each cluster and back to ``local[2]`` afterwards."""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from kpi_engine.compute import spark
+from kpi_engine.compute.spark_deadline import NoExecutors, SparkTimeout, within
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.attach import AttachOptions, inspect_source
+from kpi_engine.kpis.query import KpiQuery, run_kpis
+from tests.engine_shapes import SHAPES
+from tests.spark import clusters
+from tests.spark.frames import differences
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+
+# 100 s of sleeping tasks; a sleep ends when its task is killed, as a scan of files does
+# (a tight loop of arithmetic would hold its cores until it next checks)
+SLOW_QUERY = (
+    "SELECT reflect('java.lang.Thread', 'sleep', CAST(200 AS BIGINT)) AS n"
+    " FROM range(0, 1000, 1, 2)"
+)
+
+
+@pytest.fixture(scope="module")
+def standalone(spark_session, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("standalone")
+    master = clusters.master(folder).start()
+    url = f"spark://127.0.0.1:{master.port}"
+    worker = clusters.worker(url, folder).start()
+    yield url, master, worker
+    worker.stop()
+    master.stop()
+
+
+@pytest.fixture(scope="module")
+def connect(spark_session, tmp_path_factory):
+    server = clusters.connect_server(tmp_path_factory.mktemp("connect")).start()
+    yield f"sc://127.0.0.1:{server.port}", server
+    server.stop()
+
+
+@contextmanager
+def on(url: str, **env: str):
+    """The process's session on another master (and other settings) for a while."""
+    before = {k: os.environ.get(k) for k in ("KPILAB_SPARK_MASTER", *env)}
+    os.environ.update({"KPILAB_SPARK_MASTER": url, **env})
+    spark.heal()
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        spark.heal()
+
+
+def _totals(lake) -> tuple:
+    local, remote = lake.pairs["campaigns"]
+    query = KpiQuery(("spend", "roas", "cpa"), by=("channel",))
+    return run_kpis(lake.store, local, query), lambda: run_kpis(lake.store, remote, query)
+
+
+# one shape of each kind of analysis (test_parity runs every shape on local[2])
+ON_CLUSTERS = (
+    "one dimension, filtered, sorted and limited",
+    "week trend, one line per campaign",
+    "custom formula sum(revenue) * 2.5 - max(spend) + min(clicks) / count(clicks)",
+    "experiment on users, one row each, with CUPED and a cap",
+    "experiment on users with several rows, some in both variants",
+    "budget window and plan",
+)
+
+
+def _shapes_agree(lake) -> int:
+    count = 0
+    for shape in (s for s in SHAPES if s.name in ON_CLUSTERS):
+        local, remote = lake.pairs[shape.sample]
+        on_duckdb = shape.queries(lake.store, local)
+        on_spark = shape.queries(lake.store, remote)
+        for (sql, _, duck), (_, _, other) in zip(on_duckdb, on_spark, strict=True):
+            assert not differences(duck, other), (shape.name, sql, differences(duck, other))
+            count += 1
+    return count
+
+
+@pytest.mark.parametrize("where", ["standalone", "connect"])
+def test_each_kind_of_analysis_is_the_same_on_a_real_cluster(lake, request, where):
+    assert len([s for s in SHAPES if s.name in ON_CLUSTERS]) == len(ON_CLUSTERS)
+    url = request.getfixturevalue(where)[0]
+    with on(url):
+        assert _shapes_agree(lake) > 10
+        if where == "connect":
+            assert type(spark.session()).__module__.startswith("pyspark.sql.connect")
+        else:
+            assert spark.session().sparkContext.master == url
+
+
+def test_a_restarted_standalone_cluster_heals_without_a_restart_here(lake, standalone):
+    """The master and its worker stop and start again: this process's application is
+    forgotten there and would wait for executors for ever; the next query starts a new
+    application and answers."""
+    url, master, worker = standalone
+    expected, on_spark = _totals(lake)
+    with on(url):
+        assert not differences(expected, on_spark())
+        worker.stop()
+        master.stop()
+        master.start()
+        worker.start()
+        started = time.monotonic()
+        assert not differences(expected, on_spark())
+        print(f"\nanswered {time.monotonic() - started:.1f} s after the cluster was back")
+
+
+def test_a_restarted_connect_server_heals_without_a_restart_here(lake, connect):
+    url, server = connect
+    expected, on_spark = _totals(lake)
+    with on(url):
+        assert not differences(expected, on_spark())
+        server.stop()
+        with pytest.raises(KpiLabError, match="cannot reach Spark at sc://127.0.0.1") as down:
+            on_spark()
+        assert "\n" not in str(down.value)
+        server.start()
+        assert not differences(expected, on_spark())
+
+
+@pytest.mark.parametrize("where", ["local", "connect"])
+def test_a_query_past_its_deadline_is_cancelled_on_the_cluster(request, where):
+    url = "local[2]" if where == "local" else request.getfixturevalue("connect")[0]
+    with on(url):
+        session = spark.session()
+        with pytest.raises(SparkTimeout, match=r"within 2 s \(KPILAB_SPARK_TIMEOUT\)"):
+            within(session, lambda: session.sql(SLOW_QUERY).toArrow(), 2)
+        if where == "local":
+            tracker = session.sparkContext.statusTracker()
+            assert not tracker.getActiveJobsIds()  # cancelled, not left running
+        assert session.sql("SELECT 41 + 1 AS n").toArrow().to_pylist() == [{"n": 42}]
+
+
+def test_a_master_without_workers_says_so(lake, spark_session, tmp_path):
+    lonely = clusters.master(tmp_path).start()
+    try:
+        with on(f"spark://127.0.0.1:{lonely.port}", KPILAB_SPARK_TIMEOUT="5"):
+            with pytest.raises(NoExecutors, match="no executor for 5 s"):
+                _totals(lake)[1]()
+    finally:
+        lonely.stop()
+
+
+@pytest.mark.parametrize("scheme", ["spark", "sc"])
+def test_a_wrong_master_url_fails_fast(lake, scheme):
+    url = f"{scheme}://127.0.0.1:{clusters.free_port()}"
+    started = time.monotonic()
+    with on(url), pytest.raises(KpiLabError, match="nothing answers at 127.0.0.1:") as wrong:
+        _totals(lake)[1]()
+    assert time.monotonic() - started < 15  # the issue's bound; Spark's own wait is 1-10 min
+    assert "KPILAB_SPARK_MASTER" in str(wrong.value)
+
+
+def test_attach_over_connect_checks_the_source_now(lake, connect, tmp_path):
+    """Connect checks a source lazily, at its first query: attach asks for the schema at
+    once, so a file Spark cannot read is one line with its cause (exit 2 on the command
+    line), not a traceback from the profile query."""
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("date,spend\n2026-01-01,3\n")
+    with on(connect[0]):
+        with pytest.raises(KpiLabError, match="Spark cannot read .*broken.parquet: .+") as bad:
+            inspect_source(lake.store, AttachOptions(path=str(broken)))
+        assert "\n" not in str(bad.value)
