@@ -10,9 +10,12 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-spark.txt
+# the tests also run Spark Connect's thin client alone, from its own folder (.venv/thin-client)
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-spark.txt requirements-spark-connect.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+		--target $(VENV)/thin-client $$(grep -o '^pyspark-client==[^ ]*' requirements-spark-connect.txt)
 	touch $@
 
 run: $(VENV)/.runtime

@@ -20,7 +20,6 @@ from kpi_engine.alerts.watches import (
     recent_deliveries,
     remove_watch,
     set_time_zone,
-    time_zone,
 )
 from kpi_engine.datasets import Dataset
 from kpi_engine.errors import KpiLabError
@@ -28,6 +27,7 @@ from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.query import kpi_availability, lookup
 from kpi_engine.sharing.views import saved_views
 from kpi_engine.store import Store
+from kpi_engine.time_zone import time_zone
 from ui.blocks import draw
 from ui.dataset_picker import current_dataset
 from ui.identity import can, current_store, writable_store

@@ -27,6 +27,7 @@ from kpi_engine.kpis.dashboard import (
     targets,
 )
 from kpi_engine.kpis.query import KpiQuery
+from kpi_engine.kpis.spec import KpiViewSpec
 from kpi_engine.kpis.wording import pace_text
 from kpi_engine.sharing.workspaces import create_workspace
 from tests.conftest import FIXTURES
@@ -76,7 +77,7 @@ def test_movers_are_direction_aware(store, write_csv):
         for name, cost in zip("ABC", costs, strict=True):
             rows.append(f"{day},{name},{cost},10")
     dataset = import_file(store, write_csv("\n".join(rows) + "\n")).dataset
-    top, bottom = movers(
+    top, bottom, among = movers(
         store,
         dataset,
         KpiQuery(("cpa",)),
@@ -87,6 +88,41 @@ def test_movers_are_direction_aware(store, write_csv):
     )
     assert list(top["campaign"])[0] == "C"  # CPA halved: the best mover for a lower-is-better KPI
     assert list(bottom["campaign"])[0] == "B"
+    assert among is None  # every campaign compared
+
+
+def test_rankings_over_very_many_groups_are_capped_and_say_so(store, write_csv, monkeypatch):
+    """A breakdown by a column with millions of values (a user id) brings at most the cap's
+    groups to Python: movers among those with the most spend, trend lines of more than N."""
+    from kpi_engine.kpis import analysis, dashboard, wording
+
+    for module in (analysis, dashboard, wording):
+        monkeypatch.setattr(module, "GROUP_CAP", 5)
+    rows = ["Day,Campaign,Cost,Conversions"]
+    for day, second in (("2026-01-01", False), ("2026-01-02", True)):
+        for i in range(12):  # c11 spends most; c00 halves its CPA, the best mover of all
+            cost = (100 + 10 * i) * ((1.1 if i % 2 else 0.9) if second else 1)
+            conversions = 20 if i == 0 and second else 10
+            rows.append(f"{day},c{i:02d},{cost:.2f},{conversions}")
+    dataset = import_file(store, write_csv("\n".join(rows) + "\n")).dataset
+    top, bottom, among = movers(
+        store, dataset, KpiQuery(("cpa",)), "campaign", CATALOG["cpa"],
+        date(2026, 1, 2), date(2026, 1, 2),
+    )  # fmt: skip
+    assert among == 5
+    assert "c00" not in set(top["campaign"]) | set(bottom["campaign"])  # not among the top 5
+    spec = KpiViewSpec(
+        dataset.dataset_id, ("spend", "cpa"), start=date(2026, 1, 2), end=date(2026, 1, 2),
+        by=("campaign",), grain="day", lines_by="campaign",
+    )  # fmt: skip
+    result = analysis.run_kpi_view(store, dataset, spec)
+    assert result.trend.groups == 6  # counted up to the cap + 1: "more than 5"
+    assert [line.name for line in result.trend.lines][:2] == ["c11", "c09"]  # most spend on the day
+    assert "of more than 5." in wording.lines_note(len(result.trend.lines), 6, "campaign")
+    assert result.movers is not None and result.movers.among == 5
+    assert "among the 5 campaign values" in wording.movers_caption(
+        result.kpis[0], result.movers.among, "campaign"
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_engine.alerts.watches import list_watches, time_zone
+from kpi_engine.alerts.watches import list_watches
 from kpi_engine.cli import main
 from kpi_engine.kpis.custom import saved_custom
 from kpi_engine.kpis.dashboard import targets
@@ -19,6 +19,7 @@ from kpi_engine.sharing.links import list_shares, open_share
 from kpi_engine.sharing.views import saved_views
 from kpi_engine.sharing.workspaces import open_workspace
 from kpi_engine.store import Store
+from kpi_engine.time_zone import time_zone
 from tests.conftest import FIXTURES
 
 LEGACY = FIXTURES / "legacy" / "kpilab-before-issue-25.duckdb"

@@ -13,7 +13,6 @@ from kpi_engine.alerts.monitor import run_monitor
 from kpi_engine.alerts.review import record_seen, stale_kpis
 from kpi_engine.alerts.watch import Watch
 from kpi_engine.alerts.watches import add_watch, list_watches, recent_deliveries, set_time_zone
-from kpi_engine.alerts.watches import time_zone as workspace_time_zone
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import ImportOptions, import_file
 from kpi_engine.kpis.custom import delete_custom, save_custom, saved_custom
@@ -24,6 +23,7 @@ from kpi_engine.samples import seed_samples
 from kpi_engine.sharing.links import create_share, list_shares, open_share, revoke_share
 from kpi_engine.sharing.views import save_view, saved_views
 from kpi_engine.sharing.workspaces import create_workspace, open_workspace, prune_untouched
+from kpi_engine.time_zone import time_zone as workspace_time_zone
 from tests.conftest import FIXTURES
 from tests.conftest import rows as stored_rows
 from tests.test_alerts import NOW, Receiver, _campaign

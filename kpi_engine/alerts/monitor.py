@@ -32,7 +32,6 @@ from kpi_engine.alerts.watches import (
     delivery,
     due_retries,
     record,
-    time_zone,
 )
 from kpi_engine.annotations.notes import notes
 from kpi_engine.display.blocks import Table, text
@@ -41,6 +40,7 @@ from kpi_engine.errors import KpiLabError
 from kpi_engine.kpis.wording import annotation_line
 from kpi_engine.sharing.links import create_share, public_url
 from kpi_engine.store import Store
+from kpi_engine.time_zone import time_zone
 from kpi_engine.typed_json import to_json
 
 _LOG = logging.getLogger(__name__)

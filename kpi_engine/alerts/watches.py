@@ -18,9 +18,8 @@ from kpi_engine.alerts.watch import Watch
 from kpi_engine.errors import KpiLabError
 from kpi_engine.state.schema import deliveries, watches
 from kpi_engine.store import Store
+from kpi_engine.time_zone import TIME_ZONE
 
-DEFAULT_TIME_ZONE = "UTC"
-TIME_ZONE = "time_zone"
 DEFAULT_MAX_WATCHES = 50
 _FIELDS = (
     "watch_id",
@@ -120,10 +119,6 @@ def check_time_zone(name: str) -> ZoneInfo:
         raise KpiLabError(
             f"{name!r} is not a time zone: write a name such as Europe/Berlin or UTC", "time_zone"
         ) from None
-
-
-def time_zone(store: Store) -> str:
-    return store.setting(TIME_ZONE) or DEFAULT_TIME_ZONE
 
 
 def set_time_zone(store: Store, name: str) -> None:

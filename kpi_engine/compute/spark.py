@@ -206,10 +206,7 @@ def _view(dataset: Dataset, spark) -> str:
         known = _state["views"].get(dataset.dataset_id)
         if known and known[0] == fingerprint:
             return known[1]
-    frame = read(dataset.source or {}, spark)
-    if dataset.date_column:
-        day = "`" + dataset.date_column.replace("`", "``") + "`"
-        frame = frame.withColumn(dataset.date_column, frame[day].cast("date"))
+    frame = _dated(read(dataset.source or {}, spark), dataset)
     name = VIEW_PREFIX + secrets.token_hex(16)
     frame.createOrReplaceTempView(name)
     with _lock:
@@ -217,6 +214,27 @@ def _view(dataset: Dataset, spark) -> str:
     if known:
         _drop(known[1])
     return name
+
+
+def _dated(frame, dataset: Dataset):
+    """The date column as days, by the rule an import follows: a timestamp's day is its
+    wall-clock date, an instant's (tz-aware) in the workspace's time zone recorded at attach;
+    that wall-clock time is kept in the time column the registry lists beside it."""
+    if not dataset.date_column:
+        return frame
+    from pyspark.sql import functions as F
+
+    column = frame["`" + dataset.date_column.replace("`", "``") + "`"]
+    kind = frame.schema[dataset.date_column].dataType.typeName()
+    wall = column
+    if kind == "timestamp":  # Spark's session is in UTC; the day is the workspace's
+        zone = (dataset.source or {}).get("zone", "UTC")
+        wall = F.from_utc_timestamp(column, zone).cast("timestamp_ntz")
+    if kind.startswith("timestamp"):
+        for kept in dataset.columns:
+            if kept.type == "TIMESTAMP" and kept.role is None and kept.name not in frame.columns:
+                frame = frame.withColumn(kept.name, wall)
+    return frame.withColumn(dataset.date_column, wall.cast("date"))
 
 
 def _drop(view: str) -> None:

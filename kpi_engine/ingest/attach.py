@@ -18,7 +18,12 @@ from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.datasets import Column, Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import configured_roots, fenced_source
-from kpi_engine.ingest.importer import ImportResult, mapping_of_columns, name_from_label
+from kpi_engine.ingest.importer import (
+    ImportResult,
+    free_name,
+    mapping_of_columns,
+    name_from_label,
+)
 from kpi_engine.ingest.mapping import (
     MappedColumn,
     dataset_kind,
@@ -33,6 +38,7 @@ from kpi_engine.paths import own_paths
 from kpi_engine.roles import METRIC_ROLES, MONEY_ROLES, header_currency
 from kpi_engine.state.registry import VersionConflict
 from kpi_engine.store import Store
+from kpi_engine.time_zone import time_zone
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,12 @@ def attach(store: Store, options: AttachOptions) -> ImportResult:
         for c in plan.columns
         if not c.ignored
     ]
+    source = plan.source
+    dated = next((c for c in plan.columns if c.role == "date"), None)
+    if dated is not None and dated.parse.has_time:  # as an import: the day, and the time beside
+        taken = {c.name for c in kept}
+        kept.append(Column(free_name(f"{dated.name} time", taken), "TIMESTAMP", None))
+        source = {**source, "zone": time_zone(store)}
     draft = Dataset(
         store.new_dataset_id(),
         options.name or name_from_label(plan.label.rstrip("/*")),
@@ -93,7 +105,7 @@ def attach(store: Store, options: AttachOptions) -> ImportResult:
         datetime.now(),
         dataset_kind(roles),
         engine=options.engine,
-        source=plan.source,
+        source=source,
     )
     rows, report = _profile(store, draft)
     report["mapping"] = mapping_of_columns(plan.columns)
@@ -223,7 +235,7 @@ def _duck_type(spark_type: str) -> str:
         "tinyint": "TINYINT",
         "boolean": "BOOLEAN",
         "date": "DATE",
-        "timestamp": "TIMESTAMP",
+        "timestamp": "TIMESTAMP WITH TIME ZONE",  # an instant: its day is the workspace's
         "timestamp_ntz": "TIMESTAMP",
     }
     if spark_type.startswith("decimal"):

@@ -36,6 +36,7 @@ from kpi_engine.ingest.mapping import (
     parse_overrides,
 )
 from kpi_engine.ingest.parsing import (
+    day_sql,
     output_type,
     time_sql,
     to_sql,
@@ -49,6 +50,7 @@ from kpi_engine.ingest.staging import read_rows, sniffing, staging, write_parque
 from kpi_engine.roles import CURRENCY_SYMBOLS, METRIC_ROLES
 from kpi_engine.state.registry import VersionConflict
 from kpi_engine.store import Store
+from kpi_engine.time_zone import DEFAULT_TIME_ZONE, time_zone
 
 Progress = Callable[[float, str], None]
 MAX_METRIC = 1e15  # larger numbers in a metric column are an export error, not spend
@@ -204,15 +206,18 @@ def _strict_types(plan: ImportPlan) -> dict[str, str] | None:
     return types if set(types.values()) != {"VARCHAR"} else None
 
 
-def _select_list(plan: ImportPlan, typed: frozenset[str]) -> tuple[list[str], list[Column]]:
-    """SELECT expressions and the stored columns they make; ``typed`` columns arrive converted."""
+def _select_list(
+    plan: ImportPlan, typed: frozenset[str], zone: str = DEFAULT_TIME_ZONE
+) -> tuple[list[str], list[Column]]:
+    """SELECT expressions and the stored columns they make; ``typed`` columns arrive converted.
+    A date-time's day is its date in the workspace's time zone ``zone``."""
     exprs: list[str] = []
     columns: list[Column] = []
     for c in plan.columns:
         if c.ignored:
             continue
-        native = c.parse.style == "native"
-        expr = _value(c, typed)
+        native = c.parse.native
+        expr = _value(c, typed, zone)
         if native and c.parse.kind == "bool":
             expr = f"CAST({q(c.name)} AS DOUBLE)"
         exprs.append(f"{expr} AS {q(c.name)}")
@@ -222,8 +227,8 @@ def _select_list(plan: ImportPlan, typed: frozenset[str]) -> tuple[list[str], li
         )
     for c in plan.columns:  # a date-time's day is the date; its time stays beside it
         if not c.ignored and c.parse.has_time and c.name not in typed:
-            name = _free_name(f"{c.name} time", {x.name for x in columns})
-            exprs.append(f"{time_sql(q(c.name), c.parse)} AS {q(name)}")
+            name = free_name(f"{c.name} time", {x.name for x in columns})
+            exprs.append(f"{time_sql(q(c.name), c.parse, zone)} AS {q(name)}")
             columns.append(Column(name, "TIMESTAMP", None))
     if flagged := _label_columns(plan, typed, stored=False):
         exprs.append(f"{_total_label_sql(flagged)} AS {q(TOTAL_FLAG)}")
@@ -232,7 +237,7 @@ def _select_list(plan: ImportPlan, typed: frozenset[str]) -> tuple[list[str], li
     if plan.per_conversion:
         conv = next(c for c in plan.columns if c.name == roles["conversions"])
         rate = next(c for c in plan.columns if c.name == plan.per_conversion)
-        name = _free_name("revenue", taken)
+        name = free_name("revenue", taken)
         exprs.append(f"({_value(conv, typed)}) * ({_value(rate, typed)}) AS {q(name)}")
         columns.append(Column(name, "DOUBLE", "revenue"))
         taken.add(name)
@@ -244,7 +249,7 @@ def _select_list(plan: ImportPlan, typed: frozenset[str]) -> tuple[list[str], li
             for sym, code in CURRENCY_SYMBOLS.items()
             if code in symbols
         )
-        name = _free_name("currency", taken)
+        name = free_name("currency", taken)
         exprs.append(f"CASE {cases} END AS {q(name)}")
         columns.append(Column(name, "VARCHAR", "currency"))
     return exprs, columns
@@ -256,7 +261,7 @@ def _label_columns(plan: ImportPlan, typed: frozenset[str], stored: bool) -> lis
     dictionary-compressed column); the others are flagged while reading, before parsing turns
     the label into NULL. A typed column holds no label: a ``Total`` in it fails the strict read.
     """
-    candidates = [c for c in plan.columns[:1] if c.parse.style != "native"]
+    candidates = [c for c in plan.columns[:1] if not c.parse.native]
     if "campaign" in plan.roles:
         candidates += [c for c in plan.columns if c.name == plan.roles["campaign"]]
     names: list[str] = []
@@ -280,10 +285,12 @@ def _total_label_sql(names: list[str]) -> str:
     return f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
 
 
-def _value(column: MappedColumn, typed: frozenset[str]) -> str:
-    if column.parse.style == "native" or column.name in typed:
+def _value(column: MappedColumn, typed: frozenset[str], zone: str = DEFAULT_TIME_ZONE) -> str:
+    if column.name in typed:
         return q(column.name)
-    return to_sql(q(column.name), column.parse)
+    if column.parse.kind == "date":
+        return day_sql(q(column.name), column.parse, zone)
+    return q(column.name) if column.parse.native else to_sql(q(column.name), column.parse)
 
 
 def _money_currencies(plan: ImportPlan) -> set[str]:
@@ -292,7 +299,7 @@ def _money_currencies(plan: ImportPlan) -> set[str]:
     }
 
 
-def _free_name(wanted: str, taken: set[str]) -> str:
+def free_name(wanted: str, taken: set[str]) -> str:
     name, n = wanted, 2
     while name.lower() in {t.lower() for t in taken}:
         name, n = f"{wanted} ({n})", n + 1
@@ -325,7 +332,7 @@ def _load(
     progress: Progress,
 ) -> ImportResult:
     typed = frozenset(n for n, t in (types or {}).items() if t != "VARCHAR")
-    exprs, columns = _select_list(plan, typed)
+    exprs, columns = _select_list(plan, typed, time_zone(store))
     source_sql, params = read_sql(plan.source, plan.dialect, types)
     dataset_id = options.dataset_id or store.new_dataset_id()
     stage = q(f"stage_{dataset_id}")
@@ -653,7 +660,7 @@ def _check_values(
         for c in columns
         if c.type in ("DOUBLE", "DATE")
         and c.name in by_name
-        and by_name[c.name].parse.style != "native"
+        and not by_name[c.name].parse.native
         and c.name not in typed
     ]
     numeric = [c.name for c in columns if c.type == "DOUBLE" and c.name in by_name]
@@ -710,9 +717,9 @@ def _unpivot(cur, stage: str, plan: ImportPlan, columns: list[Column], dataset_i
     shared = [c for c in columns if c.name not in wide_cols]
     keys = [c for c in shared if c.type in ("VARCHAR", "DATE")]
     taken = {c.name for c in shared}
-    channel = _free_name("channel", taken)
+    channel = free_name("channel", taken)
     role_cols = {
-        role: _free_name(role, taken | {channel})
+        role: free_name(role, taken | {channel})
         for group in plan.wide.groups.values()
         for role in group
     }

@@ -74,6 +74,11 @@ _DAY_FIRST = {
 }
 
 
+NATIVE = "native"
+NATIVE_TIME = "native time"  # a stored timestamp, read as wall-clock time
+NATIVE_ZONED = "native time zone"  # a stored instant (tz-aware): its day is the workspace's
+
+
 @dataclass(frozen=True)
 class ColumnParse:
     """How one column is read. ``kind``: number, date, bool, text or empty."""
@@ -85,12 +90,17 @@ class ColumnParse:
     percent: bool = False
 
     @property
+    def native(self) -> bool:
+        """A typed source's column (Parquet, a lake table): it says what it is."""
+        return self.style.startswith(NATIVE)
+
+    @property
     def has_time(self) -> bool:
         """A date-time column: the day is the date; the time is kept beside it."""
-        return self.kind == "date" and "%H" in self.style
+        return self.kind == "date" and ("%H" in self.style or self.style.startswith(NATIVE_TIME))
 
     def describe(self) -> str:
-        if self.style == "native":  # a typed source (Parquet, a lake table) says what it is
+        if self.native:
             return f"{self.kind} (as stored)"
         if self.kind == "number":
             locale = {"dot": "1,234.56", "comma": "1.234,56", "plain": "1234.56"}[self.style]
@@ -104,8 +114,11 @@ def stored_parse(stored_type: str) -> ColumnParse:
     """How a column of a typed source (Parquet, a lake table) reads, from its type's name as
     DuckDB writes it: dates, booleans and numbers as stored; anything else is text."""
     typ = stored_type.upper()
-    if typ == "DATE" or typ.startswith("TIMESTAMP"):
-        return ColumnParse("date", "native")
+    if typ == "DATE":
+        return ColumnParse("date", NATIVE)
+    if typ.startswith("TIMESTAMP"):
+        zoned = typ in ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")
+        return ColumnParse("date", NATIVE_ZONED if zoned else NATIVE_TIME)
     if typ == "BOOLEAN":
         return ColumnParse("bool", "native")
     if typ.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")) or re.fullmatch(
@@ -235,9 +248,31 @@ def to_sql(col: str, parse: ColumnParse) -> str:
     return col
 
 
-def time_sql(col: str, parse: ColumnParse) -> str:
-    """A date-time column's full timestamp (its date is ``to_sql``)."""
-    return f"CAST(try_strptime(trim({col}), '{parse.style}') AS TIMESTAMP)"
+def time_sql(col: str, parse: ColumnParse, zone: str = "UTC") -> str:
+    """A date-time column's full timestamp, as wall-clock time in ``zone`` when the value is
+    an instant (a tz-aware stored timestamp, or text with an offset)."""
+    if parse.native:
+        return f"timezone('{_zone(zone)}', {col})" if parse.style == NATIVE_ZONED else col
+    stamp = f"try_strptime(trim({col}), '{parse.style}')"
+    return (
+        f"timezone('{_zone(zone)}', {stamp})"
+        if "%z" in parse.style
+        else f"CAST({stamp} AS TIMESTAMP)"
+    )
+
+
+def day_sql(col: str, parse: ColumnParse, zone: str = "UTC") -> str:
+    """A date column's day: a date-time's date in the workspace's time zone (``zone``), the
+    same rule on every engine; a plain date as it is."""
+    if parse.has_time:
+        return f"CAST({time_sql(col, parse, zone)} AS DATE)"
+    return col if parse.native else to_sql(col, parse)
+
+
+def _zone(zone: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", zone):
+        raise ValueError(f"not a time zone name: {zone!r}")
+    return zone
 
 
 def unparsed_sql(col: str, parse: ColumnParse) -> str:

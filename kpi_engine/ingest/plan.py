@@ -168,7 +168,7 @@ def make_plan(
     wide = detect_wide(list(parses))
     columns = map_columns(parses, platform, preset, overrides, wide)
     for column in columns:  # ids and names stay text, even when they look like numbers
-        if column.role in DIMENSION_ROLES + KEY_ROLES and column.parse.style != "native":
+        if column.role in DIMENSION_ROLES + KEY_ROLES and not column.parse.native:
             column.parse = ColumnParse("text")
     _check_roles(columns, sample, types, comma)
     plan = ImportPlan(source, dialect, columns, platform, wide, per_conversion_column(columns))

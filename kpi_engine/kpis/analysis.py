@@ -19,6 +19,7 @@ from kpi_engine.explain.spec import ExplainSpec
 from kpi_engine.kpis import wording
 from kpi_engine.kpis.cells import cell, records
 from kpi_engine.kpis.dashboard import (
+    GROUP_CAP,
     as_number,
     comparable,
     compare_periods,
@@ -201,7 +202,7 @@ def _cards(
 
 def _movers(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Movers | None:
     by, kpi = spec.by[0], lookup(spec.kpis[0], spec.custom)
-    top, bottom = movers(store, dataset, spec.query, by, kpi, spec.start, spec.end)
+    top, bottom, among = movers(store, dataset, spec.query, by, kpi, spec.start, spec.end)
 
     def rows(frame: pd.DataFrame) -> tuple[Mover, ...]:
         return tuple(
@@ -216,7 +217,7 @@ def _movers(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Movers | None:
 
     if top.empty and bottom.empty:
         return None
-    return Movers(kpi.id, by, rows(top), rows(bottom))
+    return Movers(kpi.id, by, rows(top), rows(bottom), among)
 
 
 def _trend(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Trend:
@@ -248,9 +249,9 @@ def _largest_groups(
     store: Store, dataset: Dataset, spec: KpiViewSpec, kpi_id: str
 ) -> tuple[tuple[str, ...], int]:
     """The groups with the most spend (else the most of the KPI), which get a line of their
-    own, and how many groups there are."""
+    own, and how many groups there are (counted up to ``GROUP_CAP`` + 1: "more than")."""
     rank = "spend" if "spend" in dataset.roles else kpi_id
-    query = replace(spec.query, kpis=(rank,), by=(spec.lines_by,), sort=rank)
+    query = replace(spec.query, kpis=(rank,), by=(spec.lines_by,), sort=rank, limit=GROUP_CAP + 1)
     ranked = run_kpis(store, dataset, query)[spec.lines_by]
     return tuple(str(v) for v in ranked.head(MAX_TREND_LINES)), len(ranked)
 

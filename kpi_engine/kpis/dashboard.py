@@ -166,6 +166,9 @@ def rolling_mean(series: pd.Series, window: int = 7) -> pd.Series:
     return series.astype(float).rolling(window, min_periods=window).mean()
 
 
+GROUP_CAP = 10_000  # the most groups a ranking brings back (a user-id column has millions)
+
+
 def movers(
     store: Store,
     dataset: Dataset,
@@ -175,30 +178,20 @@ def movers(
     start: date,
     end: date,
     count: int = 3,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The groups whose KPI improved most and worsened most against the previous period."""
+) -> tuple[pd.DataFrame, pd.DataFrame, int | None]:
+    """The groups whose KPI improved most and worsened most against the previous period,
+    and, where there were more than ``GROUP_CAP`` groups, how many were compared: those
+    with the most spend (else the most of the KPI) in the period."""
+    rank = "spend" if "spend" in dataset.roles else kpi.id
+    kpis = tuple(dict.fromkeys((kpi.id, rank)))
+    period = replace(query, kpis=kpis, by=(by,), grain=None, sort=rank, limit=GROUP_CAP + 1)
+    now = run_kpis(store, dataset, replace(period, start=start, end=end))
+    among = GROUP_CAP if len(now) > GROUP_CAP else None
+    if among:
+        now = now.head(GROUP_CAP)
+        period = replace(period, filters=(*period.filters, (by, tuple(str(v) for v in now[by]))))
     before = previous_period(start, end)
-    now = run_kpis(
-        store,
-        dataset,
-        replace(
-            query, kpis=(kpi.id,), by=(by,), start=start, end=end, grain=None, sort=None, limit=None
-        ),
-    )
-    then = run_kpis(
-        store,
-        dataset,
-        replace(
-            query,
-            kpis=(kpi.id,),
-            by=(by,),
-            start=before[0],
-            end=before[1],
-            grain=None,
-            sort=None,
-            limit=None,
-        ),
-    )
+    then = run_kpis(store, dataset, replace(period, start=before[0], end=before[1], limit=None))
     merged = now.merge(then, on=by, how="inner", suffixes=("", "_before"))
     merged["change"] = (
         merged[kpi.id] / merged[f"{kpi.id}_before"].where(merged[f"{kpi.id}_before"] != 0) - 1
@@ -209,7 +202,7 @@ def movers(
     cols = [by, f"{kpi.id}_before", kpi.id, "change"]
     top = merged[merged["_better"] > 0].sort_values("_better", ascending=False).head(count)
     bottom = merged[merged["_better"] < 0].sort_values("_better").head(count)
-    return top[cols], bottom[cols]
+    return top[cols], bottom[cols], among
 
 
 # -- targets ------------------------------------------------------------------------------------

@@ -105,7 +105,14 @@ def breakdown_blocks(result: KpiViewResult) -> tuple[Block, ...]:
         )
     )
     if result.movers is not None:
-        out.append(text(wording.movers_caption(result.kpi(result.movers.kpi)), tone="caption"))
+        out.append(
+            text(
+                wording.movers_caption(
+                    result.kpi(result.movers.kpi), result.movers.among, result.movers.by
+                ),
+                tone="caption",
+            )
+        )
         out.append(
             Columns(
                 (

@@ -54,6 +54,7 @@ class Movers:
     by: str
     better: tuple[Mover, ...]
     worse: tuple[Mover, ...]
+    among: int | None = None  # set when only the groups with the most spend were compared
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kpi_engine.formatting import format_change, format_value
-from kpi_engine.kpis.dashboard import Pace
+from kpi_engine.kpis.dashboard import GROUP_CAP, Pace
 from kpi_engine.kpis.result import KpiMeta, TargetStatus
 
 VANITY = (
@@ -119,7 +119,12 @@ def truncated(count: int, by: tuple[str, ...], kpi: KpiMeta) -> str:
     return f"The {count:,} {', '.join(by)} values with the highest {kpi.name}."
 
 
-def movers_caption(kpi: KpiMeta) -> str:
+def movers_caption(kpi: KpiMeta, among: int | None = None, by: str = "") -> str:
+    if among:
+        return (
+            f"Movers on {kpi.name} against the previous period, among the {among:,} {by}"
+            " values with the most spend (there are more):"
+        )
     return f"Movers on {kpi.name} against the previous period:"
 
 
@@ -130,7 +135,8 @@ def trend_title(kpi: KpiMeta, grain: str) -> str:
 def lines_note(shown: int, groups: int, lines_by: str) -> str | None:
     if groups <= shown:
         return None
-    return f"One line for each of the {shown} {lines_by} values with the most spend, of {groups}."
+    of = f"more than {GROUP_CAP:,}" if groups > GROUP_CAP else f"{groups:,}"
+    return f"One line for each of the {shown} {lines_by} values with the most spend, of {of}."
 
 
 def anomaly_help() -> str:

@@ -11,8 +11,7 @@ from tests.pages.conftest import APP, engine_store, shown
 from tests.spark.conftest import write_parquet
 from ui.state import Keys
 
-# real processes, a browser or Spark: make test runs it; one worker holds every Spark JVM
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
 
 
 @pytest.fixture

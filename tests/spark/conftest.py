@@ -4,7 +4,9 @@ attached as a lake table (the session: ``spark_session`` in tests/conftest.py)."
 
 from __future__ import annotations
 
+import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from kpi_engine.ingest import import_file
 from kpi_engine.ingest.attach import AttachOptions, attach
 from kpi_engine.store import Store
 from tests.engine_shapes import write_datasets
+from tests.spark import clusters
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,40 @@ def lake(spark_session, tmp_path_factory) -> Lake:
         attached[name] = (local, remote)
     yield Lake(store, folder, csv, pairs, attached)
     store.close()
+
+
+@pytest.fixture(scope="session")
+def standalone(spark_session, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("standalone")
+    master = clusters.master(folder).start()
+    url = f"spark://127.0.0.1:{master.port}"
+    worker = clusters.worker(url, folder).start()
+    yield url, master, worker
+    worker.stop()
+    master.stop()
+
+
+@pytest.fixture(scope="session")
+def connect(spark_session, tmp_path_factory):
+    server = clusters.connect_server(tmp_path_factory.mktemp("connect")).start()
+    yield f"sc://127.0.0.1:{server.port}", server
+    server.stop()
+
+
+@contextmanager
+def on(url: str, **env: str):
+    """The process's session on another master (and other settings) for a while."""
+    from kpi_engine.compute import spark
+
+    before = {k: os.environ.get(k) for k in ("KPILAB_SPARK_MASTER", *env)}
+    os.environ.update({"KPILAB_SPARK_MASTER": url, **env})
+    spark.heal()
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        spark.heal()

@@ -20,8 +20,7 @@ from kpi_engine.ingest.attach import AttachOptions, attach
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import Store
 
-# real processes, a browser or Spark: make test runs it; one worker holds every Spark JVM
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
 
 IGNORED = {"dataset_id", "name", "source_file", "engine", "created_at", "imported_at", "action"}
 

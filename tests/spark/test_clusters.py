@@ -6,9 +6,7 @@ switched to each cluster and back to ``local[2]`` afterwards."""
 
 from __future__ import annotations
 
-import os
 import time
-from contextlib import contextmanager
 
 import pytest
 
@@ -19,9 +17,11 @@ from kpi_engine.ingest.attach import AttachOptions, inspect_source
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from tests.engine_shapes import SHAPES
 from tests.spark import clusters
+from tests.spark.conftest import on
 from tests.spark.frames import differences
+from tests.spark.thin_client import thin_client_answers
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
 
 # 100 s of sleeping tasks; a sleep ends when its task is killed, as a scan of files does
 # (a tight loop of arithmetic would hold its cores until it next checks)
@@ -29,41 +29,6 @@ SLOW_QUERY = (
     "SELECT reflect('java.lang.Thread', 'sleep', CAST(200 AS BIGINT)) AS n"
     " FROM range(0, 1000, 1, 2)"
 )
-
-
-@pytest.fixture(scope="module")
-def standalone(spark_session, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("standalone")
-    master = clusters.master(folder).start()
-    url = f"spark://127.0.0.1:{master.port}"
-    worker = clusters.worker(url, folder).start()
-    yield url, master, worker
-    worker.stop()
-    master.stop()
-
-
-@pytest.fixture(scope="module")
-def connect(spark_session, tmp_path_factory):
-    server = clusters.connect_server(tmp_path_factory.mktemp("connect")).start()
-    yield f"sc://127.0.0.1:{server.port}", server
-    server.stop()
-
-
-@contextmanager
-def on(url: str, **env: str):
-    """The process's session on another master (and other settings) for a while."""
-    before = {k: os.environ.get(k) for k in ("KPILAB_SPARK_MASTER", *env)}
-    os.environ.update({"KPILAB_SPARK_MASTER": url, **env})
-    spark.heal()
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        spark.heal()
 
 
 def _totals(lake) -> tuple:
@@ -95,59 +60,75 @@ def _shapes_agree(lake) -> int:
     return count
 
 
-@pytest.mark.parametrize("where", ["standalone", "connect"])
-def test_each_kind_of_analysis_is_the_same_on_a_real_cluster(lake, request, where):
-    assert len([s for s in SHAPES if s.name in ON_CLUSTERS]) == len(ON_CLUSTERS)
-    url = request.getfixturevalue(where)[0]
-    with on(url):
-        assert _shapes_agree(lake) > 10
-        if where == "connect":
-            assert type(spark.session()).__module__.startswith("pyspark.sql.connect")
-        else:
-            assert spark.session().sparkContext.master == url
-
-
-def test_a_restarted_standalone_cluster_heals_without_a_restart_here(lake, standalone):
-    """The master and its worker stop and start again: this process's application is
-    forgotten there and would wait for executors for ever; the next query starts a new
-    application and answers."""
-    url, master, worker = standalone
+def _restart_heals(lake, down, up, asked_while_down: bool = False) -> None:
+    """With the session open, the cluster stops and starts again; the next query answers,
+    with no restart here. Asked while it is down, a query says so in one line."""
     expected, on_spark = _totals(lake)
-    with on(url):
-        assert not differences(expected, on_spark())
-        worker.stop()
-        master.stop()
-        master.start()
-        worker.start()
-        started = time.monotonic()
-        assert not differences(expected, on_spark())
-        print(f"\nanswered {time.monotonic() - started:.1f} s after the cluster was back")
-
-
-def test_a_restarted_connect_server_heals_without_a_restart_here(lake, connect):
-    url, server = connect
-    expected, on_spark = _totals(lake)
-    with on(url):
-        assert not differences(expected, on_spark())
-        server.stop()
-        with pytest.raises(KpiLabError, match="cannot reach Spark at sc://127.0.0.1") as down:
+    assert not differences(expected, on_spark())
+    down()
+    if asked_while_down:
+        with pytest.raises(KpiLabError, match="cannot reach Spark at sc://127.0.0.1") as err:
             on_spark()
-        assert "\n" not in str(down.value)
-        server.start()
-        assert not differences(expected, on_spark())
+        assert "\n" not in str(err.value)
+    up()
+    started = time.monotonic()
+    assert not differences(expected, on_spark())
+    print(f"\nanswered {time.monotonic() - started:.1f} s after the cluster was back")
 
 
-@pytest.mark.parametrize("where", ["local", "connect"])
-def test_a_query_past_its_deadline_is_cancelled_on_the_cluster(request, where):
-    url = "local[2]" if where == "local" else request.getfixturevalue("connect")[0]
+def _deadline_cancels(session) -> None:
+    with pytest.raises(SparkTimeout, match=r"within 2 s \(KPILAB_SPARK_TIMEOUT\)"):
+        within(session, lambda: session.sql(SLOW_QUERY).toArrow(), 2)
+    if not type(session).__module__.startswith("pyspark.sql.connect"):
+        assert not session.sparkContext.statusTracker().getActiveJobsIds()  # not left running
+    assert session.sql("SELECT 41 + 1 AS n").toArrow().to_pylist() == [{"n": 42}]
+
+
+# Each cluster is used by one test only, so that the two test workers never start the same
+# cluster twice (pytest-xdist's loadgroup does not group tests under pytest 9).
+
+
+def test_a_standalone_cluster_answers_as_duckdb_and_heals_after_a_restart(lake, standalone):
+    """Parity on a master with one worker. Then the master and its worker stop and start
+    again: this process's application is forgotten there and would wait for executors for
+    ever; the next query starts a new application and answers."""
+    url, master, worker = standalone
     with on(url):
-        session = spark.session()
-        with pytest.raises(SparkTimeout, match=r"within 2 s \(KPILAB_SPARK_TIMEOUT\)"):
-            within(session, lambda: session.sql(SLOW_QUERY).toArrow(), 2)
-        if where == "local":
-            tracker = session.sparkContext.statusTracker()
-            assert not tracker.getActiveJobsIds()  # cancelled, not left running
-        assert session.sql("SELECT 41 + 1 AS n").toArrow().to_pylist() == [{"n": 42}]
+        assert spark.session().sparkContext.master == url
+        assert _shapes_agree(lake) > 10
+
+        def down() -> None:
+            worker.stop()
+            master.stop()
+
+        def up() -> None:
+            master.start()
+            worker.start()
+
+        _restart_heals(lake, down, up)
+
+
+def test_spark_connect_answers_as_duckdb_cancels_checks_and_heals(lake, connect, tmp_path):
+    url, server = connect
+    with on(url):
+        assert type(spark.session()).__module__.startswith("pyspark.sql.connect")
+        assert _shapes_agree(lake) > 10
+        _deadline_cancels(spark.session())
+        # Connect checks a source lazily, at its first query: attach asks for the schema at
+        # once, so a file Spark cannot read is one line with its cause (exit 2 on the
+        # command line), not a traceback from the profile query
+        broken = tmp_path / "broken.parquet"
+        broken.write_text("date,spend\n2026-01-01,3\n")
+        with pytest.raises(KpiLabError, match="Spark cannot read .*broken.parquet: .+") as bad:
+            inspect_source(lake.store, AttachOptions(path=str(broken)))
+        assert "\n" not in str(bad.value)
+        _restart_heals(lake, server.stop, server.start, asked_while_down=True)
+    thin_client_answers(lake, url, tmp_path)
+
+
+def test_a_query_past_its_deadline_is_cancelled_on_a_local_spark(spark_session):
+    with on("local[2]"):
+        _deadline_cancels(spark.session())
 
 
 def test_a_master_without_workers_says_so(lake, spark_session, tmp_path):
@@ -168,15 +149,3 @@ def test_a_wrong_master_url_fails_fast(lake, scheme):
         _totals(lake)[1]()
     assert time.monotonic() - started < 15  # the issue's bound; Spark's own wait is 1-10 min
     assert "KPILAB_SPARK_MASTER" in str(wrong.value)
-
-
-def test_attach_over_connect_checks_the_source_now(lake, connect, tmp_path):
-    """Connect checks a source lazily, at its first query: attach asks for the schema at
-    once, so a file Spark cannot read is one line with its cause (exit 2 on the command
-    line), not a traceback from the profile query."""
-    broken = tmp_path / "broken.parquet"
-    broken.write_text("date,spend\n2026-01-01,3\n")
-    with on(connect[0]):
-        with pytest.raises(KpiLabError, match="Spark cannot read .*broken.parquet: .+") as bad:
-            inspect_source(lake.store, AttachOptions(path=str(broken)))
-        assert "\n" not in str(bad.value)

@@ -20,8 +20,7 @@ from tests.engine_shapes import SHAPES
 from tests.spark.conftest import on_spark
 from tests.spark.frames import differences
 
-# real processes, a browser or Spark: make test runs it; one worker holds every Spark JVM
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
 
 
 def test_attached_datasets_get_the_same_roles_and_profile(lake):
