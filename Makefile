@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test
+.PHONY: run test test-clusters
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,3 +23,7 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(PY) -m pytest
+
+# KPI Lab against real Spark clusters started from pyspark's scripts (2-4 minutes; CI runs it)
+test-clusters: $(VENV)/.dev
+	$(PY) -m pytest -m cluster

@@ -1,8 +1,14 @@
-"""Each analysis on DuckDB (the rows imported) and on Spark ``local[2]`` (the same rows as a
-Parquet file, attached): seconds per analysis, Spark's start, and peak memory.
+"""Each analysis on DuckDB (the rows imported) and on Spark (the same rows as a Parquet file,
+attached) four ways: ``local[2]`` in the process, a standalone master with one 2-core worker,
+Spark Connect from classic PySpark, and Spark Connect from the thin client alone
+(``pyspark-client``, no JVM); seconds per analysis, session start, peak memory, and the time
+to answer again after the standalone cluster and the Connect server restart.
 
-    python benchmarks/spark.py                 # 1M and 10M rows
+    python benchmarks/spark.py                 # 1M and 5M rows
     python benchmarks/spark.py --rows 100k     # other sizes
+
+The clusters are started from the installed pyspark's own scripts (``tests/spark/clusters``);
+the thin client is the one ``make test`` installs in .venv/thin-client.
 
 Data (seeded, written by DuckDB into benchmarks/.data/, git-ignored): campaign rows (500
 campaigns x 365 days x ad groups and devices, as ``ingest.py``'s export) and user rows (as
@@ -33,9 +39,11 @@ from experiment import make_users  # noqa: E402
 from ingest import make_csv, parse_rows  # noqa: E402
 
 from tests.e2e.server import status_mb  # noqa: E402
+from tests.spark import clusters  # noqa: E402
 
-ENGINES = ("duckdb", "spark")
+ENGINES = ("duckdb", "local[2]", "standalone", "connect", "connect (thin)")
 RUNS = 3
+THIN = Path(sys.prefix) / "thin-client"
 
 
 def make_campaigns(rows: int) -> Path:
@@ -88,7 +96,6 @@ def _analyses(campaigns, users) -> dict:
 
 
 def worker(engine: str, rows: int) -> None:
-    os.environ.setdefault("KPILAB_SPARK_MASTER", "local[2]")
     from kpi_engine.analyses import run
     from kpi_engine.ingest import import_file
     from kpi_engine.ingest.attach import AttachOptions, attach
@@ -99,7 +106,7 @@ def worker(engine: str, rows: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "ws.sqlite")
         start = time.perf_counter()
-        if engine == "spark":
+        if engine != "duckdb":
             from kpi_engine.compute import spark
 
             session = spark.session()
@@ -118,18 +125,23 @@ def worker(engine: str, rows: int) -> None:
                 times.append(time.perf_counter() - t)
             out["timings"][name] = times
         out["python_peak_mb"] = status_mb("self", "VmHWM")
-        if engine == "spark":
+        if engine in ("local[2]", "standalone"):
             out["jvm_peak_mb"] = status_mb(session.sparkContext._gateway.proc.pid, "VmHWM")
         store.close()
     print(json.dumps(out))
 
 
-def measure(engine: str, rows: int) -> dict:
+def measure(engine: str, rows: int, masters: dict[str, str]) -> dict:
+    env = {**os.environ, "KPILAB_SPARK_MASTER": masters.get(engine, "local[2]")}
+    env["KPILAB_ATTACH_ROOTS"] = str(HERE / ".data")
+    if engine == "connect (thin)":
+        env["PYTHONPATH"] = os.pathsep.join([str(THIN), str(HERE.parent)])
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", engine, "--rows", str(rows)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
@@ -141,25 +153,78 @@ def main() -> None:
     parser.add_argument("--rows", action="append", type=parse_rows)
     parser.add_argument("--worker", choices=ENGINES)
     args = parser.parse_args()
-    sizes = args.rows or [1_000_000, 10_000_000]
+    sizes = args.rows or [1_000_000, 5_000_000]
     if args.worker:
         worker(args.worker, sizes[0])
         return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        master = clusters.master(folder).start()
+        url = f"spark://127.0.0.1:{master.port}"
+        worker_ = clusters.worker(url, folder).start()
+        server = clusters.connect_server(folder).start()
+        masters = {"standalone": url, "connect": f"sc://127.0.0.1:{server.port}"}
+        masters["connect (thin)"] = masters["connect"]
+        try:
+            report(sizes, masters)
+            recovery(masters, (master, worker_), server)
+        finally:
+            for daemon in (server, worker_, master):
+                daemon.stop()
+
+
+def recovery(masters: dict[str, str], standalone, server) -> None:
+    """Seconds from the cluster being back to the next answer, with this process's session
+    open across the restart (the app's case), for a 100k-row campaign file."""
+    from kpi_engine.compute import spark
+    from kpi_engine.ingest.attach import AttachOptions, attach
+    from kpi_engine.kpis.query import KpiQuery, run_kpis
+    from kpi_engine.store import Store
+
+    os.environ["KPILAB_ATTACH_ROOTS"] = str(HERE / ".data")
+    master, worker_ = standalone
+    steps = {
+        "standalone": (lambda: (worker_.stop(), master.stop()),
+                       lambda: (master.start(), worker_.start())),
+        "connect": (server.stop, server.start),
+    }  # fmt: skip
+    print("\n| restarted | answer again after it is back, s | restart itself, s |")
+    print("|---|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "ws.sqlite")
+        for name, (down, up) in steps.items():
+            os.environ["KPILAB_SPARK_MASTER"] = masters[name]
+            spark.heal()
+            dataset = attach(store, AttachOptions(path=str(make_campaigns(100_000)))).dataset
+            query = KpiQuery(("spend", "roas"), by=("channel",))
+            run_kpis(store, dataset, query)
+            down()
+            started = time.perf_counter()
+            up()
+            back = time.perf_counter()
+            run_kpis(store, dataset, query)
+            print(f"| {name} | {time.perf_counter() - back:.1f} | {back - started:.1f} |")
+        spark.heal()
+        store.close()
+
+
+def report(sizes: list[int], masters: dict[str, str]) -> None:
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print("| rows | engine | analysis | median s | first s |")
     print("|---:|---|---|---:|---:|")
     notes = []
     for rows in sizes:
         for engine in ENGINES:
-            res = measure(engine, rows)
+            res = measure(engine, rows, masters)
             for name, times in res["timings"].items():
                 print(
                     f"| {rows:,} | {engine} | {name} | {statistics.median(times):.2f}"
                     f" | {times[0]:.2f} |"
                 )
             memory = f"Python peak {res['python_peak_mb']:,.0f} MB"
-            if engine == "spark":
-                memory += f", JVM peak {res['jvm_peak_mb']:,.0f} MB"
+            if "jvm_peak_mb" in res:
+                memory += f", driver JVM peak {res['jvm_peak_mb']:,.0f} MB"
+            if engine != "duckdb":
                 memory += f"; session start {res['start_s']:.1f} s, attach {res['load_s']:.1f} s"
             else:
                 memory += f"; import {res['load_s']:.1f} s"

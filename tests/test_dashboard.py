@@ -118,7 +118,7 @@ def test_rankings_over_very_many_groups_are_capped_and_say_so(store, write_csv, 
     result = analysis.run_kpi_view(store, dataset, spec)
     assert result.trend.groups == 6  # counted up to the cap + 1: "more than 5"
     assert [line.name for line in result.trend.lines][:2] == ["c11", "c09"]  # most spend on the day
-    assert "of more than 5." in wording.lines_note(len(result.trend.lines), 6, "campaign")
+    assert "of more than 5." in wording.lines_note(2, result.trend.groups, "campaign")
     assert result.movers is not None and result.movers.among == 5
     assert "among the 5 campaign values" in wording.movers_caption(
         result.kpis[0], result.movers.among, "campaign"

@@ -96,3 +96,23 @@ def test_a_lost_session_is_told_from_a_refused_query(message):
 def test_a_refused_query_is_not_a_lost_session():
     assert not cluster.lost(RuntimeError("[UNRESOLVED_COLUMN.WITH_SUGGESTION] `spend_x`"))
     assert not cluster.lost(RuntimeError("[PATH_NOT_FOUND] Path does not exist"))
+
+
+def test_a_session_replaced_by_another_thread_is_not_discarded_again(monkeypatch):
+    """Two queries fail on the same dead session: the first heals it, and the second's
+    heal must leave the first's new session alone."""
+    from kpi_engine.compute import spark
+
+    class Fake:
+        stopped = False
+
+        def stop(self):
+            self.stopped = True
+
+    dead, fresh = Fake(), Fake()
+    monkeypatch.setattr(spark, "_state", {"session": dead, "views": {"d": ("x", "v")}})
+    spark.heal(dead)
+    assert dead.stopped and spark._state["session"] is None and not spark._state["views"]
+    spark._state["session"] = fresh
+    spark.heal(dead)  # the second failure of the old session
+    assert spark._state["session"] is fresh and not fresh.stopped

@@ -48,10 +48,6 @@ class SessionLost(KpiLabError):
     """The session died under a query: the cluster restarted or went away."""
 
 
-def master() -> str:
-    return cluster.master()
-
-
 def session():
     """The process's Spark session, started on first use (9-13 s locally, under a second
     over Connect), and started again if a classic context was stopped under it."""
@@ -65,11 +61,13 @@ def session():
         return current
 
 
-def heal() -> None:
+def heal(failed=None) -> None:
     """Forget the session and every view: the next query starts a new session and
-    registers the views it needs again."""
+    registers the views it needs again. With ``failed``, only if that session is still the
+    current one: another thread may have replaced it already, and its new one is fine."""
     with _lock:
-        _discard()
+        if failed is None or _state["session"] is failed:
+            _discard()
 
 
 def _discard() -> None:
@@ -283,7 +281,7 @@ def _attempt(action, heal_lost: bool = True):
     for attempt in (1, 2):
         spark = session()
         if attempt == 1 and _executors_gone(spark):
-            heal()
+            heal(spark)
             spark = session()
         try:
             value = within(spark, partial(action, spark), cluster.timeout())
@@ -292,10 +290,9 @@ def _attempt(action, heal_lost: bool = True):
         except Exception as exc:
             if not cluster.lost(exc):
                 raise KpiLabError(f"Spark failed: {_first_line(exc)}") from None
+            heal(spark)
             if heal_lost and attempt == 1:
-                heal()
                 continue
-            heal()
             raise SessionLost(
                 f"lost the Spark session at {cluster.shown(cluster.master())}:"
                 f" {_first_line(exc)}. The cluster may be restarting: try again in a minute;"

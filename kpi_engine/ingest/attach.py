@@ -33,7 +33,7 @@ from kpi_engine.ingest.mapping import (
     roles_of,
 )
 from kpi_engine.ingest.parsing import stored_parse
-from kpi_engine.ingest.quality import warning
+from kpi_engine.ingest.quality import counted_warnings
 from kpi_engine.paths import own_paths
 from kpi_engine.roles import METRIC_ROLES, MONEY_ROLES, header_currency
 from kpi_engine.state.registry import VersionConflict
@@ -152,16 +152,7 @@ def _profile(store: Store, dataset: Dataset) -> tuple[int, dict]:
     rows, dated, units = store.query(dataset, *profile_sql(dataset)).iloc[0].tolist()
     if rows == 0:
         raise KpiLabError(f"{dataset.source_file} has no rows: attach a table that holds data")
-    warnings = []
-    if dated < rows:
-        missing = int(rows - dated)
-        warnings.append(
-            warning(
-                "missing_date",  # the import's code for the same finding
-                missing,
-                f"{missing:,} rows have no date: analyses by day skip them",
-            )
-        )
+    warnings = counted_warnings(dataset, lambda sql: store.query(dataset, sql))
     return int(rows), {
         "action": "attach",
         "file": dataset.source_file,

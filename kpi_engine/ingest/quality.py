@@ -6,9 +6,11 @@ Every check is a warning, never a silent fix: the rows stay as the platform expo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import duckdb
+import pandas as pd
 
 from kpi_engine.datasets import Dataset
 from kpi_engine.identifiers import quote_identifier as q
@@ -131,6 +133,26 @@ def quality_warnings(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[d
     return found
 
 
+def counted_warnings(dataset: Dataset, query: Callable[[str], pd.DataFrame]) -> list[dict]:
+    """The import's row checks and exact duplicates, as counts from one aggregate query that
+    ``query`` runs on the dataset's own engine (an attached lake table): no examples, since
+    such a table has no row order to pick them by."""
+    checks = row_checks(dataset)
+    columns = ", ".join(q(c.name) for c in dataset.columns)
+    counts = [f"count(*) FILTER (WHERE {condition})" for _, condition, _ in checks]
+    distinct = f"(SELECT count(*) FROM (SELECT DISTINCT {columns} FROM {dataset.table}) AS d)"
+    row = query(f"SELECT {', '.join([*counts, f'count(*) - {distinct}'])} FROM {dataset.table}")
+    *found, copies = (int(n) for n in row.iloc[0].tolist())
+    out = [
+        warning(code.split(":")[0], n, f"{n:,} {text}")
+        for (code, _, text), n in zip(checks, found, strict=True)
+        if n
+    ]
+    if copies:
+        out.append(_duplicate_warning(copies))
+    return out
+
+
 def _all_zero(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:
     """Every metric 0 on every row: a paused account, a filter or the wrong date range in the
     export, which would otherwise pass as a real week of nothing."""
@@ -160,16 +182,16 @@ def _duplicates(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:
         " SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM ("
         f"  SELECT hash({cols}) AS h FROM {dataset.table}))"
     ).fetchone()[0]
-    if not n:
-        return []
-    return [
-        warning(
-            "duplicate_rows",
-            n,
-            f"{n:,} rows are exact copies of another row (kept;"
-            " delete them in the source if they were exported twice)",
-        )
-    ]
+    return [_duplicate_warning(n)] if n else []
+
+
+def _duplicate_warning(n: int) -> dict:
+    return warning(
+        "duplicate_rows",
+        n,
+        f"{n:,} rows are exact copies of another row (kept;"
+        " delete them in the source if they were exported twice)",
+    )
 
 
 def _date_gaps(cur: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[dict]:

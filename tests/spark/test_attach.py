@@ -244,21 +244,30 @@ def test_a_column_name_with_a_variable_reference_is_read_as_written(lake, tmp_pa
     assert os.environ["HOME"] not in json.dumps(shown)
 
 
-def test_rows_without_a_date_are_reported_by_attach_as_an_import_reports_them(lake, tmp_path):
-    path = lake.folder / "undated.parquet"
+def test_attach_reports_what_an_import_reports(lake, tmp_path):
+    """Rows without a date, metric cells left empty, negative spend and exact copies of
+    another row: the same codes and counts from attach (counted on Spark) as from import."""
+    path = lake.folder / "flawed.parquet"
     duckdb.sql(
-        "COPY (SELECT CASE WHEN i < 2 THEN NULL ELSE DATE '2026-01-01' + i::INT END AS date,"
-        " 'c' AS campaign, 10.0 + i AS spend FROM range(10) t(i))"
+        "COPY (SELECT CASE WHEN i < 2 THEN NULL ELSE DATE '2026-01-01' + (i % 8)::INT END"
+        " AS date, 'c' AS campaign,"
+        " CASE WHEN i = 3 THEN NULL WHEN i = 4 THEN -5.0 ELSE 10.0 + (i % 8) END AS spend,"
+        " (i % 8) * 2 AS clicks FROM range(12) t(i))"
         f" TO '{path}' (FORMAT parquet)"
     )
     db = tmp_path / "ws.sqlite"
     code, attached, err = _cli(db, "attach", str(path))
     assert code == 0, err
-    code, imported, err = _cli(db, "import", str(path), "--name", "undated copy")
+    code, imported, err = _cli(db, "import", str(path), "--name", "flawed copy")
     assert code == 0, err
     codes = {w["code"]: w["count"] for w in attached["warnings"]}
-    assert codes == {"missing_date": 2}
-    assert {w["code"]: w["count"] for w in imported["warnings"]}["missing_date"] == 2
+    # rows 8-11 have the days and spends of rows 0-3, but only row 10 equals one (row 2):
+    # rows 0 and 1 have no date, and row 3 no spend
+    assert codes == {
+        "missing_date": 2, "missing_spend": 1, "negative_spend": 1, "duplicate_rows": 1,
+    }  # fmt: skip
+    from_import = {w["code"]: w["count"] for w in imported["warnings"]}
+    assert {k: from_import.get(k) for k in codes} == codes
 
 
 def test_spark_draws_no_progress_bars_on_stderr(spark_session):

@@ -21,7 +21,8 @@ from tests.spark.conftest import on
 from tests.spark.frames import differences
 from tests.spark.thin_client import thin_client_answers
 
-pytestmark = pytest.mark.slow  # real processes, a browser or Spark: make test runs it
+# real clusters take 2-4 minutes on 2 cores: their own tier (make test-clusters, run by .ci/run)
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 # 100 s of sleeping tasks; a sleep ends when its task is killed, as a scan of files does
 # (a tight loop of arithmetic would hold its cores until it next checks)
