@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,6 +45,16 @@ from tests.spark import clusters  # noqa: E402
 ENGINES = ("duckdb", "local[2]", "standalone", "connect", "connect (thin)")
 RUNS = 3
 THIN = Path(sys.prefix) / "thin-client"
+# attaching from inside the project is refused (KPI Lab's own files): the lake is a copy
+LAKE = Path(tempfile.gettempdir()) / "kpilab-bench-lake"
+
+
+def in_lake(path: Path) -> Path:
+    LAKE.mkdir(exist_ok=True)
+    copy = LAKE / path.name
+    if not copy.exists():
+        shutil.copyfile(path, copy)
+    return copy
 
 
 def make_campaigns(rows: int) -> Path:
@@ -101,7 +112,7 @@ def worker(engine: str, rows: int) -> None:
     from kpi_engine.ingest.attach import AttachOptions, attach
     from kpi_engine.store import Store
 
-    files = {"campaigns": make_campaigns(rows), "users": make_users(rows)}
+    files = {"campaigns": in_lake(make_campaigns(rows)), "users": in_lake(make_users(rows))}
     out: dict = {"timings": {}}
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "ws.sqlite")
@@ -133,7 +144,7 @@ def worker(engine: str, rows: int) -> None:
 
 def measure(engine: str, rows: int, masters: dict[str, str]) -> dict:
     env = {**os.environ, "KPILAB_SPARK_MASTER": masters.get(engine, "local[2]")}
-    env["KPILAB_ATTACH_ROOTS"] = str(HERE / ".data")
+    env["KPILAB_ATTACH_ROOTS"] = str(LAKE)
     if engine == "connect (thin)":
         env["PYTHONPATH"] = os.pathsep.join([str(THIN), str(HERE.parent)])
     proc = subprocess.run(
@@ -181,7 +192,7 @@ def recovery(masters: dict[str, str], standalone, server) -> None:
     from kpi_engine.kpis.query import KpiQuery, run_kpis
     from kpi_engine.store import Store
 
-    os.environ["KPILAB_ATTACH_ROOTS"] = str(HERE / ".data")
+    os.environ["KPILAB_ATTACH_ROOTS"] = str(LAKE)
     master, worker_ = standalone
     steps = {
         "standalone": (lambda: (worker_.stop(), master.stop()),
@@ -195,7 +206,8 @@ def recovery(masters: dict[str, str], standalone, server) -> None:
         for name, (down, up) in steps.items():
             os.environ["KPILAB_SPARK_MASTER"] = masters[name]
             spark.heal()
-            dataset = attach(store, AttachOptions(path=str(make_campaigns(100_000)))).dataset
+            source = in_lake(make_campaigns(100_000))
+            dataset = attach(store, AttachOptions(path=str(source))).dataset
             query = KpiQuery(("spend", "roas"), by=("channel",))
             run_kpis(store, dataset, query)
             down()
