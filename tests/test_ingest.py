@@ -215,3 +215,26 @@ def test_a_file_with_a_bom_cut_inside_a_character_is_read_or_refused_clearly(sto
         assert nothing_stored(store)
     else:
         assert dataset.rows >= 2
+
+
+def test_counting_copies_that_fails_on_the_engine_does_not_stop_the_report(store, write_csv):
+    """Attach counts an engine's row checks, then its exact copies (a shuffle of the whole
+    table); a copy count past the engine's deadline is reported as not counted."""
+    from kpi_engine.ingest.quality import counted_warnings
+
+    path = write_csv("Day,Campaign,Cost\n2026-01-01,A,-3\n2026-01-01,A,-3\n2026-01-02,B,4\n")
+    dataset = import_file(store, path).dataset
+
+    def engine(sql: str):
+        if "DISTINCT" in sql:
+            raise KpiLabError("Spark did not answer within 120 s (KPILAB_SPARK_TIMEOUT)")
+        return store.query(dataset, sql)
+
+    found = {w["code"]: w for w in counted_warnings(dataset, engine)}
+    assert found["negative_spend"]["count"] == 2
+    assert "within 120 s" in found["duplicates_not_counted"]["message"]
+    exact = {
+        w["code"]: w["count"]
+        for w in counted_warnings(dataset, lambda sql: store.query(dataset, sql))
+    }
+    assert exact["duplicate_rows"] == 1 and exact["negative_spend"] == 2

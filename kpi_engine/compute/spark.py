@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from kpi_engine.compute import spark_cluster as cluster
 from kpi_engine.compute.dialects import translate
-from kpi_engine.compute.spark_deadline import NoExecutors, SparkTimeout, executors, within
+from kpi_engine.compute.spark_deadline import executors, within
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import fenced_source
 from kpi_engine.paths import own_paths
@@ -285,7 +285,7 @@ def _attempt(action, heal_lost: bool = True):
             spark = session()
         try:
             value = within(spark, partial(action, spark), cluster.timeout())
-        except (SparkTimeout, NoExecutors, KpiLabError):
+        except KpiLabError:  # a refused query, a deadline, no executors: said already
             raise
         except Exception as exc:
             if not cluster.lost(exc):
