@@ -18,6 +18,7 @@ from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.datasets import Column, Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import configured_roots, fenced_source
+from kpi_engine.ingest.delta_log import is_delta_table
 from kpi_engine.ingest.importer import (
     ImportResult,
     free_name,
@@ -191,8 +192,8 @@ def _not_delta(source: dict) -> dict:
     if path and source.get("format") != "delta" and _delta_table(path):
         raise KpiLabError(
             f"{path} is a Delta table (it has a _delta_log): read as {source['format']} its"
-            " files would count rows the table has removed. Attach it as delta (--format delta)"
-            " on a Spark that has Delta Lake, or attach a Parquet snapshot of the table"
+            " files would count rows the table has removed. Attach the table's folder as delta"
+            " (--format delta)"
         )
     return source
 
@@ -211,7 +212,7 @@ def _delta_table(path: str) -> bool:
         for folder in (local, *list(local.parents)[:3])
         if any(folder.is_relative_to(root) for root in configured_roots().folders)
     ]  # never a look outside the operator's folders
-    return any((folder / "_delta_log").is_dir() for folder in inside)
+    return any(is_delta_table(folder) for folder in inside)
 
 
 def _duck_type(spark_type: str) -> str:

@@ -75,10 +75,11 @@ class Daemon:
             time.sleep(0.3)
         raise RuntimeError(f"{self.name} did not start:\n{self.log.read_text()[-3000:]}")
 
-    def stop(self) -> None:
+    def stop(self, hard: bool = False) -> None:
+        """Stopped (SIGTERM), or killed with what it started (SIGKILL: a lost machine)."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        os.killpg(self.proc.pid, signal.SIGKILL if hard else signal.SIGTERM)
         try:
             self.proc.wait(20)
         except subprocess.TimeoutExpired:

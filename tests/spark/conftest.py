@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from kpi_engine.datasets import Dataset
@@ -54,6 +55,20 @@ def lake(spark_session, tmp_path_factory) -> Lake:
         attached[name] = (local, remote)
     yield Lake(store, folder, csv, pairs, attached)
     store.close()
+
+
+@pytest.fixture(scope="session")
+def delta_table(lake) -> Path:
+    """The campaigns as a Delta table partitioned by channel, then changed twice (rows
+    deleted, one channel's spend rewritten): its folder keeps the files the log removed."""
+    from deltalake import DeltaTable, write_deltalake
+
+    table = lake.folder / "campaigns_delta"
+    rows = duckdb.sql(f"SELECT * FROM '{lake.folder / 'campaigns.parquet'}'").to_arrow_table()
+    write_deltalake(str(table), rows, partition_by=["channel"])
+    DeltaTable(str(table)).delete("campaign = 'Search - Brand'")
+    DeltaTable(str(table)).update({"spend": "spend * 2"}, predicate="channel = 'Meta Ads'")
+    return table
 
 
 @pytest.fixture(scope="session")

@@ -211,17 +211,65 @@ def test_views_are_not_named_by_anything_a_user_can_type(lake, spark_session):
     assert any(n.startswith("kpilab_view_") and len(n) == 44 for n in names)
 
 
-def test_a_delta_table_is_never_read_as_parquet(lake, tmp_path):
-    """A Delta folder attached as Parquet read files its log had removed: 2.5x the rows."""
-    import shutil
+def _spend(sql: str, **tables) -> float:
+    con = duckdb.connect()
+    for name, rows in tables.items():
+        con.register(name, rows)
+    return float(con.execute(sql).fetchall()[0][0])
 
-    table = lake.folder / "sales_delta"
-    table.mkdir()
-    shutil.copy(lake.folder / "campaigns.parquet", table / "part-0.parquet")
-    (table / "_delta_log").mkdir()
-    for path in (str(table), f"{table}/*.parquet", str(table / "part-0.parquet")):
+
+def test_a_delta_table_counts_only_its_current_files(delta_table, tmp_path):
+    """Read as Parquet, the folder held 2.5x the rows; as delta, exactly the table's current
+    version (delta-rs's own reading is the reference), partition column included."""
+    from deltalake import DeltaTable
+
+    current = DeltaTable(str(delta_table)).to_pyarrow_table()
+    expected = _spend("SELECT sum(spend) FROM current", current=current)
+    meta = _spend("SELECT sum(spend) FROM current WHERE channel = 'Meta Ads'", current=current)
+    stale = _spend(f"SELECT sum(spend) FROM read_parquet('{delta_table}/**/*.parquet')")
+    assert not math.isclose(stale, expected, rel_tol=1e-6)  # the folder holds removed files
+    db = tmp_path / "ws.sqlite"
+    code, made, err = _cli(db, "attach", str(delta_table), "--format", "delta", "--name", "d")
+    assert code == 0, err
+    assert made["rows"] == current.num_rows
+    code, doc, err = _cli(db, "kpis", "d", "--kpi", "spend", "--by", "channel")
+    assert code == 0, err
+    assert math.isclose(doc["cards"][0]["value"], expected, rel_tol=1e-9)
+    by_channel = {row["channel"]: row["spend"] for row in doc["rows"]}
+    assert math.isclose(by_channel["Meta Ads"], meta, rel_tol=1e-9)
+
+
+def test_a_delta_table_is_never_read_as_parquet(delta_table, tmp_path):
+    """A Delta folder attached as Parquet read files its log had removed: 2.5x the rows."""
+    for path in (str(delta_table), f"{delta_table}/*/*.parquet"):
         code, _, err = _cli(tmp_path / "ws.sqlite", "attach", path)
-        assert code == 2 and "is a Delta table" in err and "--format" in err, err
+        assert code == 2 and "is a Delta table" in err and "--format delta" in err, err
+
+
+def test_delta_tables_read_wrong_from_their_files_alone_are_refused(lake, tmp_path, monkeypatch):
+    """Deletion vectors hide rows the files still hold, and a log may point outside the
+    table's folder: both are one sentence, never a read."""
+    from deltalake import write_deltalake
+
+    rows = duckdb.sql(f"SELECT * FROM '{lake.folder / 'campaigns.parquet'}'").to_arrow_table()
+    vectors = lake.folder / "with_vectors"
+    write_deltalake(str(vectors), rows, configuration={"delta.enableDeletionVectors": "true"})
+    code, _, err = _cli(tmp_path / "ws.sqlite", "attach", str(vectors), "--format", "delta")
+    assert code == 2 and "deletion vectors" in err and "Traceback" not in err, err
+
+    elsewhere = lake.folder / "pointing_out"
+    write_deltalake(str(elsewhere), rows)
+    log = next((elsewhere / "_delta_log").glob("*.json"))
+    data = next(elsewhere.glob("*.parquet"))
+    outward = log.read_text().replace(f'"path":"{data.name}"', '"path":"../campaigns.parquet"')
+    log.write_text(outward)
+    code, _, err = _cli(tmp_path / "ws.sqlite", "attach", str(elsewhere), "--format", "delta")
+    assert code == 2 and "Traceback" not in err, err  # delta-rs keeps ".." inside the folder
+
+    absolute = [(lake.folder / "campaigns.parquet").as_uri()]  # as a shallow clone's log would
+    monkeypatch.setattr("deltalake.DeltaTable.file_uris", lambda *_: absolute)
+    code, _, err = _cli(tmp_path / "ws.sqlite", "attach", str(elsewhere), "--format", "delta")
+    assert code == 2 and "outside the table's folder" in err, err
 
 
 def test_a_column_name_with_a_variable_reference_is_read_as_written(lake, tmp_path):

@@ -6,14 +6,17 @@ switched to each cluster and back to ``local[2]`` afterwards."""
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 
+import pyarrow.compute as pc
 import pytest
 
-from kpi_engine.compute import spark
+from kpi_engine.compute import spark, spark_deadline
 from kpi_engine.compute.spark_deadline import NoExecutors, SparkTimeout, within
 from kpi_engine.errors import KpiLabError
-from kpi_engine.ingest.attach import AttachOptions, inspect_source
+from kpi_engine.ingest.attach import AttachOptions, attach, inspect_source
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from tests.engine_shapes import SHAPES
 from tests.spark import clusters
@@ -85,18 +88,38 @@ def _deadline_cancels(session) -> None:
     assert session.sql("SELECT 41 + 1 AS n").toArrow().to_pylist() == [{"n": 42}]
 
 
+def _worker_lost_mid_query(session, worker, monkeypatch) -> None:
+    """The only worker is killed while a query runs: the query is cancelled with a sentence
+    once the cluster has had no executor for a while (30 s; 3 s here), instead of waiting at
+    (0 + 0) tasks for a worker; with a worker again, the same session answers."""
+    monkeypatch.setattr(spark_deadline, "NO_EXECUTORS_AFTER", 3)
+    killer = threading.Timer(4, worker.stop, kwargs={"hard": True})
+    killer.start()
+    try:
+        with pytest.raises(NoExecutors, match="no executor for"):
+            within(session, lambda: session.sql(SLOW_QUERY).toArrow(), 90)
+    finally:
+        killer.join()
+    assert not session.sparkContext.statusTracker().getActiveJobsIds()
+    worker.start()
+    assert session.sql("SELECT 41 + 1 AS n").toArrow().to_pylist() == [{"n": 42}]
+
+
 # Each cluster is used by one test only, so that the two test workers never start the same
 # cluster twice (pytest-xdist's loadgroup does not group tests under pytest 9).
 
 
-def test_a_standalone_cluster_answers_as_duckdb_and_heals_after_a_restart(lake, standalone):
-    """Parity on a master with one worker. Then the master and its worker stop and start
-    again: this process's application is forgotten there and would wait for executors for
-    ever; the next query starts a new application and answers."""
+def test_a_standalone_cluster_answers_as_duckdb_and_heals_after_a_restart(
+    lake, standalone, monkeypatch
+):
+    """Parity on a master with one worker; a worker lost mid-query. Then the master and its
+    worker stop and start again: this process's application is forgotten there and would
+    wait for executors for ever; the next query starts a new application and answers."""
     url, master, worker = standalone
     with on(url):
         assert spark.session().sparkContext.master == url
         assert _shapes_agree(lake) > 10
+        _worker_lost_mid_query(spark.session(), worker, monkeypatch)
 
         def down() -> None:
             worker.stop()
@@ -109,11 +132,25 @@ def test_a_standalone_cluster_answers_as_duckdb_and_heals_after_a_restart(lake, 
         _restart_heals(lake, down, up)
 
 
-def test_spark_connect_answers_as_duckdb_cancels_checks_and_heals(lake, connect, tmp_path):
+def _delta_reads_its_current_version(lake, table) -> None:
+    """A Delta table over Connect: its log is read here, its files there; no Delta Lake."""
+    from deltalake import DeltaTable
+
+    expected = pc.sum(DeltaTable(str(table)).to_pyarrow_table()["spend"]).as_py()
+    options = AttachOptions(path=str(table), format="delta", name="delta over connect")
+    dataset = attach(lake.store, options).dataset
+    got = run_kpis(lake.store, dataset, KpiQuery(("spend",)))["spend"].iloc[0]
+    assert math.isclose(got, expected, rel_tol=1e-9)
+
+
+def test_spark_connect_answers_as_duckdb_cancels_checks_and_heals(
+    lake, connect, delta_table, tmp_path
+):
     url, server = connect
     with on(url):
         assert type(spark.session()).__module__.startswith("pyspark.sql.connect")
         assert _shapes_agree(lake) > 10
+        _delta_reads_its_current_version(lake, delta_table)
         _deadline_cancels(spark.session())
         # Connect checks a source lazily, at its first query: attach asks for the schema at
         # once, so a file Spark cannot read is one line with its cause (exit 2 on the

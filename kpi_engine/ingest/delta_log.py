@@ -1,0 +1,81 @@
+"""Which Parquet files make up a Delta table now, read from its log with delta-rs
+(``deltalake``, no JVM). A Delta folder also holds files its log has removed (older
+versions, rewritten rows), so its rows are only ever read from this list: stale files
+never count. Features that change what a file's rows mean (deletion vectors, column
+mapping) are refused with a sentence, since reading the files alone would be wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpi_engine.errors import KpiLabError
+
+# reader features whose tables read right from the files the log lists
+_READABLE_FEATURES = {"timestampNtz", "v2Checkpoint", "vacuumProtocolCheck", "typeWidening"}
+
+
+@dataclass(frozen=True)
+class DeltaFiles:
+    """A Delta table's current version: its data files, and its schema as Spark's
+    StructType JSON (Delta keeps it in that form), which also types the columns held in
+    the files' folder names (``name=value``)."""
+
+    folder: str
+    version: int
+    files: tuple[str, ...]
+    schema_json: str
+
+
+def is_delta_table(folder: Path) -> bool:
+    return (folder / "_delta_log").is_dir()
+
+
+def current_files(path: str) -> DeltaFiles:
+    """The files of the table at ``path`` (a local folder) in its latest version."""
+    try:
+        from deltalake import DeltaTable
+    except ImportError:
+        raise KpiLabError(
+            "reading a Delta table needs the deltalake package: install"
+            " requirements-spark.txt (or requirements-spark-connect.txt)"
+        ) from None
+    folder = Path(path.removeprefix("file://")).resolve()
+    try:
+        table = DeltaTable(str(folder))
+    except Exception as exc:  # delta-rs raises its own types for a broken or missing log
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise KpiLabError(f"{path} is not a readable Delta table: {first}") from None
+    _check_protocol(path, table.protocol())
+    files = tuple(table.file_uris())
+    for file in files:
+        if not Path(file.removeprefix("file://")).resolve().is_relative_to(folder):
+            raise KpiLabError(
+                f"{path}: its Delta log lists a file outside the table's folder; KPI Lab only"
+                " reads files inside it. Attach a copy of the table (a deep clone) instead"
+            )
+    if not files:
+        raise KpiLabError(f"{path} has no rows: attach a table that holds data")
+    return DeltaFiles(str(folder), table.version(), files, table.schema().to_json())
+
+
+def _check_protocol(path: str, protocol) -> None:
+    features = set(protocol.reader_features or ())
+    if protocol.min_reader_version == 2 or "columnMapping" in features:
+        raise KpiLabError(
+            f"{path} is a Delta table with column mapping: its files name columns by id, so"
+            " KPI Lab cannot read them. Attach a Parquet snapshot of the table instead"
+        )
+    if "deletionVectors" in features:
+        raise KpiLabError(
+            f"{path} is a Delta table with deletion vectors: reading its files would count rows"
+            " it has deleted. Purge them first (REORG TABLE … APPLY (PURGE)), or attach a"
+            " Parquet snapshot of the table"
+        )
+    unknown = features - _READABLE_FEATURES
+    if protocol.min_reader_version > 3 or unknown:
+        named = ", ".join(sorted(unknown)) or f"reader version {protocol.min_reader_version}"
+        raise KpiLabError(
+            f"{path} is a Delta table that needs {named} to read, which KPI Lab does not"
+            " support: attach a Parquet snapshot of the table instead"
+        )

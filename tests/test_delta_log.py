@@ -1,0 +1,58 @@
+"""Which Delta tables can be read from the files their log lists: written by delta-rs,
+changed after writing, and protocols whose files alone would give wrong rows."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pyarrow as pa
+import pytest
+
+from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.delta_log import _check_protocol, current_files
+
+deltalake = pytest.importorskip("deltalake")  # requirements-spark.txt
+
+
+def test_the_current_files_are_those_of_the_latest_version(tmp_path):
+    table = tmp_path / "t"
+    rows = pa.table({"channel": ["a", "b"], "spend": [1.0, 2.0]})
+    deltalake.write_deltalake(str(table), rows, partition_by=["channel"])
+    deltalake.write_deltalake(str(table), rows, mode="overwrite", partition_by=["channel"])
+    found = current_files(str(table))
+    assert found.version == 1 and len(found.files) == 2
+    assert len(list(table.rglob("*.parquet"))) == 4  # the overwritten files are still there
+    assert set(found.files) == set(deltalake.DeltaTable(str(table)).file_uris())
+    assert '"name":"channel","type":"string"' in found.schema_json
+
+
+@pytest.mark.parametrize(
+    ("version", "features", "says"),
+    [
+        (2, None, "column mapping"),
+        (3, ["columnMapping"], "column mapping"),
+        (3, ["deletionVectors", "timestampNtz"], "deletion vectors"),
+        (3, ["variantType"], "needs variantType"),
+        (4, None, "reader version 4"),
+    ],
+)
+def test_protocols_the_files_alone_cannot_answer_are_refused(version, features, says):
+    protocol = SimpleNamespace(min_reader_version=version, reader_features=features)
+    with pytest.raises(KpiLabError, match=says):
+        _check_protocol("/lake/t", protocol)
+
+
+@pytest.mark.parametrize(("version", "features"), [(1, None), (3, ["timestampNtz"])])
+def test_plain_protocols_are_read(version, features):
+    _check_protocol(
+        "/lake/t", SimpleNamespace(min_reader_version=version, reader_features=features)
+    )
+
+
+def test_a_folder_without_a_log_or_rows_is_one_sentence(tmp_path):
+    with pytest.raises(KpiLabError, match="is not a readable Delta table"):
+        current_files(str(tmp_path))
+    empty = tmp_path / "empty"
+    deltalake.write_deltalake(str(empty), pa.table({"spend": pa.array([], pa.float64())}))
+    with pytest.raises(KpiLabError, match="has no rows"):
+        current_files(str(empty))
