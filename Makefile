@@ -11,7 +11,8 @@ $(VENV)/.runtime: requirements.txt
 	touch $@
 
 # the tests also run Spark Connect's thin client alone, from its own folder (.venv/thin-client)
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-spark.txt requirements-spark-connect.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-spark.txt requirements-spark-connect.txt \
+		requirements-delta.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \

@@ -9,7 +9,10 @@ import pyarrow as pa
 import pytest
 
 from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest import import_file
 from kpi_engine.ingest.delta_log import _check_protocol, current_files
+from kpi_engine.kpis.query import KpiQuery, run_kpis
+from kpi_engine.store import Store
 
 deltalake = pytest.importorskip("deltalake")  # requirements-spark.txt
 
@@ -56,3 +59,48 @@ def test_a_folder_without_a_log_or_rows_is_one_sentence(tmp_path):
     deltalake.write_deltalake(str(empty), pa.table({"spend": pa.array([], pa.float64())}))
     with pytest.raises(KpiLabError, match="has no rows"):
         current_files(str(empty))
+
+
+@pytest.fixture
+def changed_table(tmp_path):
+    """Campaign rows as a Delta table partitioned by channel, with rows deleted and spend
+    rewritten after writing: the folder keeps the files the log removed."""
+    table = tmp_path / "campaigns_delta"
+    rows = pa.table(
+        {
+            "date": ["2026-01-01", "2026-01-01", "2026-01-02", "2026-01-02"],
+            "channel": ["Search", "Social", "Search", "Social"],
+            "spend": [10.0, 20.0, 30.0, 40.0],
+            "clicks": [1, 2, 3, 4],
+        }
+    )
+    deltalake.write_deltalake(str(table), rows, partition_by=["channel"])
+    deltalake.DeltaTable(str(table)).delete("date = '2026-01-01' AND channel = 'Search'")
+    deltalake.DeltaTable(str(table)).update({"spend": "spend * 2"}, predicate="channel = 'Social'")
+    return table
+
+
+def test_importing_a_delta_folder_imports_its_current_version(changed_table, tmp_path):
+    store = Store(str(tmp_path / "ws.sqlite"))
+    dataset = import_file(store, changed_table).dataset
+    assert dataset.rows == 3 and dataset.roles["channel"] == "channel"
+    totals = run_kpis(store, dataset, KpiQuery(("spend",), by=("channel",)))
+    assert dict(zip(totals["channel"], totals["spend"], strict=True)) == {
+        "Search": 30.0,
+        "Social": 120.0,
+    }
+    store.close()
+
+
+def test_one_file_of_a_delta_table_or_too_large_a_table_is_refused(
+    changed_table, tmp_path, monkeypatch
+):
+    store = Store(str(tmp_path / "ws.sqlite"))
+    one_file = next(changed_table.rglob("*.parquet"))
+    with pytest.raises(KpiLabError, match="one file of the Delta table campaigns_delta"):
+        import_file(store, one_file)
+    monkeypatch.setenv("KPILAB_MAX_UPLOAD_MB", "0.001")
+    with pytest.raises(KpiLabError, match="MB limit"):
+        import_file(store, changed_table)
+    assert store.datasets() == []
+    store.close()

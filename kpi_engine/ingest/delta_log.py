@@ -37,8 +37,8 @@ def current_files(path: str) -> DeltaFiles:
         from deltalake import DeltaTable
     except ImportError:
         raise KpiLabError(
-            "reading a Delta table needs the deltalake package: install"
-            " requirements-spark.txt (or requirements-spark-connect.txt)"
+            "reading a Delta table needs the deltalake package on this server: install"
+            " requirements-delta.txt (pip install -r requirements-delta.txt)"
         ) from None
     folder = Path(path.removeprefix("file://")).resolve()
     try:
@@ -79,3 +79,26 @@ def _check_protocol(path: str, protocol) -> None:
             f"{path} is a Delta table that needs {named} to read, which KPI Lab does not"
             " support: attach a Parquet snapshot of the table instead"
         )
+
+
+def part_of_table(file: Path) -> Path | None:
+    """The Delta table a data file belongs to (its folder or one of the two above it)."""
+    return next((f for f in list(file.resolve().parents)[:3] if is_delta_table(f)), None)
+
+
+def size_of(path: str) -> int:
+    """Bytes of the table's current files."""
+    return sum(Path(f.removeprefix("file://")).stat().st_size for f in current_files(path).files)
+
+
+def write_current_version(path: str, out: Path) -> None:
+    """The table's latest version as one Parquet file, streamed batch by batch from
+    delta-rs (memory stays bounded)."""
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    version = current_files(path).version  # refuses what its files alone cannot answer
+    rows = DeltaTable(str(Path(path).resolve()), version=version).to_pyarrow_dataset()
+    with pq.ParquetWriter(out, rows.schema) as writer:
+        for batch in rows.to_batches():
+            writer.write_batch(batch)

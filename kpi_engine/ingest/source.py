@@ -26,6 +26,12 @@ from pathlib import Path
 from typing import TextIO
 
 from kpi_engine.errors import KpiLabError
+from kpi_engine.ingest.delta_log import (
+    is_delta_table,
+    part_of_table,
+    size_of,
+    write_current_version,
+)
 from kpi_engine.ingest.limits import (
     check_cell,
     check_parquet,
@@ -115,7 +121,7 @@ class SourceFile:
 
     path: Path
     label: str  # the name the user knows the file by
-    format: str  # "csv" or "parquet"
+    format: str  # "csv", "parquet", "xlsx" or "delta" (a folder)
     encoding: str = "utf-8"  # for DuckDB's read_csv: utf-8, utf-16 or latin-1
     compressed: bool = False
     sheets: list[str] = field(default_factory=list)
@@ -167,8 +173,16 @@ def open_source(path: str | Path, label: str | None = None, sheet: str | None = 
     """Inspect ``path``; raise a ``KpiLabError`` naming the problem for anything unreadable."""
     path = Path(path)
     label = label or path.name
+    if path.is_dir() and is_delta_table(path):
+        return _delta(path, label)
     if not path.is_file():
         raise KpiLabError(f"{label}: no such file; check the path")
+    table = part_of_table(path)
+    if table is not None:
+        raise KpiLabError(
+            f"{label} is one file of the Delta table {table.name}, which may be a file the"
+            " table has removed: import the table's folder instead"
+        )
     size = path.stat().st_size
     if size == 0:
         raise KpiLabError(f"{label} is empty: export the report again with at least one row")
@@ -197,6 +211,18 @@ def open_source(path: str | Path, label: str | None = None, sheet: str | None = 
     if transcode:
         source.notes.append("read as Windows-1252 text")
     return source
+
+
+def _delta(path: Path, label: str) -> SourceFile:
+    """A Delta table's folder: its current version, within the size limit of one file."""
+    size = size_of(str(path))
+    if size > max_file_bytes():
+        raise KpiLabError(
+            f"{label} is {size / 1e6:,.0f} MB of Parquet files, over the"
+            f" {max_file_bytes() / 1024 / 1024:,.0f} MB limit: import a shorter date range,"
+            " or attach the table to read it where it lives"
+        )
+    return SourceFile(path, label, "delta", size=size)
 
 
 def _workbook(path: Path, label: str, size: int, sheet: str | None) -> SourceFile:
@@ -236,6 +262,12 @@ def readable(source: SourceFile):
             converted = open_source(out, source.label)
             converted.sheets, converted.sheet = source.sheets, source.sheet
             yield converted
+        return
+    if source.format == "delta":
+        with tempfile.TemporaryDirectory(prefix="kpilab-") as tmp:
+            out = Path(tmp) / "delta.parquet"
+            write_current_version(str(source.path), out)
+            yield open_source(out, source.label)
         return
     if "read as Windows-1252 text" in source.notes:
         with tempfile.TemporaryDirectory(prefix="kpilab-") as tmp:
