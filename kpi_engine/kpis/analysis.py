@@ -230,7 +230,14 @@ def _trend(store: Store, dataset: Dataset, spec: KpiViewSpec) -> Trend:
         lines = tuple(
             _line(name, frame[frame[spec.lines_by].astype(str) == name], kpi_id) for name in groups
         )
-        return Trend(kpi_id, spec.grain, lines, lines_by=spec.lines_by, groups=count)
+        return Trend(
+            kpi_id,
+            spec.grain,
+            lines,
+            lines_by=spec.lines_by,
+            groups=min(count, GROUP_CAP),
+            more_groups=count > GROUP_CAP,
+        )
     frame = run_kpis(store, dataset, one)
     line = _line(lookup(kpi_id, spec.custom).name, frame, kpi_id)
     excluded = tuple(sorted(d.isoformat() for d in excluded_days(store, dataset)))

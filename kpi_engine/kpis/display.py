@@ -226,7 +226,7 @@ def lines_caption(result: KpiViewResult):
     trend = result.trend
     if trend is None or not trend.lines_by or trend.groups is None:
         return None
-    note = wording.lines_note(len(trend.lines), trend.groups, trend.lines_by)
+    note = wording.lines_note(len(trend.lines), trend.groups, trend.more_groups, trend.lines_by)
     return text(note, tone="caption") if note else None
 
 

@@ -72,6 +72,7 @@ class Trend:
     smooth: bool = False  # with its 7-day average and anomaly flags (kpis/charts.py)
     lines_by: str | None = None
     groups: int | None = None  # how many groups exist when lines are drawn per group
+    more_groups: bool = False  # there are more groups than ``groups`` (counted up to a cap)
     excluded: tuple[str, ...] = ()  # days notes leave out of baselines (anomaly flags)
 
 

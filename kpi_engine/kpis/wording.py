@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kpi_engine.formatting import format_change, format_value
-from kpi_engine.kpis.dashboard import GROUP_CAP, Pace
+from kpi_engine.kpis.dashboard import Pace
 from kpi_engine.kpis.result import KpiMeta, TargetStatus
 
 VANITY = (
@@ -132,10 +132,10 @@ def trend_title(kpi: KpiMeta, grain: str) -> str:
     return f"{kpi.name} by {grain}"
 
 
-def lines_note(shown: int, groups: int, lines_by: str) -> str | None:
-    if groups <= shown:
+def lines_note(shown: int, groups: int, more: bool, lines_by: str) -> str | None:
+    if groups <= shown and not more:
         return None
-    of = f"more than {GROUP_CAP:,}" if groups > GROUP_CAP else f"{groups:,}"
+    of = f"more than {groups:,}" if more else f"{groups:,}"
     return f"One line for each of the {shown} {lines_by} values with the most spend, of {of}."
 
 
