@@ -31,7 +31,7 @@ from kpi_engine.compute.dialects import translate
 from kpi_engine.compute.spark_deadline import executors, within
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import fenced_source
-from kpi_engine.ingest.delta_log import current_files
+from kpi_engine.ingest.delta_log import current_files, local
 from kpi_engine.paths import own_paths
 
 if TYPE_CHECKING:
@@ -178,8 +178,8 @@ def read(source: dict, spark=None):
     try:
         if source.get("table"):
             frame = spark.table(source["table"])
-        elif source["format"] == "delta" and _local(source["path"]):
-            frame = _delta(spark, source["path"])
+        elif source["format"] == "delta" and local(source["path"]):
+            frame = _delta(spark, source["path"], source.get("version"))
         else:
             reader = spark.read.format(source["format"])
             if source["format"] == "csv":
@@ -196,16 +196,12 @@ def read(source: dict, spark=None):
         raise KpiLabError(f"Spark cannot read {where}: {_first_line(exc)}") from None
 
 
-def _local(path: str) -> bool:
-    return "://" not in path or path.startswith("file://")
-
-
-def _delta(spark, path: str):
-    """A local Delta table as exactly the files of its current version (its log read by
-    delta-rs, so no Delta Lake is needed on the cluster), typed by the table's schema."""
+def _delta(spark, path: str, version: int | None):
+    """A local Delta table as exactly the files of one version (its log read by delta-rs,
+    so no Delta Lake is needed on the cluster), typed by the table's schema."""
     from pyspark.sql.types import StructType
 
-    table = current_files(path)
+    table = current_files(path, version)
     schema = StructType.fromJson(json.loads(table.schema_json))
     return spark.read.schema(schema).option("basePath", table.folder).parquet(*table.files)
 

@@ -18,7 +18,7 @@ from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.datasets import Column, Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import configured_roots, fenced_source
-from kpi_engine.ingest.delta_log import is_delta_table
+from kpi_engine.ingest.delta_log import is_delta_table, pinned
 from kpi_engine.ingest.importer import (
     ImportResult,
     free_name,
@@ -67,7 +67,9 @@ def inspect_source(store: Store, options: AttachOptions, preview_rows: int = 5) 
     """Read the source's schema and first rows on its engine and map its columns (only a
     source under the operator's roots: ``attach_roots``)."""
     require(store, "attach")
-    source = _not_delta(fenced_source(_source(options), own_paths(store.path, store.data.root)))
+    source = pinned(
+        _not_delta(fenced_source(_source(options), own_paths(store.path, store.data.root)))
+    )
     from kpi_engine.compute import spark
 
     frame = spark.read(source)
@@ -137,9 +139,10 @@ def refresh(store: Store, dataset: Dataset) -> Dataset:
     from kpi_engine.compute import spark
 
     spark.forget(dataset.dataset_id)
-    rows, report = _profile(store, dataset)
+    latest = replace(dataset, source=pinned(dataset.source or {}))
+    rows, report = _profile(store, latest)
     report["mapping"] = dataset.report.get("mapping", {})
-    fresh = replace(dataset, rows=rows, report=report, version=report["version"])
+    fresh = replace(latest, rows=rows, report=report, version=report["version"])
     try:
         with store.transaction() as conn:
             store.log(conn, "read again", dataset.name, f"{rows:,} rows")

@@ -31,8 +31,21 @@ def is_delta_table(folder: Path) -> bool:
     return (folder / "_delta_log").is_dir()
 
 
-def current_files(path: str) -> DeltaFiles:
-    """The files of the table at ``path`` (a local folder) in its latest version."""
+def local(path: str) -> bool:
+    """A path this process reads itself (a lake URL's Delta table is Spark's to read)."""
+    return "://" not in path or path.startswith("file://")
+
+
+def pinned(source: dict) -> dict:
+    """An attached source with a local Delta table pinned to the table's latest version,
+    so every process reads the same rows until the dataset is read again."""
+    if source.get("format") != "delta" or not local(source.get("path") or "://"):
+        return source
+    return {**source, "version": current_files(source["path"]).version}
+
+
+def current_files(path: str, version: int | None = None) -> DeltaFiles:
+    """The files of the table at ``path`` (a local folder) in ``version``, else its latest."""
     try:
         from deltalake import DeltaTable
     except ImportError:
@@ -42,9 +55,14 @@ def current_files(path: str) -> DeltaFiles:
         ) from None
     folder = Path(path.removeprefix("file://")).resolve()
     try:
-        table = DeltaTable(str(folder))
+        table = DeltaTable(str(folder), version=version)
     except Exception as exc:  # delta-rs raises its own types for a broken or missing log
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if version is not None:
+            raise KpiLabError(
+                f"{path} no longer has version {version} of its Delta table ({first}): read"
+                " the dataset again to use its latest version"
+            ) from None
         raise KpiLabError(f"{path} is not a readable Delta table: {first}") from None
     _check_protocol(path, table.protocol())
     files = tuple(table.file_uris())
@@ -52,10 +70,10 @@ def current_files(path: str) -> DeltaFiles:
         if not Path(file.removeprefix("file://")).resolve().is_relative_to(folder):
             raise KpiLabError(
                 f"{path}: its Delta log lists a file outside the table's folder; KPI Lab only"
-                " reads files inside it. Attach a copy of the table (a deep clone) instead"
+                " reads files inside it. Use a copy of the table (a deep clone) instead"
             )
     if not files:
-        raise KpiLabError(f"{path} has no rows: attach a table that holds data")
+        raise KpiLabError(f"{path} has no rows: use a table that holds data")
     return DeltaFiles(str(folder), table.version(), files, table.schema().to_json())
 
 
@@ -64,12 +82,12 @@ def _check_protocol(path: str, protocol) -> None:
     if protocol.min_reader_version == 2 or "columnMapping" in features:
         raise KpiLabError(
             f"{path} is a Delta table with column mapping: its files name columns by id, so"
-            " KPI Lab cannot read them. Attach a Parquet snapshot of the table instead"
+            " KPI Lab cannot read them. Use a Parquet snapshot of the table instead"
         )
     if "deletionVectors" in features:
         raise KpiLabError(
             f"{path} is a Delta table with deletion vectors: reading its files would count rows"
-            " it has deleted. Purge them first (REORG TABLE … APPLY (PURGE)), or attach a"
+            " it has deleted. Purge them first (REORG TABLE … APPLY (PURGE)), or use a"
             " Parquet snapshot of the table"
         )
     unknown = features - _READABLE_FEATURES
@@ -77,7 +95,7 @@ def _check_protocol(path: str, protocol) -> None:
         named = ", ".join(sorted(unknown)) or f"reader version {protocol.min_reader_version}"
         raise KpiLabError(
             f"{path} is a Delta table that needs {named} to read, which KPI Lab does not"
-            " support: attach a Parquet snapshot of the table instead"
+            " support: use a Parquet snapshot of the table instead"
         )
 
 

@@ -239,6 +239,29 @@ def test_a_delta_table_counts_only_its_current_files(delta_table, tmp_path):
     assert math.isclose(by_channel["Meta Ads"], meta, rel_tol=1e-9)
 
 
+def test_a_delta_table_is_read_at_its_attached_version_until_read_again(lake):
+    """Every process reads the version the registry holds (results are cached by it), not
+    whatever the table holds when a process first asks; reading it again moves it on."""
+    from deltalake import write_deltalake
+
+    from kpi_engine.compute import spark
+    from kpi_engine.ingest.attach import refresh
+
+    table = lake.folder / "growing_delta"
+    rows = duckdb.sql(f"SELECT * FROM '{lake.folder / 'campaigns.parquet'}'").to_arrow_table()
+    write_deltalake(str(table), rows)
+    dataset = attach(lake.store, AttachOptions(path=str(table), format="delta")).dataset
+    total = run_kpis(lake.store, dataset, KpiQuery(("spend",)))["spend"].iloc[0]
+    write_deltalake(str(table), rows, mode="append")
+    spark.forget(dataset.dataset_id)  # as a process that has not read it yet
+    assert run_kpis(lake.store, dataset, KpiQuery(("spend",)))["spend"].iloc[0] == total
+    fresh = refresh(lake.store, dataset)
+    assert fresh.source["version"] == dataset.source["version"] + 1
+    assert fresh.rows == 2 * dataset.rows
+    again = run_kpis(lake.store, fresh, KpiQuery(("spend",)))["spend"].iloc[0]
+    assert math.isclose(again, 2 * total, rel_tol=1e-9)
+
+
 def test_a_delta_table_is_never_read_as_parquet(delta_table, tmp_path):
     """A Delta folder attached as Parquet read files its log had removed: 2.5x the rows."""
     for path in (str(delta_table), f"{delta_table}/*/*.parquet"):
