@@ -74,6 +74,11 @@ def current_files(path: str, version: int | None = None) -> DeltaFiles:
             )
     if not files:
         raise KpiLabError(f"{path} has no rows: use a table that holds data")
+    if version is not None and not all(Path(f.removeprefix("file://")).is_file() for f in files):
+        raise KpiLabError(
+            f"{path}: the files of version {version} of its Delta table were removed (VACUUM):"
+            " read the dataset again to use its latest version"
+        )
     return DeltaFiles(str(folder), table.version(), files, table.schema().to_json())
 
 

@@ -260,6 +260,11 @@ def test_a_delta_table_is_read_at_its_attached_version_until_read_again(lake):
     assert fresh.rows == 2 * dataset.rows
     again = run_kpis(lake.store, fresh, KpiQuery(("spend",)))["spend"].iloc[0]
     assert math.isclose(again, 2 * total, rel_tol=1e-9)
+    for file in table.glob("*.parquet"):  # the table's clean-up removes the version's files
+        file.unlink()
+    spark.forget(fresh.dataset_id)
+    with pytest.raises(KpiLabError, match="were removed \\(VACUUM\\): read the dataset again"):
+        run_kpis(lake.store, fresh, KpiQuery(("spend",)))
 
 
 def test_a_delta_table_is_never_read_as_parquet(delta_table, tmp_path):
