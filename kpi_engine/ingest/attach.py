@@ -18,7 +18,7 @@ from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.datasets import Column, Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import configured_roots, fenced_source
-from kpi_engine.ingest.delta_log import is_delta_table, pinned
+from kpi_engine.ingest.delta_log import is_delta_table, local, pinned
 from kpi_engine.ingest.importer import (
     ImportResult,
     free_name,
@@ -203,16 +203,16 @@ def _not_delta(source: dict) -> dict:
 
 def _delta_table(path: str) -> bool:
     """A local folder (or a glob or file inside one) that holds a Delta log."""
-    if "://" in path and not path.startswith("file://"):
+    if not local(path):
         return False  # a lake's own listing decides; Spark reads its format
-    local = Path(path.removeprefix("file://"))
-    while not local.exists() and local != local.parent:  # a glob: the folder it reads
-        local = local.parent
-    if local.is_file():
-        local = local.parent
+    read = Path(path.removeprefix("file://"))
+    while not read.exists() and read != read.parent:  # a glob: the folder it reads
+        read = read.parent
+    if read.is_file():
+        read = read.parent
     inside = [
         folder
-        for folder in (local, *list(local.parents)[:3])
+        for folder in (read, *list(read.parents)[:3])
         if any(folder.is_relative_to(root) for root in configured_roots().folders)
     ]  # never a look outside the operator's folders
     return any(is_delta_table(folder) for folder in inside)
