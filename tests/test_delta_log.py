@@ -6,11 +6,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest import import_file
 from kpi_engine.ingest.delta_log import _check_protocol, current_files
+from kpi_engine.ingest.source import open_source, readable
 from kpi_engine.kpis.query import KpiQuery, run_kpis
 from kpi_engine.store import Store
 
@@ -90,6 +92,20 @@ def test_importing_a_delta_folder_imports_its_current_version(changed_table, tmp
         "Social": 120.0,
     }
     store.close()
+
+
+def test_the_version_checked_is_the_version_imported(changed_table):
+    """A commit landing between the size check and the write does not change what is
+    written: the rows are those of the version whose size was checked."""
+    checked = open_source(changed_table)
+    more = pa.table(
+        {"date": ["2026-01-03"], "channel": ["Search"], "spend": [1000.0], "clicks": [9]}
+    )
+    deltalake.write_deltalake(str(changed_table), more, mode="append")
+    with readable(checked) as written:
+        rows = pq.read_table(written.path)
+    assert checked.delta.version == 2 and current_files(str(changed_table)).version == 3
+    assert rows.num_rows == 3 and sum(rows.column("spend").to_pylist()) == 150.0
 
 
 def test_one_file_of_a_delta_table_or_too_large_a_table_is_refused(

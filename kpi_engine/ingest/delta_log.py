@@ -109,19 +109,20 @@ def part_of_table(file: Path) -> Path | None:
     return next((f for f in list(file.resolve().parents)[:3] if is_delta_table(f)), None)
 
 
-def size_of(path: str) -> int:
-    """Bytes of the table's current files."""
-    return sum(Path(f.removeprefix("file://")).stat().st_size for f in current_files(path).files)
+def size_of(table: DeltaFiles) -> int:
+    """Bytes of the version's files."""
+    return sum(Path(f.removeprefix("file://")).stat().st_size for f in table.files)
 
 
-def write_current_version(path: str, out: Path) -> None:
-    """The table's latest version as one Parquet file, streamed batch by batch from
-    delta-rs (memory stays bounded)."""
+def write_version(table: DeltaFiles, out: Path) -> None:
+    """The rows of ``table``'s version as one Parquet file, streamed batch by batch from
+    delta-rs (memory stays bounded). The version is the one whose size was checked, even
+    if the table has moved on since."""
     import pyarrow.parquet as pq
     from deltalake import DeltaTable
 
-    version = current_files(path).version  # refuses what its files alone cannot answer
-    rows = DeltaTable(str(Path(path).resolve()), version=version).to_pyarrow_dataset()
+    current_files(table.folder, table.version)  # says so if VACUUM removed its files
+    rows = DeltaTable(table.folder, version=table.version).to_pyarrow_dataset()
     with pq.ParquetWriter(out, rows.schema) as writer:
         for batch in rows.to_batches():
             writer.write_batch(batch)

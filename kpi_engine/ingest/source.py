@@ -27,10 +27,12 @@ from typing import TextIO
 
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.delta_log import (
+    DeltaFiles,
+    current_files,
     is_delta_table,
     part_of_table,
     size_of,
-    write_current_version,
+    write_version,
 )
 from kpi_engine.ingest.limits import (
     check_cell,
@@ -129,6 +131,7 @@ class SourceFile:
     size: int = 0
     head_text: str = ""  # the first decoded lines, for dialect detection
     notes: list[str] = field(default_factory=list)
+    delta: DeltaFiles | None = None  # the Delta version whose size was checked
 
 
 def _read_head(path: Path, compressed: bool, label: str) -> bytes:
@@ -215,14 +218,15 @@ def open_source(path: str | Path, label: str | None = None, sheet: str | None = 
 
 def _delta(path: Path, label: str) -> SourceFile:
     """A Delta table's folder: its current version, within the size limit of one file."""
-    size = size_of(str(path))
+    table = current_files(str(path))
+    size = size_of(table)
     if size > max_file_bytes():
         raise KpiLabError(
             f"{label} is {size / 1e6:,.0f} MB of Parquet files, over the"
             f" {max_file_bytes() / 1024 / 1024:,.0f} MB limit: import a shorter date range,"
             " or attach the table to read it where it lives"
         )
-    return SourceFile(path, label, "delta", size=size)
+    return SourceFile(path, label, "delta", size=size, delta=table)
 
 
 def _workbook(path: Path, label: str, size: int, sheet: str | None) -> SourceFile:
@@ -266,7 +270,7 @@ def readable(source: SourceFile):
     if source.format == "delta":
         with tempfile.TemporaryDirectory(prefix="kpilab-") as tmp:
             out = Path(tmp) / "delta.parquet"
-            write_current_version(str(source.path), out)
+            write_version(source.delta, out)
             yield open_source(out, source.label)
         return
     if "read as Windows-1252 text" in source.notes:
