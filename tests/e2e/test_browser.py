@@ -332,6 +332,9 @@ def test_a_plan_for_the_coming_weeks_reaches_a_shared_link(server, browser):
     assert stakeholder.get_by_text("counting the carryover").first.inner_text() == plan
 
 
+# the app server starts its own driver JVM: in the Spark tier after make test (make
+# test-clusters, run by .ci/run), which keeps make test under 8 minutes on 2 cores
+@pytest.mark.cluster
 def test_attach_a_lake_table_and_read_its_kpis(server, page, tmp_path):
     """A Parquet copy of the sample campaigns, attached from the Data page, shows the same
     cards on the KPIs page as the imported sample (the server starts its own Spark)."""
