@@ -18,7 +18,7 @@ from kpi_engine.compute import ATTACH_ENGINES, FORMATS
 from kpi_engine.datasets import Column, Dataset
 from kpi_engine.errors import KpiLabError
 from kpi_engine.ingest.attach_roots import configured_roots, fenced_source
-from kpi_engine.ingest.delta_log import is_delta_table, local, pinned
+from kpi_engine.ingest.delta_log import local, pinned, table_holding
 from kpi_engine.ingest.importer import (
     ImportResult,
     free_name,
@@ -208,14 +208,10 @@ def _delta_table(path: str) -> bool:
     read = Path(path.removeprefix("file://"))
     while not read.exists() and read != read.parent:  # a glob: the folder it reads
         read = read.parent
-    if read.is_file():
-        read = read.parent
-    inside = [
-        folder
-        for folder in (read, *list(read.parents)[:3])
-        if any(folder.is_relative_to(root) for root in configured_roots().folders)
-    ]  # never a look outside the operator's folders
-    return any(is_delta_table(folder) for folder in inside)
+    roots = configured_roots().folders
+    return (  # never a look outside the operator's folders
+        table_holding(read, lambda folder: any(folder.is_relative_to(r) for r in roots)) is not None
+    )
 
 
 def _duck_type(spark_type: str) -> str:

@@ -6,6 +6,7 @@ mapping) are refused with a sentence, since reading the files alone would be wro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,9 +105,12 @@ def _check_protocol(path: str, protocol) -> None:
         )
 
 
-def part_of_table(file: Path) -> Path | None:
-    """The Delta table a data file belongs to (its folder or one of the two above it)."""
-    return next((f for f in list(file.resolve().parents)[:3] if is_delta_table(f)), None)
+def table_holding(path: Path, looked_in: Callable[[Path], bool] = lambda _: True) -> Path | None:
+    """The Delta table a folder or data file lies in: that folder (a file's own) or one of
+    the three above it (a table's partition folders), among those ``looked_in`` allows."""
+    folder = path if path.is_dir() else path.parent
+    near = (folder, *list(folder.parents)[:3])
+    return next((f for f in near if looked_in(f) and is_delta_table(f)), None)
 
 
 def size_of(table: DeltaFiles) -> int:

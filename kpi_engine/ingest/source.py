@@ -30,8 +30,8 @@ from kpi_engine.ingest.delta_log import (
     DeltaFiles,
     current_files,
     is_delta_table,
-    part_of_table,
     size_of,
+    table_holding,
     write_version,
 )
 from kpi_engine.ingest.limits import (
@@ -180,7 +180,7 @@ def open_source(path: str | Path, label: str | None = None, sheet: str | None = 
         return _delta(path, label)
     if not path.is_file():
         raise KpiLabError(f"{label}: no such file; check the path")
-    table = part_of_table(path)
+    table = table_holding(path.resolve())
     if table is not None:
         raise KpiLabError(
             f"{label} is one file of the Delta table {table.name}, which may be a file the"
